@@ -1,0 +1,76 @@
+// hdf5_writer: writes netCDF-4-compatible HDF5 files with named dimensions (H5DS).
+//
+// Every array childsim writes has named dimensions attached as HDF5 dimension scales, so
+// that `xarray.open_dataset(path, engine="h5netcdf")` (and netCDF-C) open it with labelled
+// coordinates. A dimension is a 1-D coordinate dataset of the same name marked as a
+// dimension scale; data variables attach one scale per axis. Auxiliary coordinates (e.g. the
+// Chinese `street_name` along `street`) are ordinary variables listed in the data variables'
+// CF `coordinates` attribute. Data are chunked and deflate-compressed (with shuffle).
+//
+// Safety: the file is written under a temporary name in the same directory
+// ("<final>.tmp-<pid>") and renamed onto the final name only by `commit()`. If the writer is
+// destroyed without `commit()` (an exception, an interrupted run) the temporary is removed
+// and any existing file under the final name is untouched.
+#pragma once
+
+#include <cstdint>     // std::int32_t, std::int64_t
+#include <filesystem>  // std::filesystem::path
+#include <map>         // std::map
+#include <memory>      // std::unique_ptr
+#include <string>      // std::string
+#include <variant>     // std::variant
+#include <vector>      // std::vector
+
+namespace childsim::io {
+
+/// An attribute value: text (stored as a UTF-8 variable-length string), integer or real
+/// (scalar or 1-D array).
+using AttributeValue = std::variant<std::string, std::int64_t, double, std::vector<double>>;
+using Attributes = std::map<std::string, AttributeValue>;
+
+class Hdf5Writer {
+ public:
+  /// Create the temporary file next to `final_path`. Throws std::runtime_error naming the
+  /// path if it cannot be created.
+  explicit Hdf5Writer(const std::filesystem::path& final_path);
+  ~Hdf5Writer();  // removes the temporary unless committed
+  Hdf5Writer(const Hdf5Writer&) = delete;
+  Hdf5Writer& operator=(const Hdf5Writer&) = delete;
+
+  /// Global (file) attribute.
+  void set_attribute(const std::string& name, const AttributeValue& value);
+
+  /// A dimension with its coordinate values (becomes a dimension scale named `name`).
+  void add_dimension(const std::string& name, const std::vector<std::int64_t>& values,
+                     const Attributes& attrs = {});
+  void add_dimension(const std::string& name, const std::vector<double>& values,
+                     const Attributes& attrs = {});
+  void add_dimension(const std::string& name, const std::vector<std::string>& values,
+                     const Attributes& attrs = {});
+
+  /// A data variable over previously added dimensions (row-major, last dimension fastest).
+  /// `data.size()` must equal the product of the dimension sizes. `coordinates` lists the
+  /// auxiliary coordinate variables to name in the CF `coordinates` attribute.
+  void add_variable(const std::string& name, const std::vector<std::string>& dims,
+                    const std::vector<std::int32_t>& data, const Attributes& attrs = {});
+  void add_variable(const std::string& name, const std::vector<std::string>& dims,
+                    const std::vector<std::int64_t>& data, const Attributes& attrs = {});
+  void add_variable(const std::string& name, const std::vector<std::string>& dims,
+                    const std::vector<double>& data, const Attributes& attrs = {});
+  void add_variable(const std::string& name, const std::vector<std::string>& dims,
+                    const std::vector<float>& data, const Attributes& attrs = {});
+  /// A string variable (e.g. an auxiliary coordinate such as `street_name`).
+  void add_variable(const std::string& name, const std::vector<std::string>& dims,
+                    const std::vector<std::string>& data, const Attributes& attrs = {});
+
+  /// Close the file and atomically rename it onto the final name.
+  void commit();
+
+  const std::filesystem::path& temporary_path() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace childsim::io
