@@ -1,0 +1,2 @@
+// bench_main: placeholder.
+int main() { return 0; }

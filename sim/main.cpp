@@ -1,0 +1,2 @@
+// main: placeholder until the CLI lands.
+int main() { return 0; }
