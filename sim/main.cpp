@@ -1,2 +1,128 @@
-// main: placeholder until the CLI lands.
-int main() { return 0; }
+// main: the `childsim` command line — load → validate → build → run → write.
+#include "sim/config/config_tree.hpp"   // ConfigError
+#include "sim/io/output_catalog.hpp"    // output_catalog_markdown
+#include "sim/run/ensemble.hpp"         // run_scenario
+#include "sim/run/summary.hpp"          // print_summary
+#include "sim/scenario/scenario.hpp"    // load_scenario
+#include "childsim/version.hpp"         // version, git_commit
+
+#include <CLI/CLI.hpp>    // CLI::App
+#include <fmt/format.h>   // fmt::print
+
+#include <unistd.h>  // isatty, access
+
+#include <chrono>      // std::chrono::steady_clock
+#include <cstdio>      // stderr
+#include <filesystem>  // std::filesystem
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A progress line on stderr, only on a terminal and only once a run has taken a second.
+class Progress {
+ public:
+  Progress() : enabled_(isatty(fileno(stderr))), start_(std::chrono::steady_clock::now()) {}
+  void operator()(int rep, int month, int reps, int months) {
+    if (!enabled_) return;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (elapsed < 1.0) return;
+    const double done = (rep * months + month + 1.0) / (static_cast<double>(reps) * months);
+    if (done - last_ < 0.01 && done < 1.0) return;
+    last_ = done;
+    fmt::print(stderr, "\rreplicate {}/{}  month {}/{}  {:5.1f} %  elapsed {:.0f} s  left ~{:.0f} s ",
+               rep + 1, reps, month + 1, months, 100 * done, elapsed,
+               elapsed * (1 - done) / std::max(done, 1e-9));
+    shown_ = true;
+  }
+  ~Progress() {
+    if (shown_) fmt::print(stderr, "\n");
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  double last_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Fail before running if the output cannot be written, so that no time is wasted and no
+// file is touched.
+void check_output_path(const fs::path& out) {
+  const fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  if (!fs::is_directory(dir))
+    throw std::runtime_error(fmt::format("output directory '{}' does not exist", dir.string()));
+  if (access(dir.c_str(), W_OK) != 0)
+    throw std::runtime_error(fmt::format("output directory '{}' is not writable", dir.string()));
+  if (fs::is_directory(out))
+    throw std::runtime_error(fmt::format("output path '{}' is a directory", out.string()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"childsim: an agent-based model of child-service demand in Changning District, "
+               "Shanghai, month by month to 2035."};
+  app.set_version_flag("--version", fmt::format("childsim {} (commit {})", childsim::version,
+                                                childsim::git_commit));
+  app.require_subcommand(1);
+
+  auto* run = app.add_subcommand("run", "Run a scenario and write its outputs (HDF5)");
+  std::string scenario_path, out_path;
+  int replicates = 0, threads = 0;
+  std::int64_t seed = -1;
+  bool quiet = false;
+  run->add_option("scenario", scenario_path, "Scenario file (YAML)")->required();
+  run->add_option("-o,--output", out_path, "Output file (.h5)")->required();
+  run->add_option("--replicates", replicates, "Override the scenario's number of replicates")
+      ->check(CLI::Range(1, 10000));
+  run->add_option("--seed", seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", threads, "OpenMP threads (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+  run->add_flag("-q,--quiet", quiet, "Do not print the summary");
+
+  auto* validate = app.add_subcommand("validate", "Check a scenario file without running it");
+  std::string validate_path;
+  validate->add_option("scenario", validate_path, "Scenario file (YAML)")->required();
+
+  auto* outputs = app.add_subcommand("outputs", "List the output variables");
+  bool markdown = false;
+  outputs->add_flag("--markdown", markdown, "As Markdown tables (for docs/output-format.md)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*validate) {
+      const auto sc = childsim::load_scenario(validate_path);
+      fmt::print("{}: valid — scenario '{}', {} to {} ({} months), {} replicate(s), seed {}, "
+                 "{} streets\n",
+                 validate_path, sc.name, sc.start.to_string(), sc.end.to_string(), sc.n_months(),
+                 sc.replicates, sc.seed, sc.base.n_streets());
+      return 0;
+    }
+    if (*outputs) {
+      fmt::print("{}", childsim::io::output_catalog_markdown());
+      return 0;
+    }
+    // run: load → validate → build → run → write.
+    auto sc = childsim::load_scenario(scenario_path);
+    if (replicates > 0) sc.replicates = replicates;
+    if (seed >= 0) sc.seed = static_cast<std::uint64_t>(seed);
+    check_output_path(out_path);
+    childsim::RunOptions options;
+    options.threads = threads;
+    Progress progress;
+    options.progress = [&](int r, int m, int rs, int ms) { progress(r, m, rs, ms); };
+    const auto ds = childsim::run_scenario(sc, options);
+    childsim::io::write_dataset(ds, out_path);
+    if (!quiet) childsim::print_summary(ds, out_path);
+    return 0;
+  } catch (const childsim::config::ConfigError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+}

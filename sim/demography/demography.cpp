@@ -1,0 +1,193 @@
+// demography: ageing out, births, deaths, moves and arrivals for one month.
+#include "sim/demography/demography.hpp"
+
+#include "sim/core/agent_ids.hpp"           // ids::
+#include "sim/core/rng.hpp"                 // Stream, Purpose
+#include "sim/demography/population.hpp"    // add_household, add_child, add_arriving_family
+
+#include <boost/random/discrete_distribution.hpp>  // boost::random::discrete_distribution
+#include <boost/random/poisson_distribution.hpp>   // boost::random::poisson_distribution
+
+namespace childsim {
+namespace {
+
+constexpr int child_age_limit_months = 18 * 12;  // children leave the tables at 18
+constexpr int fertile_from_months = 18 * 12;
+constexpr int fertile_until_months = 50 * 12;  // exclusive
+
+enum Event : std::uint8_t { birth = 1, mother_dies = 2, leaves = 4, moves = 8 };
+
+struct HouseholdEvents {
+  std::vector<std::uint8_t> flags;
+  std::vector<std::int16_t> destination;
+  std::vector<float> x_m, y_m;
+};
+
+void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
+  Children& c = st.children;
+  Households& h = st.households;
+  const std::size_t n = c.size();  // daughters' households are appended to `h`, not `c`
+  for (std::size_t i = 0; i < n; ++i) {
+    if (age_in_months(st.month, c.birth_month[i]) < child_age_limit_months) continue;
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    const int s = h.street[hh];
+    c.present[i] = 0;
+    h.n_children[hh] -= 1;
+    f.aged_out[static_cast<std::size_t>(s)] += 1;
+    st.adults[static_cast<std::size_t>(s)] += 1;  // still a resident, now an adult
+    if (c.sex[i] == 0) {
+      const int row = add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]);
+      st.adults[static_cast<std::size_t>(s)] += h.partnered[static_cast<std::size_t>(row)];
+    }
+  }
+}
+
+HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const Rates& r) {
+  const Households& h = st.households;
+  const std::size_t n = h.size();
+  HouseholdEvents ev;
+  ev.flags.assign(n, 0);
+  ev.destination.assign(n, -1);
+  ev.x_m.assign(n, 0.0f);
+  ev.y_m.assign(n, 0.0f);
+  const auto rep = static_cast<std::uint32_t>(st.replicate);
+  const auto month = static_cast<std::uint32_t>(st.month);
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < n; ++i) {
+    Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
+    // Always take the same four words in the same roles, whether or not they are used, so
+    // that a change in one event's probability does not shift the others' draws.
+    const double u_birth = rng.uniform(), u_death = rng.uniform(), u_out = rng.uniform(),
+                 u_move = rng.uniform();
+    std::uint8_t flags = 0;
+    const int age = age_in_months(st.month, h.mother_birth_month[i]);
+    if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
+      if (u_birth < r.birth_probability(st.month, age / 12)) flags |= birth;
+      if (u_death < r.women_death_hazard) flags |= mother_dies;
+    }
+    if (u_out < r.out_hazard) {
+      flags |= leaves;
+    } else if (u_move < r.between_hazard) {
+      flags |= moves;
+      const auto& dest = r.destination[static_cast<std::size_t>(h.street[i])];
+      boost::random::discrete_distribution<int, double> pick(dest.begin(), dest.end());
+      const int d = pick(rng);
+      ev.destination[i] = static_cast<std::int16_t>(d);
+      const double u1 = rng.uniform(), u2 = rng.uniform();
+      draw_home(sc, d, u1, u2, ev.x_m[i], ev.y_m[i]);
+    }
+    ev.flags[i] = flags;
+  }
+  return ev;
+}
+
+void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEvents& ev,
+                MonthFlows& f) {
+  const std::size_t n = ev.flags.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(ev.flags[i] & birth)) continue;
+    const std::uint64_t id = ids::newborn(st.households.id[i], st.month);
+    add_child(st, sc, r, id, static_cast<int>(i), st.month);
+    f.births[static_cast<std::size_t>(st.households.street[i])] += 1;
+  }
+}
+
+void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
+  Children& c = st.children;
+  const std::size_t n = c.size();
+  std::vector<std::uint8_t> dies(n, 0);
+  const auto rep = static_cast<std::uint32_t>(st.replicate);
+  const auto month = static_cast<std::uint32_t>(st.month);
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!c.present[i]) continue;
+    Stream rng(sc.seed, rep, c.id[i], month, Purpose::child_month);
+    const int age = age_in_months(st.month, c.birth_month[i]) / 12;
+    dies[i] = rng.uniform() < r.child_death_hazard[static_cast<std::size_t>(age)];
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!dies[i]) continue;
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    c.present[i] = 0;
+    st.households.n_children[hh] -= 1;
+    f.deaths[static_cast<std::size_t>(st.households.street[hh])] += 1;
+  }
+}
+
+void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
+  Households& h = st.households;
+  Children& c = st.children;
+  // Children first: they are counted where their household lived at the start of the move.
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (!c.present[i]) continue;
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    const auto s = static_cast<std::size_t>(h.street[hh]);
+    if (ev.flags[hh] & leaves) {
+      c.present[i] = 0;
+      f.moves_out[s] += 1;
+    } else if (ev.flags[hh] & moves) {
+      f.moves_out[s] += 1;
+      f.moves_in[static_cast<std::size_t>(ev.destination[hh])] += 1;
+    }
+  }
+  for (std::size_t i = 0; i < ev.flags.size(); ++i) {
+    const auto s = static_cast<std::size_t>(h.street[i]);
+    if (ev.flags[i] & mother_dies) {
+      h.has_mother[i] = 0;
+      st.adults[s] -= 1;
+    }
+    const std::int64_t adults = h.has_mother[i] + h.partnered[i];
+    if (ev.flags[i] & leaves) {
+      h.present[i] = 0;
+      h.n_children[i] = 0;
+      st.adults[s] -= adults;
+    } else if (ev.flags[i] & moves) {
+      const auto d = static_cast<std::size_t>(ev.destination[i]);
+      st.adults[s] -= adults;
+      st.adults[d] += adults;
+      h.street[i] = static_cast<std::int16_t>(d);
+      h.x_m[i] = ev.x_m[i];
+      h.y_m[i] = ev.y_m[i];
+    }
+  }
+}
+
+void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
+  const auto rep = static_cast<std::uint32_t>(st.replicate);
+  for (int s = 0; s < r.n_streets; ++s) {
+    Stream rng(sc.seed, rep, static_cast<std::uint64_t>(s), static_cast<std::uint32_t>(st.month),
+               Purpose::street_month);
+    const double mean = r.inflow_households[static_cast<std::size_t>(s)];
+    const int n = mean > 0 ? boost::random::poisson_distribution<int, double>(mean)(rng) : 0;
+    for (int k = 0; k < n; ++k)
+      f.moves_in[static_cast<std::size_t>(s)] +=
+          add_arriving_family(st, sc, r, ids::arrival_household(s, st.month, k), s, st.month);
+    const int housed = r.housing_households[static_cast<std::size_t>(st.month)]
+                                           [static_cast<std::size_t>(s)];
+    for (int k = 0; k < housed; ++k)
+      f.moves_in[static_cast<std::size_t>(s)] +=
+          add_arriving_family(st, sc, r, ids::housing_household(s, st.month, k), s, st.month);
+  }
+}
+
+}  // namespace
+
+void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
+  age_out(st, sc, r, f);
+  const HouseholdEvents ev = draw_household_events(st, sc, r);
+  add_births(st, sc, r, ev, f);
+  child_deaths(st, sc, r, f);
+  move_households(st, ev, f);
+  arrivals(st, sc, r, f);
+}
+
+void retire_households(State& st) {
+  Households& h = st.households;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    if (!h.present[i] || h.n_children[i] > 0) continue;
+    if (!h.has_mother[i] || age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1)
+      h.present[i] = 0;
+  }
+}
+
+}  // namespace childsim

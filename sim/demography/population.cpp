@@ -1,0 +1,134 @@
+// population: building the starting population and adding families.
+#include "sim/demography/population.hpp"
+
+#include "sim/core/agent_ids.hpp"  // ids::
+#include "sim/core/check.hpp"      // CHILDSIM_CHECK
+#include "sim/core/rng.hpp"        // Stream
+
+#include <boost/random/discrete_distribution.hpp>  // boost::random::discrete_distribution
+#include <boost/random/normal_distribution.hpp>    // boost::random::normal_distribution
+
+#include <cmath>  // std::sqrt, std::cos, std::sin
+
+namespace childsim {
+namespace {
+constexpr double two_pi = 6.28318530717958647692;
+
+int pick(Stream& rng, const std::vector<double>& weights) {
+  boost::random::discrete_distribution<int, double> d(weights.begin(), weights.end());
+  return d(rng);
+}
+}  // namespace
+
+void draw_home(const Scenario& sc, int street, double u1, double u2, float& x_m, float& y_m) {
+  const Street& s = sc.base.streets[static_cast<std::size_t>(street)];
+  const double r = s.radius_m * std::sqrt(u1);
+  x_m = static_cast<float>(s.x_m + r * std::cos(two_pi * u2));
+  y_m = static_cast<float>(s.y_m + r * std::sin(two_pi * u2));
+}
+
+int add_household(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, int street,
+                  std::int32_t mother_birth_month) {
+  Households& h = st.households;
+  Stream rng(sc.seed, static_cast<std::uint32_t>(st.replicate), id, 0,
+             Purpose::household_attributes);
+  float x = 0, y = 0;
+  const double u1 = rng.uniform(), u2 = rng.uniform();
+  draw_home(sc, street, u1, u2, x, y);
+  h.id.push_back(id);
+  h.street.push_back(static_cast<std::int16_t>(street));
+  h.x_m.push_back(x);
+  h.y_m.push_back(y);
+  h.mother_birth_month.push_back(mother_birth_month);
+  h.has_mother.push_back(1);
+  h.partnered.push_back(rng.bernoulli(r.p_partnered));
+  h.mother_works.push_back(rng.bernoulli(r.p_mother_works));
+  h.partner_works.push_back(h.partnered.back() && rng.bernoulli(r.p_partner_works));
+  h.grandparent_care.push_back(rng.bernoulli(r.p_grandparent));
+  const double u = rng.uniform();
+  h.income_band.push_back(u < r.p_income_low ? 0 : (u < 1.0 - r.p_income_high ? 1 : 2));
+  h.hukou_local.push_back(rng.bernoulli(r.p_hukou_local));
+  boost::random::normal_distribution<float> normal(0.0f, 1.0f);
+  h.taste.push_back(normal(rng));
+  h.n_children.push_back(0);
+  h.present.push_back(1);
+  return static_cast<int>(h.size() - 1);
+}
+
+int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, int household,
+              std::int32_t birth_month) {
+  Children& c = st.children;
+  Stream rng(sc.seed, static_cast<std::uint32_t>(st.replicate), id, 0, Purpose::child_attributes);
+  c.id.push_back(id);
+  c.household.push_back(household);
+  c.birth_month.push_back(birth_month);
+  c.sex.push_back(rng.bernoulli(r.p_boy));
+  c.present.push_back(1);
+  st.households.n_children[static_cast<std::size_t>(household)] += 1;
+  return static_cast<int>(c.size() - 1);
+}
+
+int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint64_t id,
+                        int street, int month) {
+  Stream rng(sc.seed, static_cast<std::uint32_t>(st.replicate), id,
+             static_cast<std::uint32_t>(month), Purpose::initial_population);
+  const int mother_age = r.in_mother_age_from + pick(rng, r.in_mother_age_weights);
+  const int mother_months = 12 * mother_age + static_cast<int>(rng() % 12u);
+  const int row = add_household(st, sc, r, id, street, month - mother_months);
+  const int k = pick(rng, r.in_children_count_probabilities);
+  const int max_age = max_arriving_child_age(mother_age);
+  for (int i = 0; i < k; ++i) {
+    const int age = static_cast<int>(rng() % static_cast<unsigned>(max_age + 1));
+    const int age_months = 12 * age + static_cast<int>(rng() % 12u);
+    add_child(st, sc, r, ids::arriving_child(id, i), row, month - age_months);
+  }
+  st.adults[static_cast<std::size_t>(street)] += 1 + st.households.partnered[row];
+  return k;
+}
+
+State build_initial_state(const Scenario& sc, const Rates& r, const InitialCounts& counts,
+                          int replicate) {
+  State st;
+  st.replicate = replicate;
+  const int ns = sc.base.n_streets();
+  std::uint64_t next_household = 0, next_child = 0;
+  const auto rep = static_cast<std::uint32_t>(replicate);
+  for (int s = 0; s < ns; ++s) {
+    // Women by single year of age; rows of each age are remembered to attach children.
+    std::vector<std::vector<int>> women_of_age(Rates::n_women_ages);
+    std::int64_t street_children = 0;
+    for (int a = 0; a < Rates::n_women_ages; ++a) {
+      for (int k = 0; k < counts.women[s][a]; ++k) {
+        const std::uint64_t id = ids::initial_household(next_household++);
+        Stream rng(sc.seed, rep, id, 0, Purpose::initial_population);
+        const int months = 12 * (a + 18) + static_cast<int>(rng() % 12u);
+        women_of_age[a].push_back(add_household(st, sc, r, id, s, -months));
+      }
+    }
+    for (int a = 0; a < Rates::n_child_ages; ++a) {
+      for (int k = 0; k < counts.children[s][a]; ++k) {
+        const std::uint64_t id = ids::initial_child(next_child++);
+        Stream rng(sc.seed, rep, id, 0, Purpose::initial_population);
+        const int age_months = 12 * a + static_cast<int>(rng() % 12u);
+        const int mother_age_at_birth = 18 + pick(rng, sc.base.asfr_shape);
+        const int mother_age = a + mother_age_at_birth;
+        int row = -1;
+        if (mother_age <= 49) {
+          const auto& pool = women_of_age[mother_age - 18];
+          if (!pool.empty()) row = pool[rng() % pool.size()];
+        }
+        if (row < 0) {  // an older mother (50+) not among the women 18–49
+          const std::uint64_t hid = ids::initial_household(next_household++);
+          row = add_household(st, sc, r, hid, s, -(12 * mother_age + static_cast<int>(rng() % 12u)));
+        }
+        add_child(st, sc, r, id, row, -age_months);
+        ++street_children;
+      }
+    }
+    st.adults.push_back(std::llround(counts.residents[s]) - street_children);
+    CHILDSIM_CHECK(st.adults.back() >= 0, "a street has more children than residents");
+  }
+  return st;
+}
+
+}  // namespace childsim

@@ -1,0 +1,54 @@
+// population: the synthetic population at the start, and the families created during a run.
+//
+// Representation (docs/model.md, "Entities"): agents are the family households that matter
+// for child services — every woman aged 18–49 (the mothers of future births), and every
+// household with a child aged 0–17 — and the children themselves. Other residents (men,
+// older people, women past 49 without children at home) are counts by street (`adults`):
+// they enter indicators such as places per 1,000 residents but make no decisions.
+//
+// At the start, each street gets its deterministic share of the district's women by single
+// year of age and of its children by age (rates.hpp, initial_counts). Birth months within the
+// year of age, homes (uniform in a disc of the street's area around its centre) and family
+// attributes are drawn from each agent's random stream, so the same seed gives the same
+// population. Each child is given a mother whose age at the birth follows the fertility
+// schedule's shape; if that mother would now be 18–49 she is one of the street's women
+// (chosen at random among those of that age), otherwise a new older-mother household is made.
+#pragma once
+
+#include "sim/model/rates.hpp"        // Rates, InitialCounts
+#include "sim/model/state.hpp"        // State
+#include "sim/scenario/scenario.hpp"  // Scenario
+
+#include <cstdint>  // std::uint64_t
+
+namespace childsim {
+
+/// The population of one replicate at the start of the first month.
+State build_initial_state(const Scenario& sc, const Rates& rates, const InitialCounts& counts,
+                          int replicate);
+
+/// Add a household with attributes drawn from its own stream; returns its row.
+int add_household(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id,
+                  int street, std::int32_t mother_birth_month);
+
+/// Add a child to household row `household`; returns its row.
+int add_child(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id,
+              int household, std::int32_t birth_month);
+
+/// A family arriving in `street` in month `month` (migration or new housing): the mother's age
+/// and the number and ages of children follow the in-migrant template. Returns the number of
+/// children it brought.
+int add_arriving_family(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id,
+                        int street, int month);
+
+/// Draw a home uniformly in the disc of street `street`.
+void draw_home(const Scenario& sc, int street, double u1, double u2, float& x_m, float& y_m);
+
+/// The largest child age (years) an in-migrant mother of `mother_age` brings: children are
+/// at most min(17, mother_age − 20) years old (no mother is younger than 20 at a birth here).
+inline int max_arriving_child_age(int mother_age) {
+  const int a = mother_age - 20;
+  return a < 0 ? 0 : (a > 17 ? 17 : a);
+}
+
+}  // namespace childsim

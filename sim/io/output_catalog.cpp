@@ -1,0 +1,72 @@
+// output_catalog: the declarations of all output variables.
+#include "sim/io/output_catalog.hpp"
+
+#include <fmt/format.h>  // fmt::format
+
+namespace childsim::io {
+
+const std::vector<DimensionSpec>& dimension_catalog() {
+  static const std::vector<DimensionSpec> dims = {
+      {"replicate", "", "replicate number 0..R−1 (each with its own random streams)"},
+      {"time", "days since <start>-01",
+       "first day of each simulated month (CF time; xarray decodes it to dates); stocks are "
+       "at the end of that month, flows are totals over it"},
+      {"street", "", "pinyin id of the street-level unit (街道/镇); `street_name` holds the "
+                     "Chinese name, `street_name_en` the English one"},
+      {"age", "years", "completed years of age, 0..17"},
+      {"woman_age", "years", "completed years of age of women, 18..49"},
+  };
+  return dims;
+}
+
+const std::vector<OutputSpec>& output_catalog() {
+  static const std::vector<OutputSpec> outputs = {
+      {"population", {"replicate", "time", "street", "age"}, "children",
+       "children by street and single year of age",
+       "children aged 0–17 living in the street at the end of the month"},
+      {"population_start", {"replicate", "street", "age"}, "children",
+       "children at the start of the first month",
+       "the synthetic population before the first month's events (for conservation checks)"},
+      {"births", {"replicate", "time", "street"}, "children", "births",
+       "children born in the month to mothers living in the street"},
+      {"deaths", {"replicate", "time", "street"}, "children", "child deaths",
+       "deaths of children aged 0–17 in the month"},
+      {"moves_in", {"replicate", "time", "street"}, "children", "children moving in",
+       "children arriving in the street: from outside the district, from another street, or "
+       "into new housing"},
+      {"moves_out", {"replicate", "time", "street"}, "children", "children moving out",
+       "children leaving the street: out of the district or to another street"},
+      {"aged_out", {"replicate", "time", "street"}, "children", "children turning 18",
+       "children who reached 18 at the start of the month and left the child population"},
+      {"women", {"replicate", "time", "street", "woman_age"}, "women",
+       "women aged 18–49 by single year of age",
+       "mothers and potential mothers living in the street at the end of the month"},
+      {"residents", {"replicate", "time", "street"}, "persons", "resident population",
+       "children plus adults (adults are counts, changed by families moving, young people "
+       "turning 18 and mothers' deaths; see docs/model.md)"},
+  };
+  return outputs;
+}
+
+const OutputSpec* find_output(const std::string& name) {
+  for (const auto& o : output_catalog())
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+std::string output_catalog_markdown() {
+  std::string md = "| dimension | units | meaning |\n|---|---|---|\n";
+  for (const auto& d : dimension_catalog())
+    md += fmt::format("| `{}` | {} | {} |\n", d.name, d.units.empty() ? "—" : d.units,
+                      d.description);
+  md += "\n| variable | dimensions | units | meaning |\n|---|---|---|---|\n";
+  for (const auto& o : output_catalog()) {
+    std::string dims;
+    for (const auto& d : o.dims) dims += (dims.empty() ? "" : ", ") + d;
+    md += fmt::format("| `{}` | ({}) | {} | {}: {} |\n", o.name, dims, o.units, o.long_name,
+                      o.description);
+  }
+  return md;
+}
+
+}  // namespace childsim::io

@@ -1,0 +1,77 @@
+// model: the monthly step and the replicate loop.
+#include "sim/model/model.hpp"
+
+#include "sim/demography/demography.hpp"  // step_demography, retire_households
+#include "sim/demography/population.hpp"  // build_initial_state
+
+#include <algorithm>  // std::fill_n, std::copy
+
+namespace childsim {
+namespace {
+
+void count_children(const State& st, int month, std::int32_t* by_street_age) {
+  const Households& h = st.households;
+  const Children& c = st.children;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (!c.present[i]) continue;
+    const int s = h.street[static_cast<std::size_t>(c.household[i])];
+    const int age = age_in_months(month, c.birth_month[i]) / 12;
+    by_street_age[s * Rates::n_child_ages + age] += 1;
+  }
+}
+
+void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
+  const int r = st.replicate, t = st.month;
+  const std::size_t ns = f.births.size();
+  count_children(st, t, rec.block("population", r, t));
+  std::copy(f.births.begin(), f.births.end(), rec.block("births", r, t));
+  std::copy(f.deaths.begin(), f.deaths.end(), rec.block("deaths", r, t));
+  std::copy(f.moves_in.begin(), f.moves_in.end(), rec.block("moves_in", r, t));
+  std::copy(f.moves_out.begin(), f.moves_out.end(), rec.block("moves_out", r, t));
+  std::copy(f.aged_out.begin(), f.aged_out.end(), rec.block("aged_out", r, t));
+
+  std::int32_t* women = rec.block("women", r, t);
+  const Households& h = st.households;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    if (!h.present[i] || !h.has_mother[i]) continue;
+    const int age = age_in_months(t, h.mother_birth_month[i]) / 12;
+    if (age >= 18 && age <= 49) women[h.street[i] * Rates::n_women_ages + age - 18] += 1;
+  }
+  std::int32_t* residents = rec.block("residents", r, t);
+  const std::int32_t* pop = rec.block("population", r, t);
+  for (std::size_t s = 0; s < ns; ++s) {
+    std::int64_t children = 0;
+    for (int a = 0; a < Rates::n_child_ages; ++a) children += pop[s * Rates::n_child_ages + a];
+    residents[s] = static_cast<std::int32_t>(st.adults[s] + children);
+  }
+}
+
+}  // namespace
+
+Model::Model(const Scenario& sc) : scenario(sc), counts(initial_counts(sc)), rates(make_rates(sc, counts)) {}
+
+void record_start(const State& st, io::Recorder& rec) {
+  // Ages at the start are those of month 0.
+  count_children(st, 0, rec.block("population_start", st.replicate));
+}
+
+void step_month(const Model& m, State& st, io::Recorder& rec) {
+  MonthFlows flows(m.rates.n_streets);
+  step_demography(st, m.scenario, m.rates, flows);
+  record_month(st, flows, rec);
+  retire_households(st);
+  compact(st);
+}
+
+void run_replicate(const Model& m, int replicate, io::Recorder& rec,
+                   const std::function<void(int)>& on_month) {
+  State st = build_initial_state(m.scenario, m.rates, m.counts, replicate);
+  record_start(st, rec);
+  for (int t = 0; t < m.rates.n_months; ++t) {
+    st.month = t;
+    step_month(m, st, rec);
+    if (on_month) on_month(t);
+  }
+}
+
+}  // namespace childsim

@@ -1,0 +1,35 @@
+// model: one replicate, month by month — the fixed list of processes in `step_month`.
+#pragma once
+
+#include "sim/io/recorder.hpp"        // Recorder
+#include "sim/model/rates.hpp"        // Rates, InitialCounts
+#include "sim/model/state.hpp"        // State
+#include "sim/scenario/scenario.hpp"  // Scenario
+
+#include <functional>  // std::function
+
+namespace childsim {
+
+/// Everything fixed for a scenario: validated inputs and the packed rates.
+struct Model {
+  const Scenario& scenario;
+  InitialCounts counts;
+  Rates rates;
+  explicit Model(const Scenario& sc);
+};
+
+/// Simulate month `state.month`:
+///   1. demography (ageing out, births, deaths, moves, arrivals — demography.hpp);
+///   2. recording of the month's outputs;
+///   3. housekeeping (retire households that no longer matter; compact the tables).
+void step_month(const Model& model, State& state, io::Recorder& recorder);
+
+/// Build the starting population of `replicate` and run every month. `on_month` (optional)
+/// is called after each month, for progress reporting.
+void run_replicate(const Model& model, int replicate, io::Recorder& recorder,
+                   const std::function<void(int month)>& on_month = {});
+
+/// Record the start-of-run population (variable `population_start`).
+void record_start(const State& state, io::Recorder& recorder);
+
+}  // namespace childsim

@@ -1,0 +1,72 @@
+// state: the agents of one replicate, stored as structures of arrays.
+//
+// Storage rules (read before changing a process):
+// - One std::vector per attribute; row i of every vector of a table is the same agent.
+// - Rows are kept in creation order and that order is identical for every thread count:
+//   agents are only created in serial code, in a fixed order (street, then arrival number;
+//   mother's row for newborns).
+// - Processes never erase rows while looping. They clear `present`; `compact()` at the end of
+//   each month removes those rows with a stable erase, so order is preserved, and rewrites
+//   `Children::household` to the households' new row numbers.
+// - A parallel loop may write only to the row it owns (or to per-row scratch arrays) and may
+//   read anything. Counts shared between rows are added up afterwards, in serial code or with
+//   integer reductions (integer sums do not depend on order).
+#pragma once
+
+#include <cstdint>  // fixed-width integers
+#include <vector>   // std::vector
+
+namespace childsim {
+
+/// Family households: a woman of reproductive age (or a mother) and the children with her.
+struct Households {
+  std::vector<std::uint64_t> id;
+  std::vector<std::int16_t> street;
+  std::vector<float> x_m, y_m;              ///< home on the local plane
+  std::vector<std::int32_t> mother_birth_month;  ///< model month index (negative: before start)
+  std::vector<std::uint8_t> has_mother;     ///< 0 once the mother has died
+  std::vector<std::uint8_t> partnered;      ///< a partner lives in the household
+  std::vector<std::uint8_t> mother_works;
+  std::vector<std::uint8_t> partner_works;
+  std::vector<std::uint8_t> grandparent_care;  ///< a grandparent can give regular childcare
+  std::vector<std::uint8_t> income_band;       ///< 0 low, 1 middle, 2 high
+  std::vector<std::uint8_t> hukou_local;       ///< Shanghai hukou
+  std::vector<float> taste;                 ///< family's taste for formal care, N(0, 1)
+  std::vector<std::uint16_t> n_children;    ///< children present
+  std::vector<std::uint8_t> present;        ///< cleared when the household leaves
+
+  std::size_t size() const { return id.size(); }
+};
+
+/// Children aged 0..17.
+struct Children {
+  std::vector<std::uint64_t> id;
+  std::vector<std::int32_t> household;    ///< row in Households
+  std::vector<std::int32_t> birth_month;  ///< model month index of birth
+  std::vector<std::uint8_t> sex;          ///< 0 girl, 1 boy
+  std::vector<std::uint8_t> present;      ///< cleared on death, leaving, or turning 18
+
+  std::size_t size() const { return id.size(); }
+};
+
+/// Demographic flows of one month, children only, by street.
+struct MonthFlows {
+  std::vector<std::int32_t> births, deaths, moves_in, moves_out, aged_out;
+  explicit MonthFlows(int n_streets = 0)
+      : births(n_streets), deaths(n_streets), moves_in(n_streets), moves_out(n_streets),
+        aged_out(n_streets) {}
+};
+
+/// Everything about one replicate that changes over time.
+struct State {
+  int replicate = 0;
+  int month = 0;  ///< model month index being simulated
+  Households households;
+  Children children;
+  std::vector<std::int64_t> adults;  ///< residents aged 18+ by street (counts, not agents)
+};
+
+/// Remove rows whose `present` flag is clear (stable), re-pointing children to households.
+void compact(State& state);
+
+}  // namespace childsim

@@ -1,0 +1,25 @@
+// ensemble: run every replicate of a scenario and label the results — the library entry
+// point that both the CLI and the Python module call.
+#pragma once
+
+#include "sim/io/dataset.hpp"         // Dataset
+#include "sim/scenario/scenario.hpp"  // Scenario
+
+#include <functional>  // std::function
+
+namespace childsim {
+
+struct RunOptions {
+  int threads = 0;  ///< OpenMP threads; 0 keeps the OpenMP default
+  /// Called after each simulated month with (replicate, month, total replicates, months).
+  std::function<void(int, int, int, int)> progress;
+};
+
+/// Run all `sc.replicates` replicates and return the labelled outputs, with the provenance
+/// attributes (scenario text, seed, version, git commit, creation date).
+io::Dataset run_scenario(const Scenario& sc, const RunOptions& options = {});
+
+/// The provenance attributes stored in every output file.
+io::Attributes provenance_attributes(const Scenario& sc);
+
+}  // namespace childsim

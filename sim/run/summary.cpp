@@ -1,0 +1,60 @@
+// summary: a few lines that tell a planner what the run says.
+#include "sim/run/summary.hpp"
+
+#include <fmt/format.h>  // fmt::format
+
+#include <map>  // std::map
+
+namespace childsim {
+
+std::string summary_text(const io::Dataset& ds) {
+  const auto& ids = std::get<std::vector<std::string>>(ds.find_dim("street")->values);
+  const auto& names = std::get<std::vector<std::string>>(ds.find_variable("street_name")->data);
+  const auto& pop = std::get<std::vector<std::int32_t>>(ds.find_variable("population")->data);
+  const auto& births = std::get<std::vector<std::int32_t>>(ds.find_variable("births")->data);
+  const std::size_t R = ds.find_dim("replicate")->size(), T = ds.find_dim("time")->size(),
+                    S = ids.size(), A = ds.find_dim("age")->size();
+  const std::string start = std::get<std::string>(ds.attrs.at("start"));
+  const int year0 = std::stoi(start.substr(0, 4)), month0 = std::stoi(start.substr(5, 2));
+
+  // Last month of the first and last calendar year in the run.
+  const std::size_t t_first = std::min<std::size_t>(T - 1, static_cast<std::size_t>(12 - month0));
+  const std::size_t t_last = T - 1;
+  auto children = [&](std::size_t t, std::size_t s) {
+    double sum = 0;
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t a = 0; a < A; ++a) sum += pop[((r * T + t) * S + s) * A + a];
+    return sum / static_cast<double>(R);
+  };
+  const int y_first = year0, y_last = year0 + static_cast<int>((month0 - 1 + T - 1) / 12);
+  std::string out = fmt::format("Children aged 0–17 (mean of {} replicate(s)), end of year:\n", R);
+  out += fmt::format("  {:<16}{:<12}{:>10}{:>10}\n", "street", "", y_first, y_last);
+  double tot0 = 0, tot1 = 0;
+  for (std::size_t s = 0; s < S; ++s) {
+    const double a = children(t_first, s), b = children(t_last, s);
+    tot0 += a;
+    tot1 += b;
+    // Chinese names are double width; pad by characters, not bytes.
+    out += fmt::format("  {:<16}{}{:>10.0f}{:>10.0f}\n", ids[s], names[s] + std::string(12 - std::min<std::size_t>(12, names[s].size() / 3 * 2), ' '), a, b);
+  }
+  out += fmt::format("  {:<16}{:<12}{:>10.0f}{:>10.0f}\n", "district", "", tot0, tot1);
+
+  std::map<int, double> by_year;
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t s = 0; s < S; ++s)
+        by_year[year0 + static_cast<int>((month0 - 1 + t) / 12)] +=
+            births[(r * T + t) * S + s] / static_cast<double>(R);
+  out += "Births per year (district, mean):\n ";
+  for (const auto& [y, b] : by_year) out += fmt::format(" {}: {:.0f}", y, b);
+  out += "\n";
+  (void)y_last;
+  return out;
+}
+
+void print_summary(const io::Dataset& ds, const std::filesystem::path& out) {
+  fmt::print("{}", summary_text(ds));
+  fmt::print("Wrote {}\n", out.string());
+}
+
+}  // namespace childsim

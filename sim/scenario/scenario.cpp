@@ -1,0 +1,127 @@
+// scenario: validation of scenario files.
+#include "sim/scenario/scenario.hpp"
+
+#include <fmt/format.h>  // fmt::format
+
+namespace childsim {
+namespace {
+
+YearMonth read_month(const config::ConfigNode& node) {
+  YearMonth m;
+  if (!node.is_scalar() || !parse_year_month(node.scalar, m))
+    node.fail(fmt::format("expected a month as YYYY-MM, got '{}'", node.scalar));
+  return m;
+}
+
+// The directory a relative path written in `node` is relative to: that of the file it was
+// written in (which, with `extends`, may not be the scenario file itself).
+std::filesystem::path directory_of(const config::ConfigNode& node,
+                                   const std::filesystem::path& fallback) {
+  if (node.origin.file.empty() || node.origin.file.front() == '<') return fallback;
+  return std::filesystem::path(node.origin.file).parent_path();
+}
+
+void read_fertility(Scenario& s, const config::ConfigNode& node) {
+  if (node.is_scalar()) {
+    s.fertility_variant = config::as_string(node);
+    auto it = s.base.tfr_paths.find(s.fertility_variant);
+    if (it == s.base.tfr_paths.end()) {
+      std::string names;
+      for (const auto& [n, p] : s.base.tfr_paths) names += (names.empty() ? "" : ", ") + n;
+      node.fail(fmt::format("unknown fertility path '{}' (expected one of: {}, or a map "
+                            "'values: {{year: TFR}}')",
+                            s.fertility_variant, names));
+    }
+    s.tfr = it->second;
+    return;
+  }
+  config::MapReader r(node);
+  const auto& values = r.required("values");
+  r.finish();
+  if (!values.is_map() || values.entries.empty()) values.fail("expected a map year: TFR");
+  s.fertility_variant = "custom";
+  s.tfr = {};
+  for (const auto& [year_text, v] : values.entries) {
+    int year = 0;
+    try {
+      year = std::stoi(year_text);
+    } catch (...) {
+      v.fail(fmt::format("expected a year, got '{}'", year_text));
+    }
+    s.tfr.points[year] = config::check_range(v, config::as_double(v), 0.0, 5.0);
+  }
+}
+
+void read_housing(Scenario& s, const config::ConfigNode& list) {
+  if (!list.is_sequence()) list.fail("expected a list of housing projects");
+  for (const auto& item : list.items) {
+    config::MapReader r(item);
+    HousingProject h;
+    h.name = r.get_string("name", fmt::format("project {}", s.housing.size() + 1));
+    const auto& street = r.required("street");
+    h.street = s.base.street_index(config::as_string(street));
+    if (h.street < 0) {
+      std::string ids;
+      for (const auto& st : s.base.streets) ids += (ids.empty() ? "" : ", ") + st.id;
+      street.fail(fmt::format("unknown street '{}' (expected one of: {})", street.scalar, ids));
+    }
+    h.start = read_month(r.required("start"));
+    h.households = static_cast<int>(r.require_int("households", 0, 1000000));
+    h.months = static_cast<int>(r.get_int("months", 12, 1, 600));
+    r.allow("note");
+    r.finish();
+    s.housing.push_back(std::move(h));
+  }
+}
+
+}  // namespace
+
+Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesystem::path& file) {
+  Scenario s;
+  s.file = file;
+  s.resolved_yaml = config::to_yaml(root);
+  config::MapReader r(root);
+  s.name = r.get_string("name", file.stem().string());
+  s.description = r.get_string("description", "");
+
+  const auto& base = r.required("base_data");
+  const auto base_dir = directory_of(base, file.parent_path()) / config::as_string(base);
+  if (!std::filesystem::is_directory(base_dir))
+    base.fail(fmt::format("base data directory '{}' does not exist", base_dir.string()));
+  s.base = load_base_data(base_dir);
+
+  if (const auto* n = r.optional("start")) s.start = read_month(*n);
+  if (const auto* n = r.optional("end")) s.end = read_month(*n);
+  if (!(s.start < s.end) && !(s.start == s.end))
+    (r.optional("end") ? *r.optional("end") : root).fail("expected end on or after start");
+  if (s.n_months() > 12 * 100) r.required("end").fail("expected a horizon of at most 100 years");
+  s.replicates = static_cast<int>(r.get_int("replicates", 1, 1, 10000));
+  s.seed = static_cast<std::uint64_t>(r.get_int("seed", 1, 0, INT64_MAX));
+  s.population_scale = r.get_double("population_scale", 1.0, 0.001, 10.0);
+
+  s.tfr = s.base.tfr_paths.at("medium");
+  if (const auto* demo = r.optional("demography")) {
+    config::MapReader d(*demo);
+    if (const auto* f = d.optional("fertility")) read_fertility(s, *f);
+    if (const auto* h = d.optional("new_housing")) read_housing(s, *h);
+    d.finish();
+  }
+  if (const auto* params = r.optional("parameters")) {
+    if (!params->is_map()) params->fail("expected a map 'name: value'");
+    for (const auto& [name, v] : params->entries)
+      s.base.parameters.set(name, config::as_double(v), v);
+  }
+  r.finish();
+  return s;
+}
+
+Scenario load_scenario(const std::filesystem::path& file) {
+  return scenario_from_tree(config::load_config_file(file), file);
+}
+
+Scenario load_scenario_text(const std::string& text, const std::filesystem::path& base_dir,
+                            const std::string& name) {
+  return scenario_from_tree(config::load_config_text(text, name, base_dir), base_dir / name);
+}
+
+}  // namespace childsim
