@@ -47,6 +47,9 @@ struct ConfigNode {
   std::vector<std::pair<std::string, ConfigNode>> entries;  ///< map entries, in file order
   Origin origin;      ///< where this value was written
   std::string path;   ///< dotted key path from the root, e.g. "demography.new_housing[0].street"
+  /// For a map entry, where its key was written: "unknown key" and "duplicate key" point at
+  /// the key, which is where the planner has to look, not at the value after it.
+  Origin key_origin;
 
   bool is_map() const { return kind == Kind::map; }
   bool is_sequence() const { return kind == Kind::sequence; }

@@ -1,0 +1,597 @@
+// config_tree: loading, merging, emitting and reading YAML configuration trees with origins.
+#include "sim/config/config_tree.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <system_error>
+
+namespace childsim::config {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string compose_message(const Origin& origin, const std::string& key,
+                            const std::string& message) {
+  std::string out;
+  if (!origin.file.empty()) {
+    out = origin.line > 0 ? fmt::format("{}:{}:{}: ", origin.file, origin.line, origin.column)
+                          : fmt::format("{}: ", origin.file);
+  }
+  if (!key.empty()) out += fmt::format("key '{}': ", key);
+  out += message;
+  return out;
+}
+
+std::string child_path(const std::string& parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  return parent + "." + std::string(key);
+}
+
+/// How a value is shown after "got": scalars quoted as written, other kinds by name.
+std::string describe(const ConfigNode& node) {
+  switch (node.kind) {
+    case ConfigNode::Kind::null:
+      return "nothing";
+    case ConfigNode::Kind::scalar:
+      return "'" + node.scalar + "'";
+    case ConfigNode::Kind::sequence:
+      return "a list";
+    case ConfigNode::Kind::map:
+      return "a map";
+  }
+  return "?";
+}
+
+/// Reads a whole file; on failure `reason` gets the system's words for it, because "cannot
+/// read" alone does not tell a planner whether the name or the permissions are wrong.
+bool read_file(const fs::path& file, std::string& text, std::string& reason) {
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) {
+    reason = std::make_error_code(std::errc::is_a_directory).message();
+    return false;
+  }
+  errno = 0;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    const int err = errno != 0 ? errno : ENOENT;
+    reason = std::generic_category().message(err);
+    return false;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    reason = std::generic_category().message(errno != 0 ? errno : EIO);
+    return false;
+  }
+  text = buffer.str();
+  return true;
+}
+
+/// The identity used to detect circular `extends`: two spellings of one file must compare
+/// equal, and a file that does not exist yet still needs some stable name.
+std::string file_identity(const fs::path& file) {
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(file, ec);
+  if (ec) canonical = fs::absolute(file, ec).lexically_normal();
+  return canonical.string();
+}
+
+bool starts_with_word(std::string_view text, std::string_view word) {
+  if (text.substr(0, word.size()) != word) return false;
+  if (text.size() == word.size()) return true;
+  const unsigned char next = static_cast<unsigned char>(text[word.size()]);
+  return !std::isalnum(next) && next != '_';
+}
+
+// Hostile or mistaken documents (a recursive alias, an alias bomb) must end in an error, not
+// in a stack overflow or an exhausted machine.
+constexpr int kMaxDepth = 200;
+constexpr std::size_t kMaxNodes = 5'000'000;
+
+/// Turns one parsed document into ConfigNodes.
+class Converter {
+ public:
+  Converter(const std::string& text, std::string file) : text_(text), file_(std::move(file)) {
+    line_starts_.push_back(0);
+    for (std::size_t i = 0; i < text_.size(); ++i) {
+      if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    }
+  }
+
+  Origin origin_of(const YAML::Mark& mark) const {
+    if (mark.is_null()) return Origin{file_, 0, 0};
+    return Origin{file_, mark.line + 1, mark.column + 1};
+  }
+
+  ConfigNode convert(const YAML::Node& in, const std::string& path, const Origin& fallback,
+                     int depth) {
+    ConfigNode out;
+    out.path = path;
+    out.origin = origin_of(in.Mark());
+    if (depth > kMaxDepth || ++count_ > kMaxNodes) {
+      throw ConfigError(out.origin, path,
+                        depth > kMaxDepth ? "nesting too deep (a recursive alias?)"
+                                          : "document too large (an alias bomb?)");
+    }
+    switch (in.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        out.kind = ConfigNode::Kind::null;
+        // yaml-cpp marks an empty value with the position of the token after it, often on
+        // the next line, so only a written null keeps its own mark.
+        if (!is_written_null(in.Mark())) out.origin = fallback;
+        break;
+      case YAML::NodeType::Scalar:
+        out.kind = ConfigNode::Kind::scalar;
+        out.scalar = in.Scalar();
+        break;
+      case YAML::NodeType::Sequence: {
+        out.kind = ConfigNode::Kind::sequence;
+        std::size_t index = 0;
+        for (const YAML::Node& item : in) {
+          out.items.push_back(
+              convert(item, fmt::format("{}[{}]", path, index), out.origin, depth + 1));
+          ++index;
+        }
+        break;
+      }
+      case YAML::NodeType::Map:
+        out.kind = ConfigNode::Kind::map;
+        for (auto it = in.begin(); it != in.end(); ++it) {
+          const Origin key_origin = origin_of(it->first.Mark());
+          if (!it->first.IsScalar()) {
+            throw ConfigError(key_origin, path, "map keys must be plain text");
+          }
+          const std::string key = it->first.Scalar();
+          const std::string entry_path = child_path(path, key);
+          for (const auto& [seen, node] : out.entries) {
+            if (seen == key) {
+              throw ConfigError(
+                  key_origin, entry_path,
+                  fmt::format("duplicate key (first written at line {})", node.key_origin.line));
+            }
+          }
+          ConfigNode value = convert(it->second, entry_path, key_origin, depth + 1);
+          value.key_origin = key_origin;
+          out.entries.emplace_back(key, std::move(value));
+        }
+        break;
+    }
+    return out;
+  }
+
+ private:
+  bool is_written_null(const YAML::Mark& mark) const {
+    if (mark.is_null() || mark.line < 0 ||
+        static_cast<std::size_t>(mark.line) >= line_starts_.size()) {
+      return false;
+    }
+    const std::size_t at =
+        line_starts_[static_cast<std::size_t>(mark.line)] + static_cast<std::size_t>(mark.column);
+    if (at >= text_.size()) return false;
+    const std::string_view rest = std::string_view(text_).substr(at);
+    return rest.front() == '~' || starts_with_word(rest, "null") ||
+           starts_with_word(rest, "Null") || starts_with_word(rest, "NULL");
+  }
+
+  const std::string& text_;
+  std::string file_;
+  std::vector<std::size_t> line_starts_;
+  std::size_t count_ = 0;
+};
+
+ConfigNode merge(ConfigNode base, ConfigNode over) {
+  if (!base.is_map() || !over.is_map()) return over;
+  for (auto& [key, value] : over.entries) {
+    auto it = std::find_if(base.entries.begin(), base.entries.end(),
+                           [&](const auto& entry) { return entry.first == key; });
+    if (it == base.entries.end()) {
+      base.entries.emplace_back(key, std::move(value));
+    } else {
+      it->second = merge(std::move(it->second), std::move(value));
+    }
+  }
+  base.origin = over.origin;
+  base.key_origin = over.key_origin;
+  return base;
+}
+
+/// One file in the chain of `extends` being loaded.
+struct ChainLink {
+  std::string identity;
+  std::string display;
+};
+
+ConfigNode load_document(const std::string& text, const std::string& display,
+                         const fs::path& base_dir, std::vector<ChainLink>& chain) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    Origin origin{display, 0, 0};
+    if (!e.mark.is_null()) origin = Origin{display, e.mark.line + 1, e.mark.column + 1};
+    throw ConfigError(origin, "", e.msg);
+  }
+  Converter converter(text, display);
+  const Origin top{display, 1, 1};
+  if (documents.size() > 1) {
+    throw ConfigError(converter.origin_of(documents[1].Mark()), "",
+                      "expected a single YAML document, found a second one");
+  }
+  if (documents.empty()) throw ConfigError(top, "", "the top level must be a map, got nothing");
+  ConfigNode root = converter.convert(documents.front(), "", top, 0);
+  if (!root.is_map()) {
+    throw ConfigError(top, "", "the top level must be a map, got " + describe(root));
+  }
+
+  auto extends = std::find_if(root.entries.begin(), root.entries.end(),
+                              [](const auto& entry) { return entry.first == "extends"; });
+  if (extends == root.entries.end()) return root;
+  const ConfigNode named = std::move(extends->second);
+  root.entries.erase(extends);
+  if (!named.is_scalar() || named.scalar.empty()) {
+    named.fail("expected a file name, got " + describe(named));
+  }
+
+  const fs::path file = (base_dir / named.scalar).lexically_normal();
+  const ChainLink link{file_identity(file), file.string()};
+  for (auto it = chain.begin(); it != chain.end(); ++it) {
+    if (it->identity != link.identity) continue;
+    std::string listed;
+    for (const ChainLink& step : chain) listed += step.display + " -> ";
+    named.fail("circular 'extends': " + listed + link.display);
+  }
+  std::string base_text;
+  std::string reason;
+  if (!read_file(file, base_text, reason)) {
+    named.fail(fmt::format("cannot read '{}' ({})", named.scalar, reason));
+  }
+  chain.push_back(link);
+  ConfigNode base = load_document(base_text, link.display, file.parent_path(), chain);
+  chain.pop_back();
+  return merge(std::move(base), std::move(root));
+}
+
+void emit(YAML::Emitter& out, const std::string& text) {
+  // PyYAML and other YAML 1.1 readers of the stored scenario would turn these into booleans;
+  // here they are text, so they must stay text there too.
+  static const char* const kYaml11Booleans[] = {"y",  "Y",   "yes", "Yes", "YES", "n",
+                                                "N",  "no",  "No",  "NO",  "on",  "On",
+                                                "ON", "off", "Off", "OFF"};
+  for (const char* word : kYaml11Booleans) {
+    if (text == word) {
+      out << YAML::DoubleQuoted << text;
+      return;
+    }
+  }
+  out << text;
+}
+
+void emit(YAML::Emitter& out, const ConfigNode& node) {
+  switch (node.kind) {
+    case ConfigNode::Kind::null:
+      out << YAML::Null;
+      break;
+    case ConfigNode::Kind::scalar:
+      emit(out, node.scalar);
+      break;
+    case ConfigNode::Kind::sequence:
+      out << YAML::BeginSeq;
+      for (const ConfigNode& item : node.items) emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case ConfigNode::Kind::map:
+      out << YAML::BeginMap;
+      for (const auto& [key, value] : node.entries) {
+        out << YAML::Key;
+        emit(out, key);
+        out << YAML::Value;
+        emit(out, value);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+/// The known key a misspelt `key` most likely meant, or "" when none is close. A distance
+/// must also be shorter than the key, or every two-letter key would "mean" every other one.
+std::string suggest(std::string_view key, const std::vector<std::string>& known) {
+  const std::string key_lower = lower(key);
+  for (const std::string& candidate : known) {
+    if (lower(candidate) == key_lower) return candidate;
+  }
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const std::string& candidate : known) {
+    const std::size_t distance = edit_distance(key, candidate);
+    if (distance < best_distance && distance < key.size()) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+std::string join(const std::vector<std::string>& words, const char* quote) {
+  std::string out;
+  for (const std::string& word : words) {
+    if (!out.empty()) out += ", ";
+    out += quote + word + quote;
+  }
+  return out;
+}
+
+/// The text of a number as the standard library parses it: YAML allows a leading '+',
+/// std::from_chars does not.
+std::string_view without_plus(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  return text;
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0;
+  });
+}
+
+/// YAML 1.2 core schema float syntax, so that "1e3" and ".5" are numbers and "0x10",
+/// "1_000", " 3" and "nan" are not (strtod would accept some of those).
+bool is_yaml_float(std::string_view text) {
+  if (!text.empty() && (text.front() == '+' || text.front() == '-')) text.remove_prefix(1);
+  const std::size_t e = text.find_first_of("eE");
+  std::string_view mantissa = text.substr(0, e);
+  if (e != std::string_view::npos) {
+    std::string_view exponent = text.substr(e + 1);
+    if (!exponent.empty() && (exponent.front() == '+' || exponent.front() == '-')) {
+      exponent.remove_prefix(1);
+    }
+    if (!all_digits(exponent)) return false;
+  }
+  const std::size_t dot = mantissa.find('.');
+  if (dot == std::string_view::npos) return all_digits(mantissa);
+  const std::string_view whole = mantissa.substr(0, dot);
+  const std::string_view fraction = mantissa.substr(dot + 1);
+  if (whole.empty()) return all_digits(fraction);
+  return all_digits(whole) && (fraction.empty() || all_digits(fraction));
+}
+
+[[noreturn]] void fail_range(const ConfigNode& node, const std::string& lo, const std::string& hi,
+                             const std::string& got) {
+  node.fail(fmt::format("expected a value in [{}, {}], got {}", lo, hi, got));
+}
+
+}  // namespace
+
+ConfigError::ConfigError(const Origin& origin, const std::string& key, const std::string& message)
+    : std::runtime_error(compose_message(origin, key, message)), origin_(origin), key_(key) {}
+
+const ConfigNode* ConfigNode::find(std::string_view key) const {
+  for (const auto& [name, node] : entries) {
+    if (name == key) return &node;
+  }
+  return nullptr;
+}
+
+void ConfigNode::fail(const std::string& message) const {
+  throw ConfigError(origin, path, message);
+}
+
+ConfigNode load_config_file(const std::filesystem::path& file) {
+  const fs::path normal = file.lexically_normal();
+  std::string text;
+  std::string reason;
+  if (!read_file(normal, text, reason)) {
+    throw ConfigError(Origin{}, "",
+                      fmt::format("cannot read scenario file '{}': {}", file.string(), reason));
+  }
+  std::vector<ChainLink> chain{{file_identity(normal), normal.string()}};
+  return load_document(text, normal.string(), normal.parent_path(), chain);
+}
+
+ConfigNode load_config_text(const std::string& text, const std::string& name,
+                            const std::filesystem::path& base_dir) {
+  const std::string display = name.empty() ? "<text>" : name;
+  std::vector<ChainLink> chain{{file_identity(base_dir / display), display}};
+  return load_document(text, display, base_dir, chain);
+}
+
+std::string to_yaml(const ConfigNode& node) {
+  YAML::Emitter out;
+  emit(out, node);
+  if (!out.good()) {
+    throw ConfigError(node.origin, node.path, "cannot write as YAML: " + out.GetLastError());
+  }
+  return std::string(out.c_str()) + "\n";
+}
+
+double as_double(const ConfigNode& node) {
+  if (!node.is_scalar()) node.fail("expected a number, got " + describe(node));
+  const std::string& text = node.scalar;
+  static const char* const kInfinities[] = {".inf", ".Inf", ".INF"};
+  for (const char* word : kInfinities) {
+    const std::string_view unsigned_text = without_plus(text);
+    if (unsigned_text == word) return std::numeric_limits<double>::infinity();
+    if (text == std::string("-") + word) return -std::numeric_limits<double>::infinity();
+  }
+  if (text == ".nan" || text == ".NaN" || text == ".NAN") {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  if (!is_yaml_float(text)) node.fail("expected a number, got " + describe(node));
+  const std::string_view digits = without_plus(text);
+  double value = 0.0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size()) {
+    node.fail("expected a number, got " + describe(node) + " (out of range)");
+  }
+  return value;
+}
+
+std::int64_t as_int(const ConfigNode& node) {
+  if (!node.is_scalar()) node.fail("expected an integer, got " + describe(node));
+  const std::string_view text = node.scalar;
+  const bool signed_text = !text.empty() && (text.front() == '+' || text.front() == '-');
+  if (!all_digits(signed_text ? text.substr(1) : text)) {
+    node.fail("expected an integer, got " + describe(node));
+  }
+  const std::string_view digits = without_plus(text);
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size()) {
+    node.fail("expected an integer, got " + describe(node) + " (out of range)");
+  }
+  return value;
+}
+
+bool as_bool(const ConfigNode& node) {
+  // YAML 1.2 core booleans only: "yes", "no", "on" and "off" are text (a country code "NO"
+  // must not silently become false).
+  if (node.is_scalar()) {
+    const std::string& text = node.scalar;
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+  }
+  node.fail("expected true or false, got " + describe(node));
+}
+
+std::string as_string(const ConfigNode& node) {
+  if (!node.is_scalar()) node.fail("expected a string, got " + describe(node));
+  return node.scalar;
+}
+
+MapReader::MapReader(const ConfigNode& node) : node_(node) {
+  if (!node.is_map()) node.fail("expected a map, got " + describe(node));
+}
+
+bool MapReader::has(std::string_view key) const {
+  return node_.find(key) != nullptr;
+}
+
+const ConfigNode* MapReader::optional(std::string_view key) {
+  allow(key);
+  return node_.find(key);
+}
+
+const ConfigNode& MapReader::required(std::string_view key) {
+  const ConfigNode* found = optional(key);
+  if (found == nullptr) {
+    throw ConfigError(node_.origin, child_path(node_.path, key), "missing required key");
+  }
+  return *found;
+}
+
+double MapReader::get_double(std::string_view key, double fallback, double lo, double hi) {
+  const ConfigNode* found = optional(key);
+  if (found == nullptr) return fallback;
+  return check_range(*found, as_double(*found), lo, hi);
+}
+
+double MapReader::require_double(std::string_view key, double lo, double hi) {
+  const ConfigNode& found = required(key);
+  return check_range(found, as_double(found), lo, hi);
+}
+
+std::int64_t MapReader::get_int(std::string_view key, std::int64_t fallback, std::int64_t lo,
+                                std::int64_t hi) {
+  const ConfigNode* found = optional(key);
+  if (found == nullptr) return fallback;
+  const std::int64_t value = as_int(*found);
+  if (value < lo || value > hi) {
+    fail_range(*found, std::to_string(lo), std::to_string(hi), std::to_string(value));
+  }
+  return value;
+}
+
+std::int64_t MapReader::require_int(std::string_view key, std::int64_t lo, std::int64_t hi) {
+  const ConfigNode& found = required(key);
+  const std::int64_t value = as_int(found);
+  if (value < lo || value > hi) {
+    fail_range(found, std::to_string(lo), std::to_string(hi), std::to_string(value));
+  }
+  return value;
+}
+
+bool MapReader::get_bool(std::string_view key, bool fallback) {
+  const ConfigNode* found = optional(key);
+  return found == nullptr ? fallback : as_bool(*found);
+}
+
+std::string MapReader::get_string(std::string_view key, const std::string& fallback) {
+  const ConfigNode* found = optional(key);
+  return found == nullptr ? fallback : as_string(*found);
+}
+
+std::string MapReader::require_string(std::string_view key) {
+  return as_string(required(key));
+}
+
+std::string MapReader::get_choice(std::string_view key, const std::string& fallback,
+                                  const std::vector<std::string>& choices) {
+  const ConfigNode* found = optional(key);
+  if (found == nullptr) return fallback;
+  std::string value = as_string(*found);
+  if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
+    found->fail(fmt::format("expected one of {}, got '{}'", join(choices, "'"), value));
+  }
+  return value;
+}
+
+void MapReader::allow(std::string_view key) {
+  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.emplace_back(key);
+}
+
+void MapReader::finish() const {
+  for (const auto& [key, value] : node_.entries) {
+    if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+    std::string message = "unknown key";
+    const std::string guess = suggest(key, known_);
+    if (!guess.empty()) {
+      message += fmt::format(" (did you mean '{}'?)", guess);
+    } else if (known_.empty()) {
+      message += " (no keys are expected here)";
+    } else {
+      message += fmt::format(" (expected one of: {})", join(known_, ""));
+    }
+    throw ConfigError(value.key_origin, child_path(node_.path, key), message);
+  }
+}
+
+double check_range(const ConfigNode& node, double value, double lo, double hi) {
+  // Written so that NaN fails too.
+  if (!(value >= lo && value <= hi)) {
+    fail_range(node, fmt::format("{}", lo), fmt::format("{}", hi), fmt::format("{}", value));
+  }
+  return value;
+}
+
+}  // namespace childsim::config
