@@ -28,7 +28,8 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   Households& h = st.households;
   const std::size_t n = c.size();  // daughters' households are appended to `h`, not `c`
   for (std::size_t i = 0; i < n; ++i) {
-    if (age_in_months(st.month, c.birth_month[i]) < child_age_limit_months) continue;
+    if (!c.present[i] || age_in_months(st.month, c.birth_month[i]) < child_age_limit_months)
+      continue;
     const auto hh = static_cast<std::size_t>(c.household[i]);
     const int s = h.street[hh];
     c.present[i] = 0;
@@ -54,6 +55,7 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   const auto month = static_cast<std::uint32_t>(st.month);
 #pragma omp parallel for schedule(static)
   for (std::size_t i = 0; i < n; ++i) {
+    if (!h.present[i]) continue;  // retired rows wait for the next compaction
     Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
     // Always take the same four words in the same roles, whether or not they are used, so
     // that a change in one event's probability does not shift the others' draws.
@@ -183,7 +185,9 @@ void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& 
 
 void retire_households(State& st) {
   Households& h = st.households;
-  for (std::size_t i = 0; i < h.size(); ++i) {
+  const std::size_t n = h.size();
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < n; ++i) {
     if (!h.present[i] || h.n_children[i] > 0) continue;
     if (!h.has_mother[i] || age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1)
       h.present[i] = 0;

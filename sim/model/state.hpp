@@ -6,7 +6,7 @@
 //   agents are only created in serial code, in a fixed order (street, then arrival number;
 //   mother's row for newborns).
 // - Processes never erase rows while looping. They clear `present`; `compact()` at the end of
-//   each month removes those rows with a stable erase, so order is preserved, and rewrites
+//   each year removes those rows with a stable erase, so order is preserved, and rewrites
 //   `Children::household` to the households' new row numbers.
 // - A parallel loop may write only to the row it owns (or to per-row scratch arrays) and may
 //   read anything. Counts shared between rows are added up afterwards, in serial code or with

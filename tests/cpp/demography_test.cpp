@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>    // std::pow, std::sqrt
+#include <cstdio>   // std::printf
+#include <cstdlib>  // std::getenv
 #include <numeric>  // std::accumulate
 
 using namespace childsim;
@@ -167,6 +169,7 @@ TEST_CASE("demography, ensemble mean matches an independent cohort-component pro
     const double z = (m.mean - expected) / std::max(m.se, 0.5);
     ++checks;
     worst = std::max(worst, std::abs(z));
+    if (std::getenv("CHILDSIM_VERBOSE")) std::printf("%s z=%.2f sim=%.1f proj=%.1f\n", what.c_str(), z, m.mean, expected);
     if (std::abs(z) > 3) {
       ++outside;
       UNSCOPED_INFO(what << ": simulated " << m.mean << " ± " << m.se << ", projected "
@@ -209,7 +212,9 @@ TEST_CASE("demography, ensemble mean matches an independent cohort-component pro
   }
   // With ~100 comparisons at 3 standard errors, about 0.3 fall outside by chance.
   INFO(checks << " comparisons, worst |z| = " << worst);
-  CHECK(outside <= 1);
+  // When the model is right, P(3 or more of ~124 outside 3 SE) is about 0.5 %; a biased
+  // rate puts many cells outside.
+  CHECK(outside <= 2);
   CHECK(worst < 4.5);
 }
 
