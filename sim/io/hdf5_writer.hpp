@@ -11,6 +11,12 @@
 // ("<final>.tmp-<pid>") and renamed onto the final name only by `commit()`. If the writer is
 // destroyed without `commit()` (an exception, an interrupted run) the temporary is removed
 // and any existing file under the final name is untouched.
+//
+// Errors are std::runtime_error naming the final path and the dimension/variable. Invalid
+// arguments (size mismatch, unknown dimension, duplicate name, text that is not UTF-8,
+// attribute names HDF5/netCDF reserve such as CLASS or _FillValue) are rejected before the
+// file is touched, so the writer stays usable; after a failed HDF5 call `commit()` refuses.
+// Debian's HDF5 is not thread-safe: use writers from one thread at a time.
 #pragma once
 
 #include <cstdint>     // std::int32_t, std::int64_t

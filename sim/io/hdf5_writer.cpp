@@ -1,0 +1,626 @@
+// hdf5_writer.cpp: the netCDF-4-compatible HDF5 writer (HDF5 C API + H5DS dimension scales).
+//
+// Layout follows what netCDF-C and h5netcdf write, so both (and xarray on top of h5netcdf)
+// read our files as netCDF-4:
+//   * link and attribute creation order tracked and indexed on the file and every dataset
+//     (netCDF-C refuses or misorders files without it) and 1.8-compatible file format;
+//   * `_NCProperties` on the root group, which netCDF-C uses to recognise a netCDF-4 file;
+//   * every dimension is a 1-D dataset marked with H5DSset_scale(ds, name) plus an int32
+//     `_Netcdf4Dimid` (netCDF-C's dimension id, numbered in creation order);
+//   * every data variable has one scale attached per axis (DIMENSION_LIST), which is how
+//     h5netcdf and netCDF-C learn the dimension names;
+//   * text is variable-length UTF-8 (h5py returns it as Python str, not bytes).
+//
+// The HDF5 library prints its error stack to stderr by default; we switch that off for the
+// duration of each call and fold the innermost HDF5 message into our std::runtime_error.
+#include "sim/io/hdf5_writer.hpp"
+
+#include <hdf5.h>
+// H5DSpublic.h uses hdf5.h types without including it, so it must come second.
+#include <H5DSpublic.h>
+
+#include <unistd.h>  // getpid
+
+#include <algorithm>     // std::max
+#include <limits>        // std::numeric_limits
+#include <set>           // std::set
+#include <stdexcept>     // std::runtime_error
+#include <system_error>  // std::error_code
+#include <utility>       // std::exchange
+
+#include "childsim/version.hpp"
+
+namespace childsim::io {
+namespace {
+
+// Attributes that HDF5 dimension scales and netCDF-4 manage themselves; a user value under
+// one of these names would corrupt the file's dimension bookkeeping.
+const std::set<std::string>& reserved_attribute_names() {
+  static const std::set<std::string> names{
+      "CLASS",         "NAME",          "DIMENSION_LIST",      "REFERENCE_LIST",
+      "_NCProperties", "_Netcdf4Dimid", "_Netcdf4Coordinates", "_nc3_strict",
+      "_FillValue"  // would need the variable's own type; netCDF readers check this
+  };
+  return names;
+}
+
+// Target size of one chunk. 1 MiB is the netCDF/HDF5 default chunk cache size, so a chunk
+// always fits the cache and a reader of a single time step or replicate touches few chunks.
+constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+constexpr unsigned kDeflateLevel = 4;
+
+// Owns one HDF5 identifier and closes it with the matching H5?close function.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  ~Handle() { close(); }
+  Handle(Handle&& other) noexcept
+      : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+  Handle& operator=(Handle&& other) noexcept {
+    if (this != &other) {
+      close();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+      closer_ = other.closer_;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  hid_t get() const { return id_; }
+  /// Returns the close status so that commit() can notice a failed close.
+  herr_t close() {
+    herr_t status = 0;
+    if (id_ >= 0 && closer_ != nullptr) status = closer_(id_);
+    id_ = H5I_INVALID_HID;
+    return status;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer closer_ = nullptr;
+};
+
+// Silences HDF5's automatic stderr error printing for one public call, restoring the previous
+// handler afterwards (the application may have its own).
+class QuietHdf5Errors {
+ public:
+  QuietHdf5Errors() {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    H5Eclear2(H5E_DEFAULT);
+  }
+  ~QuietHdf5Errors() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  QuietHdf5Errors(const QuietHdf5Errors&) = delete;
+  QuietHdf5Errors& operator=(const QuietHdf5Errors&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+// The most specific message on the HDF5 error stack (e.g. "unable to open file: ... errno =
+// 13, error message = 'Permission denied'"), which is what a user can act on.
+std::string hdf5_error_detail() {
+  std::string detail;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* err, void* out) -> herr_t {
+        if (n == 0 && err != nullptr && err->desc != nullptr) {
+          *static_cast<std::string*>(out) = err->desc;
+        }
+        return 0;
+      },
+      &detail);
+  H5Eclear2(H5E_DEFAULT);
+  return detail.empty() ? std::string("unknown HDF5 error") : detail;
+}
+
+// Variable-length UTF-8 string type, used for text attributes and string datasets alike.
+Handle make_utf8_string_type() {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  if (type.get() < 0 || H5Tset_size(type.get(), H5T_VARIABLE) < 0 ||
+      H5Tset_cset(type.get(), H5T_CSET_UTF8) < 0 ||
+      H5Tset_strpad(type.get(), H5T_STR_NULLTERM) < 0) {
+    return Handle();
+  }
+  return type;
+}
+
+// Strict UTF-8 check: invalid bytes would make h5py's str decoding fail in Python, far from
+// the code that wrote them, so we reject them here.
+bool is_valid_utf8(const std::string& s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0) return false;  // HDF5 C strings end at NUL: the rest would be lost silently
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    // Overlong encodings, UTF-16 surrogates and values beyond U+10FFFF are not UTF-8.
+    const std::uint32_t min_cp = len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u;
+    if (cp < min_cp || cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu)) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool is_valid_name(const std::string& name) {
+  return !name.empty() && name.find('/') == std::string::npos && name != "." && is_valid_utf8(name);
+}
+
+// Element type of a data variable: the HDF5 file type (explicit little-endian, so files are
+// identical across machines) and the matching in-memory type.
+struct ElementType {
+  hid_t file_type;
+  hid_t memory_type;
+  std::size_t size;
+};
+
+template <typename T>
+ElementType element_type();
+template <>
+ElementType element_type<std::int32_t>() {
+  return {H5T_STD_I32LE, H5T_NATIVE_INT32, sizeof(std::int32_t)};
+}
+template <>
+ElementType element_type<std::int64_t>() {
+  return {H5T_STD_I64LE, H5T_NATIVE_INT64, sizeof(std::int64_t)};
+}
+template <>
+ElementType element_type<float>() {
+  return {H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, sizeof(float)};
+}
+template <>
+ElementType element_type<double>() {
+  return {H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, sizeof(double)};
+}
+
+}  // namespace
+
+struct Hdf5Writer::Impl {
+  std::filesystem::path final_path;
+  std::filesystem::path temporary_path;
+  Handle file;
+  Handle link_create;  // UTF-8 link names, as netCDF-C writes them
+  Handle attr_create;  // UTF-8 attribute names
+  bool committed = false;
+  // First HDF5 failure after which the file may be half-written; commit() refuses then.
+  std::string failure;
+  std::map<std::string, hsize_t> dimension_sizes;
+  std::set<std::string> names;  // every dataset in the file (dimensions and variables)
+  int next_dimension_id = 0;
+
+  // "hdf5_writer: <path>: <what>", the prefix every error carries.
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error("hdf5_writer: " + final_path.string() + ": " + what);
+  }
+  // An HDF5 call failed: record it (the file may now be inconsistent) and throw.
+  [[noreturn]] void fail_hdf5(const std::string& what) {
+    const std::string message = what + ": " + hdf5_error_detail();
+    if (failure.empty()) failure = message;
+    fail(message);
+  }
+  void check(herr_t status, const std::string& what) {
+    if (status < 0) fail_hdf5(what);
+  }
+  Handle checked(hid_t id, Handle::Closer closer, const std::string& what) {
+    if (id < 0) fail_hdf5(what);
+    return Handle(id, closer);
+  }
+
+  void require_open(const std::string& what) const {
+    if (committed) fail(what + ": the writer was already committed");
+    if (file.get() < 0) fail(what + ": the file is closed after an earlier error");
+  }
+
+  void require_new_name(const std::string& kind, const std::string& name) const {
+    if (!is_valid_name(name)) {
+      fail(kind + " '" + name + "': invalid name (empty, '/', '.' or not UTF-8)");
+    }
+    if (names.count(name) != 0) fail(kind + " '" + name + "': name already used");
+  }
+
+  void validate_attributes(const std::string& owner, const Attributes& attrs) const {
+    for (const auto& [name, value] : attrs) {
+      if (name.empty() || !is_valid_utf8(name)) fail(owner + ": invalid attribute name");
+      if (reserved_attribute_names().count(name) != 0) {
+        fail(owner + ": attribute '" + name + "' is reserved for HDF5/netCDF bookkeeping");
+      }
+      if (const auto* text = std::get_if<std::string>(&value); text && !is_valid_utf8(*text)) {
+        fail(owner + ": attribute '" + name + "' is not valid UTF-8 (or contains NUL)");
+      }
+    }
+  }
+
+  // Write (or replace) one attribute on `object`.
+  void write_attribute(hid_t object, const std::string& owner, const std::string& name,
+                       const AttributeValue& value) {
+    const std::string what = owner + ": attribute '" + name + "'";
+    const htri_t exists = H5Aexists(object, name.c_str());
+    check(exists, what + ": cannot query");
+    if (exists > 0) check(H5Adelete(object, name.c_str()), what + ": cannot replace");
+
+    if (const auto* text = std::get_if<std::string>(&value)) {
+      Handle type = make_utf8_string_type();
+      if (type.get() < 0) fail_hdf5(what + ": cannot make string type");
+      Handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, what + ": cannot make dataspace");
+      Handle attr = checked(
+          H5Acreate2(object, name.c_str(), type.get(), space.get(), attr_create.get(), H5P_DEFAULT),
+          H5Aclose, what + ": cannot create");
+      const char* data = text->c_str();
+      check(H5Awrite(attr.get(), type.get(), &data), what + ": cannot write");
+    } else if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+      Handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, what + ": cannot make dataspace");
+      Handle attr = checked(H5Acreate2(object, name.c_str(), H5T_STD_I64LE, space.get(),
+                                       attr_create.get(), H5P_DEFAULT),
+                            H5Aclose, what + ": cannot create");
+      check(H5Awrite(attr.get(), H5T_NATIVE_INT64, integer), what + ": cannot write");
+    } else if (const auto* real = std::get_if<double>(&value)) {
+      Handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, what + ": cannot make dataspace");
+      Handle attr = checked(H5Acreate2(object, name.c_str(), H5T_IEEE_F64LE, space.get(),
+                                       attr_create.get(), H5P_DEFAULT),
+                            H5Aclose, what + ": cannot create");
+      check(H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, real), what + ": cannot write");
+    } else {
+      const auto& reals = std::get<std::vector<double>>(value);
+      const hsize_t extent = reals.size();
+      Handle space = checked(H5Screate_simple(1, &extent, nullptr), H5Sclose,
+                             what + ": cannot make dataspace");
+      Handle attr = checked(H5Acreate2(object, name.c_str(), H5T_IEEE_F64LE, space.get(),
+                                       attr_create.get(), H5P_DEFAULT),
+                            H5Aclose, what + ": cannot create");
+      // HDF5 rejects a null buffer even for zero elements, and an empty vector may give one.
+      if (!reals.empty()) {
+        check(H5Awrite(attr.get(), H5T_NATIVE_DOUBLE, reals.data()), what + ": cannot write");
+      }
+    }
+  }
+
+  void write_attributes(hid_t object, const std::string& owner, const Attributes& attrs) {
+    for (const auto& [name, value] : attrs) write_attribute(object, owner, name, value);
+  }
+
+  // Chunk shape: the full extent on trailing dimensions (a reader usually wants whole
+  // time series / street vectors), 1 along a leading `replicate` dimension (replicates are
+  // analysed one at a time and written independently), then leading dimensions shrunk until
+  // one chunk holds at most kChunkBytes.
+  static std::vector<hsize_t> chunk_shape(const std::vector<std::string>& dims,
+                                          const std::vector<hsize_t>& extent,
+                                          std::size_t element_size) {
+    std::vector<hsize_t> chunk = extent;
+    if (chunk.size() > 1 && dims.front() == "replicate") chunk.front() = 1;
+    const hsize_t cap = std::max<hsize_t>(1, kChunkBytes / element_size);
+    for (std::size_t axis = 0; axis < chunk.size(); ++axis) {
+      hsize_t rest = 1;  // elements in the trailing part of the chunk
+      for (std::size_t k = axis + 1; k < chunk.size(); ++k) rest *= chunk[k];
+      if (rest >= cap) {
+        chunk[axis] = 1;
+      } else if (chunk[axis] * rest > cap) {
+        chunk[axis] = std::max<hsize_t>(1, cap / rest);
+      }
+    }
+    return chunk;
+  }
+
+  // Create a dataset over `dims` (already validated) and write `buffer` into it.
+  // `element_size` is 0 for variable-length strings, which are never filtered (deflate
+  // would only compress heap pointers).
+  Handle create_dataset(const std::string& what, const std::string& name,
+                        const std::vector<std::string>& dims, const std::vector<hsize_t>& extent,
+                        hid_t file_type, hid_t memory_type, std::size_t element_size,
+                        const void* buffer) {
+    Handle space;
+    if (extent.empty()) {
+      space = checked(H5Screate(H5S_SCALAR), H5Sclose, what + ": cannot make dataspace");
+    } else {
+      space = checked(H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr),
+                      H5Sclose, what + ": cannot make dataspace");
+    }
+    Handle create =
+        checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what + ": cannot make property list");
+    check(H5Pset_attr_creation_order(create.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+          what + ": cannot track attribute order");
+    bool any_empty = false;
+    hsize_t elements = 1;
+    for (const hsize_t n : extent) {
+      any_empty = any_empty || n == 0;
+      elements *= n;
+    }
+    // Chunking needs every dimension > 0; scalars cannot be chunked.
+    if (element_size > 0 && !extent.empty() && !any_empty) {
+      const std::vector<hsize_t> chunk = chunk_shape(dims, extent, element_size);
+      check(H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()),
+            what + ": cannot set chunking");
+      check(H5Pset_shuffle(create.get()), what + ": cannot set shuffle filter");
+      check(H5Pset_deflate(create.get(), kDeflateLevel), what + ": cannot set deflate filter");
+    }
+    Handle dataset = checked(H5Dcreate2(file.get(), name.c_str(), file_type, space.get(),
+                                        link_create.get(), create.get(), H5P_DEFAULT),
+                             H5Dclose, what + ": cannot create dataset");
+    names.insert(name);
+    if (elements > 0) {
+      check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer),
+            what + ": cannot write data");
+    }
+    return dataset;
+  }
+
+  // Number of elements the dims span, or fail naming the unknown dimension.
+  std::vector<hsize_t> extent_of(const std::string& what, const std::vector<std::string>& dims,
+                                 std::size_t data_size) const {
+    std::vector<hsize_t> extent;
+    hsize_t elements = 1;
+    bool overflow = false;
+    std::string dim_list;
+    for (const std::string& dim : dims) {
+      const auto it = dimension_sizes.find(dim);
+      if (it == dimension_sizes.end()) fail(what + ": unknown dimension '" + dim + "'");
+      extent.push_back(it->second);
+      if (it->second != 0 && elements > std::numeric_limits<hsize_t>::max() / it->second) {
+        overflow = true;
+      }
+      elements *= it->second;
+      dim_list += (dim_list.empty() ? "" : ", ") + dim + "=" + std::to_string(it->second);
+    }
+    if (overflow || elements != data_size) {
+      fail(what + ": data has " + std::to_string(data_size) + " values but dimensions (" +
+           dim_list + ") need " + (overflow ? std::string("more") : std::to_string(elements)));
+    }
+    return extent;
+  }
+
+  template <typename T>
+  void add_numeric_dimension(const std::string& name, const std::vector<T>& values,
+                             const Attributes& attrs) {
+    const ElementType type = element_type<T>();
+    add_dimension_dataset(name, values.size(), type.file_type, type.memory_type, type.size,
+                          values.data(), attrs);
+  }
+
+  void add_dimension_dataset(const std::string& name, std::size_t size, hid_t file_type,
+                             hid_t memory_type, std::size_t element_size, const void* buffer,
+                             const Attributes& attrs) {
+    const std::string what = "dimension '" + name + "'";
+    require_open(what);
+    require_new_name("dimension", name);
+    validate_attributes(what, attrs);
+    const std::vector<hsize_t> extent{static_cast<hsize_t>(size)};
+    Handle dataset =
+        create_dataset(what, name, {name}, extent, file_type, memory_type, element_size, buffer);
+    // The scale's NAME equal to the dataset name makes it a netCDF coordinate variable.
+    check(H5DSset_scale(dataset.get(), name.c_str()), what + ": cannot make dimension scale");
+    const int dimension_id = next_dimension_id;
+    Handle space = checked(H5Screate(H5S_SCALAR), H5Sclose, what + ": cannot make dataspace");
+    Handle attr = checked(H5Acreate2(dataset.get(), "_Netcdf4Dimid", H5T_STD_I32LE, space.get(),
+                                     attr_create.get(), H5P_DEFAULT),
+                          H5Aclose, what + ": cannot create _Netcdf4Dimid");
+    check(H5Awrite(attr.get(), H5T_NATIVE_INT, &dimension_id),
+          what + ": cannot write _Netcdf4Dimid");
+    write_attributes(dataset.get(), what, attrs);
+    dimension_sizes[name] = size;
+    ++next_dimension_id;
+  }
+
+  template <typename T>
+  void add_numeric_variable(const std::string& name, const std::vector<std::string>& dims,
+                            const std::vector<T>& data, const Attributes& attrs) {
+    const ElementType type = element_type<T>();
+    add_variable_dataset(name, dims, data.size(), type.file_type, type.memory_type, type.size,
+                         data.data(), attrs);
+  }
+
+  void add_variable_dataset(const std::string& name, const std::vector<std::string>& dims,
+                            std::size_t data_size, hid_t file_type, hid_t memory_type,
+                            std::size_t element_size, const void* buffer, const Attributes& attrs) {
+    const std::string what = "variable '" + name + "'";
+    require_open(what);
+    require_new_name("variable", name);
+    const std::vector<hsize_t> extent = extent_of(what, dims, data_size);
+    validate_attributes(what, attrs);
+    Handle dataset =
+        create_dataset(what, name, dims, extent, file_type, memory_type, element_size, buffer);
+    write_attributes(dataset.get(), what, attrs);
+    for (std::size_t axis = 0; axis < dims.size(); ++axis) {
+      Handle scale = checked(H5Dopen2(file.get(), dims[axis].c_str(), H5P_DEFAULT), H5Dclose,
+                             what + ": cannot open dimension '" + dims[axis] + "'");
+      check(H5DSattach_scale(dataset.get(), scale.get(), static_cast<unsigned>(axis)),
+            what + ": cannot attach dimension '" + dims[axis] + "'");
+    }
+  }
+
+  void validate_strings(const std::string& what, const std::vector<std::string>& values) const {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!is_valid_utf8(values[i])) {
+        fail(what + ": value " + std::to_string(i) + " is not valid UTF-8 (or contains NUL)");
+      }
+    }
+  }
+
+  static std::vector<const char*> c_strings(const std::vector<std::string>& values) {
+    std::vector<const char*> pointers;
+    pointers.reserve(values.size());
+    for (const std::string& v : values) pointers.push_back(v.c_str());
+    return pointers;
+  }
+};
+
+Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path) : impl_(std::make_unique<Impl>()) {
+  QuietHdf5Errors quiet;
+  Impl& im = *impl_;
+  im.final_path = final_path;
+  if (!final_path.has_filename()) im.fail("not a file name");
+  // Same directory as the final file, so that commit()'s rename is atomic.
+  im.temporary_path = final_path;
+  im.temporary_path += ".tmp-" + std::to_string(static_cast<long long>(::getpid()));
+
+  Handle file_create =
+      im.checked(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "cannot make file creation list");
+  const unsigned order = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
+  im.check(H5Pset_link_creation_order(file_create.get(), order), "cannot track link order");
+  im.check(H5Pset_attr_creation_order(file_create.get(), order), "cannot track attribute order");
+  Handle file_access =
+      im.checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot make file access list");
+  // Same bounds as netCDF-C: creation-order indexes need the 1.8 format, and capping at 1.8
+  // keeps the file readable by every netCDF-4 reader still in use.
+  im.check(H5Pset_libver_bounds(file_access.get(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V18),
+           "cannot set library version bounds");
+  // SEMI: closing the file fails while any object is still open, instead of silently
+  // leaving it open (and unflushed) behind a successful commit().
+  im.check(H5Pset_fclose_degree(file_access.get(), H5F_CLOSE_SEMI), "cannot set close degree");
+
+  im.link_create =
+      im.checked(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot make link creation list");
+  im.check(H5Pset_char_encoding(im.link_create.get(), H5T_CSET_UTF8),
+           "cannot set link name encoding");
+  im.attr_create =
+      im.checked(H5Pcreate(H5P_ATTRIBUTE_CREATE), H5Pclose, "cannot make attribute creation list");
+  im.check(H5Pset_char_encoding(im.attr_create.get(), H5T_CSET_UTF8),
+           "cannot set attribute name encoding");
+
+  // EXCL: never clobber a file we did not create (e.g. a second writer to the same target).
+  const hid_t file =
+      H5Fcreate(im.temporary_path.c_str(), H5F_ACC_EXCL, file_create.get(), file_access.get());
+  if (file < 0) {
+    im.fail("cannot create temporary file " + im.temporary_path.string() + ": " +
+            hdf5_error_detail());
+  }
+  im.file = Handle(file, H5Fclose);
+
+  // Provenance in netCDF-C's format; h5netcdf writes the same with its own name.
+  unsigned major_version = 0, minor_version = 0, release = 0;
+  H5get_libversion(&major_version, &minor_version, &release);
+  const std::string properties = "version=2,childsim=" + std::string(childsim::version) +
+                                 ",hdf5=" + std::to_string(major_version) + "." +
+                                 std::to_string(minor_version) + "." + std::to_string(release);
+  // netCDF-C stores _NCProperties as a fixed-length ASCII string, and checks that type.
+  Handle type = im.checked(H5Tcopy(H5T_C_S1), H5Tclose, "_NCProperties: cannot make type");
+  im.check(H5Tset_size(type.get(), properties.size()), "_NCProperties: cannot size type");
+  im.check(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), "_NCProperties: cannot pad type");
+  Handle space =
+      im.checked(H5Screate(H5S_SCALAR), H5Sclose, "_NCProperties: cannot make dataspace");
+  Handle attr = im.checked(
+      H5Acreate2(im.file.get(), "_NCProperties", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose, "_NCProperties: cannot create");
+  im.check(H5Awrite(attr.get(), type.get(), properties.c_str()), "_NCProperties: cannot write");
+}
+
+Hdf5Writer::~Hdf5Writer() {
+  if (!impl_ || impl_->committed) return;
+  QuietHdf5Errors quiet;
+  impl_->file.close();
+  std::error_code ignored;  // nothing useful to do about a failure in a destructor
+  std::filesystem::remove(impl_->temporary_path, ignored);
+}
+
+void Hdf5Writer::set_attribute(const std::string& name, const AttributeValue& value) {
+  QuietHdf5Errors quiet;
+  impl_->require_open("global attribute '" + name + "'");
+  impl_->validate_attributes("global attributes", {{name, value}});
+  impl_->write_attribute(impl_->file.get(), "global attributes", name, value);
+}
+
+void Hdf5Writer::add_dimension(const std::string& name, const std::vector<std::int64_t>& values,
+                               const Attributes& attrs) {
+  QuietHdf5Errors quiet;
+  impl_->add_numeric_dimension(name, values, attrs);
+}
+
+void Hdf5Writer::add_dimension(const std::string& name, const std::vector<double>& values,
+                               const Attributes& attrs) {
+  QuietHdf5Errors quiet;
+  impl_->add_numeric_dimension(name, values, attrs);
+}
+
+void Hdf5Writer::add_dimension(const std::string& name, const std::vector<std::string>& values,
+                               const Attributes& attrs) {
+  QuietHdf5Errors quiet;
+  impl_->validate_strings("dimension '" + name + "'", values);
+  Handle type = make_utf8_string_type();
+  if (type.get() < 0) impl_->fail_hdf5("dimension '" + name + "': cannot make string type");
+  const std::vector<const char*> pointers = Impl::c_strings(values);
+  impl_->add_dimension_dataset(name, values.size(), type.get(), type.get(), 0, pointers.data(),
+                               attrs);
+}
+
+void Hdf5Writer::add_variable(const std::string& name, const std::vector<std::string>& dims,
+                              const std::vector<std::int32_t>& data, const Attributes& attrs) {
+  QuietHdf5Errors quiet;
+  impl_->add_numeric_variable(name, dims, data, attrs);
+}
+
+void Hdf5Writer::add_variable(const std::string& name, const std::vector<std::string>& dims,
+                              const std::vector<std::int64_t>& data, const Attributes& attrs) {
+  QuietHdf5Errors quiet;
+  impl_->add_numeric_variable(name, dims, data, attrs);
+}
+
+void Hdf5Writer::add_variable(const std::string& name, const std::vector<std::string>& dims,
+                              const std::vector<double>& data, const Attributes& attrs) {
+  QuietHdf5Errors quiet;
+  impl_->add_numeric_variable(name, dims, data, attrs);
+}
+
+void Hdf5Writer::add_variable(const std::string& name, const std::vector<std::string>& dims,
+                              const std::vector<float>& data, const Attributes& attrs) {
+  QuietHdf5Errors quiet;
+  impl_->add_numeric_variable(name, dims, data, attrs);
+}
+
+void Hdf5Writer::add_variable(const std::string& name, const std::vector<std::string>& dims,
+                              const std::vector<std::string>& data, const Attributes& attrs) {
+  QuietHdf5Errors quiet;
+  impl_->validate_strings("variable '" + name + "'", data);
+  Handle type = make_utf8_string_type();
+  if (type.get() < 0) impl_->fail_hdf5("variable '" + name + "': cannot make string type");
+  const std::vector<const char*> pointers = Impl::c_strings(data);
+  impl_->add_variable_dataset(name, dims, data.size(), type.get(), type.get(), 0, pointers.data(),
+                              attrs);
+}
+
+void Hdf5Writer::commit() {
+  QuietHdf5Errors quiet;
+  Impl& im = *impl_;
+  im.require_open("commit");
+  if (!im.failure.empty()) im.fail("commit refused after an earlier error: " + im.failure);
+  im.link_create.close();
+  im.attr_create.close();
+  if (im.file.close() < 0) im.fail_hdf5("cannot close " + im.temporary_path.string());
+  std::error_code error;
+  std::filesystem::rename(im.temporary_path, im.final_path, error);
+  if (error) {
+    // The destructor still removes the temporary, since committed stays false.
+    im.fail("cannot rename " + im.temporary_path.string() +
+            " onto the final name: " + error.message());
+  }
+  im.committed = true;
+}
+
+const std::filesystem::path& Hdf5Writer::temporary_path() const {
+  return impl_->temporary_path;
+}
+
+}  // namespace childsim::io
