@@ -344,6 +344,8 @@ struct Hdf5Writer::Impl {
         checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what + ": cannot make property list");
     check(H5Pset_attr_creation_order(create.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
           what + ": cannot track attribute order");
+    // No modification times in object headers: the same run must give the same bytes.
+    check(H5Pset_obj_track_times(create.get(), 0), what + ": cannot switch off times");
     bool any_empty = false;
     hsize_t elements = 1;
     for (const hsize_t n : extent) {
@@ -482,6 +484,7 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path) : impl_(std::mak
   const unsigned order = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
   im.check(H5Pset_link_creation_order(file_create.get(), order), "cannot track link order");
   im.check(H5Pset_attr_creation_order(file_create.get(), order), "cannot track attribute order");
+  im.check(H5Pset_obj_track_times(file_create.get(), 0), "cannot switch off times");
   Handle file_access =
       im.checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "cannot make file access list");
   // Same bounds as netCDF-C: creation-order indexes need the 1.8 format, and capping at 1.8
