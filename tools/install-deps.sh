@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# install-deps: install the Debian 12 packages childsim needs, and only those missing.
+# Idempotent: when everything is present it makes no apt call at all.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make pkg-config git
+  # C++ libraries
+  libeigen3-dev libboost-random-dev librandom123-dev libhdf5-dev catch2 pybind11-dev python3-dev
+  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libopenmpi-dev openmpi-bin
+  # Python (Debian's /usr/bin/python3)
+  python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas python3-matplotlib
+  python3-pytest python3-nbclient python3-ipykernel python3-scipy python3-yaml
+)
+if [[ "${CHILDSIM_WITH_BROWSER:-1}" == 1 ]]; then
+  packages+=(chromium)  # headless tests of the briefing page
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages and not root; run as root (or: sudo $0)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
