@@ -102,13 +102,24 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*outputs) {
-      fmt::print("{}", childsim::io::output_catalog_markdown());
+      if (markdown) {
+        fmt::print("{}", childsim::io::output_catalog_markdown());
+      } else {
+        for (const auto& o : childsim::io::output_catalog()) {
+          std::string dims;
+          for (const auto& d : o.dims) dims += (dims.empty() ? "" : ", ") + d;
+          fmt::print("{:<34} ({}) [{}]\n    {}\n", o.name, dims, o.units, o.long_name);
+        }
+      }
       return 0;
     }
     // run: load → validate → build → run → write.
     auto sc = childsim::load_scenario(scenario_path);
     if (replicates > 0) sc.replicates = replicates;
     if (seed >= 0) sc.seed = static_cast<std::uint64_t>(seed);
+    if (replicates > 0 || seed >= 0)  // keep the stored scenario text honest
+      sc.resolved_yaml += fmt::format("# overridden on the command line: replicates: {}, seed: {}\n",
+                                      sc.replicates, sc.seed);
     check_output_path(out_path);
     childsim::RunOptions options;
     options.threads = threads;

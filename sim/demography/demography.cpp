@@ -35,11 +35,10 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     c.present[i] = 0;
     h.n_children[hh] -= 1;
     f.aged_out[static_cast<std::size_t>(s)] += 1;
-    st.adults[static_cast<std::size_t>(s)] += 1;  // still a resident, now an adult
-    if (c.sex[i] == 0) {
-      const int row = add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]);
-      st.adults[static_cast<std::size_t>(s)] += h.partnered[static_cast<std::size_t>(row)];
-    }
+    // Now an adult resident. Adults outside families are not followed: those turning 18 are
+    // taken to balance adult deaths and the moves of adults without children, so the adult
+    // count changes only with families moving (docs/model.md, "adults").
+    if (c.sex[i] == 0) add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]);
   }
 }
 
@@ -134,10 +133,7 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   }
   for (std::size_t i = 0; i < ev.flags.size(); ++i) {
     const auto s = static_cast<std::size_t>(h.street[i]);
-    if (ev.flags[i] & mother_dies) {
-      h.has_mother[i] = 0;
-      st.adults[s] -= 1;
-    }
+    if (ev.flags[i] & mother_dies) h.has_mother[i] = 0;  // an adult death: see age_out
     const std::int64_t adults = h.has_mother[i] + h.partnered[i];
     if (ev.flags[i] & leaves) {
       h.present[i] = 0;

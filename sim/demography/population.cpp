@@ -43,7 +43,10 @@ int add_household(State& st, const Scenario& sc, const Rates& r, std::uint64_t i
   h.has_mother.push_back(1);
   h.partnered.push_back(rng.bernoulli(r.p_partnered));
   h.mother_works.push_back(rng.bernoulli(r.p_mother_works));
-  h.partner_works.push_back(h.partnered.back() && rng.bernoulli(r.p_partner_works));
+  // Draw every attribute whether or not it applies, so that each keeps its place in the
+  // stream (common random numbers between scenarios).
+  const bool partner_works = rng.bernoulli(r.p_partner_works);
+  h.partner_works.push_back(h.partnered.back() && partner_works);
   h.grandparent_care.push_back(rng.bernoulli(r.p_grandparent));
   const double u = rng.uniform();
   h.income_band.push_back(u < r.p_income_low ? 0 : (u < 1.0 - r.p_income_high ? 1 : 2));
@@ -64,6 +67,12 @@ int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, i
   c.birth_month.push_back(birth_month);
   c.sex.push_back(rng.bernoulli(r.p_boy));
   c.present.push_back(1);
+  c.nursery.push_back(-1);
+  c.nursery_since.push_back(-1);
+  c.waiting.push_back(-1);
+  c.waiting_since.push_back(-1);
+  c.kindergarten.push_back(-1);
+  c.kindergarten_since.push_back(-1);
   st.households.n_children[static_cast<std::size_t>(household)] += 1;
   return static_cast<int>(c.size() - 1);
 }

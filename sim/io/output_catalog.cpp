@@ -15,12 +15,17 @@ const std::vector<DimensionSpec>& dimension_catalog() {
                      "Chinese name, `street_name_en` the English one"},
       {"age", "years", "completed years of age, 0..17"},
       {"woman_age", "years", "completed years of age of women, 18..49"},
+      {"year", "", "calendar year (annual outputs and indicators)"},
+      {"facility", "", "facility id; `facility_kind`, `facility_street`, `facility_name`, "
+                       "`facility_x`, `facility_y` describe it"},
+      {"kind", "", "facility kind (e.g. nursery_class, baby_room, kindergarten, summer_class, "
+                   "chc_clinic); `kind_service` names its service"},
   };
   return dims;
 }
 
-const std::vector<OutputSpec>& output_catalog() {
-  static const std::vector<OutputSpec> outputs = {
+std::vector<OutputSpec> demography_outputs() {
+  return {
       {"population", {"replicate", "time", "street", "age"}, "children",
        "children by street and single year of age",
        "children aged 0–17 living in the street at the end of the month"},
@@ -45,6 +50,18 @@ const std::vector<OutputSpec>& output_catalog() {
        "children plus adults (adults are counts, changed by families moving, young people "
        "turning 18 and mothers' deaths; see docs/model.md)"},
   };
+}
+
+const std::vector<OutputSpec>& output_catalog() {
+  static const std::vector<OutputSpec> outputs = [] {
+    std::vector<OutputSpec> all;
+    for (auto part : {demography_outputs, facility_outputs, nursery_outputs, kindergarten_outputs,
+                      holiday_outputs, clinic_outputs, access_outputs, indicator_outputs}) {
+      auto v = part();
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    return all;
+  }();
   return outputs;
 }
 

@@ -18,11 +18,26 @@ struct DimensionSpec {
 
 struct OutputSpec {
   std::string name;
-  std::vector<std::string> dims;  ///< always starting with "replicate"
+  /// Named dimensions. "replicate", when present, comes first; "time" or "year", when
+  /// present, comes next. Variables without "replicate" (e.g. capacities set by the
+  /// scenario) are the same for every replicate and are recorded once.
+  std::vector<std::string> dims;
   std::string units;
   std::string long_name;
   std::string description;
+  bool real = false;  ///< float64 instead of int32
 };
+
+// Each model part declares its own outputs next to its code; the catalog is their union, in
+// the order of the monthly processes.
+std::vector<OutputSpec> demography_outputs();
+std::vector<OutputSpec> facility_outputs();
+std::vector<OutputSpec> nursery_outputs();
+std::vector<OutputSpec> kindergarten_outputs();
+std::vector<OutputSpec> holiday_outputs();
+std::vector<OutputSpec> clinic_outputs();
+std::vector<OutputSpec> access_outputs();
+std::vector<OutputSpec> indicator_outputs();
 
 const std::vector<DimensionSpec>& dimension_catalog();
 const std::vector<OutputSpec>& output_catalog();

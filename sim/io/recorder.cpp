@@ -6,19 +6,28 @@
 namespace childsim::io {
 
 Recorder::Recorder(const Scenario& sc, int replicates) : sc_(sc), replicates_(replicates) {
+  for (int y = sc.start.year; y <= sc.end.year; ++y) years_.push_back(y);
   for (const auto& o : output_catalog()) {
     std::size_t n = 1;
     for (const auto& d : o.dims) n *= dim_size(d);
-    data_[o.name].assign(n, 0);
+    if (o.real)
+      reals_[o.name].assign(n, 0.0);
+    else
+      ints_[o.name].assign(n, 0);
   }
 }
+
+int Recorder::year_index(int month) const { return sc_.start.plus(month).year - sc_.start.year; }
 
 std::size_t Recorder::dim_size(const std::string& dim) const {
   if (dim == "replicate") return static_cast<std::size_t>(replicates_);
   if (dim == "time") return static_cast<std::size_t>(sc_.n_months());
+  if (dim == "year") return years_.size();
   if (dim == "street") return sc_.base.streets.size();
   if (dim == "age") return 18;
   if (dim == "woman_age") return 32;
+  if (dim == "facility") return sc_.facilities.size();
+  if (dim == "kind") return sc_.facilities.kinds.size();
   CHILDSIM_CHECK(false, "unknown dimension " + dim);
 }
 
@@ -26,35 +35,55 @@ std::size_t Recorder::block_size(const std::string& name) const {
   const OutputSpec* o = find_output(name);
   CHILDSIM_CHECK(o, "unknown output " + name);
   std::size_t n = 1;
-  for (std::size_t i = 1; i < o->dims.size(); ++i)
-    if (o->dims[i] != "time") n *= dim_size(o->dims[i]);
+  for (const auto& d : o->dims)
+    if (d != "replicate" && d != "time" && d != "year") n *= dim_size(d);
   return n;
 }
 
-std::int32_t* Recorder::block(const std::string& name, int replicate, int month) {
+std::size_t Recorder::offset(const OutputSpec& o, int replicate, int index) const {
+  std::size_t k = 0;
+  const bool has_rep = !o.dims.empty() && o.dims[0] == "replicate";
+  const std::size_t after_rep = has_rep ? 1 : 0;
+  const bool has_index = o.dims.size() > after_rep &&
+                         (o.dims[after_rep] == "time" || o.dims[after_rep] == "year");
+  CHILDSIM_CHECK(has_index == (index >= 0), "index given (or missing) for " + o.name);
+  const std::size_t per_index = block_size(o.name);
+  const std::size_t n_index = has_index ? dim_size(o.dims[after_rep]) : 1;
+  if (has_rep) k += static_cast<std::size_t>(replicate) * n_index * per_index;
+  if (has_index) {
+    CHILDSIM_CHECK(static_cast<std::size_t>(index) < n_index, "index out of range for " + o.name);
+    k += static_cast<std::size_t>(index) * per_index;
+  }
+  return k;
+}
+
+std::int32_t* Recorder::block(const std::string& name, int replicate, int index) {
   const OutputSpec* o = find_output(name);
-  CHILDSIM_CHECK(o, "unknown output " + name);
-  const bool has_time = o->dims.size() > 1 && o->dims[1] == "time";
-  CHILDSIM_CHECK(has_time == (month >= 0), "month given for " + name);
-  const std::size_t per_month = block_size(name);
-  const std::size_t per_rep = per_month * (has_time ? static_cast<std::size_t>(sc_.n_months()) : 1);
-  std::size_t offset = static_cast<std::size_t>(replicate) * per_rep;
-  if (has_time) offset += static_cast<std::size_t>(month) * per_month;
-  return data_.at(name).data() + offset;
+  CHILDSIM_CHECK(o && !o->real, "unknown int32 output " + name);
+  return ints_.at(name).data() + offset(*o, replicate, index);
+}
+
+double* Recorder::real_block(const std::string& name, int replicate, int index) {
+  const OutputSpec* o = find_output(name);
+  CHILDSIM_CHECK(o && o->real, "unknown float64 output " + name);
+  return reals_.at(name).data() + offset(*o, replicate, index);
 }
 
 Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   Dataset ds;
   ds.attrs = global_attrs;
+  auto text = [](const char* s) { return AttributeValue(std::string(s)); };
   std::vector<std::int64_t> reps(static_cast<std::size_t>(replicates_));
   for (std::size_t i = 0; i < reps.size(); ++i) reps[i] = static_cast<std::int64_t>(i);
-  ds.dims.push_back({"replicate", reps, {{"long_name", std::string("replicate")}}});
+  ds.dims.push_back({"replicate", reps, {{"long_name", text("replicate")}}});
   std::vector<std::int64_t> days;
   for (int t = 0; t < sc_.n_months(); ++t) days.push_back(days_between(sc_.start, sc_.start.plus(t)));
   ds.dims.push_back({"time", days,
                      {{"units", "days since " + sc_.start.to_string() + "-01"},
-                      {"calendar", std::string("proleptic_gregorian")},
-                      {"long_name", std::string("first day of the simulated month")}}});
+                      {"calendar", text("proleptic_gregorian")},
+                      {"long_name", text("first day of the simulated month")}}});
+  ds.dims.push_back({"year", std::vector<std::int64_t>(years_.begin(), years_.end()),
+                     {{"long_name", text("calendar year")}}});
   std::vector<std::string> ids, names_zh, names_en;
   std::vector<double> xs, ys, areas;
   for (const auto& s : sc_.base.streets) {
@@ -65,33 +94,68 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
     ys.push_back(s.y_m);
     areas.push_back(s.area_km2);
   }
-  ds.dims.push_back({"street", ids, {{"long_name", std::string("street-level unit (pinyin id)")}}});
+  ds.dims.push_back({"street", ids, {{"long_name", text("street-level unit (pinyin id)")}}});
   std::vector<std::int64_t> ages(18), wages(32);
   for (int a = 0; a < 18; ++a) ages[static_cast<std::size_t>(a)] = a;
   for (int a = 0; a < 32; ++a) wages[static_cast<std::size_t>(a)] = 18 + a;
-  ds.dims.push_back({"age", ages, {{"units", std::string("years")},
-                                   {"long_name", std::string("completed years of age")}}});
-  ds.dims.push_back({"woman_age", wages, {{"units", std::string("years")},
-                                          {"long_name", std::string("woman's completed years of age")}}});
+  ds.dims.push_back({"age", ages, {{"units", text("years")},
+                                   {"long_name", text("completed years of age")}}});
+  ds.dims.push_back({"woman_age", wages, {{"units", text("years")},
+                                          {"long_name", text("woman's completed years of age")}}});
+  const Facilities& fac = sc_.facilities;
+  std::vector<std::string> kind_ids, kind_labels, kind_services, kind_units;
+  for (const auto& k : fac.kinds) {
+    kind_ids.push_back(k.id);
+    kind_labels.push_back(k.label_zh);
+    kind_services.push_back(service_name(k.service));
+    kind_units.push_back(k.capacity_unit);
+  }
+  ds.dims.push_back({"facility", fac.id, {{"long_name", text("facility id")}}});
+  ds.dims.push_back({"kind", kind_ids, {{"long_name", text("facility kind")}}});
 
-  ds.variables.push_back({"street_name", {"street"}, names_zh,
-                          {{"long_name", std::string("street name (Chinese)")}}});
-  ds.variables.push_back({"street_name_en", {"street"}, names_en,
-                          {{"long_name", std::string("street name (English)")}}});
-  ds.variables.push_back({"street_x", {"street"}, xs,
-                          {{"units", std::string("m")},
-                           {"long_name", std::string("street centre, metres east of the reference point")}}});
-  ds.variables.push_back({"street_y", {"street"}, ys,
-                          {{"units", std::string("m")},
-                           {"long_name", std::string("street centre, metres north of the reference point")}}});
-  ds.variables.push_back({"street_area", {"street"}, areas,
-                          {{"units", std::string("km2")}, {"long_name", std::string("street area")}}});
-  const std::string aux = "street_name street_name_en street_x street_y street_area";
+  auto aux = [&](const std::string& name, const std::string& dim, ArrayData data,
+                 const std::string& long_name, const std::string& units = "") {
+    Attributes a{{"long_name", long_name}};
+    if (!units.empty()) a["units"] = units;
+    ds.variables.push_back({name, {dim}, std::move(data), a});
+  };
+  aux("street_name", "street", names_zh, "street name (Chinese)");
+  aux("street_name_en", "street", names_en, "street name (English)");
+  aux("street_x", "street", xs, "street centre, metres east of the reference point", "m");
+  aux("street_y", "street", ys, "street centre, metres north of the reference point", "m");
+  aux("street_area", "street", areas, "street area", "km2");
+  std::vector<std::string> f_kind, f_street, f_unit;
+  for (std::size_t f = 0; f < fac.size(); ++f) {
+    f_kind.push_back(fac.kind_of(f).id);
+    f_street.push_back(fac.street[f] < 0 ? "outside"
+                                         : sc_.base.streets[static_cast<std::size_t>(fac.street[f])].id);
+    f_unit.push_back(fac.kind_of(f).capacity_unit);
+  }
+  aux("facility_kind", "facility", f_kind, "facility kind");
+  aux("facility_street", "facility", f_street, "street of the facility (or 'outside')");
+  aux("facility_name", "facility", fac.name, "facility name");
+  aux("facility_capacity_unit", "facility", f_unit, "unit of the facility's capacity");
+  aux("facility_x", "facility", fac.x_m, "facility location, metres east of the reference point", "m");
+  aux("facility_y", "facility", fac.y_m, "facility location, metres north of the reference point", "m");
+  aux("kind_label_zh", "kind", kind_labels, "kind (Chinese)");
+  aux("kind_service", "kind", kind_services, "service the kind belongs to");
+
+  const std::map<std::string, std::string> aux_of_dim = {
+      {"street", "street_name street_name_en street_x street_y street_area"},
+      {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_x facility_y"},
+      {"kind", "kind_label_zh kind_service"}};
   for (const auto& o : output_catalog()) {
     Attributes a{{"units", o.units}, {"long_name", o.long_name}, {"description", o.description}};
-    for (const auto& d : o.dims)
-      if (d == "street") a["coordinates"] = aux;
-    ds.variables.push_back({o.name, o.dims, data_.at(o.name), a});
+    std::string coords;
+    for (const auto& d : o.dims) {
+      auto it = aux_of_dim.find(d);
+      if (it != aux_of_dim.end()) coords += (coords.empty() ? "" : " ") + it->second;
+    }
+    if (!coords.empty()) a["coordinates"] = coords;
+    if (o.real)
+      ds.variables.push_back({o.name, o.dims, reals_.at(o.name), a});
+    else
+      ds.variables.push_back({o.name, o.dims, ints_.at(o.name), a});
   }
   return ds;
 }

@@ -1,4 +1,4 @@
-// recorder: collects each replicate's monthly outputs into the arrays of the catalog.
+// recorder: collects each replicate's outputs into the arrays of the catalog.
 //
 // Arrays are allocated once for all replicates ([replicate, ...] leading). A replicate writes
 // only its own slice, so replicates may be recorded in any order (or on different MPI ranks
@@ -20,9 +20,12 @@ class Recorder {
  public:
   Recorder(const Scenario& sc, int replicates);
 
-  /// The block of variable `name` for one replicate and month (month −1 for variables without
-  /// a time dimension): a pointer to the trailing dimensions, row-major.
-  std::int32_t* block(const std::string& name, int replicate, int month = -1);
+  /// The block of int32 variable `name` for one replicate and one month or year index (−1
+  /// when the variable has neither): a pointer to the trailing dimensions, row-major.
+  /// For variables without a replicate dimension, `replicate` is ignored.
+  std::int32_t* block(const std::string& name, int replicate, int index = -1);
+  /// The same for float64 variables.
+  double* real_block(const std::string& name, int replicate, int index = -1);
   /// Elements in one block of `name`.
   std::size_t block_size(const std::string& name) const;
 
@@ -30,13 +33,21 @@ class Recorder {
   Dataset to_dataset(const Attributes& global_attrs) const;
 
   int replicates() const { return replicates_; }
-  const std::vector<std::int32_t>& data(const std::string& name) const { return data_.at(name); }
+  const std::vector<std::int32_t>& data(const std::string& name) const { return ints_.at(name); }
+  const std::vector<double>& real_data(const std::string& name) const { return reals_.at(name); }
+  /// Calendar years covered by the run (the `year` dimension).
+  const std::vector<int>& years() const { return years_; }
+  /// Index in `years()` of model month `month`.
+  int year_index(int month) const;
 
  private:
   std::size_t dim_size(const std::string& dim) const;
+  std::size_t offset(const OutputSpec& o, int replicate, int index) const;
   const Scenario& sc_;
   int replicates_;
-  std::map<std::string, std::vector<std::int32_t>> data_;
+  std::vector<int> years_;
+  std::map<std::string, std::vector<std::int32_t>> ints_;
+  std::map<std::string, std::vector<double>> reals_;
 };
 
 }  // namespace childsim::io

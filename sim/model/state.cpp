@@ -46,6 +46,12 @@ void compact(State& s) {
   keep_rows(c.birth_month, keep_c, kept_c);
   keep_rows(c.sex, keep_c, kept_c);
   keep_rows(c.present, keep_c, kept_c);
+  keep_rows(c.nursery, keep_c, kept_c);
+  keep_rows(c.nursery_since, keep_c, kept_c);
+  keep_rows(c.waiting, keep_c, kept_c);
+  keep_rows(c.waiting_since, keep_c, kept_c);
+  keep_rows(c.kindergarten, keep_c, kept_c);
+  keep_rows(c.kindergarten_since, keep_c, kept_c);
   for (auto& hh : c.household) hh = new_row[static_cast<std::size_t>(hh)];
 }
 

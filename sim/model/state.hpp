@@ -45,6 +45,14 @@ struct Children {
   std::vector<std::int32_t> birth_month;  ///< model month index of birth
   std::vector<std::uint8_t> sex;          ///< 0 girl, 1 boy
   std::vector<std::uint8_t> present;      ///< cleared on death, leaving, or turning 18
+  // Services (facility indices into Facilities, -1 for none). A child is in exactly one
+  // nursery state: enrolled (nursery ≥ 0), waiting (waiting ≥ 0), or neither.
+  std::vector<std::int32_t> nursery;        ///< full-day nursery place held
+  std::vector<std::int32_t> nursery_since;  ///< month the place was taken
+  std::vector<std::int32_t> waiting;        ///< nursery whose waiting list the child is on
+  std::vector<std::int32_t> waiting_since;  ///< month the child joined it
+  std::vector<std::int32_t> kindergarten;   ///< kindergarten place held
+  std::vector<std::int32_t> kindergarten_since;
 
   std::size_t size() const { return id.size(); }
 };

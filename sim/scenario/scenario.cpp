@@ -112,6 +112,17 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
       s.base.parameters.set(name, config::as_double(v), v);
   }
   r.finish();
+  for (std::size_t k = 0; k < s.housing.size(); ++k) {
+    const auto& h = s.housing[k];
+    if (h.start < s.start || s.end < h.start) {
+      const auto* demo = root.find("demography");
+      const auto& node = demo->find("new_housing")->items[k];
+      node.find("start")->fail(fmt::format("expected a start within the run ({} to {}), got {}",
+                                           s.start.to_string(), s.end.to_string(),
+                                           h.start.to_string()));
+    }
+  }
+  s.facilities = load_facilities(s.base, s.start, s.n_months());
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include "sim/config/config_tree.hpp"  // ConfigNode
 #include "sim/core/time.hpp"           // YearMonth
 #include "sim/data/base_data.hpp"      // BaseData, TfrPath
+#include "sim/services/facilities.hpp"  // Facilities
 
 #include <cstdint>     // std::uint64_t
 #include <filesystem>  // std::filesystem::path
@@ -41,6 +42,7 @@ struct Scenario {
   std::string fertility_variant = "medium";  ///< name of the TFR path, or "custom"
   TfrPath tfr;                               ///< the path in use
   std::vector<HousingProject> housing;
+  Facilities facilities;  ///< with capacity schedules over the run's months
 
   int n_months() const { return months_between(start, end) + 1; }
 };

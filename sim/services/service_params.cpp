@@ -1,0 +1,59 @@
+// service_params: reading the service parameters.
+#include "sim/services/service_params.hpp"
+
+#include <cmath>  // std::hypot, std::lround
+
+namespace childsim {
+
+double ServiceParams::walk_m(double x1, double y1, double x2, double y2) const {
+  return detour_factor * std::hypot(x1 - x2, y1 - y2);
+}
+
+ServiceParams make_service_params(const Scenario& sc) {
+  const ParameterTable& p = sc.base.parameters;
+  ServiceParams s;
+  s.seek_intercept = p["nursery.seek_intercept"];
+  s.seek_all_parents_work = p["nursery.seek_all_parents_work"];
+  s.seek_grandparent = p["nursery.seek_grandparent"];
+  s.seek_income_low = p["nursery.seek_income_low"];
+  s.seek_income_high = p["nursery.seek_income_high"];
+  s.seek_age_per_year = p["nursery.seek_age_per_year"];
+  s.seek_taste = p["nursery.seek_taste"];
+  s.seek_net_price_per_1000 = p["nursery.seek_net_price_per_1000"];
+  s.beta_distance_per_km = p["nursery.beta_distance_per_km"];
+  s.beta_net_price_per_1000 = p["nursery.beta_net_price_per_1000"];
+  s.beta_quality = p["nursery.beta_quality"];
+  for (const auto& k : sc.facilities.kinds) {
+    const Parameter* asc = sc.base.parameters.find("nursery.asc_" + k.id);
+    s.asc_by_kind.push_back(asc ? asc->value : 0.0);
+  }
+  s.max_distance_km = p["nursery.max_distance_km"];
+  s.max_wait_months = static_cast<int>(std::lround(p["nursery.max_wait_months"]));
+  s.subsidy_month = p["policy.childcare_subsidy_year"] / 12.0;
+  s.subsidy_from_month = months_between(sc.start, YearMonth{2025, 1});
+
+  s.babyroom_take_up = p["babyroom.take_up"];
+  s.babyroom_sessions_per_month = p["babyroom.sessions_per_month"];
+  s.kindergarten_take_up = p["kindergarten.take_up"];
+  s.holiday_take_up = p["holiday.take_up"];
+
+  const double v0 = p["clinic.visits_age0"], v12 = p["clinic.visits_age1_2"],
+               v35 = p["clinic.visits_age3_5"], v611 = p["clinic.visits_age6_11"],
+               v1217 = p["clinic.visits_age12_17"];
+  for (int a = 0; a < 18; ++a)
+    s.clinic_visits_by_age[static_cast<std::size_t>(a)] =
+        a == 0 ? v0 : a <= 2 ? v12 : a <= 5 ? v35 : a <= 11 ? v611 : v1217;
+  s.clinic_winter_peak = p["clinic.winter_peak"];
+  s.clinic_service_minutes = p["clinic.service_minutes"];
+  s.clinic_session_hours = p["clinic.session_hours"];
+  s.clinic_beta_distance_per_km = p["clinic.beta_distance_per_km"];
+  s.clinic_asc_hospital = p["clinic.asc_hospital"];
+  s.clinic_beta_quality = p["clinic.beta_quality"];
+
+  s.walk_speed_m_per_min = p["access.walk_speed_m_per_min"];
+  s.detour_factor = p["access.detour_factor"];
+  s.walk_minutes = p["access.walk_minutes"];
+  return s;
+}
+
+}  // namespace childsim

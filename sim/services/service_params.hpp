@@ -1,0 +1,42 @@
+// service_params: the service submodels' parameters, read once from the parameter table.
+//
+// Names, units, ranges and sources are in scenarios/<place>/parameters.yaml (docs/data.md).
+#pragma once
+
+#include "sim/scenario/scenario.hpp"  // Scenario
+
+#include <array>   // std::array
+#include <vector>  // std::vector
+
+namespace childsim {
+
+struct ServiceParams {
+  // Nursery: who wants formal full-day care (log-odds terms of a logistic model) ...
+  double seek_intercept = 0, seek_all_parents_work = 0, seek_grandparent = 0,
+         seek_income_low = 0, seek_income_high = 0, seek_age_per_year = 0, seek_taste = 0,
+         seek_net_price_per_1000 = 0;
+  // ... and where (multinomial logit over facilities).
+  double beta_distance_per_km = 0, beta_net_price_per_1000 = 0, beta_quality = 0;
+  std::vector<double> asc_by_kind;  ///< alternative-specific constant per facility kind
+  double max_distance_km = 5;
+  int max_wait_months = 6;
+  double subsidy_month = 0;     ///< childcare subsidy per child under 3, yuan per month
+  int subsidy_from_month = 0;   ///< model month the subsidy starts (2025-01)
+
+  double babyroom_take_up = 0, babyroom_sessions_per_month = 0;
+  double kindergarten_take_up = 1;
+  double holiday_take_up = 0;
+
+  std::array<double, 18> clinic_visits_by_age{};  ///< visits per child per year
+  double clinic_winter_peak = 0, clinic_service_minutes = 10, clinic_session_hours = 4;
+  double clinic_beta_distance_per_km = 0, clinic_asc_hospital = 0, clinic_beta_quality = 0;
+
+  double walk_speed_m_per_min = 80, detour_factor = 1.3, walk_minutes = 15;
+
+  /// Walking distance in metres between two points (straight line × detour factor).
+  double walk_m(double x1, double y1, double x2, double y2) const;
+};
+
+ServiceParams make_service_params(const Scenario& sc);
+
+}  // namespace childsim
