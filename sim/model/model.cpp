@@ -3,6 +3,7 @@
 
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
+#include "sim/services/services.hpp"       // step_services
 
 #include <algorithm>  // std::fill_n, std::copy
 
@@ -48,7 +49,9 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
 
 }  // namespace
 
-Model::Model(const Scenario& sc) : scenario(sc), counts(initial_counts(sc)), rates(make_rates(sc, counts)) {}
+Model::Model(const Scenario& sc)
+    : scenario(sc), counts(initial_counts(sc)), rates(make_rates(sc, counts)),
+      services(make_service_params(sc)) {}
 
 void record_start(const State& st, io::Recorder& rec) {
   // Ages at the start are those of month 0.
@@ -59,6 +62,7 @@ void step_month(const Model& m, State& st, io::Recorder& rec) {
   MonthFlows flows(m.rates.n_streets);
   step_demography(st, m.scenario, m.rates, flows);
   record_month(st, flows, rec);
+  step_services(ServiceContext{m.scenario, m.services}, st, rec);
   retire_households(st);
   // Rows that left stay (flagged) until the end of the year: compaction copies every array,
   // and doing it monthly cost a fifth of the run time. Row order, and so the results, are the
@@ -70,6 +74,7 @@ void run_replicate(const Model& m, int replicate, io::Recorder& rec,
                    const std::function<void(int)>& on_month) {
   State st = build_initial_state(m.scenario, m.rates, m.counts, replicate);
   record_start(st, rec);
+  if (replicate == 0) record_facilities(m.scenario, rec);
   for (int t = 0; t < m.rates.n_months; ++t) {
     st.month = t;
     step_month(m, st, rec);

@@ -5,6 +5,7 @@
 #include "sim/model/rates.hpp"        // Rates, InitialCounts
 #include "sim/model/state.hpp"        // State
 #include "sim/scenario/scenario.hpp"  // Scenario
+#include "sim/services/service_params.hpp"  // ServiceParams
 
 #include <functional>  // std::function
 
@@ -15,13 +16,16 @@ struct Model {
   const Scenario& scenario;
   InitialCounts counts;
   Rates rates;
+  ServiceParams services;
   explicit Model(const Scenario& sc);
 };
 
 /// Simulate month `state.month`:
 ///   1. demography (ageing out, births, deaths, moves, arrivals — demography.hpp);
-///   2. recording of the month's outputs;
-///   3. housekeeping (retire households that no longer matter; compact the tables).
+///   2. recording of the month's demographic outputs;
+///   3. services (kindergarten, nursery, baby rooms, holiday classes, clinics, access, and at
+///      the end of a year the indicators — services.hpp);
+///   4. housekeeping (retire households that no longer matter; compact the tables).
 void step_month(const Model& model, State& state, io::Recorder& recorder);
 
 /// Build the starting population of `replicate` and run every month. `on_month` (optional)

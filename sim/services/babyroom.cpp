@@ -1,0 +1,103 @@
+// babyroom: community baby rooms (宝宝屋) — short, low-cost sessions for children under 3.
+//
+// A child of baby-room age who holds no full-day place uses a baby room if its family is a
+// user (babyroom.take_up, a number fixed per child). A user asks for
+// babyroom.sessions_per_month sessions at the nearest open baby room within
+// nursery.max_distance_km. A room's capacity is child-sessions per month; requests are served
+// in a monthly random order (each child's own stream), whole requests first, and the last one
+// served may be partly met. Unserved sessions are unmet demand.
+#include "sim/core/rng.hpp"               // Stream
+#include "sim/demography/demography.hpp"  // age_in_months
+#include "sim/services/services.hpp"      // ServiceContext
+
+#include <algorithm>  // std::sort, std::min
+#include <cmath>      // std::lround
+#include <limits>     // std::numeric_limits
+
+namespace childsim {
+
+namespace io {
+std::vector<OutputSpec> babyroom_outputs() {
+  using V = std::vector<std::string>;
+  const V rtf{"replicate", "time", "facility"}, rts{"replicate", "time", "street"};
+  return {
+      {"babyroom_sessions_used", rtf, "child-sessions", "baby-room sessions given",
+       "child-sessions given by each baby room in the month"},
+      {"babyroom_users", rts, "children", "children using baby rooms",
+       "children whose family asked for baby-room sessions this month, by home street"},
+      {"babyroom_sessions_demanded", rts, "child-sessions", "baby-room sessions asked for",
+       "sessions asked for by families living in the street (including those with no room "
+       "within reach)"},
+      {"babyroom_sessions_served", rts, "child-sessions", "baby-room sessions served",
+       "sessions given to families living in the street"},
+  };
+}
+}  // namespace io
+
+void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
+  const Scenario& sc = cx.scenario;
+  const Facilities& F = sc.facilities;
+  const ServiceParams& P = cx.params;
+  const Children& c = st.children;
+  const Households& h = st.households;
+  const int t = st.month, r = st.replicate;
+  const std::vector<int> rooms = F.of_service(Service::babyroom);
+  const auto rep = static_cast<std::uint32_t>(r);
+  const int want = static_cast<int>(std::lround(P.babyroom_sessions_per_month));
+  const double max_m = P.max_distance_km * 1000.0;
+  std::int32_t* users = rec.block("babyroom_users", r, t);
+  std::int32_t* demanded = rec.block("babyroom_sessions_demanded", r, t);
+  std::int32_t* served = rec.block("babyroom_sessions_served", r, t);
+  std::int32_t* used = rec.block("babyroom_sessions_used", r, t);
+  if (rooms.empty() || want <= 0) return;
+
+  struct Request {
+    std::uint64_t order;
+    std::size_t child;
+    int room;
+  };
+  std::vector<Request> requests;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (!c.present[i] || c.nursery[i] >= 0) continue;
+    const int age = age_in_months(t, c.birth_month[i]);
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    int best = -1;
+    double best_d = std::numeric_limits<double>::infinity();
+    for (int f : rooms) {
+      const auto fu = static_cast<std::size_t>(f);
+      const FacilityKind& k = F.kind_of(fu);
+      if (age < k.min_age_months || age >= k.max_age_months) continue;
+      if (F.capacity(fu, t) <= 0) continue;
+      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+      if (d <= max_m && d < best_d) {
+        best = f;
+        best_d = d;
+      }
+    }
+    // Age eligibility is that of any baby room; check against the first room's kind when none
+    // is open so that demand without supply is still counted.
+    const FacilityKind& k0 = F.kind_of(static_cast<std::size_t>(rooms.front()));
+    if (age < k0.min_age_months || age >= k0.max_age_months) continue;
+    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
+    wish();  // the first word is the nursery wish; the second is the baby-room one
+    if (wish.uniform() >= P.babyroom_take_up) continue;
+    const auto s = static_cast<std::size_t>(h.street[hh]);
+    users[s] += 1;
+    demanded[s] += want;
+    if (best < 0) continue;
+    Stream order(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::nursery);
+    order();  // the first word of this stream is the nursery choice
+    requests.push_back({(static_cast<std::uint64_t>(order()) << 32) | order(), i, best});
+  }
+  std::sort(requests.begin(), requests.end(),
+            [](const Request& a, const Request& b) { return a.order < b.order; });
+  for (const Request& q : requests) {
+    const auto f = static_cast<std::size_t>(q.room);
+    const int left = F.capacity(f, t) - used[f];
+    const int got = std::min(want, std::max(0, left));
+    used[f] += got;
+    served[static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[q.child])])] += got;
+  }
+}
+
+}  // namespace childsim

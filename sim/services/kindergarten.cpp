@@ -1,0 +1,146 @@
+// kindergarten: places for children aged 3–5 by the school-year rule, and leaving for school.
+//
+// Kindergarten age follows the September rule: a child is in its kindergarten years while its
+// age at the most recent 1 September is 3, 4 or 5 (so the intake is each September, and a
+// child arriving mid-year is placed at once). Each month (docs/model.md, "Kindergarten"):
+//  1. children whose age at the last 1 September is 6 leave for primary school;
+//  2. where capacity has fallen below enrolment, the latest enrolled lose their places;
+//  3. children of kindergarten age without a place whose family wants one (kindergarten
+//     .take_up, a number fixed per child) take the nearest kindergarten with a free place
+//     within nursery.max_distance_km, processed in priority order; otherwise they are
+//     unplaced this month and try again next month.
+#include "sim/core/rng.hpp"               // Stream
+#include "sim/demography/demography.hpp"  // age_in_months
+#include "sim/services/choice.hpp"        // priority_key
+#include "sim/services/services.hpp"      // ServiceContext
+
+#include <algorithm>  // std::sort
+#include <limits>     // std::numeric_limits
+
+namespace childsim {
+
+namespace io {
+std::vector<OutputSpec> kindergarten_outputs() {
+  using V = std::vector<std::string>;
+  const V rtf{"replicate", "time", "facility"}, rts{"replicate", "time", "street"};
+  return {
+      {"kindergarten_enrolled", rtf, "children", "children holding a kindergarten place",
+       "children enrolled at the end of the month"},
+      {"kindergarten_eligible", rts, "children", "children of kindergarten age",
+       "children whose age at the last 1 September is 3, 4 or 5, by home street"},
+      {"kindergarten_children_enrolled", rts, "children", "children in kindergarten by home street",
+       "children holding a kindergarten place, by the street they live in"},
+      {"kindergarten_unplaced", rts, "children", "children wanting a place without one",
+       "children of kindergarten age whose family wants a place but found none free within "
+       "reach this month"},
+      {"kindergarten_displaced", rts, "children", "children who lost a kindergarten place",
+       "children whose place ended because capacity fell below enrolment"},
+      {"kindergarten_walk_m", rts, "m", "mean walking distance to the kindergarten",
+       "mean walking distance of enrolled children (NaN when none)", true},
+  };
+}
+}  // namespace io
+
+void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
+  const Scenario& sc = cx.scenario;
+  const Facilities& F = sc.facilities;
+  const ServiceParams& P = cx.params;
+  Children& c = st.children;
+  const Households& h = st.households;
+  const int t = st.month, r = st.replicate;
+  const std::vector<int> kgs = F.of_service(Service::kindergarten);
+  const std::size_t n = c.size(), ns = sc.base.streets.size();
+  auto street_of = [&](std::size_t i) {
+    return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+  };
+  auto kg_age = [&](std::size_t i) { return age_at_last_september(t, c.birth_month[i], sc.start); };
+
+  // 1. Leaving for school; count enrolment.
+  std::vector<std::int32_t> enrolled(F.size(), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!c.present[i] || c.kindergarten[i] < 0) continue;
+    if (kg_age(i) >= 6)
+      c.kindergarten[i] = -1;
+    else
+      enrolled[static_cast<std::size_t>(c.kindergarten[i])] += 1;
+  }
+  // 2. Displacement.
+  std::int32_t* displaced = rec.block("kindergarten_displaced", r, t);
+  for (int f : kgs) {
+    const auto fu = static_cast<std::size_t>(f);
+    const std::int32_t cap = F.capacity(fu, t);
+    if (enrolled[fu] <= cap) continue;
+    std::vector<std::pair<std::uint64_t, std::size_t>> holders;
+    for (std::size_t i = 0; i < n; ++i)
+      if (c.present[i] && c.kindergarten[i] == f)
+        holders.emplace_back((static_cast<std::uint64_t>(c.kindergarten_since[i] + 4096) << 40) |
+                                 (mix64(c.id[i]) >> 24), i);
+    std::sort(holders.rbegin(), holders.rend());
+    for (std::int32_t k = 0; k < enrolled[fu] - cap; ++k) {
+      const std::size_t i = holders[static_cast<std::size_t>(k)].second;
+      c.kindergarten[i] = -1;
+      displaced[street_of(i)] += 1;
+    }
+    enrolled[fu] = cap;
+  }
+  // 3. Placement in priority order, nearest free kindergarten within reach.
+  std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
+  const auto rep = static_cast<std::uint32_t>(r);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!c.present[i] || c.kindergarten[i] >= 0) continue;
+    const int a = kg_age(i);
+    if (a < 3 || a > 5) continue;
+    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
+    if (wish.uniform() >= P.kindergarten_take_up) continue;
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    seekers.emplace_back(priority_key(all_parents_work(h, hh), h.hukou_local[hh], 0, mix64(c.id[i])), i);
+  }
+  std::sort(seekers.begin(), seekers.end());
+  std::int32_t* unplaced = rec.block("kindergarten_unplaced", r, t);
+  const double max_m = P.max_distance_km * 1000.0;
+  for (const auto& [key, i] : seekers) {
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    int best = -1;
+    double best_d = std::numeric_limits<double>::infinity();
+    for (int f : kgs) {
+      const auto fu = static_cast<std::size_t>(f);
+      if (enrolled[fu] >= F.capacity(fu, t)) continue;
+      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+      if (d <= max_m && d < best_d) {
+        best = f;
+        best_d = d;
+      }
+    }
+    if (best < 0) {
+      unplaced[street_of(i)] += 1;
+      continue;
+    }
+    c.kindergarten[i] = best;
+    c.kindergarten_since[i] = t;
+    enrolled[static_cast<std::size_t>(best)] += 1;
+    c.nursery[i] = -1;  // a kindergarten place ends nursery care and waiting
+    c.waiting[i] = -1;
+  }
+  // Recording.
+  std::int32_t* enr = rec.block("kindergarten_enrolled", r, t);
+  std::int32_t* eligible = rec.block("kindergarten_eligible", r, t);
+  std::int32_t* by_street = rec.block("kindergarten_children_enrolled", r, t);
+  double* walk = rec.real_block("kindergarten_walk_m", r, t);
+  std::vector<double> walk_sum(ns, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!c.present[i]) continue;
+    const std::size_t s = street_of(i);
+    const int a = kg_age(i);
+    if (a >= 3 && a <= 5) eligible[s] += 1;
+    if (c.kindergarten[i] < 0) continue;
+    const auto f = static_cast<std::size_t>(c.kindergarten[i]);
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    enr[f] += 1;
+    by_street[s] += 1;
+    walk_sum[s] += P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f]);
+  }
+  for (std::size_t s = 0; s < ns; ++s)
+    walk[s] = by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace childsim

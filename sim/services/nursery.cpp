@@ -1,0 +1,276 @@
+// nursery: full-day care for children of nursery age — who wants it, where, and who waits.
+//
+// Each month, in this order (docs/model.md, "Nursery"):
+//  1. Leaving: a child leaves its place, or the waiting list, on reaching the kind's maximum
+//     age or on entering kindergarten; a family gives up waiting after max_wait_months.
+//  2. Displacement: where capacity has fallen below enrolment (a closure or a cut), the most
+//     recently enrolled children lose their places and choose again in step 4.
+//  3. Waiting lists: free places go to the children on that facility's list in priority order
+//     (choice.hpp: all parents work, Shanghai hukou, earlier application, fixed tie-break).
+//  4. New demand: a family with a child of nursery age that has no place and is not waiting
+//     wants formal care with probability logistic(η) (work, grandparent care, income, age,
+//     family taste, cheapest net price nearby); the comparison uses a uniform number fixed for
+//     the child, so a family's wish changes only when its circumstances do. A family that
+//     wants care chooses a facility by multinomial logit over walking distance, net price
+//     (after the childcare subsidy), quality and kind; it takes a place if one is free, else
+//     joins that facility's waiting list. Families are processed in priority order.
+// Capacity is never exceeded: a place is only taken when enrolment < capacity.
+#include "sim/core/rng.hpp"           // Stream
+#include "sim/demography/demography.hpp"  // age_in_months
+#include "sim/services/choice.hpp"    // logit_choice, priority_key, logistic
+#include "sim/services/services.hpp"  // ServiceContext
+
+#include <algorithm>  // std::sort
+#include <cmath>      // std::isfinite
+#include <limits>     // std::numeric_limits
+
+namespace childsim {
+
+namespace io {
+std::vector<OutputSpec> nursery_outputs() {
+  using V = std::vector<std::string>;
+  const V rtf{"replicate", "time", "facility"}, rts{"replicate", "time", "street"};
+  return {
+      {"nursery_enrolled", rtf, "children", "children holding a place",
+       "children enrolled at the end of the month (full-day nursery kinds only)"},
+      {"nursery_waiting", rtf, "children", "children on the waiting list",
+       "children on the facility's waiting list at the end of the month"},
+      {"nursery_eligible", rts, "children", "children of nursery age",
+       "children whose age is within some nursery kind's age range, by home street"},
+      {"nursery_wanting", rts, "children", "children whose family wants formal care",
+       "enrolled + waiting + wanting but without a facility within reach, by home street"},
+      {"nursery_children_enrolled", rts, "children", "children in nurseries by home street",
+       "children holding a full-day place, by the street they live in"},
+      {"nursery_children_waiting", rts, "children", "children waiting by home street",
+       "children on a waiting list, by the street they live in"},
+      {"nursery_unmet", rts, "children", "unmet demand",
+       "children whose family wants care but holds no place at the end of the month (waiting "
+       "or with no facility within reach)"},
+      {"nursery_new_places", rts, "children", "places taken this month",
+       "children who took a place this month (from a waiting list or directly)"},
+      {"nursery_displaced", rts, "children", "children who lost a place",
+       "children whose place ended this month because capacity fell below enrolment"},
+      {"nursery_gave_up", rts, "children", "families who stopped waiting",
+       "children removed from a waiting list after nursery.max_wait_months"},
+      {"nursery_walk_m", rts, "m", "mean walking distance to the nursery",
+       "mean walking distance from home to the place held, of children holding a place "
+       "(NaN when none)", true},
+  };
+}
+}  // namespace io
+
+namespace {
+
+struct NurseryWork {
+  std::vector<int> facilities;  // nursery-service facilities
+  int min_age = 216, max_age = 0;
+};
+
+NurseryWork nursery_facilities(const Facilities& F) {
+  NurseryWork w;
+  w.facilities = F.of_service(Service::nursery);
+  for (int f : w.facilities) {
+    w.min_age = std::min(w.min_age, F.kind_of(static_cast<std::size_t>(f)).min_age_months);
+    w.max_age = std::max(w.max_age, F.kind_of(static_cast<std::size_t>(f)).max_age_months);
+  }
+  return w;
+}
+
+double net_price(const ServiceContext& cx, std::size_t f, int month, int age_months) {
+  const bool subsidised = month >= cx.params.subsidy_from_month && age_months < 36;
+  const double p = cx.scenario.facilities.price[f] - (subsidised ? cx.params.subsidy_month : 0.0);
+  return p > 0 ? p : 0.0;
+}
+
+std::uint64_t child_key(const State& st, std::size_t i, int since) {
+  const auto h = static_cast<std::size_t>(st.children.household[i]);
+  return priority_key(all_parents_work(st.households, h), st.households.hukou_local[h], since,
+                      mix64(st.children.id[i]));
+}
+
+}  // namespace
+
+void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
+  const Scenario& sc = cx.scenario;
+  const Facilities& F = sc.facilities;
+  const ServiceParams& P = cx.params;
+  Children& c = st.children;
+  const Households& h = st.households;
+  const int t = st.month, r = st.replicate;
+  const NurseryWork w = nursery_facilities(F);
+  const std::size_t nf = F.size();
+  const std::size_t ns = sc.base.streets.size();
+
+  std::int32_t* displaced = rec.block("nursery_displaced", r, t);
+  std::int32_t* gave_up = rec.block("nursery_gave_up", r, t);
+  std::int32_t* new_places = rec.block("nursery_new_places", r, t);
+  auto street_of = [&](std::size_t i) {
+    return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+  };
+
+  // 1. Leaving places and lists.
+  std::vector<std::int32_t> enrolled(nf, 0);
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (!c.present[i]) continue;
+    const int age = age_in_months(t, c.birth_month[i]);
+    if (c.nursery[i] >= 0) {
+      const auto f = static_cast<std::size_t>(c.nursery[i]);
+      if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
+        c.nursery[i] = -1;
+      } else {
+        enrolled[f] += 1;
+      }
+    }
+    if (c.waiting[i] >= 0) {
+      const auto f = static_cast<std::size_t>(c.waiting[i]);
+      if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
+        c.waiting[i] = -1;
+      } else if (t - c.waiting_since[i] >= P.max_wait_months) {
+        c.waiting[i] = -1;
+        gave_up[street_of(i)] += 1;
+      }
+    }
+  }
+
+  // 2. Displacement where capacity fell: the latest enrolled leave first. Displaced children,
+  // like those whose facility closed, are free to choose again in step 4 this month.
+  for (int f : w.facilities) {
+    const auto fu = static_cast<std::size_t>(f);
+    const std::int32_t cap = F.capacity(fu, t);
+    if (enrolled[fu] <= cap) continue;
+    std::vector<std::pair<std::uint64_t, std::size_t>> holders;
+    for (std::size_t i = 0; i < c.size(); ++i)
+      if (c.present[i] && c.nursery[i] == f)
+        holders.emplace_back((static_cast<std::uint64_t>(c.nursery_since[i] + 4096) << 40) |
+                                 (mix64(c.id[i]) >> 24), i);
+    std::sort(holders.rbegin(), holders.rend());
+    for (std::int32_t k = 0; k < enrolled[fu] - cap; ++k) {
+      const std::size_t i = holders[static_cast<std::size_t>(k)].second;
+      c.nursery[i] = -1;
+      displaced[street_of(i)] += 1;
+    }
+    enrolled[fu] = cap;
+  }
+
+  // 3. Waiting lists, in priority order.
+  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> lists(nf);
+  for (std::size_t i = 0; i < c.size(); ++i)
+    if (c.present[i] && c.waiting[i] >= 0)
+      lists[static_cast<std::size_t>(c.waiting[i])].emplace_back(child_key(st, i, c.waiting_since[i]), i);
+  for (int f : w.facilities) {
+    const auto fu = static_cast<std::size_t>(f);
+    auto& list = lists[fu];
+    std::sort(list.begin(), list.end());
+    const std::int32_t cap = F.capacity(fu, t);
+    if (cap == 0) {  // closed: its list dissolves and the families choose again
+      for (const auto& [key, i] : list) c.waiting[i] = -1;
+      continue;
+    }
+    for (const auto& [key, i] : list) {
+      if (enrolled[fu] >= cap) break;
+      c.waiting[i] = -1;
+      c.nursery[i] = f;
+      c.nursery_since[i] = t;
+      enrolled[fu] += 1;
+      new_places[street_of(i)] += 1;
+    }
+  }
+
+  // 4. New demand. Decisions are drawn in parallel from each child's own streams; places are
+  // then taken serially in priority order.
+  const std::size_t n = c.size();
+  std::vector<std::int32_t> choice(n, -2);  // -2 not seeking, -1 wants care but nothing in reach
+  const auto rep = static_cast<std::uint32_t>(r);
+  const double max_m = P.max_distance_km * 1000.0;
+#pragma omp parallel for schedule(dynamic, 256)
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0) continue;
+    const int age = age_in_months(t, c.birth_month[i]);
+    if (age < w.min_age || age >= w.max_age) continue;
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    // Options in reach: open, admitting this age, within the distance limit.
+    std::vector<double> v;
+    std::vector<int> options;
+    double cheapest = std::numeric_limits<double>::infinity();
+    for (int f : w.facilities) {
+      const auto fu = static_cast<std::size_t>(f);
+      const FacilityKind& k = F.kind_of(fu);
+      if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
+      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+      if (d > max_m) continue;
+      const double price = net_price(cx, fu, t, age);
+      cheapest = std::min(cheapest, price);
+      options.push_back(f);
+      v.push_back(P.beta_distance_per_km * d / 1000.0 + P.beta_net_price_per_1000 * price / 1000.0 +
+                  P.beta_quality * F.quality[fu] + P.asc_by_kind[static_cast<std::size_t>(F.kind[fu])]);
+    }
+    const int income = h.income_band[hh];
+    const double eta = P.seek_intercept + P.seek_all_parents_work * all_parents_work(h, hh) +
+                       P.seek_grandparent * h.grandparent_care[hh] +
+                       P.seek_income_low * (income == 0) + P.seek_income_high * (income == 2) +
+                       P.seek_age_per_year * (age - 24) / 12.0 + P.seek_taste * h.taste[hh] +
+                       (std::isfinite(cheapest) ? P.seek_net_price_per_1000 * cheapest / 1000.0 : 0.0);
+    // The wish: a uniform number fixed for the child (month 0), so no monthly churn.
+    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
+    if (wish.uniform() >= logistic(eta)) continue;
+    if (options.empty()) {
+      choice[i] = -1;
+      continue;
+    }
+    Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::nursery);
+    choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
+  }
+  std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
+  for (std::size_t i = 0; i < n; ++i)
+    if (choice[i] >= 0) seekers.emplace_back(child_key(st, i, t), i);
+  std::sort(seekers.begin(), seekers.end());
+  for (const auto& [key, i] : seekers) {
+    const auto f = static_cast<std::size_t>(choice[i]);
+    if (enrolled[f] < F.capacity(f, t)) {
+      c.nursery[i] = choice[i];
+      c.nursery_since[i] = t;
+      enrolled[f] += 1;
+      new_places[street_of(i)] += 1;
+    } else {
+      c.waiting[i] = choice[i];
+      c.waiting_since[i] = t;
+    }
+  }
+
+  // Recording.
+  std::int32_t* enr = rec.block("nursery_enrolled", r, t);
+  std::int32_t* wait = rec.block("nursery_waiting", r, t);
+  std::int32_t* eligible = rec.block("nursery_eligible", r, t);
+  std::int32_t* wanting = rec.block("nursery_wanting", r, t);
+  std::int32_t* by_street = rec.block("nursery_children_enrolled", r, t);
+  std::int32_t* wait_street = rec.block("nursery_children_waiting", r, t);
+  std::int32_t* unmet = rec.block("nursery_unmet", r, t);
+  double* walk = rec.real_block("nursery_walk_m", r, t);
+  std::vector<double> walk_sum(ns, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!c.present[i]) continue;
+    const std::size_t s = street_of(i);
+    const int age = age_in_months(t, c.birth_month[i]);
+    if (age >= w.min_age && age < w.max_age) eligible[s] += 1;
+    if (c.nursery[i] >= 0) {
+      const auto f = static_cast<std::size_t>(c.nursery[i]);
+      const auto hh = static_cast<std::size_t>(c.household[i]);
+      enr[f] += 1;
+      by_street[s] += 1;
+      wanting[s] += 1;
+      walk_sum[s] += P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f]);
+    } else if (c.waiting[i] >= 0) {
+      wait[c.waiting[i]] += 1;
+      wait_street[s] += 1;
+      wanting[s] += 1;
+      unmet[s] += 1;
+    } else if (choice[i] == -1) {
+      wanting[s] += 1;
+      unmet[s] += 1;
+    }
+  }
+  for (std::size_t s = 0; s < ns; ++s)
+    walk[s] = by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace childsim
