@@ -196,6 +196,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       const auto fu = static_cast<std::size_t>(f);
       const FacilityKind& k = F.kind_of(fu);
       if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
+      if (F.public_hukou_only && k.id == "nursery_class" && !h.hukou_local[hh]) continue;
       const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
       if (d > max_m) continue;
       const double price = net_price(cx, fu, t, age);

@@ -30,7 +30,7 @@ ServiceParams make_service_params(const Scenario& sc) {
   s.max_distance_km = p["nursery.max_distance_km"];
   s.max_wait_months = static_cast<int>(std::lround(p["nursery.max_wait_months"]));
   s.subsidy_month = p["policy.childcare_subsidy_year"] / 12.0;
-  s.subsidy_from_month = months_between(sc.start, YearMonth{2025, 1});
+  s.subsidy_from_month = months_between(sc.start, sc.policy.subsidy_start);
 
   s.babyroom_take_up = p["babyroom.take_up"];
   s.babyroom_sessions_per_month = p["babyroom.sessions_per_month"];
