@@ -201,6 +201,20 @@ def _how_reduce(grouped, how):
     return grouped.last(keep_attrs=True)
 
 
+def _in_time_order(result, source):
+    """Each variable's dimensions in the source's order, ``year`` where ``time`` was
+    (grouping a Dataset moves the group's dimension first)."""
+
+    def order(dims):
+        return ["year" if d == "time" else d for d in dims]
+
+    if isinstance(result, xr.DataArray):
+        return result.transpose(*order(source.dims))
+    for name in result.data_vars:
+        result[name] = result[name].transpose(*order(source[name].dims))
+    return result
+
+
 def annual(obj, how):
     """Monthly values to calendar years.
 
@@ -244,7 +258,7 @@ def annual(obj, how):
             raise ValueError("obj has no variable along 'time'")
         obj = obj[keep]
     years = obj["time"].dt.year.rename("year")
-    result = _how_reduce(obj.groupby(years), how)
+    result = _in_time_order(_how_reduce(obj.groupby(years), how), obj)
     months = years.groupby(years).count().astype(np.int64)
     result = result.assign_coords(months=("year", months.values))
     result["year"].attrs = {"long_name": "calendar year"}
