@@ -126,6 +126,16 @@ def _encoded(name, variable):
     return variable
 
 
+def _coordinates_along(ds, auxiliary, dims):
+    """The CF ``coordinates`` of a variable over ``dims``: for each of its dimensions in
+    order, the auxiliary coordinates along that dimension alone (in dataset order), then any
+    along several of its dimensions — the rule of ``Recorder::to_dataset``."""
+    along = [c for d in dims for c in auxiliary if ds[c].dims == (d,)]
+    along += [c for c in auxiliary
+              if ds[c].ndim > 1 and set(ds[c].dims) <= set(dims) and c not in along]
+    return along
+
+
 def raw_from_dataset(ds):
     """The raw structure of ``ds`` for ``childsim._core.write_dataset``.
 
@@ -164,7 +174,7 @@ def raw_from_dataset(ds):
         variable = _encoded(name, ds[name].variable)
         attrs = dict(variable.attrs)
         if name in ds.data_vars:
-            along = [c for c in auxiliary if set(ds[c].dims) <= set(variable.dims)]
+            along = _coordinates_along(ds, auxiliary, variable.dims)
             if along:
                 attrs["coordinates"] = " ".join(str(c) for c in along)
         variables.append(

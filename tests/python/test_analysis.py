@@ -31,7 +31,8 @@ def test_open_run_loads_into_memory_and_closes_the_file(quick_files, tmp_path):
     ds = childsim.open_run(copy)
     copy.unlink()  # the file is closed: the data stay
     assert int(ds["births"].sum()) > 0
-    assert dict(ds.sizes) == {"replicate": 3, "time": 48, "street": 10, "age": 18, "woman_age": 32}
+    expected = {"replicate": 3, "time": 48, "street": 10, "age": 18, "woman_age": 32}
+    assert {d: ds.sizes[d] for d in expected} == expected
     assert np.issubdtype(ds["time"].dtype, np.datetime64)
     assert ds["population"].dtype == np.int32
     assert "street_name" in ds.coords and ds.attrs["scenario_name"] == "baseline"
