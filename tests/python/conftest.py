@@ -14,6 +14,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD_DIR = pathlib.Path(os.environ.get("CHILDSIM_BUILD_DIR", ROOT / "build" / "release"))
+# Tests that look for build products themselves (test_hdf5_writer_contract) find them too.
+os.environ.setdefault("CHILDSIM_BUILD_DIR", str(BUILD_DIR))
 PYTHON_PATHS = [str(ROOT / "analysis"), str(BUILD_DIR / "python")]
 for _path in reversed(PYTHON_PATHS):
     if _path in sys.path:
