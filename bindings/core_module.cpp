@@ -254,8 +254,7 @@ io::Dataset dataset_from_python(const py::dict& raw) {
 py::dict run(const Scenario& scenario, std::optional<int> replicates,
              std::optional<std::int64_t> seed, int threads) {
   Scenario sc = scenario;  // the caller's object stays as loaded, as in the CLI
-  if (replicates) sc.replicates = *replicates;
-  if (seed) sc.seed = static_cast<std::uint64_t>(*seed);
+  override_run(sc, replicates ? *replicates : -1, seed ? *seed : -1);
   childsim::RunOptions options;
   options.threads = threads;
   // Every half second of simulation, take the GIL back for a moment to notice Ctrl-C.

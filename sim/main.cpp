@@ -115,11 +115,7 @@ int main(int argc, char** argv) {
     }
     // run: load → validate → build → run → write.
     auto sc = childsim::load_scenario(scenario_path);
-    if (replicates > 0) sc.replicates = replicates;
-    if (seed >= 0) sc.seed = static_cast<std::uint64_t>(seed);
-    if (replicates > 0 || seed >= 0)  // keep the stored scenario text honest
-      sc.resolved_yaml += fmt::format("# overridden on the command line: replicates: {}, seed: {}\n",
-                                      sc.replicates, sc.seed);
+    childsim::override_run(sc, replicates, seed);
     check_output_path(out_path);
     childsim::RunOptions options;
     options.threads = threads;

@@ -185,4 +185,11 @@ def raw_from_dataset(ds):
                 "attrs": _attrs_to_raw(f"variable {name!r}", attrs),
             }
         )
-    return {"dims": dims, "variables": variables, "attrs": _attrs_to_raw("the dataset", ds.attrs)}
+    # Auxiliary coordinates that no data variable lists are named in the global CF
+    # `coordinates` attribute, as Recorder::to_dataset does (xarray removes it on reading).
+    listed = {c for v in ds.data_vars for c in _coordinates_along(ds, auxiliary, ds[v].dims)}
+    orphans = [str(c) for c in auxiliary if c not in listed]
+    attrs = dict(ds.attrs)
+    if orphans:
+        attrs["coordinates"] = " ".join(orphans)
+    return {"dims": dims, "variables": variables, "attrs": _attrs_to_raw("the dataset", attrs)}

@@ -144,6 +144,19 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
       {"street", "street_name street_name_en street_x street_y street_area"},
       {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_x facility_y"},
       {"kind", "kind_label_zh kind_service"}};
+  // Auxiliary coordinates along a dimension that no variable uses would otherwise be read
+  // as data variables; the global CF `coordinates` attribute names them (xarray honours it).
+  std::string orphans;
+  for (const auto& [dim, names] : std::vector<std::pair<std::string, std::string>>{
+           {"street", "street_name street_name_en street_x street_y street_area"},
+           {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_x facility_y"},
+           {"kind", "kind_label_zh kind_service"}}) {
+    bool used = false;
+    for (const auto& o : output_catalog())
+      for (const auto& d : o.dims) used = used || d == dim;
+    if (!used) orphans += (orphans.empty() ? "" : " ") + names;
+  }
+  if (!orphans.empty()) ds.attrs["coordinates"] = orphans;
   for (const auto& o : output_catalog()) {
     Attributes a{{"units", o.units}, {"long_name", o.long_name}, {"description", o.description}};
     std::string coords;

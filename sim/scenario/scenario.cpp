@@ -147,6 +147,14 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
   return s;
 }
 
+void override_run(Scenario& sc, int replicates, std::int64_t seed) {
+  if (replicates > 0) sc.replicates = replicates;
+  if (seed >= 0) sc.seed = static_cast<std::uint64_t>(seed);
+  if (replicates > 0 || seed >= 0)
+    sc.resolved_yaml += fmt::format("# overridden at run time: replicates: {}, seed: {}\n",
+                                    sc.replicates, sc.seed);
+}
+
 Scenario load_scenario(const std::filesystem::path& file) {
   return scenario_from_tree(config::load_config_file(file), file);
 }

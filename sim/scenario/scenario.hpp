@@ -55,6 +55,11 @@ Scenario load_scenario(const std::filesystem::path& file);
 /// The same from YAML text (Python front door, tests); relative paths resolve in `base_dir`.
 Scenario load_scenario_text(const std::string& text, const std::filesystem::path& base_dir,
                             const std::string& name = "<scenario>");
+/// Run-time overrides of the replicate count and seed (the CLI's --replicates and --seed,
+/// the Python `run(replicates=, seed=)`); the stored scenario text records them, so that a
+/// file always says how it was made. Values < 0 leave the scenario's own.
+void override_run(Scenario& sc, int replicates, std::int64_t seed);
+
 /// Validate an already-merged tree.
 Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesystem::path& file);
 
