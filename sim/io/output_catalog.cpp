@@ -56,7 +56,8 @@ const std::vector<OutputSpec>& output_catalog() {
   static const std::vector<OutputSpec> outputs = [] {
     std::vector<OutputSpec> all;
     for (auto part : {demography_outputs, facility_outputs, nursery_outputs, kindergarten_outputs,
-                      holiday_outputs, clinic_outputs, access_outputs, indicator_outputs}) {
+                      babyroom_outputs, holiday_outputs, clinic_outputs, access_outputs,
+                      indicator_outputs}) {
       auto v = part();
       all.insert(all.end(), v.begin(), v.end());
     }

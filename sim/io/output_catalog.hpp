@@ -34,6 +34,7 @@ std::vector<OutputSpec> demography_outputs();
 std::vector<OutputSpec> facility_outputs();
 std::vector<OutputSpec> nursery_outputs();
 std::vector<OutputSpec> kindergarten_outputs();
+std::vector<OutputSpec> babyroom_outputs();
 std::vector<OutputSpec> holiday_outputs();
 std::vector<OutputSpec> clinic_outputs();
 std::vector<OutputSpec> access_outputs();
