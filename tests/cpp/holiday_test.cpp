@@ -267,7 +267,8 @@ TEST_CASE("holiday, zero capacity leaves every seeker unmet", "[holiday]") {
 
 TEST_CASE("holiday, very large capacity leaves no seeker unmet", "[holiday]") {
   // Reach is unlimited too: in the baseline some homes have no winter class within
-  // nursery.max_distance_km (Chengjiaqiao has none), and those seekers stay unmet.
+  // nursery.max_distance_km (Jiangsulu and Chengjiaqiao have none), and those seekers stay
+  // unmet whatever the capacity.
   Scenario sc = small(1);
   set_holiday_capacity(sc, 1000000);
   const Run run(sc, [](ServiceParams& p) { p.max_distance_km = 1000.0; });
