@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>  // fmt::format
 
+#include <algorithm>  // std::min
+
 namespace childsim {
 namespace {
 
@@ -106,6 +108,18 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
     if (const auto* h = d.optional("new_housing")) read_housing(s, *h);
     d.finish();
   }
+  const config::ConfigNode* policy_node = r.optional("policy");
+  if (policy_node) {
+    config::MapReader pr(*policy_node);
+    s.policy = read_policy(pr);
+    // Numeric levers are parameters with ranges; the policy section is their planner's name.
+    if (const auto* n = pr.optional("childcare_subsidy_year"))
+      s.base.parameters.set("policy.childcare_subsidy_year", config::as_double(*n), *n);
+    if (const auto* n = pr.optional("babyroom_sessions_per_month"))
+      s.base.parameters.set("babyroom.sessions_per_month", config::as_double(*n), *n);
+    pr.finish();
+  }
+  const config::ConfigNode* investments_node = r.optional("investments");
   if (const auto* params = r.optional("parameters")) {
     if (!params->is_map()) params->fail("expected a map 'name: value'");
     for (const auto& [name, v] : params->entries)
@@ -123,6 +137,13 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
     }
   }
   s.facilities = load_facilities(s.base, s.start, s.n_months());
+  s.facilities.public_hukou_only = s.policy.public_hukou_only;
+  if (investments_node)
+    s.investments = apply_investments(*investments_node, s.base, s.start, s.end, s.facilities);
+  for (std::size_t f = 0; f < s.facilities.size(); ++f)
+    if (s.facilities.kind_of(f).inclusive)
+      s.facilities.price[f] = std::min(s.facilities.price[f], s.policy.inclusive_price_cap);
+
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include "sim/config/config_tree.hpp"  // ConfigNode
 #include "sim/core/time.hpp"           // YearMonth
 #include "sim/data/base_data.hpp"      // BaseData, TfrPath
+#include "sim/scenario/investments.hpp"  // Investment, Policy
 #include "sim/services/facilities.hpp"  // Facilities
 
 #include <cstdint>     // std::uint64_t
@@ -42,7 +43,9 @@ struct Scenario {
   std::string fertility_variant = "medium";  ///< name of the TFR path, or "custom"
   TfrPath tfr;                               ///< the path in use
   std::vector<HousingProject> housing;
-  Facilities facilities;  ///< with capacity schedules over the run's months
+  Facilities facilities;  ///< with capacity schedules over the run's months, investments applied
+  std::vector<Investment> investments;
+  Policy policy;
 
   int n_months() const { return months_between(start, end) + 1; }
 };

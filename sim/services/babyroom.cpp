@@ -60,6 +60,10 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   for (std::size_t i = 0; i < c.size(); ++i) {
     if (!c.present[i] || c.nursery[i] >= 0) continue;
     const int age = age_in_months(t, c.birth_month[i]);
+    // Age eligibility is that of the baby-room kind (checked against the first room so that
+    // demand without an open room is still counted).
+    const FacilityKind& k0 = F.kind_of(static_cast<std::size_t>(rooms.front()));
+    if (age < k0.min_age_months || age >= k0.max_age_months) continue;
     const auto hh = static_cast<std::size_t>(c.household[i]);
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
@@ -74,10 +78,6 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
         best_d = d;
       }
     }
-    // Age eligibility is that of any baby room; check against the first room's kind when none
-    // is open so that demand without supply is still counted.
-    const FacilityKind& k0 = F.kind_of(static_cast<std::size_t>(rooms.front()));
-    if (age < k0.min_age_months || age >= k0.max_age_months) continue;
     Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
     wish();  // the first word is the nursery wish; the second is the baby-room one
     if (wish.uniform() >= P.babyroom_take_up) continue;

@@ -60,6 +60,26 @@ std::vector<int> Facilities::of_service(Service s) const {
   return out;
 }
 
+int add_facility(Facilities& fac, const std::string& id, const std::string& name, int kind,
+                 int street, double x_m, double y_m, double price, double quality) {
+  fac.id.push_back(id);
+  fac.name.push_back(name);
+  fac.kind.push_back(kind);
+  fac.street.push_back(street);
+  fac.x_m.push_back(x_m);
+  fac.y_m.push_back(y_m);
+  fac.price.push_back(price);
+  fac.quality.push_back(quality);
+  fac.running_cost_year.push_back(0.0);
+  fac.capital_cost.push_back(0.0);
+  fac.visits_per_session.push_back(0.0);
+  fac.host.push_back(-1);
+  fac.capacity_schedule.resize(fac.capacity_schedule.size() + static_cast<std::size_t>(fac.n_months), 0);
+  fac.running_cost_schedule.resize(fac.running_cost_schedule.size() + static_cast<std::size_t>(fac.n_months), 0.0);
+  fac.capital_cost_schedule.resize(fac.capital_cost_schedule.size() + static_cast<std::size_t>(fac.n_months), 0.0);
+  return static_cast<int>(fac.size()) - 1;
+}
+
 Facilities load_facilities(const BaseData& base, YearMonth start, int n_months) {
   const auto root = config::load_config_file(base.dir / "facilities.yaml");
   config::MapReader top(root);
@@ -150,8 +170,12 @@ Facilities load_facilities(const BaseData& base, YearMonth start, int n_months) 
     if (const auto* o = r.optional("opens")) from = std::max(0, months_between(start, read_month(*o)));
     if (const auto* c = r.optional("closes"))
       until = std::min(n_months, months_between(start, read_month(*c)));
-    for (int t = 0; t < n_months; ++t)
-      fac.capacity_schedule.push_back(t >= from && t < until ? static_cast<std::int32_t>(capacity) : 0);
+    for (int t = 0; t < n_months; ++t) {
+      const bool open = t >= from && t < until && capacity > 0;
+      fac.capacity_schedule.push_back(open ? static_cast<std::int32_t>(capacity) : 0);
+      fac.running_cost_schedule.push_back(open ? fac.running_cost_year.back() / 12.0 : 0.0);
+      fac.capital_cost_schedule.push_back(0.0);
+    }
     if (!r.has("source") && !r.has("assumed")) item.fail("expected 'source:' or 'assumed:'");
     r.allow("source");
     r.allow("assumed");

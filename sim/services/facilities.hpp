@@ -50,8 +50,15 @@ struct Facilities {
 
   int n_months = 0;
   std::vector<std::int32_t> capacity_schedule;  ///< [facility × month]
+  std::vector<double> running_cost_schedule;    ///< yuan spent in each month, [facility × month]
+  std::vector<double> capital_cost_schedule;    ///< one-off yuan spent in a month, [facility × month]
+  /// Public-kindergarten nursery classes admit only Shanghai-hukou families (policy lever).
+  bool public_hukou_only = false;
 
   std::size_t size() const { return id.size(); }
+  std::size_t at(std::size_t f, int month) const {
+    return f * static_cast<std::size_t>(n_months) + static_cast<std::size_t>(month);
+  }
   std::int32_t capacity(std::size_t f, int month) const {
     return capacity_schedule[f * static_cast<std::size_t>(n_months) + static_cast<std::size_t>(month)];
   }
@@ -62,6 +69,10 @@ struct Facilities {
   /// Indices of facilities of one service, in file order.
   std::vector<int> of_service(Service s) const;
 };
+
+/// Append a facility (its schedules all zero); returns its index.
+int add_facility(Facilities& fac, const std::string& id, const std::string& name, int kind,
+                 int street, double x_m, double y_m, double price, double quality);
 
 /// Read `facilities.yaml` of the base data directory; `start` and `n_months` set the schedule.
 /// Facilities without a location get a point drawn inside their street from a hash of their

@@ -177,42 +177,62 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
 
   // 4. New demand. Decisions are drawn in parallel from each child's own streams; places are
-  // then taken serially in priority order.
+  // then taken serially in priority order. The price term of the wish uses the cheapest net
+  // price among facilities open to the child's age within reach of the street's centre
+  // (computed once per street and age, since most children do not want care and evaluating
+  // every facility for each of them dominated the run time).
   const std::size_t n = c.size();
   std::vector<std::int32_t> choice(n, -2);  // -2 not seeking, -1 wants care but nothing in reach
   const auto rep = static_cast<std::uint32_t>(r);
   const double max_m = P.max_distance_km * 1000.0;
-#pragma omp parallel for schedule(dynamic, 256)
+  const int n_ages = std::max(0, w.max_age - w.min_age);
+  std::vector<double> cheapest(ns * static_cast<std::size_t>(n_ages),
+                               std::numeric_limits<double>::infinity());
+  for (std::size_t s = 0; s < ns; ++s) {
+    const Street& street = sc.base.streets[s];
+    for (int f : w.facilities) {
+      const auto fu = static_cast<std::size_t>(f);
+      if (F.capacity(fu, t) <= 0) continue;
+      if (P.walk_m(street.x_m, street.y_m, F.x_m[fu], F.y_m[fu]) > max_m) continue;
+      const FacilityKind& k = F.kind_of(fu);
+      for (int a = std::max(k.min_age_months, w.min_age); a < std::min(k.max_age_months, w.max_age); ++a) {
+        double& best = cheapest[s * static_cast<std::size_t>(n_ages) + static_cast<std::size_t>(a - w.min_age)];
+        best = std::min(best, net_price(cx, fu, t, a));
+      }
+    }
+  }
+#pragma omp parallel for schedule(dynamic, 1024)
   for (std::size_t i = 0; i < n; ++i) {
     if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0) continue;
     const int age = age_in_months(t, c.birth_month[i]);
     if (age < w.min_age || age >= w.max_age) continue;
     const auto hh = static_cast<std::size_t>(c.household[i]);
-    // Options in reach: open, admitting this age, within the distance limit.
-    std::vector<double> v;
-    std::vector<int> options;
-    double cheapest = std::numeric_limits<double>::infinity();
-    for (int f : w.facilities) {
-      const auto fu = static_cast<std::size_t>(f);
-      const FacilityKind& k = F.kind_of(fu);
-      if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
-      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
-      if (d > max_m) continue;
-      const double price = net_price(cx, fu, t, age);
-      cheapest = std::min(cheapest, price);
-      options.push_back(f);
-      v.push_back(P.beta_distance_per_km * d / 1000.0 + P.beta_net_price_per_1000 * price / 1000.0 +
-                  P.beta_quality * F.quality[fu] + P.asc_by_kind[static_cast<std::size_t>(F.kind[fu])]);
-    }
+    const auto s = static_cast<std::size_t>(h.street[hh]);
+    const double cheap = cheapest[s * static_cast<std::size_t>(n_ages) + static_cast<std::size_t>(age - w.min_age)];
     const int income = h.income_band[hh];
     const double eta = P.seek_intercept + P.seek_all_parents_work * all_parents_work(h, hh) +
                        P.seek_grandparent * h.grandparent_care[hh] +
                        P.seek_income_low * (income == 0) + P.seek_income_high * (income == 2) +
                        P.seek_age_per_year * (age - 24) / 12.0 + P.seek_taste * h.taste[hh] +
-                       (std::isfinite(cheapest) ? P.seek_net_price_per_1000 * cheapest / 1000.0 : 0.0);
+                       (std::isfinite(cheap) ? P.seek_net_price_per_1000 * cheap / 1000.0 : 0.0);
     // The wish: a uniform number fixed for the child (month 0), so no monthly churn.
     Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
     if (wish.uniform() >= logistic(eta)) continue;
+    // Options in reach: open, admitting this age, within the distance limit.
+    std::vector<double> v;
+    std::vector<int> options;
+    for (int f : w.facilities) {
+      const auto fu = static_cast<std::size_t>(f);
+      const FacilityKind& k = F.kind_of(fu);
+      if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
+      if (F.public_hukou_only && k.id == "nursery_class" && !h.hukou_local[hh]) continue;
+      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+      if (d > max_m) continue;
+      options.push_back(f);
+      v.push_back(P.beta_distance_per_km * d / 1000.0 +
+                  P.beta_net_price_per_1000 * net_price(cx, fu, t, age) / 1000.0 +
+                  P.beta_quality * F.quality[fu] + P.asc_by_kind[static_cast<std::size_t>(F.kind[fu])]);
+    }
     if (options.empty()) {
       choice[i] = -1;
       continue;

@@ -1,0 +1,79 @@
+"""childsim: run the Changning child-service model from Python and analyse its outputs.
+
+The model itself is C++ (the ``childsim`` library, also behind the ``childsim`` command);
+this package is its second front door. ``run`` returns the outputs as an
+``xarray.Dataset`` identical to the file ``childsim run`` writes; ``open_run`` reads such
+files; the rest summarises ensembles, compares scenarios, makes tables and plots.
+
+Quick start::
+
+    import childsim
+    ds = childsim.run("scenarios/baseline.yaml", replicates=2)
+    childsim.births_per_year(ds)
+    childsim.plot_population_by_street(ds)
+
+See docs/python.md.
+
+Where the compiled part lives: ``childsim._core`` is built by CMake into
+``<build>/python/childsim/``. The line below makes this package span every ``childsim``
+directory on ``sys.path``, so that with both ``analysis/`` and ``<build>/python`` on
+``sys.path`` (tools/install-python-path.sh writes a ``.pth`` file for Debian's
+/usr/bin/python3) ``childsim._core`` is found. It is imported only when needed (``run``,
+``load_scenario``, ``write``, ``outputs``); reading and analysing files works without it.
+"""
+
+import pkgutil
+
+__path__ = pkgutil.extend_path(__path__, __name__)
+
+from . import testing  # noqa: E402
+from ._errors import ScenarioError  # noqa: E402
+from ._io import open_run, open_runs, write  # noqa: E402
+from ._run import run  # noqa: E402
+from ._scenario import Scenario, find_root, load_scenario, scenario_from_yaml  # noqa: E402
+from .catalog import outputs  # noqa: E402
+from .indicators import births_per_year, children_by_street_and_year  # noqa: E402
+from .plots import (  # noqa: E402
+    plot_children_by_age,
+    plot_ensemble_band,
+    plot_population_by_street,
+)
+from .summaries import (  # noqa: E402
+    AGE_GROUPS,
+    annual,
+    children_by_age_group,
+    ensemble_mean,
+    ensemble_quantiles,
+    paired_difference,
+)
+
+__all__ = [
+    # running
+    "Scenario",
+    "ScenarioError",
+    "find_root",
+    "load_scenario",
+    "scenario_from_yaml",
+    "run",
+    "outputs",
+    # files
+    "write",
+    "open_run",
+    "open_runs",
+    # summaries
+    "AGE_GROUPS",
+    "ensemble_mean",
+    "ensemble_quantiles",
+    "paired_difference",
+    "annual",
+    "children_by_age_group",
+    # tables
+    "births_per_year",
+    "children_by_street_and_year",
+    # plots
+    "plot_population_by_street",
+    "plot_children_by_age",
+    "plot_ensemble_band",
+    # helpers for users' tests
+    "testing",
+]

@@ -1,0 +1,43 @@
+"""_errors: the exceptions of the childsim package.
+
+Defined in Python (not in the compiled ``_core``) so that they exist, and can be caught,
+even where the compiled module is not built; ``_core`` raises them.
+"""
+
+__all__ = ["ScenarioError"]
+
+
+class ScenarioError(ValueError):
+    """A scenario is not valid: nothing was run.
+
+    The message is exactly what the ``childsim`` command line prints after ``error:``, for
+    example ``scenario.yaml:3:1: key 'replicats': unknown key (did you mean
+    'replicates'?)``. The place it points at is also available as attributes.
+
+    Attributes
+    ----------
+    file : str
+        The file (or ``<dict>``, ``<text>``, ``<parameters>`` for scenarios given in
+        Python) in which the offending value was written; empty when unknown.
+    line, column : int
+        1-based position in that file; 0 when unknown.
+    key : str
+        Dotted key path of the offending value, e.g. ``demography.fertility``; may be empty.
+
+    Examples
+    --------
+    >>> import childsim
+    >>> try:
+    ...     childsim.load_scenario({"base_data": "changning", "replicats": 2},
+    ...                            base_dir=childsim.find_root() / "scenarios")
+    ... except childsim.ScenarioError as error:
+    ...     print(error.key, "|", error)
+    replicats | <dict>:3:3: key 'replicats': unknown key (did you mean 'replicates'?)
+    """
+
+    def __init__(self, message, *, file="", line=0, column=0, key=""):
+        super().__init__(message)
+        self.file = file
+        self.line = line
+        self.column = column
+        self.key = key

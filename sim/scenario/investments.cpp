@@ -1,0 +1,153 @@
+// investments: applying dated capacity changes to the facility schedules.
+#include "sim/scenario/investments.hpp"
+
+#include "sim/data/base_data.hpp"  // BaseData
+
+#include <fmt/format.h>  // fmt::format
+
+#include <algorithm>  // std::max, std::min
+#include <cmath>      // std::cos, std::hypot
+
+namespace childsim {
+namespace {
+
+YearMonth read_month(const config::ConfigNode& node) {
+  YearMonth m;
+  if (!node.is_scalar() || !parse_year_month(node.scalar, m))
+    node.fail(fmt::format("expected a month as YYYY-MM, got '{}'", node.scalar));
+  return m;
+}
+
+int read_street(const config::ConfigNode& node, const BaseData& base) {
+  const std::string id = config::as_string(node);
+  const int s = base.street_index(id);
+  if (s < 0) {
+    std::string ids;
+    for (const auto& st : base.streets) ids += (ids.empty() ? "" : ", ") + st.id;
+    node.fail(fmt::format("unknown street '{}' (expected one of: {})", id, ids));
+  }
+  return s;
+}
+
+int read_facility(const config::ConfigNode& node, const Facilities& fac) {
+  const std::string id = config::as_string(node);
+  const int f = fac.index(id);
+  if (f < 0) node.fail(fmt::format("unknown facility '{}' (see facilities.yaml for the ids)", id));
+  return f;
+}
+
+}  // namespace
+
+Policy read_policy(config::MapReader& r) {
+  Policy p;
+  if (const auto* n = r.optional("subsidy_start")) p.subsidy_start = read_month(*n);
+  p.inclusive_price_cap = r.get_double("inclusive_price_cap", p.inclusive_price_cap, 0, 1e6);
+  p.public_hukou_only = r.get_bool("public_nursery_hukou_only", false);
+  return p;
+}
+
+std::vector<Investment> apply_investments(const config::ConfigNode& list, const BaseData& base,
+                                          YearMonth start, YearMonth end, Facilities& fac) {
+  if (!list.is_sequence()) list.fail("expected a list of investments");
+  std::vector<Investment> out;
+  const int n_months = fac.n_months;
+  for (const auto& item : list.items) {
+    config::MapReader r(item);
+    Investment inv;
+    inv.action = r.get_choice("action", "", {"add_capacity", "remove_capacity", "open", "close"});
+    if (inv.action.empty()) r.required("action");
+    inv.name = r.get_string("name", fmt::format("investment {}", out.size() + 1));
+    const auto& start_node = r.required("start");
+    inv.start = read_month(start_node);
+    if (inv.start < start || end < inv.start)
+      start_node.fail(fmt::format("expected a start within the run ({} to {}), got {}",
+                                  start.to_string(), end.to_string(), inv.start.to_string()));
+    const int t0 = months_between(start, inv.start);
+    int t1 = n_months;
+    if (const auto* e = r.optional("end")) {
+      const YearMonth em = read_month(*e);
+      if (em <= inv.start) e->fail("expected an end after the start");
+      t1 = std::min(n_months, months_between(start, em));
+    }
+    inv.capital_cost = r.get_double("capital_cost", 0, 0, 1e12);
+    inv.running_cost_year = r.get_double("running_cost_year", 0, 0, 1e12);
+
+    if (inv.action == "open") {
+      const std::string id = r.require_string("id");
+      if (fac.index(id) >= 0) r.required("id").fail(fmt::format("facility '{}' already exists", id));
+      const auto& kind_node = r.required("kind");
+      const int k = fac.kind_index(config::as_string(kind_node));
+      if (k < 0) {
+        std::string kinds;
+        for (const auto& kk : fac.kinds) kinds += (kinds.empty() ? "" : ", ") + kk.id;
+        kind_node.fail(fmt::format("unknown facility kind '{}' (expected one of: {})",
+                                   kind_node.scalar, kinds));
+      }
+      int s = -1;
+      double x = 0, y = 0;
+      if (const auto* loc = r.optional("location")) {
+        config::MapReader l(*loc);
+        const double lat = l.require_double("lat", -90, 90), lon = l.require_double("lon", -180, 180);
+        l.finish();
+        x = (lon - base.ref_lon_deg) * 111320.0 * std::cos(base.ref_lat_deg * 3.14159265358979 / 180);
+        y = (lat - base.ref_lat_deg) * 110574.0;
+        // The street is the one whose centre is nearest, unless given.
+        double best = 1e300;
+        for (int i = 0; i < base.n_streets(); ++i) {
+          const auto& st = base.streets[static_cast<std::size_t>(i)];
+          const double d = std::hypot(st.x_m - x, st.y_m - y);
+          if (d < best) best = d, s = i;
+        }
+        if (const auto* sn = r.optional("street")) s = read_street(*sn, base);
+      } else {
+        s = read_street(r.required("street"), base);
+        const auto& st = base.streets[static_cast<std::size_t>(s)];
+        x = st.x_m;  // no location given: the street's centre
+        y = st.y_m;
+      }
+      const double price = r.get_double("price_month", 0, 0, 1e6);
+      const double quality = r.get_double("quality", 0.5, 0, 1);
+      const int f = add_facility(fac, id, r.get_string("facility_name", inv.name), k, s, x, y,
+                                 price, quality);
+      fac.visits_per_session[static_cast<std::size_t>(f)] = r.get_double("visits_per_session", 0, 0, 1000);
+      if (const auto* h = r.optional("host")) {
+        const int hf = read_facility(*h, fac);
+        if (fac.service_of(static_cast<std::size_t>(hf)) != Service::kindergarten)
+          h->fail("expected the id of a kindergarten");
+        fac.host[static_cast<std::size_t>(f)] = hf;
+      }
+      inv.facility = f;
+      inv.amount = static_cast<int>(r.require_int("capacity", 0, 1000000000));
+      fac.running_cost_year[static_cast<std::size_t>(f)] = inv.running_cost_year;
+      for (int t = t0; t < t1; ++t) {
+        fac.capacity_schedule[fac.at(static_cast<std::size_t>(f), t)] = inv.amount;
+        fac.running_cost_schedule[fac.at(static_cast<std::size_t>(f), t)] = inv.running_cost_year / 12.0;
+      }
+    } else {
+      inv.facility = read_facility(r.required("facility"), fac);
+      const auto f = static_cast<std::size_t>(inv.facility);
+      if (inv.action == "close") {
+        for (int t = t0; t < t1; ++t) {
+          fac.capacity_schedule[fac.at(f, t)] = 0;
+          fac.running_cost_schedule[fac.at(f, t)] = 0.0;
+        }
+      } else {
+        inv.amount = static_cast<int>(r.require_int("amount", 1, 1000000000));
+        const int sign = inv.action == "add_capacity" ? 1 : -1;
+        for (int t = t0; t < t1; ++t) {
+          auto& cap = fac.capacity_schedule[fac.at(f, t)];
+          cap = std::max(0, cap + sign * inv.amount);
+          fac.running_cost_schedule[fac.at(f, t)] =
+              std::max(0.0, fac.running_cost_schedule[fac.at(f, t)] + sign * inv.running_cost_year / 12.0);
+        }
+      }
+    }
+    if (t0 < n_months) fac.capital_cost_schedule[fac.at(static_cast<std::size_t>(inv.facility), t0)] += inv.capital_cost;
+    r.allow("note");
+    r.finish();
+    out.push_back(inv);
+  }
+  return out;
+}
+
+}  // namespace childsim

@@ -1,0 +1,47 @@
+// investments: dated changes to the facilities — add or remove capacity, open or close a
+// facility — with their capital and running costs, and the policy levers of a scenario.
+//
+// Investments are written in the scenario's `investments:` list (docs/scenarios.md) and
+// applied to the facilities' capacity and cost schedules once, before any replicate runs, so
+// the monthly loop only ever reads `capacity(f, t)`. A change takes effect from the first day
+// of its `start` month and lasts until its optional `end` month (exclusive).
+#pragma once
+
+#include "sim/config/config_tree.hpp"    // ConfigNode
+#include "sim/core/time.hpp"             // YearMonth
+#include "sim/services/facilities.hpp"   // Facilities
+
+#include <limits>  // std::numeric_limits
+#include <string>  // std::string
+#include <vector>  // std::vector
+
+namespace childsim {
+
+struct BaseData;
+
+/// Structural policy levers (numbers such as the subsidy amount are parameters).
+struct Policy {
+  YearMonth subsidy_start{2025, 1};  ///< national childcare subsidy from January 2025
+  double inclusive_price_cap = std::numeric_limits<double>::infinity();  ///< yuan per month
+  bool public_hukou_only = false;    ///< nursery classes only for Shanghai-hukou families
+};
+
+/// One applied investment, kept for reporting.
+struct Investment {
+  std::string name;
+  std::string action;   ///< add_capacity, remove_capacity, open, close
+  int facility = -1;    ///< facility index it changed (or opened)
+  YearMonth start;
+  int amount = 0;
+  double capital_cost = 0, running_cost_year = 0;
+};
+
+/// Validate and apply `list` (the scenario's `investments:`) to `fac`. Throws ConfigError.
+std::vector<Investment> apply_investments(const config::ConfigNode& list, const BaseData& base,
+                                          YearMonth start, YearMonth end, Facilities& fac);
+
+/// Read the scenario's `policy:` map; numeric levers are written into `parameters` overrides
+/// by the caller. Throws ConfigError.
+Policy read_policy(config::MapReader& r);
+
+}  // namespace childsim
