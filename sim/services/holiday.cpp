@@ -1,10 +1,208 @@
-// holiday: summer and winter holiday classes for primary pupils (placeholder until the
-// submodel lands; declares no outputs).
+// holiday: summer and winter holiday classes (爱心暑托班 / 寒托班) for primary pupils whose
+// parents work.
+//
+// Sessions (docs/model.md, "Holiday classes"). Summer has two sessions, one in July and one in
+// August (the two three-week sessions of 2023 ran 3–21 July and 24 July–11 August); winter
+// has one, in January (the two-week session of 2024 ran 22 January–2 February, at the start
+// of the school winter break). A summer_class facility offers capacity(f, t) places in each
+// summer session month, a winter_class facility in the winter session month; a class is open
+// only when its capacity is positive. Nothing is held between sessions: each session month
+// is allocated afresh, and no state is kept on the children.
+//
+// Each month:
+//  1. Eligibility: a pupil of holiday-class age (age at the last 1 September 6–11) whose
+//     parents all work and whose family has no grandparent care is eligible (counted every
+//     month, also outside the windows).
+//  2. Demand (session months only): an eligible pupil seeks a place with probability
+//     holiday.take_up, compared with a uniform fixed per child and window — the first word of
+//     the child's `holiday` stream keyed on the model month of the window's first session
+//     (July for both summer sessions, January for winter) — so a family decides once a year
+//     per window and seeks in each session of it.
+//  3. Allocation: seekers are taken in a random order drawn afresh for each session from their
+//     own stream (words 1–2 of the `holiday` stream keyed on the session month: places go
+//     first come, first served, as the sign-ups sell out within hours); each takes the
+//     nearest open class of the window's kind with a free place within
+//     nursery.max_distance_km walking distance, or is unmet. Capacity is never exceeded.
+// Draws are made in a parallel loop in which each child writes only its own row; the
+// allocation is serial, in the sorted order, so results do not depend on the thread count.
+#include "sim/services/holiday.hpp"
+
+#include "sim/core/rng.hpp"           // Stream
 #include "sim/services/services.hpp"  // ServiceContext
 
+#include <algorithm>  // std::sort
+#include <limits>     // std::numeric_limits
+#include <utility>    // std::pair
+
 namespace childsim {
+
 namespace io {
-std::vector<OutputSpec> holiday_outputs() { return {}; }
+std::vector<OutputSpec> holiday_outputs() {
+  using V = std::vector<std::string>;
+  const V rtf{"replicate", "time", "facility"}, rts{"replicate", "time", "street"};
+  return {
+      {"holiday_eligible", rts, "children", "pupils eligible for holiday classes",
+       "children whose age at the last 1 September is 6–11, whose parents all work and whose "
+       "family has no grandparent care, by home street (every month)"},
+      {"holiday_seekers", rts, "children", "pupils seeking a holiday-class place",
+       "eligible pupils whose family seeks a place in this month's session (summer: July and "
+       "August; winter: January); 0 outside the session months"},
+      {"holiday_placed", rts, "children", "pupils placed in a holiday class",
+       "seekers who got a place in this month's session, by home street"},
+      {"holiday_unmet", rts, "children", "pupils seeking a place without one",
+       "seekers with no free place in an open class of the session's kind within "
+       "nursery.max_distance_km (seekers − placed)"},
+      {"holiday_enrolled", rtf, "children", "places filled in the class",
+       "pupils placed in the holiday class in this month's session (0 for other facilities "
+       "and outside the session months)"},
+      {"holiday_fill", rtf, "1", "share of the class's places filled",
+       "places filled / places per session of holiday classes in session; NaN for classes "
+       "closed or not in session this month and for other facilities",
+       true},
+      {"holiday_walk_m", rts, "m", "mean walking distance to the holiday class",
+       "mean walking distance from home to the class of pupils placed this month (NaN when "
+       "none)",
+       true},
+  };
+}
 }  // namespace io
-void step_holiday(const ServiceContext&, State&, io::Recorder&) {}
+
+HolidayWindow holiday_window(int calendar_month) {
+  if (calendar_month == holiday_summer_first || calendar_month == holiday_summer_second)
+    return HolidayWindow::summer;
+  if (calendar_month == holiday_winter) return HolidayWindow::winter;
+  return HolidayWindow::none;
+}
+
+int holiday_window_first_month(int month, YearMonth start) {
+  const int calendar_month = start.plus(month).month;
+  return calendar_month == holiday_summer_second ? month - 1 : month;
+}
+
+HolidayAllocation allocate_holiday_places(const std::vector<HolidayClass>& classes,
+                                          const std::vector<double>& home_x,
+                                          const std::vector<double>& home_y, const ServiceParams& P,
+                                          double max_m) {
+  HolidayAllocation a;
+  const std::size_t n = home_x.size();
+  a.place.assign(n, -1);
+  a.walk_m.assign(n, 0.0);
+  a.filled.assign(classes.size(), 0);
+  for (std::size_t k = 0; k < n; ++k) {
+    int best = -1;
+    double best_d = std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < classes.size(); ++j) {
+      if (a.filled[j] >= classes[j].capacity) continue;  // closed or full
+      const double d = P.walk_m(home_x[k], home_y[k], classes[j].x_m, classes[j].y_m);
+      if (d <= max_m && d < best_d) {
+        best = static_cast<int>(j);
+        best_d = d;
+      }
+    }
+    if (best < 0) continue;
+    a.place[k] = best;
+    a.walk_m[k] = best_d;
+    a.filled[static_cast<std::size_t>(best)] += 1;
+  }
+  return a;
+}
+
+void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
+  const Scenario& sc = cx.scenario;
+  const Facilities& F = sc.facilities;
+  const ServiceParams& P = cx.params;
+  const Children& c = st.children;
+  const Households& h = st.households;
+  const int t = st.month, r = st.replicate;
+  const std::size_t n = c.size(), ns = sc.base.streets.size(), nf = F.size();
+  const auto rep = static_cast<std::uint32_t>(r);
+  const HolidayWindow window = holiday_window(sc.start.plus(t).month);
+  const auto wish_month = static_cast<std::uint32_t>(holiday_window_first_month(t, sc.start));
+  auto street_of = [&](std::size_t i) {
+    return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+  };
+
+  // 1–2. Eligibility and demand, each child writing its own row: 0 not eligible, 1 eligible,
+  // 2 eligible and seeking (with its order key).
+  std::vector<std::uint8_t> status(n, 0);
+  std::vector<std::uint64_t> order(n, 0);
+  const bool in_session = window != HolidayWindow::none;
+  const double take_up = P.holiday_take_up;
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!c.present[i]) continue;
+    const int age = age_at_last_september(t, c.birth_month[i], sc.start);
+    if (age < holiday_min_age || age > holiday_max_age) continue;
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    if (!all_parents_work(h, hh) || h.grandparent_care[hh] != 0) continue;
+    status[i] = 1;
+    if (!in_session) continue;
+    Stream wish(sc.seed, rep, c.id[i], wish_month, Purpose::holiday);
+    if (wish.uniform() >= take_up) continue;
+    Stream draw(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::holiday);
+    draw();  // word 0 is the wish of a window's first session
+    const std::uint64_t hi = draw();
+    order[i] = (hi << 32) | draw();
+    status[i] = 2;
+  }
+
+  std::int32_t* eligible = rec.block("holiday_eligible", r, t);
+  std::int32_t* seekers = rec.block("holiday_seekers", r, t);
+  std::int32_t* placed = rec.block("holiday_placed", r, t);
+  std::int32_t* unmet = rec.block("holiday_unmet", r, t);
+  std::int32_t* enrolled = rec.block("holiday_enrolled", r, t);
+  double* fill = rec.real_block("holiday_fill", r, t);
+  double* walk = rec.real_block("holiday_walk_m", r, t);
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  std::fill(fill, fill + nf, nan);
+  std::fill(walk, walk + ns, nan);
+
+  std::vector<std::pair<std::uint64_t, std::size_t>> queue;  // (order, row) of seekers
+  for (std::size_t i = 0; i < n; ++i) {
+    if (status[i] == 0) continue;
+    eligible[street_of(i)] += 1;
+    if (status[i] == 2) queue.emplace_back(order[i], i);
+  }
+  if (!in_session) return;
+
+  // 3. Allocation in the session's random order (ties, vanishingly rare, by row: rows are in
+  // the same order for every thread count).
+  std::sort(queue.begin(), queue.end());
+  const int kind = F.kind_index(window == HolidayWindow::summer ? "summer_class" : "winter_class");
+  std::vector<int> class_facility;
+  std::vector<HolidayClass> classes;
+  for (std::size_t f = 0; f < nf; ++f) {
+    if (F.kind[f] != kind || F.capacity(f, t) <= 0) continue;
+    class_facility.push_back(static_cast<int>(f));
+    classes.push_back({F.x_m[f], F.y_m[f], F.capacity(f, t)});
+  }
+  std::vector<double> hx(queue.size()), hy(queue.size());
+  for (std::size_t k = 0; k < queue.size(); ++k) {
+    const auto hh = static_cast<std::size_t>(c.household[queue[k].second]);
+    hx[k] = h.x_m[hh];
+    hy[k] = h.y_m[hh];
+  }
+  const HolidayAllocation a =
+      allocate_holiday_places(classes, hx, hy, P, P.max_distance_km * 1000.0);
+
+  std::vector<double> walk_sum(ns, 0.0);
+  for (std::size_t k = 0; k < queue.size(); ++k) {
+    const std::size_t s = street_of(queue[k].second);
+    seekers[s] += 1;
+    if (a.place[k] < 0) {
+      unmet[s] += 1;
+      continue;
+    }
+    placed[s] += 1;
+    walk_sum[s] += a.walk_m[k];
+  }
+  for (std::size_t j = 0; j < classes.size(); ++j) {
+    const auto f = static_cast<std::size_t>(class_facility[j]);
+    enrolled[f] = a.filled[j];
+    fill[f] = static_cast<double>(a.filled[j]) / classes[j].capacity;
+  }
+  for (std::size_t s = 0; s < ns; ++s)
+    if (placed[s] > 0) walk[s] = walk_sum[s] / placed[s];
+}
+
 }  // namespace childsim
