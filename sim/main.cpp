@@ -90,6 +90,13 @@ int main(int argc, char** argv) {
   bool markdown = false;
   outputs->add_flag("--markdown", markdown, "As Markdown tables (for docs/output-format.md)");
 
+  auto* params = app.add_subcommand(
+      "parameters", "List the named parameters of a place (value, unit, range, source)");
+  std::string params_dir = "scenarios/changning";
+  bool params_markdown = false;
+  params->add_option("place", params_dir, "Base data directory (default scenarios/changning)");
+  params->add_flag("--markdown", params_markdown, "As a Markdown table (for docs/parameters.md)");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -99,6 +106,21 @@ int main(int argc, char** argv) {
                  "{} streets\n",
                  validate_path, sc.name, sc.start.to_string(), sc.end.to_string(), sc.n_months(),
                  sc.replicates, sc.seed, sc.base.n_streets());
+      return 0;
+    }
+    if (*params) {
+      const auto base = childsim::load_base_data(params_dir);
+      if (params_markdown) {
+        fmt::print("| parameter | value | unit | range | description | source or assumption |\n"
+                   "|---|---|---|---|---|---|\n");
+        for (const auto& p : base.parameters.rows())
+          fmt::print("| `{}` | {:g} | {} | {:g} – {:g} | {} | {}{} |\n", p.name, p.value, p.unit, p.lo,
+                     p.hi, p.description, p.assumed ? "**assumed:** " : "", p.source);
+      } else {
+        for (const auto& p : base.parameters.rows())
+          fmt::print("{:<40} {:>12g} {:<18} [{:g}, {:g}]{}\n", p.name, p.value, p.unit, p.lo, p.hi,
+                     p.assumed ? "  (assumed)" : "");
+      }
       return 0;
     }
     if (*outputs) {
