@@ -5,7 +5,6 @@
 #include "sim/core/rng.hpp"                 // Stream, Purpose
 #include "sim/demography/population.hpp"    // add_household, add_child, add_arriving_family
 
-#include <boost/random/discrete_distribution.hpp>  // boost::random::discrete_distribution
 #include <boost/random/poisson_distribution.hpp>   // boost::random::poisson_distribution
 
 namespace childsim {
@@ -70,9 +69,7 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
       flags |= leaves;
     } else if (u_move < r.between_hazard) {
       flags |= moves;
-      const auto& dest = r.destination[static_cast<std::size_t>(h.street[i])];
-      boost::random::discrete_distribution<int, double> pick(dest.begin(), dest.end());
-      const int d = pick(rng);
+      const int d = draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
       ev.destination[i] = static_cast<std::int16_t>(d);
       const double u1 = rng.uniform(), u2 = rng.uniform();
       draw_home(sc, d, u1, u2, ev.x_m[i], ev.y_m[i]);

@@ -5,7 +5,6 @@
 #include "sim/core/check.hpp"      // CHILDSIM_CHECK
 #include "sim/core/rng.hpp"        // Stream
 
-#include <boost/random/discrete_distribution.hpp>  // boost::random::discrete_distribution
 #include <boost/random/normal_distribution.hpp>    // boost::random::normal_distribution
 
 #include <cmath>  // std::sqrt, std::cos, std::sin
@@ -14,10 +13,6 @@ namespace childsim {
 namespace {
 constexpr double two_pi = 6.28318530717958647692;
 
-int pick(Stream& rng, const std::vector<double>& weights) {
-  boost::random::discrete_distribution<int, double> d(weights.begin(), weights.end());
-  return d(rng);
-}
 }  // namespace
 
 void draw_home(const Scenario& sc, int street, double u1, double u2, float& x_m, float& y_m) {
@@ -81,10 +76,10 @@ int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint
                         int street, int month) {
   Stream rng(sc.seed, static_cast<std::uint32_t>(st.replicate), id,
              static_cast<std::uint32_t>(month), Purpose::initial_population);
-  const int mother_age = r.in_mother_age_from + pick(rng, r.in_mother_age_weights);
+  const int mother_age = r.in_mother_age_from + draw_index(r.in_mother_age_cdf, rng.uniform());
   const int mother_months = 12 * mother_age + static_cast<int>(rng() % 12u);
   const int row = add_household(st, sc, r, id, street, month - mother_months);
-  const int k = pick(rng, r.in_children_count_probabilities);
+  const int k = draw_index(r.in_children_count_cdf, rng.uniform());
   const int max_age = max_arriving_child_age(mother_age);
   for (int i = 0; i < k; ++i) {
     const int age = static_cast<int>(rng() % static_cast<unsigned>(max_age + 1));
@@ -119,7 +114,7 @@ State build_initial_state(const Scenario& sc, const Rates& r, const InitialCount
         const std::uint64_t id = ids::initial_child(next_child++);
         Stream rng(sc.seed, rep, id, 0, Purpose::initial_population);
         const int age_months = 12 * a + static_cast<int>(rng() % 12u);
-        const int mother_age_at_birth = 18 + pick(rng, sc.base.asfr_shape);
+        const int mother_age_at_birth = 18 + draw_index(r.asfr_cdf, rng.uniform());
         const int mother_age = a + mother_age_at_birth;
         int row = -1;
         if (mother_age <= 49) {

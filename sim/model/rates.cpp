@@ -3,7 +3,7 @@
 
 #include "sim/core/check.hpp"  // CHILDSIM_CHECK
 
-#include <algorithm>  // std::sort
+#include <algorithm>  // std::sort, std::upper_bound
 #include <cmath>      // std::pow, std::floor, std::llround
 #include <numeric>    // std::accumulate
 
@@ -32,6 +32,21 @@ std::vector<int> split_whole(double total, const std::vector<double>& weights) {
 }  // namespace
 
 double monthly_hazard(double q) { return 1.0 - std::pow(1.0 - q, 1.0 / 12.0); }
+
+std::vector<double> cumulative(const std::vector<double>& weights) {
+  std::vector<double> cdf(weights.size());
+  double sum = 0;
+  for (std::size_t i = 0; i < weights.size(); ++i) cdf[i] = sum += weights[i];
+  for (double& x : cdf) x /= sum;
+  if (!cdf.empty()) cdf.back() = 1.0;  // no rounding gap at the top
+  return cdf;
+}
+
+int draw_index(const std::vector<double>& cdf, double u) {
+  const auto it = std::upper_bound(cdf.begin(), cdf.end(), u);
+  const auto i = static_cast<int>(it - cdf.begin());
+  return i < static_cast<int>(cdf.size()) ? i : static_cast<int>(cdf.size()) - 1;
+}
 
 InitialCounts initial_counts(const Scenario& sc) {
   const BaseData& b = sc.base;
@@ -115,6 +130,10 @@ Rates make_rates(const Scenario& sc, const InitialCounts& counts) {
   r.in_mother_age_from = b.in_mother_age_from;
   r.in_mother_age_weights = b.in_mother_age_weights;
   r.in_children_count_probabilities = b.in_children_count_probabilities;
+  r.in_mother_age_cdf = cumulative(r.in_mother_age_weights);
+  r.in_children_count_cdf = cumulative(r.in_children_count_probabilities);
+  r.asfr_cdf = cumulative(b.asfr_shape);
+  for (const auto& row : r.destination) r.destination_cdf.push_back(cumulative(row));
 
   r.housing_households.assign(r.n_months, std::vector<int>(r.n_streets, 0));
   for (const auto& h : sc.housing) {

@@ -37,6 +37,7 @@ struct Rates {
   double between_hazard = 0;  ///< monthly probability it moves to another street
   double p_boy = 0.5;
   std::vector<std::vector<double>> destination;  ///< [from][to] probabilities of a between move
+  std::vector<std::vector<double>> destination_cdf;  ///< cumulative, for draw_index
   std::vector<double> inflow_households;  ///< expected arriving households per month, [street]
 
   // Household attributes (probabilities).
@@ -47,6 +48,7 @@ struct Rates {
   int in_mother_age_from = 20;
   std::vector<double> in_mother_age_weights;
   std::vector<double> in_children_count_probabilities;
+  std::vector<double> in_mother_age_cdf, in_children_count_cdf, asfr_cdf;  ///< cumulative
 
   /// Families moving into new housing, [month][street] households.
   std::vector<std::vector<int>> housing_households;
@@ -57,6 +59,13 @@ struct Rates {
 };
 
 Rates make_rates(const Scenario& sc, const InitialCounts& counts);
+
+/// Cumulative sums of `weights`, normalised to end at 1.
+std::vector<double> cumulative(const std::vector<double>& weights);
+
+/// The index drawn with uniform `u` in [0, 1) from cumulative probabilities `cdf`: the first
+/// i with u < cdf[i] (inverse-CDF sampling; one uniform number per draw, no allocation).
+int draw_index(const std::vector<double>& cdf, double u);
 
 /// Monthly hazard from an annual probability.
 double monthly_hazard(double annual_probability);

@@ -53,7 +53,12 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   auto street_of = [&](std::size_t i) {
     return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
   };
-  auto kg_age = [&](std::size_t i) { return age_at_last_september(t, c.birth_month[i], sc.start); };
+  // Age at the last 1 September, with the September found once per month (not per child).
+  const int september = t - (sc.start.plus(t).month - 9 + 12) % 12;
+  auto kg_age = [&](std::size_t i) {
+    const int months = september - c.birth_month[i];
+    return months < 0 ? -1 : months / 12;
+  };
 
   // 1. Leaving for school; count enrolment.
   std::vector<std::int32_t> enrolled(F.size(), 0);
