@@ -62,7 +62,7 @@ void step_month(const Model& m, State& st, io::Recorder& rec) {
   MonthFlows flows(m.rates.n_streets);
   step_demography(st, m.scenario, m.rates, flows);
   record_month(st, flows, rec);
-  step_services(ServiceContext{m.scenario, m.services}, st, rec);
+  if (m.scenario.services) step_services(ServiceContext{m.scenario, m.services}, st, rec);
   retire_households(st);
   // Rows that left stay (flagged) until the end of the year: compaction copies every array,
   // and doing it monthly cost a fifth of the run time. Row order, and so the results, are the

@@ -100,6 +100,7 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
   s.replicates = static_cast<int>(r.get_int("replicates", 1, 1, 10000));
   s.seed = static_cast<std::uint64_t>(r.get_int("seed", 1, 0, INT64_MAX));
   s.population_scale = r.get_double("population_scale", 1.0, 0.001, 10.0);
+  s.services = r.get_bool("services", true);
 
   s.tfr = s.base.tfr_paths.at("medium");
   if (const auto* demo = r.optional("demography")) {

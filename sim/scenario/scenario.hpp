@@ -40,6 +40,7 @@ struct Scenario {
   int replicates = 1;
   std::uint64_t seed = 1;
   double population_scale = 1.0;  ///< 1 = the whole district; < 1 for quick tests
+  bool services = true;           ///< false: demography only (service outputs stay zero)
   std::string fertility_variant = "medium";  ///< name of the TFR path, or "custom"
   TfrPath tfr;                               ///< the path in use
   std::vector<HousingProject> housing;

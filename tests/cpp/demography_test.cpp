@@ -154,6 +154,7 @@ TEST_CASE("demography, ensemble mean matches an independent cohort-component pro
           "[demography][statistical]") {
   Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
   sc.replicates = 24;
+  sc.services = false;  // the projection is about demography; services do not feed back
   const auto ds = run_scenario(sc);
   const Projection pr = project(sc);
   const auto& pop = test::ints(ds, "population");
@@ -297,4 +298,22 @@ TEST_CASE("demography, new housing adds families only from its start month", "[d
   long extra = 0;
   for (int t = first; t < T; ++t) extra += in_a[t * S + street] - in_b[t * S + street];
   CHECK(extra > 0);
+}
+
+TEST_CASE("demography, services do not change the demographic outputs", "[demography]") {
+  Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  sc.replicates = 1;
+  sc.end = sc.start.plus(23);
+  const auto with = run_scenario(sc);
+  sc.services = false;
+  const auto without = run_scenario(sc);
+  for (const char* v : {"population", "births", "deaths", "moves_in", "moves_out", "aged_out",
+                        "women", "residents"}) {
+    INFO(v);
+    CHECK(test::ints(with, v) == test::ints(without, v));
+  }
+  std::int64_t places = 0;
+  for (auto x : test::ints(with, "nursery_enrolled")) places += x;
+  CHECK(places > 0);  // the services did run in the first case
+  for (auto x : test::ints(without, "nursery_enrolled")) REQUIRE(x == 0);
 }
