@@ -55,8 +55,9 @@ std::vector<OutputSpec> demography_outputs() {
 const std::vector<OutputSpec>& output_catalog() {
   static const std::vector<OutputSpec> outputs = [] {
     std::vector<OutputSpec> all;
-    for (auto part : {demography_outputs, facility_outputs, nursery_outputs, kindergarten_outputs,
-                      holiday_outputs, clinic_outputs, access_outputs, indicator_outputs}) {
+    for (auto part : {demography_outputs, facility_outputs, nursery_outputs, babyroom_outputs,
+                      kindergarten_outputs, holiday_outputs, clinic_outputs, access_outputs,
+                      indicator_outputs}) {
       auto v = part();
       all.insert(all.end(), v.begin(), v.end());
     }
