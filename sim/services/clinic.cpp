@@ -209,6 +209,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   for (std::size_t s = 0; s < ns; ++s) walk[s] = nan;
 
   // 1. The options this month, and who may choose them.
+  CHILDSIM_CHECK(P.clinic_service_minutes > 0 && P.clinic_session_hours > 0,
+                 "clinic: service_minutes and session_hours must be positive");
   const double mu = 60.0 / P.clinic_service_minutes;       // patients per doctor-hour
   const double per_session = mu * P.clinic_session_hours;  // most a doctor sees in a session
   std::vector<Option> opt(nj);
@@ -371,6 +373,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       // Knuth's Algorithm S, over the visits in packet order). A clinic is full after this
       // and gets no more arrivals, so it draws from its stream at most once a month.
       CHILDSIM_CHECK(!full[j], "clinic: a full clinic received visits");
+      CHILDSIM_CHECK(load[j] < 250000, "clinic: more arrivals than one stream has words");
       Stream rf(sc.seed, rep, facility_stream + opt[j].f, month, Purpose::clinic);
       turned_away[j] = excess;
       std::int64_t left = load[j];
