@@ -49,9 +49,7 @@ ServiceParams make_service_params(const Scenario& sc) {
   s.clinic_beta_distance_per_km = p["clinic.beta_distance_per_km"];
   s.clinic_asc_hospital = p["clinic.asc_hospital"];
   s.clinic_beta_quality = p["clinic.beta_quality"];
-  // Optional until the parameter table lists it; the default's reasoning is in docs/model.md.
-  if (const Parameter* d = p.find("clinic.outside_distance_km"))
-    s.clinic_outside_distance_km = d->value;
+  s.clinic_outside_distance_km = p["clinic.outside_distance_km"];
 
   s.walk_speed_m_per_min = p["access.walk_speed_m_per_min"];
   s.detour_factor = p["access.detour_factor"];
