@@ -39,7 +39,7 @@ PARAMETER_NAMES = [
     "clinic.visits_age0", "clinic.visits_age1_2", "clinic.visits_age3_5", "clinic.visits_age6_11",
     "clinic.visits_age12_17", "clinic.winter_peak", "clinic.service_minutes",
     "clinic.session_hours", "clinic.beta_distance_per_km", "clinic.asc_hospital",
-    "clinic.beta_quality", "policy.childcare_subsidy_year", "access.walk_speed_m_per_min",
+    "clinic.beta_quality", "clinic.outside_distance_km", "policy.childcare_subsidy_year", "access.walk_speed_m_per_min",
     "access.detour_factor", "access.walk_minutes",
 ]
 # facilities.yaml: the kinds, in this order, with the service each must have

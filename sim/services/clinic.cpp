@@ -1,9 +1,469 @@
-// clinic: paediatric outpatient visits (placeholder until the submodel lands).
-#include "sim/services/services.hpp"  // ServiceContext
+// clinic: paediatric outpatient visits — how many, where, who is turned away, how long they wait.
+//
+// Each month (docs/model.md, "Paediatric clinics"):
+//  1. Demand. A child aged a (completed years) makes Poisson(v_a / 12 × seasonal) visits, with
+//     v_a = clinic.visits_by_age and seasonal = 1 + winter_peak × cos(2π (calendar month − 1) / 12)
+//     (peak in January, trough in July, mean 1 over a year).
+//  2. Choice. Each visit goes to one clinic chosen by multinomial logit over the options open
+//     to the child: clinics in the district with sessions this month (closed CHCs are not
+//     options) that admit its age, and the clinics outside the district (always options).
+//     V_j = β_distance × walking km from home + β_quality × quality_j + asc_hospital × [j is
+//     not a CHC]; a clinic outside the district is clinic.outside_distance_km from every home.
+//  3. Capacity. Clinic j serves at most K_j = ⌊sessions_j × min(visits_per_session_j, μH)⌋
+//     visits a month, with μ = 60 / service_minutes patients per doctor-hour and H the session
+//     length: the registration quota, or what a doctor can see in a session if that is less.
+//     When more visits arrive than it has room for, a uniformly random subset of the excess is
+//     turned away (diverted). A diverted visit goes to its next-preferred district clinic that
+//     still has room and admits its age — by the rank-ordered logit, that is the logit choice
+//     restricted to those clinics — and to a clinic outside the district only when no
+//     district clinic has room. Clinics outside the district never refuse. Rounds repeat until
+//     nothing is pending; every round fills at least one more clinic.
+//  4. Waiting. Each doctor-session is an M/M/1 queue (queue.hpp) with arrival rate λ = visits
+//     served / (sessions × H) and service rate μ; the recorded wait is Erlang C's mean wait in
+//     minutes, capped at the session length.
+//
+// Aggregation (docs/model.md, "Paediatric clinics", explains why it is equivalent in
+// distribution to drawing each child's visits and choices one by one, and much faster):
+//  - Children are counted by street and age class (ages with the same visit rate and the same
+//    clinic kinds admitting them). The visits of a street and age group are Poisson with the
+//    sum of its children's means, split among the clinics by a multinomial draw.
+//  - Choice probabilities and walking distances are averaged over 32 fixed points that stand
+//    for the street's homes, which the model draws uniformly in the street's disc. Visits
+//    travel in packets (street, age group, clinic) that carry the weight of each home point,
+//    so that the next choice of a diverted visit and the expected walk of a served one use
+//    the homes its visits actually come from.
+//
+// Random numbers: street s draws the visits its children want (age groups in order), then
+// their first choices (binomials, clinics in order), then the new choices of its diverted
+// visits (rounds and packets in order) from Stream(seed, replicate, street_stream + s, month,
+// clinic); clinic f draws which visits it turns away from Stream(seed, replicate,
+// facility_stream + f, month, clinic). The step is serial, so nothing depends on the number of
+// threads. The visits wanted are drawn before any choice, so they are the same in two
+// scenarios that differ only in their clinics.
+#include "sim/core/check.hpp"             // CHILDSIM_CHECK
+#include "sim/core/rng.hpp"               // Stream, Purpose
+#include "sim/demography/demography.hpp"  // age_in_months
+#include "sim/services/queue.hpp"         // erlang_c
+#include "sim/services/services.hpp"      // ServiceContext
+
+#include <boost/random/binomial_distribution.hpp>  // boost::random::binomial_distribution
+#include <boost/random/poisson_distribution.hpp>   // boost::random::poisson_distribution
+
+#include <algorithm>  // std::sort, std::unique, std::min, std::max, std::clamp
+#include <cmath>      // std::cos, std::exp, std::floor, std::ceil, std::sqrt
+#include <cstdint>    // std::int32_t, std::int64_t, std::uint64_t
+#include <limits>     // std::numeric_limits
+#include <vector>     // std::vector
 
 namespace childsim {
+
 namespace io {
-std::vector<OutputSpec> clinic_outputs() { return {}; }
+std::vector<OutputSpec> clinic_outputs() {
+  using V = std::vector<std::string>;
+  const V rtf{"replicate", "time", "facility"}, rts{"replicate", "time", "street"};
+  return {
+      {"clinic_visits_demanded", rts, "visits", "paediatric visits wanted",
+       "outpatient visits wanted by children living in the street, wherever they were served"},
+      {"clinic_visits", rtf, "visits", "paediatric visits served",
+       "visits served by the clinic in the month (0 for facilities that are not clinics)"},
+      {"clinic_visits_diverted", rtf, "visits", "paediatric visits turned away",
+       "visits that chose the clinic (first or after an earlier diversion) and were turned "
+       "away for lack of capacity; a visit turned away twice counts at both clinics"},
+      {"clinic_visits_outside", rts, "visits", "paediatric visits served outside the district",
+       "visits of children living in the street that ended at a clinic outside the district, "
+       "by choice or after diversion (and any that no clinic admits, by age)"},
+      {"clinic_utilisation", rtf, "1", "clinic utilisation",
+       "visits served / visits the clinic can serve in the month (doctor sessions × min(visits "
+       "per session, what a doctor sees in a session)); NaN when closed or not a clinic",
+       true},
+      {"clinic_wait_minutes", rtf, "minutes", "mean wait for a doctor",
+       "Erlang C mean wait in line of an M/M/1 queue per doctor-session (arrivals = visits "
+       "served spread evenly over the month's session hours), capped at the session length; "
+       "NaN when closed or not a clinic",
+       true},
+      {"clinic_mean_walk_m", rts, "m", "mean walking distance to the clinic",
+       "expected walking distance from home to the clinic of the street's visits served in "
+       "the district (homes: 32 points standing for the street's disc); NaN when none",
+       true},
+  };
+}
 }  // namespace io
-void step_clinic(const ServiceContext&, State&, io::Recorder&) {}
+
+namespace {
+
+/// Agent ids of the clinic's random streams (purpose `clinic`): + street or facility index.
+constexpr std::uint64_t street_stream = 1ull << 62;
+constexpr std::uint64_t facility_stream = (1ull << 62) | (1ull << 32);
+constexpr int max_age_months = 216;
+constexpr double two_pi = 6.283185307179586;
+
+/// Homes of a street are represented by `n_points` points of its disc: `rings` rings at the
+/// radii that split the disc into equal areas, `per_ring` points on each, every other ring
+/// turned by half a step. Each point stands for the same share of homes, because homes are
+/// drawn uniformly in the disc (draw_home in sim/demography/population.cpp; change both
+/// together). Against a Monte Carlo integral, 32 points give mean distances to any point
+/// within 1 % and logit shares within 0.001 (docs/model.md).
+constexpr int rings = 4, per_ring = 8;
+constexpr std::size_t n_points = rings * per_ring;
+
+struct Point {
+  double x, y;
+};
+
+std::vector<Point> home_points(const Street& s) {
+  std::vector<Point> p;
+  p.reserve(n_points);
+  for (int i = 0; i < rings; ++i) {
+    const double radius = s.radius_m * std::sqrt((i + 0.5) / rings);
+    for (int k = 0; k < per_ring; ++k) {
+      const double angle = two_pi * (k + 0.5 * (i % 2)) / per_ring;
+      p.push_back({s.x_m + radius * std::cos(angle), s.y_m + radius * std::sin(angle)});
+    }
+  }
+  return p;
+}
+
+/// One clinic facility this month.
+struct Option {
+  std::size_t f = 0;          // facility index
+  bool outside = false;       // street `outside`: always an option, never refuses
+  bool open = false;          // an option this month
+  std::int64_t capacity = 0;  // visits it can serve this month
+  double constant = 0;        // utility terms that do not depend on the home
+};
+
+/// Ages in months fall into groups (the same clinic kinds admit them) and, within a group,
+/// classes (the same visit rate), so that children can be counted rather than summed.
+struct AgeClasses {
+  std::vector<int> group_start;      // first age in months of each group, then 216
+  std::vector<std::uint8_t> of_age;  // class of each age in months
+  std::vector<double> rate;          // expected visits per child this month, by class
+  std::vector<std::size_t> group;    // group of each class
+  std::size_t n_groups() const { return group_start.size() - 1; }
+};
+
+AgeClasses age_classes(const Facilities& F, const std::vector<int>& clinics, const ServiceParams& P,
+                       double seasonal) {
+  AgeClasses a;
+  a.group_start = {0, max_age_months};
+  for (int f : clinics) {
+    const FacilityKind& k = F.kind_of(static_cast<std::size_t>(f));
+    a.group_start.push_back(std::clamp(k.min_age_months, 0, max_age_months));
+    a.group_start.push_back(std::clamp(k.max_age_months, 0, max_age_months));
+  }
+  std::sort(a.group_start.begin(), a.group_start.end());
+  a.group_start.erase(std::unique(a.group_start.begin(), a.group_start.end()), a.group_start.end());
+  a.of_age.resize(max_age_months);
+  std::size_t g = 0;
+  for (int age = 0; age < max_age_months; ++age) {
+    while (age >= a.group_start[g + 1]) ++g;
+    const double rate =
+        P.clinic_visits_by_age[static_cast<std::size_t>(age / 12)] / 12.0 * seasonal;
+    std::size_t k = 0;
+    while (k < a.rate.size() && !(a.group[k] == g && a.rate[k] == rate)) ++k;
+    if (k == a.rate.size()) {
+      CHILDSIM_CHECK(k < 255, "clinic: too many age classes");
+      a.rate.push_back(rate);
+      a.group.push_back(g);
+    }
+    a.of_age[static_cast<std::size_t>(age)] = static_cast<std::uint8_t>(k);
+  }
+  return a;
+}
+
+/// Visits of one street and age group that arrive at one clinic in the same round. `weight`
+/// (n_points numbers in the pool) is proportional to the probability that such a visit comes
+/// from each home point: the product of the point's logit probabilities of the choices that
+/// brought the visits here.
+struct Packet {
+  std::size_t street = 0, group = 0, option = 0;
+  std::int32_t count = 0;
+  std::size_t weight = 0;  // offset in the weight pool
+};
+
+}  // namespace
+
+void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
+  const Scenario& sc = cx.scenario;
+  const Facilities& F = sc.facilities;
+  const ServiceParams& P = cx.params;
+  const Children& c = st.children;
+  const Households& h = st.households;
+  const int t = st.month, r = st.replicate;
+  const auto rep = static_cast<std::uint32_t>(r);
+  const auto month = static_cast<std::uint32_t>(t);
+  const std::size_t ns = sc.base.streets.size();
+  const std::vector<int> clinics = F.of_service(Service::clinic);
+  const std::size_t nj = clinics.size();
+
+  std::int32_t* demanded = rec.block("clinic_visits_demanded", r, t);
+  std::int32_t* visits = rec.block("clinic_visits", r, t);
+  std::int32_t* diverted = rec.block("clinic_visits_diverted", r, t);
+  std::int32_t* outside = rec.block("clinic_visits_outside", r, t);
+  double* utilisation = rec.real_block("clinic_utilisation", r, t);
+  double* wait = rec.real_block("clinic_wait_minutes", r, t);
+  double* walk = rec.real_block("clinic_mean_walk_m", r, t);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t f = 0; f < F.size(); ++f) utilisation[f] = wait[f] = nan;
+  for (std::size_t s = 0; s < ns; ++s) walk[s] = nan;
+
+  // 1. The options this month, and who may choose them.
+  CHILDSIM_CHECK(P.clinic_service_minutes > 0 && P.clinic_session_hours > 0,
+                 "clinic: service_minutes and session_hours must be positive");
+  const double mu = 60.0 / P.clinic_service_minutes;       // patients per doctor-hour
+  const double per_session = mu * P.clinic_session_hours;  // most a doctor sees in a session
+  std::vector<Option> opt(nj);
+  for (std::size_t j = 0; j < nj; ++j) {
+    Option& o = opt[j];
+    o.f = static_cast<std::size_t>(clinics[j]);
+    o.outside = F.street[o.f] < 0;
+    const double sessions = F.capacity(o.f, t);
+    o.capacity = static_cast<std::int64_t>(
+        std::floor(sessions * std::min(F.visits_per_session[o.f], per_session)));
+    o.open = o.outside || o.capacity > 0;
+    const bool chc = F.kind_of(o.f).id == "chc_clinic";
+    o.constant = P.clinic_beta_quality * F.quality[o.f] + (chc ? 0.0 : P.clinic_asc_hospital) +
+                 (o.outside ? P.clinic_beta_distance_per_km * P.clinic_outside_distance_km : 0.0);
+  }
+  const int calendar_month = sc.start.plus(t).month;
+  const double seasonal =
+      std::max(0.0, 1.0 + P.clinic_winter_peak * std::cos(two_pi * (calendar_month - 1) / 12.0));
+  const AgeClasses ages = age_classes(F, clinics, P, seasonal);
+  const std::size_t ng = ages.n_groups(), nk = ages.rate.size();
+  // first[g]: the options a visit of age group g chooses among first (open, admitting its age).
+  std::vector<std::vector<std::size_t>> first(ng);
+  for (std::size_t g = 0; g < ng; ++g)
+    for (std::size_t j = 0; j < nj; ++j) {
+      const FacilityKind& k = F.kind_of(opt[j].f);
+      if (opt[j].open && k.min_age_months <= ages.group_start[g] &&
+          ages.group_start[g + 1] <= k.max_age_months)
+        first[g].push_back(j);
+    }
+
+  // 2. Children by street and age class, then expected visits by street and age group. A
+  // serial pass (about 0.15 ms a month for the whole district): a parallel one saved little
+  // and cost much more on a busy machine, where every parallel region waits for its slowest
+  // thread.
+  std::vector<std::int64_t> children(ns * nk, 0);
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (!c.present[i]) continue;
+    const int age = age_in_months(t, c.birth_month[i]);
+    if (age < 0 || age >= max_age_months) continue;
+    const auto s = static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+    children[s * nk + ages.of_age[static_cast<std::size_t>(age)]] += 1;
+  }
+  std::vector<double> mean(ns * ng, 0.0);  // expected visits by (street, age group)
+  for (std::size_t s = 0; s < ns; ++s)
+    for (std::size_t k = 0; k < nk; ++k)
+      mean[s * ng + ages.group[k]] += static_cast<double>(children[s * nk + k]) * ages.rate[k];
+
+  // 3. Home points of every street: walking distances to every clinic and logit weights
+  // exp(V − max V) (0 for closed clinics).
+  std::vector<double> dist(ns * n_points * nj), w(ns * n_points * nj);
+  auto at = [&](std::size_t s, std::size_t q) { return (s * n_points + q) * nj; };
+  for (std::size_t s = 0; s < ns; ++s) {
+    const std::vector<Point> points = home_points(sc.base.streets[s]);
+    for (std::size_t q = 0; q < n_points; ++q) {
+      double* d = &dist[at(s, q)];
+      double* e = &w[at(s, q)];
+      double vmax = -std::numeric_limits<double>::infinity();
+      for (std::size_t j = 0; j < nj; ++j) {
+        const Option& o = opt[j];
+        const double dx = points[q].x - F.x_m[o.f], dy = points[q].y - F.y_m[o.f];
+        d[j] = o.outside ? P.clinic_outside_distance_km * 1000.0
+                         : P.detour_factor * std::sqrt(dx * dx + dy * dy);  // as walk_m
+        e[j] = o.constant + (o.outside ? 0.0 : P.clinic_beta_distance_per_km * d[j] / 1000.0);
+        if (o.open) vmax = std::max(vmax, e[j]);
+      }
+      for (std::size_t j = 0; j < nj; ++j) e[j] = opt[j].open ? std::exp(e[j] - vmax) : 0.0;
+    }
+  }
+  // The logit denominators Σ_{k ∈ options} w[s, q, k] at every home point q of street s: the
+  // probability of choosing j among `options` at point q is w[s, q, j] / total[q].
+  auto point_totals = [&](std::size_t s, const std::vector<std::size_t>& options,
+                          std::vector<double>& total) {
+    for (std::size_t q = 0; q < n_points; ++q) {
+      double sum = 0;
+      for (std::size_t j : options) sum += w[at(s, q) + j];
+      CHILDSIM_CHECK(sum > 0, "clinic: logit weights underflowed (check the clinic.* parameters)");
+      total[q] = sum;
+    }
+  };
+
+  // 4. Demand and first choices. Street s first draws the visits of each age group g,
+  // Poisson with mean m(s, g), then splits them among the clinics by the logit probabilities
+  // averaged over its home points, p(s, g, j), as a multinomial (a binomial per clinic, in
+  // order); the counts per clinic are then independent Poisson with means m(s, g) × p(s, g, j),
+  // as if each child's visits chose one by one. Totals come first so that the visits wanted do
+  // not depend on the clinics (common random numbers between scenarios). One stream per street.
+  std::vector<Stream> streams;
+  streams.reserve(ns);
+  for (std::size_t s = 0; s < ns; ++s)
+    streams.emplace_back(sc.seed, rep, street_stream + s, month, Purpose::clinic);
+  std::vector<Packet> packets;
+  std::vector<double> pool;  // packet weights, n_points each
+  std::vector<double> total(n_points), prob(nj);
+  std::vector<int> wanted(ng);
+  for (std::size_t s = 0; s < ns; ++s) {
+    Stream& rs = streams[s];
+    for (std::size_t g = 0; g < ng; ++g) {
+      const double m = mean[s * ng + g];
+      wanted[g] = m > 0 ? boost::random::poisson_distribution<int, double>(m)(rs) : 0;
+      demanded[s] += wanted[g];
+    }
+    for (std::size_t g = 0; g < ng; ++g) {
+      int left = wanted[g];
+      if (left == 0) continue;
+      if (first[g].empty()) {  // no clinic admits this age: counted as outside the district
+        outside[s] += left;
+        continue;
+      }
+      point_totals(s, first[g], total);
+      double p_left = 0;
+      for (std::size_t j : first[g]) {
+        prob[j] = 0;
+        for (std::size_t q = 0; q < n_points; ++q) prob[j] += w[at(s, q) + j] / total[q];
+        p_left += prob[j] /= n_points;
+      }
+      for (std::size_t a = 0; a < first[g].size() && left > 0; ++a) {
+        const std::size_t j = first[g][a];
+        const bool last = a + 1 == first[g].size();
+        const int n =
+            last ? left
+                 : boost::random::binomial_distribution<int, double>(
+                       left, p_left > 0 ? std::clamp(prob[j] / p_left, 0.0, 1.0) : 1.0)(rs);
+        left -= n;
+        p_left -= prob[j];
+        if (n == 0) continue;
+        packets.push_back({s, g, j, n, pool.size()});
+        for (std::size_t q = 0; q < n_points; ++q) pool.push_back(w[at(s, q) + j] / total[q]);
+      }
+    }
+  }
+
+  // 5. Capacity and diversion, in rounds. In each round every clinic takes what it has room
+  // for of the packets that arrived in that round (clinics do not interact within a round);
+  // the visits it turns away choose again.
+  std::vector<std::int64_t> taken(nj, 0), turned_away(nj, 0), load(nj);
+  std::vector<std::uint8_t> full(nj, 0);
+  std::vector<double> walk_sum(ns, 0.0);
+  std::vector<std::int64_t> walk_n(ns, 0);
+  std::vector<std::pair<std::size_t, std::int32_t>> pending;  // (packet, visits turned away)
+  std::vector<std::size_t> again;                             // options of a pending packet
+  std::vector<double> share, cum;
+  std::size_t begin = 0;
+  for (std::size_t round = 0; begin < packets.size(); ++round) {
+    CHILDSIM_CHECK(round <= nj + 1, "clinic: diversion did not finish");
+    const std::size_t end = packets.size();
+    std::fill(load.begin(), load.end(), 0);
+    for (std::size_t p = begin; p < end; ++p) load[packets[p].option] += packets[p].count;
+    pending.clear();
+    for (std::size_t j = 0; j < nj; ++j) {
+      std::int64_t excess = opt[j].outside ? 0 : taken[j] + load[j] - opt[j].capacity;
+      if (excess <= 0) continue;
+      // Turn away a uniformly random subset of this round's arrivals (selection sampling,
+      // Knuth's Algorithm S, over the visits in packet order). A clinic is full after this
+      // and gets no more arrivals, so it draws from its stream at most once a month.
+      CHILDSIM_CHECK(!full[j], "clinic: a full clinic received visits");
+      CHILDSIM_CHECK(load[j] < 250000, "clinic: more arrivals than one stream has words");
+      Stream rf(sc.seed, rep, facility_stream + opt[j].f, month, Purpose::clinic);
+      turned_away[j] = excess;
+      std::int64_t left = load[j];
+      for (std::size_t p = begin; p < end && excess > 0; ++p) {
+        Packet& pk = packets[p];
+        if (pk.option != j) continue;
+        std::int32_t out = 0;
+        for (std::int32_t v = 0; v < pk.count && excess > 0; ++v, --left)
+          if (rf.uniform() * static_cast<double>(left) < static_cast<double>(excess)) {
+            out += 1;
+            excess -= 1;
+          }
+        pk.count -= out;
+        if (out > 0) pending.emplace_back(p, out);
+      }
+    }
+    // Served: the rest of this round's arrivals.
+    for (std::size_t p = begin; p < end; ++p) {
+      const Packet& pk = packets[p];
+      if (pk.count == 0) continue;
+      taken[pk.option] += pk.count;
+      if (opt[pk.option].outside) {
+        outside[pk.street] += pk.count;
+        continue;
+      }
+      double num = 0, den = 0;  // expected walk of these visits over their home points
+      for (std::size_t q = 0; q < n_points; ++q) {
+        num += pool[pk.weight + q] * dist[at(pk.street, q) + pk.option];
+        den += pool[pk.weight + q];
+      }
+      walk_sum[pk.street] += pk.count * num / den;
+      walk_n[pk.street] += pk.count;
+    }
+    for (std::size_t j = 0; j < nj; ++j)
+      if (!opt[j].outside && taken[j] >= opt[j].capacity) full[j] = 1;
+    begin = end;
+    // Visits turned away choose again among the district clinics with room that admit their
+    // age; if there are none, among the clinics outside; if none of those either, they are
+    // counted as outside the district with no provider. By the rank-ordered logit, the
+    // next-preferred of a set is the logit choice within it, at each home point; the packet's
+    // weights say which home points its visits come from. Each draws from its street's stream.
+    for (const auto& [p, n] : pending) {
+      const Packet from = packets[p];  // copied: push_back below may reallocate
+      again.clear();
+      for (std::size_t j : first[from.group])
+        if (!opt[j].outside && !full[j]) again.push_back(j);
+      if (again.empty())
+        for (std::size_t j : first[from.group])
+          if (opt[j].outside) again.push_back(j);
+      if (again.empty()) {
+        outside[from.street] += n;
+        continue;
+      }
+      point_totals(from.street, again, total);
+      share.assign(again.size(), 0.0);
+      cum.assign(again.size(), 0.0);
+      double sum = 0;
+      for (std::size_t a = 0; a < again.size(); ++a) {
+        for (std::size_t q = 0; q < n_points; ++q)
+          share[a] += pool[from.weight + q] * w[at(from.street, q) + again[a]] / total[q];
+        cum[a] = sum += share[a];
+      }
+      CHILDSIM_CHECK(sum > 0, "clinic: logit weights underflowed (check the clinic.* parameters)");
+      std::vector<std::int32_t> count(again.size(), 0);
+      Stream& rs = streams[from.street];
+      for (std::int32_t v = 0; v < n; ++v) {
+        const double target = rs.uniform() * sum;
+        std::size_t a = 0;
+        while (a + 1 < again.size() && !(target < cum[a])) ++a;
+        count[a] += 1;
+      }
+      for (std::size_t a = 0; a < again.size(); ++a) {
+        if (count[a] == 0) continue;
+        const std::size_t offset = pool.size();
+        for (std::size_t q = 0; q < n_points; ++q)
+          pool.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] / total[q]);
+        packets.push_back({from.street, from.group, again[a], count[a], offset});
+      }
+    }
+  }
+
+  // 6. Outputs by clinic: visits, diversions, utilisation and the Erlang C wait; by street,
+  // the mean walk.
+  const double session_min = P.clinic_session_hours * 60.0;
+  for (std::size_t j = 0; j < nj; ++j) {
+    const Option& op = opt[j];
+    visits[op.f] = static_cast<std::int32_t>(taken[j]);
+    diverted[op.f] = static_cast<std::int32_t>(turned_away[j]);
+    if (op.capacity > 0)
+      utilisation[op.f] = static_cast<double>(taken[j]) / static_cast<double>(op.capacity);
+    const std::int32_t sessions = F.capacity(op.f, t);
+    if (sessions <= 0) continue;
+    const double lambda = static_cast<double>(taken[j]) / (sessions * P.clinic_session_hours);
+    const QueueMetrics q = erlang_c(lambda, mu, 1);
+    wait[op.f] = std::min(q.mean_wait * 60.0, session_min);  // +∞ when λ ≥ μ
+  }
+  for (std::size_t s = 0; s < ns; ++s)
+    if (walk_n[s] > 0) walk[s] = walk_sum[s] / static_cast<double>(walk_n[s]);
+}
+
 }  // namespace childsim

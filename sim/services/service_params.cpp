@@ -52,6 +52,7 @@ ServiceParams make_service_params(const Scenario& sc) {
   s.clinic_beta_distance_per_km = p["clinic.beta_distance_per_km"];
   s.clinic_asc_hospital = p["clinic.asc_hospital"];
   s.clinic_beta_quality = p["clinic.beta_quality"];
+  s.clinic_outside_distance_km = p["clinic.outside_distance_km"];
 
   s.walk_speed_m_per_min = p["access.walk_speed_m_per_min"];
   s.detour_factor = p["access.detour_factor"];

@@ -30,6 +30,8 @@ struct ServiceParams {
   std::array<double, 18> clinic_visits_by_age{};  ///< visits per child per year
   double clinic_winter_peak = 0, clinic_service_minutes = 10, clinic_session_hours = 4;
   double clinic_beta_distance_per_km = 0, clinic_asc_hospital = 0, clinic_beta_quality = 0;
+  /// Distance from every home to a clinic outside the district (street `outside`), in km.
+  double clinic_outside_distance_km = 5;
 
   double walk_speed_m_per_min = 80, detour_factor = 1.3, walk_minutes = 15;
 

@@ -3,33 +3,48 @@
 
 #include "sim/io/dataset.hpp"  // Dataset
 
-#include <cstdint>     // std::int32_t
-#include <cstring>     // std::memcmp
-#include <filesystem>  // std::filesystem::path
-#include <string>      // std::string
-#include <vector>      // std::vector
+#include <cstdint>      // std::int32_t
+#include <cstring>      // std::memcmp
+#include <filesystem>   // std::filesystem::path
+#include <string>       // std::string
+#include <type_traits>  // std::decay_t, std::is_arithmetic_v
+#include <variant>      // std::visit, std::get
+#include <vector>       // std::vector
 
 #include <unistd.h>  // getpid
 
 namespace childsim::test {
 
-inline std::filesystem::path source_dir() { return CHILDSIM_SOURCE_DIR; }
-inline std::filesystem::path scenario(const std::string& rel) { return source_dir() / rel; }
+inline std::filesystem::path source_dir() {
+  return CHILDSIM_SOURCE_DIR;
+}
+inline std::filesystem::path scenario(const std::string& rel) {
+  return source_dir() / rel;
+}
 
 inline const std::vector<std::int32_t>& ints(const io::Dataset& ds, const std::string& name) {
   return std::get<std::vector<std::int32_t>>(ds.find_variable(name)->data);
 }
 
-/// Same type and values; float64 arrays are compared bit for bit, so NaNs (missing values of
-/// float outputs) in the same places compare equal.
+inline const std::vector<double>& reals(const io::Dataset& ds, const std::string& name) {
+  return std::get<std::vector<double>>(ds.find_variable(name)->data);
+}
+
+/// True when two arrays have the same type, size and bits. Use it for "identical results":
+/// `==` on doubles says NaN != NaN, and outputs use NaN for "none" (e.g. a closed facility).
 inline bool identical(const io::ArrayData& a, const io::ArrayData& b) {
   if (a.index() != b.index()) return false;
-  if (const auto* x = std::get_if<std::vector<double>>(&a)) {
-    const auto& y = std::get<std::vector<double>>(b);
-    return x->size() == y.size() &&
-           (x->empty() || std::memcmp(x->data(), y.data(), x->size() * sizeof(double)) == 0);
-  }
-  return a == b;
+  return std::visit(
+      [&](const auto& x) {
+        using V = std::decay_t<decltype(x)>;
+        const V& y = std::get<V>(b);
+        if constexpr (std::is_arithmetic_v<typename V::value_type>)
+          return x.size() == y.size() &&
+                 (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(x[0])) == 0);
+        else
+          return x == y;
+      },
+      a);
 }
 
 /// A fresh empty directory under the system temp dir.

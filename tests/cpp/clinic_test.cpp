@@ -1,0 +1,333 @@
+// clinic_test: the M/M/c queue (Erlang C against textbook values and against a simulation)
+// and the paediatric clinic submodel (capacity, conservation of visits, closures, threads,
+// the winter peak), each checked against a reference computed here from the inputs.
+#include "sim/core/rng.hpp"           // Stream
+#include "sim/run/ensemble.hpp"       // run_scenario, RunOptions
+#include "sim/scenario/scenario.hpp"  // load_scenario
+#include "sim/services/queue.hpp"     // erlang_c, simulate_mmc
+#include "test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>  // std::min
+#include <cmath>      // std::floor, std::sqrt, std::isnan, std::isinf
+#include <string>     // std::string
+#include <vector>     // std::vector
+
+using namespace childsim;
+
+namespace {
+
+/// Erlang C from the textbook sum: P0 = [Σ_{k<c} aᵏ/k! + aᶜ/(c!(1−ρ))]⁻¹, C = aᶜ/(c!(1−ρ))·P0
+/// (Gross & Harris §2.3), in long double. Returns {C, Wq}.
+std::pair<double, double> erlang_c_reference(double lambda, double mu, int c) {
+  const long double a = lambda / mu, rho = a / c;
+  long double term = 1, sum = 0;  // term = a^k / k!
+  for (int k = 0; k < c; ++k) {
+    sum += term;
+    term *= a / (k + 1);
+  }
+  const long double last = term / (1 - rho);
+  const long double p_wait = last / (sum + last);
+  return {static_cast<double>(p_wait), static_cast<double>(p_wait / (c * mu - lambda))};
+}
+
+/// The small test scenario, shortened.
+Scenario small(int replicates, int months) {
+  Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  sc.replicates = replicates;
+  sc.end = sc.start.plus(months - 1);
+  return sc;
+}
+
+std::vector<int> clinic_facilities(const Scenario& sc) {
+  return sc.facilities.of_service(Service::clinic);
+}
+
+/// Scale the sessions of every district clinic, so that a fifth of the population meets the
+/// district's capacity pressure (small.yaml has population_scale 0.2).
+void scale_district_clinics(Scenario& sc, double factor) {
+  Facilities& F = sc.facilities;
+  for (int f : clinic_facilities(sc)) {
+    if (F.street[static_cast<std::size_t>(f)] < 0) continue;
+    for (int t = 0; t < F.n_months; ++t) {
+      auto& cap = F.capacity_schedule[static_cast<std::size_t>(f * F.n_months + t)];
+      cap = static_cast<std::int32_t>(std::lround(cap * factor));
+    }
+  }
+}
+
+double param(const Scenario& sc, const std::string& name) {
+  return sc.base.parameters[name];
+}
+
+/// Visits a clinic can serve in month t: sessions × min(visits per session, μ·H).
+std::int64_t visit_capacity(const Scenario& sc, int f, int t) {
+  const double per_session =
+      60.0 / param(sc, "clinic.service_minutes") * param(sc, "clinic.session_hours");
+  const auto fu = static_cast<std::size_t>(f);
+  return static_cast<std::int64_t>(std::floor(
+      sc.facilities.capacity(fu, t) * std::min(sc.facilities.visits_per_session[fu], per_session)));
+}
+
+/// Visits per child per year at age a, from the parameter table.
+double visits_per_year(const Scenario& sc, int a) {
+  if (a == 0) return param(sc, "clinic.visits_age0");
+  if (a <= 2) return param(sc, "clinic.visits_age1_2");
+  if (a <= 5) return param(sc, "clinic.visits_age3_5");
+  if (a <= 11) return param(sc, "clinic.visits_age6_11");
+  return param(sc, "clinic.visits_age12_17");
+}
+
+/// Report a failed expectation once per call site, with its context, without Catch's cost per
+/// passing assertion (these loops check tens of thousands of values).
+#define EXPECT(cond, context)                         \
+  do {                                                \
+    if (!(cond)) {                                    \
+      FAIL_CHECK(#cond << " failed for " << context); \
+      return false;                                   \
+    }                                                 \
+  } while (0)
+
+/// Every visit is counted once: wanted = served in the district + ended outside, in every
+/// replicate and month; and what the clinics outside served is what ended outside.
+bool conserved(const Scenario& sc, const io::Dataset& ds) {
+  const auto& demanded = test::ints(ds, "clinic_visits_demanded");
+  const auto& outside = test::ints(ds, "clinic_visits_outside");
+  const auto& visits = test::ints(ds, "clinic_visits");
+  const int R = sc.replicates, T = sc.n_months(), S = sc.base.n_streets();
+  const int NF = static_cast<int>(sc.facilities.size());
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) {
+      long wanted = 0, out = 0, in_district = 0, at_outside = 0;
+      for (int s = 0; s < S; ++s) {
+        wanted += demanded[(r * T + t) * S + s];
+        out += outside[(r * T + t) * S + s];
+      }
+      for (int f : clinic_facilities(sc))
+        (sc.facilities.street[f] < 0 ? at_outside : in_district) += visits[(r * T + t) * NF + f];
+      EXPECT(wanted == in_district + out, "replicate " << r << " month " << t);
+      EXPECT(at_outside == out, "replicate " << r << " month " << t);  // it admits every age
+    }
+  return true;
+}
+
+/// Served visits within capacity; only full clinics turn visits away; utilisation and the
+/// M/M/1 wait (minutes, capped at the session) as computed here from the inputs.
+bool within_capacity(const Scenario& sc, const io::Dataset& ds, long& total_diverted) {
+  const auto& visits = test::ints(ds, "clinic_visits");
+  const auto& diverted = test::ints(ds, "clinic_visits_diverted");
+  const auto& util = test::reals(ds, "clinic_utilisation");
+  const auto& wait = test::reals(ds, "clinic_wait_minutes");
+  const int R = sc.replicates, T = sc.n_months();
+  const int NF = static_cast<int>(sc.facilities.size());
+  const double mu = 60.0 / param(sc, "clinic.service_minutes");  // per hour
+  const double hours = param(sc, "clinic.session_hours");
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t)
+      for (int f = 0; f < NF; ++f) {
+        const int k = (r * T + t) * NF + f;
+        const std::string& id = sc.facilities.id[f];
+        if (sc.facilities.service_of(f) != Service::clinic) {
+          EXPECT(visits[k] == 0 && std::isnan(util[k]) && std::isnan(wait[k]), id);
+          continue;
+        }
+        total_diverted += diverted[k];
+        const std::int64_t cap = visit_capacity(sc, f, t);
+        if (sc.facilities.street[f] >= 0) {
+          EXPECT(visits[k] <= cap, id << " month " << t);
+          EXPECT(diverted[k] == 0 || visits[k] == cap, id << " month " << t);
+        } else {
+          EXPECT(diverted[k] == 0, id << " month " << t);  // outside: never refuses
+        }
+        const int sessions = sc.facilities.capacity(f, t);
+        if (sessions == 0) {
+          EXPECT(std::isnan(wait[k]) && visits[k] == 0, id << " month " << t);
+          continue;
+        }
+        EXPECT(std::abs(util[k] - static_cast<double>(visits[k]) / cap) < 1e-12,
+               id << " month " << t);
+        const double lambda = visits[k] / (sessions * hours);
+        const double expected =
+            lambda < mu ? std::min(60 * (lambda / mu) / (mu - lambda), 60 * hours) : 60 * hours;
+        EXPECT(std::abs(wait[k] - expected) < 1e-9 * (1 + expected),
+               id << " month " << t << ": " << wait[k] << " vs " << expected);
+      }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("clinic, erlang_c matches textbook values", "[clinic][queue]") {
+  // Gross & Harris: λ = 2, μ = 1, c = 3 gives C = 4/9 and Wq = C / (cμ − λ) = 4/9.
+  const QueueMetrics q = erlang_c(2, 1, 3);
+  CHECK(q.p_wait == Approx(4.0 / 9.0).epsilon(1e-12));
+  CHECK(q.mean_wait == Approx(4.0 / 9.0).epsilon(1e-12));
+  CHECK(q.utilisation == Approx(2.0 / 3.0));
+  // M/M/1: C = ρ, Wq = ρ / (μ − λ).
+  const QueueMetrics m1 = erlang_c(5, 6, 1);
+  CHECK(m1.p_wait == Approx(5.0 / 6.0));
+  CHECK(m1.mean_wait == Approx(5.0 / 6.0));
+  // Against the textbook sum, small to large c.
+  for (const auto& [lambda, mu, c] : std::vector<std::tuple<double, double, int>>{
+           {0.5, 1, 1}, {3.2, 1, 4}, {8, 1, 10}, {9.9, 1, 10}, {45, 1, 50}, {150, 2, 90}}) {
+    const auto [p, w] = erlang_c_reference(lambda, mu, c);
+    const QueueMetrics e = erlang_c(lambda, mu, c);
+    INFO("lambda " << lambda << " mu " << mu << " c " << c);
+    CHECK(e.p_wait == Approx(p).epsilon(1e-10));
+    CHECK(e.mean_wait == Approx(w).epsilon(1e-10));
+  }
+  // No arrivals: nobody waits. Unstable: everyone waits, for ever.
+  CHECK(erlang_c(0, 1, 2).p_wait == 0);
+  CHECK(erlang_c(0, 1, 2).mean_wait == 0);
+  CHECK(erlang_c(3, 1, 3).p_wait == 1);
+  CHECK(std::isinf(erlang_c(3, 1, 3).mean_wait));
+  CHECK(std::isinf(erlang_c(4, 1, 3).mean_wait));
+}
+
+TEST_CASE("clinic, simulated M/M/c queue matches Erlang C", "[clinic][queue]") {
+  // Utilisation 0.8 with 4 and with 10 servers; 100 independent runs of about 48,000
+  // customers each (one stream per run), the first 500 time units discarded.
+  for (const auto& [lambda, c, duration] :
+       std::vector<std::tuple<double, int, double>>{{3.2, 4, 15000}, {8.0, 10, 6000}}) {
+    const double mu = 1;
+    const int runs = 100;
+    double n = 0, waited = 0, wait = 0, sum_w = 0, sum_w2 = 0;
+    for (int k = 0; k < runs; ++k) {
+      Stream rng(2024, 0, static_cast<std::uint64_t>(k), 0, Purpose::clinic);
+      const SimulatedQueue s = simulate_mmc(lambda, mu, c, duration, 500, rng);
+      n += s.customers;
+      waited += s.p_wait * s.customers;
+      wait += s.mean_wait * s.customers;
+      sum_w += s.mean_wait;
+      sum_w2 += s.mean_wait * s.mean_wait;
+    }
+    const QueueMetrics e = erlang_c(lambda, mu, c);
+    const double p = waited / n, w = wait / n;
+    const double se_w = std::sqrt((sum_w2 / runs - (sum_w / runs) * (sum_w / runs)) / (runs - 1));
+    INFO("lambda " << lambda << " c " << c << ": P(wait) " << p << " vs " << e.p_wait << ", Wq "
+                   << w << " vs " << e.mean_wait << " (s.e. " << se_w << ")");
+    CHECK(n > 0.9 * runs * lambda * (duration - 500));
+    CHECK(std::abs(p - e.p_wait) < 0.02 * e.p_wait);
+    CHECK(std::abs(w - e.mean_wait) < 0.04 * e.mean_wait);
+    CHECK(std::abs(w - e.mean_wait) < 4 * se_w);
+  }
+}
+
+TEST_CASE("clinic, served visits never exceed capacity and every visit is counted once",
+          "[clinic]") {
+  Scenario sc = small(2, 24);
+  scale_district_clinics(sc, sc.population_scale);  // the district's pressure at full scale
+  const auto ds = run_scenario(sc);
+  long total_diverted = 0;
+  CHECK(within_capacity(sc, ds, total_diverted));
+  CHECK(total_diverted > 0);  // the test exercises diversion
+  CHECK(conserved(sc, ds));
+}
+
+TEST_CASE("clinic, closing a CHC sends its street's visits elsewhere", "[clinic]") {
+  Scenario base = small(2, 24);
+  // The first CHC clinic open at the start, and its street.
+  int chc = -1;
+  for (int f : clinic_facilities(base))
+    if (base.facilities.kind_of(f).id == "chc_clinic" && base.facilities.capacity(f, 0) > 0) {
+      chc = f;
+      break;
+    }
+  REQUIRE(chc >= 0);
+  const int street = base.facilities.street[chc];
+  Scenario closed = base;
+  for (int t = 0; t < closed.facilities.n_months; ++t)
+    closed.facilities.capacity_schedule[chc * closed.facilities.n_months + t] = 0;
+  const auto a = run_scenario(base), b = run_scenario(closed);
+  const int R = base.replicates, T = base.n_months(), S = base.base.n_streets();
+  const int NF = static_cast<int>(base.facilities.size());
+  long wanted_a = 0, wanted_b = 0, elsewhere_a = 0, elsewhere_b = 0;
+  double walk_a = 0, walk_b = 0;
+  long served_closed = 0;
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) {
+      const int k = (r * T + t) * NF + chc, ks = (r * T + t) * S + street;
+      served_closed +=
+          test::ints(b, "clinic_visits")[k] + test::ints(b, "clinic_visits_diverted")[k];
+      wanted_a += test::ints(a, "clinic_visits_demanded")[ks];
+      wanted_b += test::ints(b, "clinic_visits_demanded")[ks];
+      walk_a += test::reals(a, "clinic_mean_walk_m")[ks];
+      walk_b += test::reals(b, "clinic_mean_walk_m")[ks];
+      for (int f : clinic_facilities(base))
+        if (f != chc) {
+          elsewhere_a += test::ints(a, "clinic_visits")[(r * T + t) * NF + f];
+          elsewhere_b += test::ints(b, "clinic_visits")[(r * T + t) * NF + f];
+        }
+    }
+  INFO("street " << base.base.streets[street].id << ": visits wanted " << wanted_a << " / "
+                 << wanted_b << ", served by other clinics " << elsewhere_a << " / " << elsewhere_b
+                 << ", mean walk " << walk_a / (R * T) << " / " << walk_b / (R * T));
+  // The closed clinic serves and turns away nothing (closed clinics are not options); the
+  // street's children want exactly the same visits (common random numbers: the visits wanted
+  // are drawn before the clinics are chosen); other clinics serve the visits the closed one
+  // served, and the street walks further.
+  CHECK(served_closed == 0);
+  CHECK(test::ints(a, "clinic_visits_demanded") == test::ints(b, "clinic_visits_demanded"));
+  CHECK(wanted_b == wanted_a);
+  CHECK(elsewhere_b > elsewhere_a);
+  CHECK(walk_b > walk_a);
+  long diverted = 0;
+  CHECK(within_capacity(closed, b, diverted));
+  CHECK(conserved(closed, b));
+}
+
+TEST_CASE("clinic, outputs are identical for 1 and 3 threads", "[clinic][threads]") {
+  Scenario sc = small(2, 24);
+  scale_district_clinics(sc, sc.population_scale);
+  RunOptions one, three;
+  one.threads = 1;
+  three.threads = 3;
+  const auto a = run_scenario(sc, one), b = run_scenario(sc, three);
+  int compared = 0;
+  for (const auto& v : a.variables) {
+    if (v.name.rfind("clinic_", 0) != 0) continue;
+    INFO("variable " << v.name);
+    CHECK(test::identical(b.find_variable(v.name)->data, v.data));
+    compared += 1;
+  }
+  CHECK(compared == 7);
+}
+
+TEST_CASE("clinic, January demand exceeds July demand by the winter peak", "[clinic]") {
+  // Expected visits in month t: Σ over street and age of children × v(age) / 12 × seasonal(t),
+  // with seasonal = 1 ± winter_peak in January and July. The visits drawn are Poisson (sums of
+  // independent Poissons), so their variance equals their mean.
+  Scenario sc = small(4, 24);
+  const auto ds = run_scenario(sc);
+  const auto& pop = test::ints(ds, "population");
+  const auto& demanded = test::ints(ds, "clinic_visits_demanded");
+  const int R = sc.replicates, T = sc.n_months(), S = sc.base.n_streets(), A = 18;
+  const double peak = param(sc, "clinic.winter_peak");
+  REQUIRE(sc.start.month == 1);
+  double seen[2] = {0, 0}, base[2] = {0, 0}, seen_all = 0, expected_all = 0;
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) {
+      const int month = sc.start.plus(t).month;
+      const double seasonal = 1 + peak * std::cos(2 * 3.141592653589793 * (month - 1) / 12);
+      double b = 0, d = 0;
+      for (int s = 0; s < S; ++s) {
+        for (int a = 0; a < A; ++a)
+          b += pop[((r * T + t) * S + s) * A + a] * visits_per_year(sc, a) / 12;
+        d += demanded[(r * T + t) * S + s];
+      }
+      seen_all += d;
+      expected_all += b * seasonal;
+      if (month == 1 || month == 7) {
+        seen[month == 7] += d;
+        base[month == 7] += b;
+      }
+    }
+  const double jan = seen[0] / base[0], jul = seen[1] / base[1];
+  INFO("January " << seen[0] << " visits (" << jan << " × the yearly mean rate), July " << seen[1]
+                  << " (" << jul << "); all months " << seen_all << " vs " << expected_all);
+  CHECK(std::abs(seen_all - expected_all) < 4 * std::sqrt(expected_all));
+  CHECK(std::abs(seen[0] - base[0] * (1 + peak)) < 4 * std::sqrt(base[0] * (1 + peak)));
+  CHECK(std::abs(seen[1] - base[1] * (1 - peak)) < 4 * std::sqrt(base[1] * (1 - peak)));
+  CHECK(jan / jul == Approx((1 + peak) / (1 - peak)).epsilon(0.05));
+}
