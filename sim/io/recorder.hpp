@@ -35,6 +35,9 @@ class Recorder {
   int replicates() const { return replicates_; }
   const std::vector<std::int32_t>& data(const std::string& name) const { return ints_.at(name); }
   const std::vector<double>& real_data(const std::string& name) const { return reals_.at(name); }
+  /// All arrays, for merging recorders filled by different processes (MPI ranks).
+  std::map<std::string, std::vector<std::int32_t>>& int_arrays() { return ints_; }
+  std::map<std::string, std::vector<double>>& real_arrays() { return reals_; }
   /// Calendar years covered by the run (the `year` dimension).
   const std::vector<int>& years() const { return years_; }
   /// Index in `years()` of model month `month`.

@@ -41,15 +41,20 @@ io::Attributes provenance_attributes(const Scenario& sc) {
   };
 }
 
-io::Dataset run_scenario(const Scenario& sc, const RunOptions& opt) {
+void run_replicates(const Scenario& sc, const RunOptions& opt, int first, int stride,
+                    io::Recorder& rec) {
   if (opt.threads > 0) omp_set_num_threads(opt.threads);
   const Model model(sc);
-  io::Recorder rec(sc, sc.replicates);
-  for (int r = 0; r < sc.replicates; ++r) {
+  for (int r = first; r < sc.replicates; r += stride) {
     run_replicate(model, r, rec, [&](int month) {
       if (opt.progress) opt.progress(r, month, sc.replicates, sc.n_months());
     });
   }
+}
+
+io::Dataset run_scenario(const Scenario& sc, const RunOptions& opt) {
+  io::Recorder rec(sc, sc.replicates);
+  run_replicates(sc, opt, 0, 1, rec);
   return rec.to_dataset(provenance_attributes(sc));
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sim/io/dataset.hpp"         // Dataset
+#include "sim/io/recorder.hpp"        // Recorder
 #include "sim/scenario/scenario.hpp"  // Scenario
 
 #include <functional>  // std::function
@@ -18,6 +19,12 @@ struct RunOptions {
 /// Run all `sc.replicates` replicates and return the labelled outputs, with the provenance
 /// attributes (scenario text, seed, version, git commit, creation date).
 io::Dataset run_scenario(const Scenario& sc, const RunOptions& options = {});
+
+/// Run replicates first, first + stride, … (< sc.replicates) into `recorder`, whose arrays
+/// hold all replicates; the others' slices stay zero. This is how MPI ranks share an
+/// ensemble: each takes whole replicates and rank 0 adds the arrays up (sim/mpi_main.cpp).
+void run_replicates(const Scenario& sc, const RunOptions& options, int first, int stride,
+                    io::Recorder& recorder);
 
 /// The provenance attributes stored in every output file.
 io::Attributes provenance_attributes(const Scenario& sc);
