@@ -33,6 +33,7 @@ struct OutputSpec {
 std::vector<OutputSpec> demography_outputs();
 std::vector<OutputSpec> facility_outputs();
 std::vector<OutputSpec> nursery_outputs();
+std::vector<OutputSpec> babyroom_outputs();
 std::vector<OutputSpec> kindergarten_outputs();
 std::vector<OutputSpec> holiday_outputs();
 std::vector<OutputSpec> clinic_outputs();

@@ -11,6 +11,7 @@
 #include "sim/core/time.hpp"           // YearMonth
 #include "sim/data/base_data.hpp"      // BaseData, TfrPath
 #include "sim/services/facilities.hpp"  // Facilities
+#include "sim/services/targets.hpp"     // Target
 
 #include <cstdint>     // std::uint64_t
 #include <filesystem>  // std::filesystem::path
@@ -45,6 +46,7 @@ struct Scenario {
   Facilities facilities;  ///< with capacity schedules over the run's months
 
   int n_months() const { return months_between(start, end) + 1; }
+  std::vector<Target> targets;  ///< the place's targets.yaml (indicators tested each year)
 };
 
 /// Read, merge (`extends`) and validate a scenario file. Throws config::ConfigError.
