@@ -33,16 +33,16 @@ std::vector<OutputSpec> indicator_outputs() {
        "full-day nursery places in the street's facilities at year end × 1000 / the street's "
        "residents",
        real},
-      {"indicator_kindergartens_with_nursery_class_share", ry, "1",
+      {"indicator_kindergarten_nursery_class_share", ry, "1",
        "share of kindergartens with a nursery class",
        "open district kindergartens hosting an open nursery class (a nursery facility whose "
        "host is the kindergarten) / open district kindergartens, at year end (plan item 19)",
        real},
-      {"indicator_inclusive_nursery_place_share", ry, "1", "share of 普惠 nursery places",
+      {"indicator_inclusive_nursery_share", ry, "1", "share of 普惠 nursery places",
        "full-day nursery places of inclusive kinds / all full-day nursery places, district "
        "facilities at year end (plan item 19)",
        real},
-      {"indicator_streets_with_baby_room_share", ry, "1", "share of streets with a baby room",
+      {"indicator_babyroom_street_share", ry, "1", "share of streets with a baby room",
        "streets with at least one open baby room at year end / all streets (plan item 20)", real},
       {"indicator_summer_classes", ry, "classes", "summer holiday classes",
        "district holiday facilities of a summer kind (kind id containing 'summer' or label "
@@ -63,6 +63,11 @@ std::vector<OutputSpec> indicator_outputs() {
        "nursery-class places added in the year",
        "places in nursery classes hosted by kindergartens at year end minus those at the end "
        "of the previous year (the first month of the run for its first year; plan item 19)"},
+      {"indicator_public_nursery_places_added", ry, "places",
+       "nursery-class places added since the start",
+       "places in nursery classes hosted by kindergartens at year end minus those in the run's "
+       "first month (plan item 19: +250 public places in 2024; targets.yaml "
+       "public_nursery_places_added_2024)"},
       {"indicator_nursery_waiting", ry, "children", "children on nursery waiting lists",
        "children on a nursery waiting list at year end"},
       {"indicator_nursery_waiting_by_street", rys, "children",
@@ -78,7 +83,7 @@ std::vector<OutputSpec> indicator_outputs() {
        real},
       {"indicator_running_cost", ry, "yuan", "running cost of the year",
        "facility_running_cost of the year summed over all facilities", real},
-      {"indicator_chc_clinic_walk_share", ry, "1",
+      {"indicator_walk_15min_chc_share", ry, "1",
        "share of children within the walk of a CHC with a paediatric clinic",
        "children of the chc_clinic kind's age range living within access.walk_speed_m_per_min "
        "× access.walk_minutes metres of walking of a chc_clinic with capacity > 0 at year end "
@@ -89,7 +94,8 @@ std::vector<OutputSpec> indicator_outputs() {
        "1",
        "target met",
        "1 when the target's indicator meets its threshold in the year (indicator "
-       "target_comparison target_threshold), else 0 (also when the indicator is NaN); "
+       "target_comparison target_threshold), else 0 (also when the indicator is NaN); -1 when "
+       "the model does not compute the target's indicator (target_indicator is empty); "
        "recorded for every year, target_first_year says from when it is required"},
   };
 }
@@ -145,7 +151,7 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
     per_street[s] = ratio(places_street[s] * 1000.0, residents[s]);
   }
   *real("indicator_nursery_places_per_1000") = ratio(places * 1000.0, residents_all);
-  *real("indicator_inclusive_nursery_place_share") = ratio(inclusive, places);
+  *real("indicator_inclusive_nursery_share") = ratio(inclusive, places);
 
   // Kindergartens with an open nursery class.
   std::vector<std::uint8_t> hosts_class(nf, 0);
@@ -159,7 +165,7 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
     kgs += 1;
     kgs_with += hosts_class[f];
   }
-  *real("indicator_kindergartens_with_nursery_class_share") = ratio(kgs_with, kgs);
+  *real("indicator_kindergarten_nursery_class_share") = ratio(kgs_with, kgs);
 
   // Baby rooms by street.
   std::vector<std::uint8_t> has_room(ns, 0);
@@ -168,7 +174,7 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
       has_room[static_cast<std::size_t>(F.street[f])] = 1;
   double streets_with = 0;
   for (const auto v : has_room) streets_with += v;
-  *real("indicator_streets_with_baby_room_share") = ratio(streets_with, static_cast<double>(ns));
+  *real("indicator_babyroom_street_share") = ratio(streets_with, static_cast<double>(ns));
 
   // Holiday classes open in their window.
   std::int32_t summer = 0, winter = 0;
@@ -229,6 +235,12 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
     if (F.service_of(f) == Service::nursery && F.host[f] >= 0 && F.street[f] >= 0)
       added += F.capacity(f, t) - F.capacity(f, before);
   *rec.block("indicator_nursery_class_places_added", r, y) = static_cast<std::int32_t>(added);
+  std::int64_t since_start = 0;
+  for (std::size_t f = 0; f < nf; ++f)
+    if (F.service_of(f) == Service::nursery && F.host[f] >= 0 && F.street[f] >= 0)
+      since_start += F.capacity(f, t) - F.capacity(f, 0);
+  *rec.block("indicator_public_nursery_places_added", r, y) =
+      static_cast<std::int32_t>(since_start);
 
   // Unmet demand: mean of the year's months.
   double* unmet_street = real("indicator_nursery_unmet_by_street");
@@ -265,12 +277,16 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
     }
     walk_share = ratio(within, children);
   }
-  *real("indicator_chc_clinic_walk_share") = walk_share;
+  *real("indicator_walk_15min_chc_share") = walk_share;
 
   // Targets.
   std::int32_t* met = rec.block("indicator_target_met", r, y);
   for (std::size_t k = 0; k < sc.targets.size(); ++k) {
     const Target& tg = sc.targets[k];
+    if (tg.indicator.empty()) {  // not evaluated (targets.hpp)
+      met[k] = -1;
+      continue;
+    }
     const io::OutputSpec* o = io::find_output(tg.indicator);
     const double v = o->real ? *rec.real_block(tg.indicator, r, y) : *rec.block(tg.indicator, r, y);
     met[k] = target_met(tg, v);

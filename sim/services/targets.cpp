@@ -12,13 +12,25 @@
 namespace childsim {
 namespace {
 
+// Targets of the base data whose indicator the model does not compute, and why. Such a
+// target is kept (with an empty indicator) and recorded as not evaluated (-1).
+struct NotComputed {
+  const char* id;
+  const char* reason;
+};
+constexpr NotComputed kNotComputed[] = {
+    {"babyroom_served_share_1_3",
+     "the share of 1-3-year-olds who used a baby room in the year needs each child's use over "
+     "the year, which the baby-room submodel does not record"},
+};
+
 bool is_target_indicator(const std::string& name) {
   const io::OutputSpec* o = io::find_output(name);
   return o && name.rfind("indicator_", 0) == 0 && name != "indicator_target_met" &&
          o->dims == std::vector<std::string>{"replicate", "year"};
 }
 
-// "kindergartens_with_nursery_class_share_2025" → "kindergartens_with_nursery_class_share".
+// "kindergarten_nursery_class_share_2025" → "kindergarten_nursery_class_share".
 std::string without_year_suffix(const std::string& id) {
   const auto us = id.rfind('_');
   if (us == std::string::npos || id.size() - us != 5) return id;
@@ -28,6 +40,12 @@ std::string without_year_suffix(const std::string& id) {
 }
 
 }  // namespace
+
+std::string not_computed_reason(const std::string& id) {
+  for (const auto& nc : kNotComputed)
+    if (id == nc.id) return nc.reason;
+  return "";
+}
 
 std::vector<std::string> target_indicators() {
   std::vector<std::string> out;
@@ -85,7 +103,8 @@ std::vector<Target> load_targets(const std::filesystem::path& file) {
     }
     for (const auto& name : tried)
       if (t.indicator.empty() && is_target_indicator(name)) t.indicator = name;
-    if (t.indicator.empty()) {
+    const bool not_computed = !r.has("indicator") && !not_computed_reason(t.id).empty();
+    if (t.indicator.empty() && !not_computed) {
       std::string known, names;
       for (const auto& n : tried) names += (names.empty() ? "" : ", ") + n;
       for (const auto& n : target_indicators())

@@ -21,7 +21,9 @@
 // The indicator tested is `indicator_<indicator>` when `indicator:` is given, else
 // `indicator_<id>`, else `indicator_<id without a trailing _<year>>` (so two targets on the
 // same indicator in different years can be told apart: `..._2024`, `..._2025`). An id that maps
-// to no yearly district indicator is an error naming the ones that exist.
+// to no yearly district indicator is an error naming the ones that exist, except the few
+// targets the model knows but cannot evaluate (`not_computed_reason`): they keep an empty
+// `indicator` and are recorded as -1 (not evaluated).
 #pragma once
 
 #include <filesystem>  // std::filesystem::path
@@ -38,7 +40,8 @@ struct Target {
   int year = 0;            ///< first year in force; 0 when in force every year
   std::string source;      ///< where the target comes from (or why it is assumed)
   std::string plan_item;   ///< the plan's item number as written ("" when none)
-  std::string indicator;   ///< the output variable tested, e.g. "indicator_summer_classes"
+  std::string indicator;   ///< the output variable tested, e.g. "indicator_summer_classes";
+                           ///< empty when the model cannot evaluate the target
 };
 
 /// Read a targets file; a missing file gives no targets. Throws config::ConfigError.
@@ -46,6 +49,9 @@ std::vector<Target> load_targets(const std::filesystem::path& file);
 
 /// Whether `value` meets the target (a NaN value never does).
 bool target_met(const Target& target, double value);
+
+/// Why the model cannot evaluate target `id` ("" for the targets it can, or does not know).
+std::string not_computed_reason(const std::string& id);
 
 /// The yearly district indicators a target can test (`indicator_*` outputs with dimensions
 /// (replicate, year), except `indicator_target_met`).

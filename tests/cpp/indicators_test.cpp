@@ -170,7 +170,7 @@ TEST_CASE("indicators, access equals a brute-force walk to every facility", "[in
     }
     const int y = rec.year_index(t);
     if (sc.start.plus(t).month == 12)
-      REQUIRE(same(*rec.real_block("indicator_chc_clinic_walk_share", 0, y), b.chc_share));
+      REQUIRE(same(*rec.real_block("indicator_walk_15min_chc_share", 0, y), b.chc_share));
   });
   CHECK(computed == 3);  // June, December, and January 2025 as the last month
 }
@@ -220,11 +220,11 @@ TEST_CASE("indicators, access is 0 and clinic indicators fall when a service is 
     }
     if (sc.start.plus(st.month).month != 12) return;
     const int y = rec.year_index(st.month);
-    CHECK(*rec.real_block("indicator_chc_clinic_walk_share", 0, y) == 0.0);
+    CHECK(*rec.real_block("indicator_walk_15min_chc_share", 0, y) == 0.0);
     CHECK(*rec.real_block("indicator_paediatric_doctors_per_1000_children", 0, y) == 0.0);
     CHECK(*rec.real_block("indicator_nursery_places_per_1000", 0, y) == 0.0);
     CHECK(std::isnan(*rec.real_block("indicator_nursery_utilisation", 0, y)));
-    CHECK(std::isnan(*rec.real_block("indicator_inclusive_nursery_place_share", 0, y)));
+    CHECK(std::isnan(*rec.real_block("indicator_inclusive_nursery_share", 0, y)));
     if (sc.facilities.kind_index("chc_clinic") >= 0)
       CHECK(*rec.real_block("indicator_chc_paediatric_clinic_share", 0, y) == 0.0);
   });
@@ -304,7 +304,7 @@ TEST_CASE("indicators, each equals a recomputation from the facility tables and 
                    ratio(by_street[static_cast<std::size_t>(s)] * 1000, rs)));
       }
       CHECK(same(reals(ds, "indicator_nursery_places_per_1000")[ry], places / res * 1000));
-      CHECK(same(reals(ds, "indicator_inclusive_nursery_place_share")[ry], ratio(incl, places)));
+      CHECK(same(reals(ds, "indicator_inclusive_nursery_share")[ry], ratio(incl, places)));
 
       // Kindergartens with a nursery class, by hand from the host links.
       double kgs = 0, kgs_with = 0;
@@ -319,8 +319,8 @@ TEST_CASE("indicators, each equals a recomputation from the facility tables and 
                         cap(f, t) > 0);
         kgs_with += has;
       }
-      CHECK(same(reals(ds, "indicator_kindergartens_with_nursery_class_share")[ry],
-                 ratio(kgs_with, kgs)));
+      CHECK(
+          same(reals(ds, "indicator_kindergarten_nursery_class_share")[ry], ratio(kgs_with, kgs)));
 
       // Streets with a baby room.
       double streets = 0;
@@ -331,7 +331,7 @@ TEST_CASE("indicators, each equals a recomputation from the facility tables and 
                           F.street[static_cast<std::size_t>(f)] == s && cap(f, t) > 0);
         streets += room;
       }
-      CHECK(same(reals(ds, "indicator_streets_with_baby_room_share")[ry], streets / S));
+      CHECK(same(reals(ds, "indicator_babyroom_street_share")[ry], streets / S));
 
       // Summer and winter classes open in their months of the year.
       int summer = 0, winter = 0;
@@ -381,6 +381,12 @@ TEST_CASE("indicators, each equals a recomputation from the facility tables and 
           added += static_cast<int>(cap(f, t) - cap(f, before));
       CHECK(test::ints(ds, "indicator_nursery_class_places_added")[ry] == added);
       added_nonzero += added != 0;
+      int since_start = 0;
+      for (int f = 0; f < NF; ++f)
+        if (svc(f) == Service::nursery && F.host[static_cast<std::size_t>(f)] >= 0 &&
+            F.street[static_cast<std::size_t>(f)] >= 0)
+          since_start += static_cast<int>(cap(f, t) - cap(f, 0));
+      CHECK(test::ints(ds, "indicator_public_nursery_places_added")[ry] == since_start);
 
       // Waiting lists, unmet demand, utilisation, running cost.
       int wait = 0;
@@ -410,6 +416,10 @@ TEST_CASE("indicators, each equals a recomputation from the facility tables and 
       const auto& met = test::ints(ds, "indicator_target_met");
       for (std::size_t k = 0; k < sc.targets.size(); ++k) {
         const Target& tg = sc.targets[k];
+        if (tg.indicator.empty()) {  // known to the model, not evaluated
+          CHECK(met[static_cast<std::size_t>(ry) * sc.targets.size() + k] == -1);
+          continue;
+        }
         const io::Variable* v = ds.find_variable(tg.indicator);
         REQUIRE(v != nullptr);
         const double value = std::holds_alternative<std::vector<double>>(v->data)
@@ -447,7 +457,7 @@ TEST_CASE("indicators, identical results at 1 and 3 threads", "[indicators][thre
     }
     ++compared;
   }
-  CHECK(compared >= 19);
+  CHECK(compared >= 21);
 }
 
 TEST_CASE("indicators, targets are read, mapped to indicators and validated", "[indicators]") {
@@ -458,6 +468,13 @@ TEST_CASE("indicators, targets are read, mapped to indicators and validated", "[
   };
   CHECK(load_targets(dir / "none.yaml").empty());
 
+  // The place's own file: every target tests an indicator, or is known not to be computed.
+  const Scenario sc = small(1);
+  for (const Target& t : sc.targets) {
+    INFO(t.id);
+    CHECK((!t.indicator.empty() || !not_computed_reason(t.id).empty()));
+  }
+
   const auto ts = load_targets(write(R"(targets:
   - id: nursery_places_per_1000
     description: "places per 1,000 residents"
@@ -466,7 +483,7 @@ TEST_CASE("indicators, targets are read, mapped to indicators and validated", "[
     year: 2025
     source: "14th Five-Year Plan"
     plan_item: 19
-  - id: kindergartens_with_nursery_class_share_2024
+  - id: kindergarten_nursery_class_share_2024
     threshold: 0.8
     source: plan
   - id: public_places_2024
@@ -474,13 +491,18 @@ TEST_CASE("indicators, targets are read, mapped to indicators and validated", "[
     threshold: 250
     comparison: ">"
     assumed: "reading of item 19"
+  - id: babyroom_served_share_1_3
+    threshold: 0.15
+    source: municipal
 )"));
-  REQUIRE(ts.size() == 3);
+  REQUIRE(ts.size() == 4);
+  CHECK(ts[3].indicator.empty());  // known, not computed: recorded as -1
+  CHECK_FALSE(not_computed_reason(ts[3].id).empty());
   CHECK(ts[0].indicator == "indicator_nursery_places_per_1000");
   CHECK(ts[0].year == 2025);
   CHECK(ts[0].plan_item == "19");
   CHECK(ts[0].threshold == 4.5);
-  CHECK(ts[1].indicator == "indicator_kindergartens_with_nursery_class_share");
+  CHECK(ts[1].indicator == "indicator_kindergarten_nursery_class_share");
   CHECK(ts[1].comparison == ">=");
   CHECK(ts[1].year == 0);
   CHECK(ts[2].indicator == "indicator_nursery_class_places_added");
