@@ -1,15 +1,19 @@
 #!/usr/bin/python3
 """check_data: validate a place's base data (streets, population, fertility, mortality,
-migration, parameters YAML) against the schema and the arithmetic constraints.
+migration, parameters, facilities, targets YAML) against the schema and the arithmetic
+constraints.
 
 Usage: /usr/bin/python3 tools/check_data.py scenarios/changning [--district-pop N] [--area A]
 
 Every violated constraint is printed as "FILE: key: message"; the exit status is 1 if any
 was found, 0 otherwise. Defaults for the totals are Changning's (693,051 people in the 2020
-census, 37.19 km²). Needs python3-yaml (Debian).
+census, 37.19 km²). Needs python3-yaml (Debian). A short summary of the baseline facilities
+(totals by kind, nursery places per 1,000 residents, inclusive share, share of kindergartens
+with a nursery class) is printed for information.
 """
 import argparse
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -24,7 +28,34 @@ PARAMETER_NAMES = [
     "migration.inflow_ratio", "household.partnered", "household.mother_works",
     "household.partner_works", "household.grandparent_care", "household.hukou_local",
     "household.income_low", "household.income_high",
+    # child services
+    "nursery.seek_intercept", "nursery.seek_all_parents_work", "nursery.seek_grandparent",
+    "nursery.seek_income_low", "nursery.seek_income_high", "nursery.seek_age_per_year",
+    "nursery.seek_taste", "nursery.seek_net_price_per_1000",
+    "nursery.beta_distance_per_km", "nursery.beta_net_price_per_1000", "nursery.beta_quality",
+    "nursery.asc_nursery_class", "nursery.asc_inclusive_nursery", "nursery.asc_market_nursery",
+    "nursery.asc_employer_nursery", "nursery.max_distance_km", "nursery.max_wait_months",
+    "babyroom.take_up", "babyroom.sessions_per_month", "kindergarten.take_up", "holiday.take_up",
+    "clinic.visits_age0", "clinic.visits_age1_2", "clinic.visits_age3_5", "clinic.visits_age6_11",
+    "clinic.visits_age12_17", "clinic.winter_peak", "clinic.service_minutes",
+    "clinic.session_hours", "clinic.beta_distance_per_km", "clinic.asc_hospital",
+    "clinic.beta_quality", "policy.childcare_subsidy_year", "access.walk_speed_m_per_min",
+    "access.detour_factor", "access.walk_minutes",
 ]
+# facilities.yaml: the kinds, in this order, with the service each must have
+FACILITY_KINDS = {
+    "nursery_class": "nursery", "baby_room": "babyroom", "inclusive_nursery": "nursery",
+    "market_nursery": "nursery", "employer_nursery": "nursery", "kindergarten": "kindergarten",
+    "summer_class": "holiday", "winter_class": "holiday", "chc_clinic": "clinic",
+    "mch_hospital": "clinic", "tongren_paediatrics": "clinic", "childrens_hospital": "clinic",
+}
+CAPACITY_UNITS = {"nursery": {"places"}, "kindergarten": {"places"},
+                  "babyroom": {"child_sessions_per_month"}, "holiday": {"places_per_session"},
+                  "clinic": {"doctor_sessions_per_month"}}
+NURSERY_PLACE_KINDS = ["nursery_class", "inclusive_nursery", "market_nursery", "employer_nursery"]
+TARGET_COMPARISONS = {">=", ">", "<=", "<"}
+ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MONTH_RE = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
 SHARE_UNITS = {"share", "probability per year"}
 
 errors = []
@@ -327,20 +358,207 @@ def check_parameters(d):
         err(f, "household.income_*", f"income_low + income_high = {lo + hi} > 1")
 
 
+def check_facilities(d, street_pop_total, carry):
+    """facilities.yaml: kinds (all, in order, with consistent service and unit), facilities
+    (unique ids, known kinds and streets, capacity >= 0, hosts that are kindergartens of the
+    same street, provenance on every entry). Returns a summary dict or None."""
+    f = "facilities.yaml"
+    if not keys_exact(f, "(top)", d, ["kinds", "facilities"]):
+        return None
+    kinds = d["kinds"]
+    if not isinstance(kinds, dict):
+        err(f, "kinds", "expected a mapping")
+        return None
+    if list(kinds) != list(FACILITY_KINDS):
+        err(f, "kinds", f"must be exactly {list(FACILITY_KINDS)} in this order, got {list(kinds)}")
+    for name, k in kinds.items():
+        key = f"kinds.{name}"
+        if not keys_exact(f, key, k, ["label_zh", "service", "capacity_unit", "min_age_months",
+                                      "max_age_months", "inclusive"], ["source", "assumed"]):
+            continue
+        provenance(f, key, k)
+        want = FACILITY_KINDS.get(name)
+        if want is not None and k["service"] != want:
+            err(f, key + ".service", f"expected '{want}', got {k['service']!r}")
+        if k["capacity_unit"] not in CAPACITY_UNITS.get(k["service"], set()):
+            err(f, key + ".capacity_unit", f"{k['capacity_unit']!r} does not fit service {k['service']!r}")
+        lo, hi = k["min_age_months"], k["max_age_months"]
+        if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo < hi <= 216):
+            err(f, key, f"ages must be integers 0 <= min < max <= 216, got {lo!r}..{hi!r}")
+        if not isinstance(k["inclusive"], bool):
+            err(f, key + ".inclusive", "must be true or false")
+        if not isinstance(k["label_zh"], str) or not k["label_zh"].strip():
+            err(f, key + ".label_zh", "must be a non-empty string")
+    rows = d["facilities"]
+    if not isinstance(rows, list) or not rows:
+        err(f, "facilities", "expected a non-empty list")
+        return None
+    by_id = {}
+    for i, r in enumerate(rows):
+        fid = r.get("id", f"[{i}]") if isinstance(r, dict) else f"[{i}]"
+        key = f"facilities.{fid}"
+        if not keys_exact(f, key, r, ["id", "name", "kind", "street", "capacity", "price_month",
+                                      "quality"],
+                          ["opens", "closes", "location", "running_cost_year", "visits_per_session",
+                           "host", "source", "assumed"]):
+            continue
+        provenance(f, key, r)
+        if not isinstance(fid, str) or not ID_RE.match(fid):
+            err(f, key, "id must be lowercase [a-z0-9-], e.g. 'huayanglu-kg-1'")
+        if fid in by_id:
+            err(f, key, "duplicate id")
+        by_id[fid] = r
+        if not isinstance(r["name"], str) or not r["name"].strip():
+            err(f, key + ".name", "must be a non-empty string")
+        if r["kind"] not in kinds:
+            err(f, key + ".kind", f"unknown kind {r['kind']!r}")
+        if r["street"] not in STREET_IDS and r["street"] != "outside":
+            err(f, key + ".street", f"unknown street {r['street']!r} (a streets.yaml id or 'outside')")
+        if r["street"] == "outside" and r["kind"] != "childrens_hospital":
+            err(f, key + ".street", "only a childrens_hospital may be 'outside'")
+        if not (isinstance(r["capacity"], int) and not isinstance(r["capacity"], bool) and r["capacity"] >= 0):
+            err(f, key + ".capacity", f"must be an integer >= 0, got {r['capacity']!r}")
+        if not (is_num(r["price_month"]) and r["price_month"] >= 0):
+            err(f, key + ".price_month", f"must be a number >= 0, got {r['price_month']!r}")
+        if not (is_num(r["quality"]) and 0 <= r["quality"] <= 1):
+            err(f, key + ".quality", f"must be a number in [0, 1], got {r['quality']!r}")
+        for m in ("opens", "closes"):
+            if m in r and not (isinstance(r[m], str) and MONTH_RE.match(r[m])):
+                err(f, f"{key}.{m}", f"must be YYYY-MM, got {r[m]!r}")
+        if "opens" in r and "closes" in r and isinstance(r["opens"], str) and isinstance(r["closes"], str) \
+                and r["closes"] <= r["opens"]:
+            err(f, key, f"closes {r['closes']} is not after opens {r['opens']}")
+        if "location" in r:
+            loc = r["location"]
+            if not (keys_exact(f, key + ".location", loc, ["lat", "lon"])
+                    and is_num(loc["lat"]) and is_num(loc["lon"])
+                    and 31.0 <= loc["lat"] <= 31.4 and 121.2 <= loc["lon"] <= 121.6):
+                err(f, key + ".location", f"expected {{lat, lon}} inside Shanghai's centre, got {loc!r}")
+        if "running_cost_year" in r and not (is_num(r["running_cost_year"]) and r["running_cost_year"] >= 0):
+            err(f, key + ".running_cost_year", "must be a number >= 0")
+        service = kinds.get(r["kind"], {}).get("service") if isinstance(kinds.get(r["kind"]), dict) else None
+        if service == "clinic":
+            v = r.get("visits_per_session")
+            if not (is_num(v) and v > 0):
+                err(f, key + ".visits_per_session", f"a clinic needs visits_per_session > 0, got {v!r}")
+        elif "visits_per_session" in r:
+            err(f, key + ".visits_per_session", "only clinics have visits_per_session")
+        if "host" in r and r["kind"] != "nursery_class":
+            err(f, key + ".host", "only nursery_class entries have a host")
+    # hosts: after all ids are known
+    for fid, r in by_id.items():
+        if "host" not in r:
+            continue
+        h = by_id.get(r["host"])
+        key = f"facilities.{fid}.host"
+        if h is None:
+            err(f, key, f"unknown facility {r['host']!r}")
+        elif h.get("kind") != "kindergarten":
+            err(f, key, f"{r['host']!r} is a {h.get('kind')!r}, not a kindergarten")
+        elif h.get("street") != r.get("street"):
+            err(f, key, f"host street {h.get('street')!r} differs from {r.get('street')!r}")
+        elif "location" in h and r.get("location") != h["location"]:
+            err(f, key, "location differs from the host kindergarten's")
+
+    # summary of the January-2024 state (entries without `opens` or opening by 2024-01)
+    def open_2024(r):
+        return r.get("opens", "2024-01") <= "2024-01" and r.get("closes", "9999-12") > "2024-01"
+    now = [r for r in by_id.values() if open_2024(r) and r.get("kind") in kinds]
+    cap = {k: sum(r["capacity"] for r in now if r["kind"] == k and isinstance(r["capacity"], int))
+           for k in kinds}
+    count = {k: sum(1 for r in now if r["kind"] == k) for k in kinds}
+    places = sum(cap.get(k, 0) for k in NURSERY_PLACE_KINDS)
+    incl = sum(cap.get(k, 0) for k in NURSERY_PLACE_KINDS
+               if isinstance(kinds.get(k), dict) and kinds[k].get("inclusive") is True)
+    kgs = {r["id"] for r in now if r["kind"] == "kindergarten"}
+    hosted = {r["host"] for r in now if r["kind"] == "nursery_class" and r.get("capacity", 0) > 0
+              and r.get("host") in kgs}
+    residents = street_pop_total * carry if street_pop_total and carry else None
+    return dict(count=count, cap=cap, places=places, incl=incl, kgs=len(kgs), hosted=len(hosted),
+                residents=residents,
+                babyroom_streets=len({r["street"] for r in now if r["kind"] == "baby_room" and r["capacity"] > 0}),
+                chc_open=sum(1 for r in now if r["kind"] == "chc_clinic" and r["capacity"] > 0))
+
+
+def check_targets(d):
+    f = "targets.yaml"
+    if not keys_exact(f, "(top)", d, ["targets"]):
+        return
+    rows = d["targets"]
+    if not isinstance(rows, list) or not rows:
+        err(f, "targets", "expected a non-empty list")
+        return
+    seen = set()
+    for i, r in enumerate(rows):
+        tid = r.get("id", f"[{i}]") if isinstance(r, dict) else f"[{i}]"
+        key = f"targets.{tid}"
+        if not keys_exact(f, key, r, ["id", "description", "threshold", "comparison", "plan_item"],
+                          ["year", "source", "assumed"]):
+            continue
+        provenance(f, key, r)
+        if not isinstance(tid, str) or not re.match(r"^[a-z0-9_]+$", tid):
+            err(f, key, "id must be lowercase [a-z0-9_]")
+        if tid in seen:
+            err(f, key, "duplicate id")
+        seen.add(tid)
+        if not isinstance(r["description"], str) or not r["description"].strip():
+            err(f, key + ".description", "must be a non-empty string")
+        if not is_num(r["threshold"]):
+            err(f, key + ".threshold", f"must be a number, got {r['threshold']!r}")
+        if r["comparison"] not in TARGET_COMPARISONS:
+            err(f, key + ".comparison", f"must be one of {sorted(TARGET_COMPARISONS)}, got {r['comparison']!r}")
+        if "year" in r and not (isinstance(r["year"], int) and 2024 <= r["year"] <= 2035):
+            err(f, key + ".year", f"must be a year 2024..2035, got {r['year']!r}")
+        pi = r["plan_item"]
+        if pi is not None and not (isinstance(pi, int) and not isinstance(pi, bool) and 1 <= pi <= 90):
+            err(f, key + ".plan_item", f"must be null or an action number 1..90, got {pi!r}")
+        text = r.get("source", r.get("assumed", ""))
+        if isinstance(pi, int) and isinstance(text, str) and f"({pi})" not in text:
+            err(f, key, f"plan_item {pi} but its source text does not cite item ({pi})")
+
+
+def print_summary(sm):
+    """Baseline (January 2024) facts of facilities.yaml, for information."""
+    print("facilities in January 2024 (count, capacity):")
+    for k in FACILITY_KINDS:
+        if k in sm["count"]:
+            print(f"  {k:20s} {sm['count'][k]:4d} {sm['cap'][k]:9,}")
+    if sm["residents"] and sm["places"]:
+        print(f"  nursery places {sm['places']:,} = {sm['places'] / sm['residents'] * 1000:.2f} per 1,000 "
+              f"residents ({sm['residents']:,.0f}); inclusive share {sm['incl'] / sm['places']:.3f}")
+    if sm["kgs"]:
+        print(f"  kindergartens with a nursery class {sm['hosted']} / {sm['kgs']} = {sm['hosted'] / sm['kgs']:.3f}; "
+              f"streets with a baby room {sm['babyroom_streets']} / 10; CHCs with a paediatric clinic "
+              f"{sm['chc_open']} / 10")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("directory", type=Path, help="folder holding the six YAML files")
+    ap.add_argument("directory", type=Path, help="folder holding the eight YAML files")
     ap.add_argument("--district-pop", type=int, default=693_051, help="required sum of population_2020")
     ap.add_argument("--area", type=float, default=37.19, help="required sum of area_km2 (±0.01)")
     args = ap.parse_args()
     checks = [("streets.yaml", lambda d: check_streets(d, args.district_pop, args.area)),
               ("population.yaml", check_population), ("fertility.yaml", check_fertility),
               ("mortality.yaml", check_mortality), ("migration.yaml", check_migration),
-              ("parameters.yaml", check_parameters)]
+              ("parameters.yaml", check_parameters), ("targets.yaml", check_targets)]
+    loaded = {}
     for name, check in checks:
         d = load(args.directory, name)
+        loaded[name] = d
         if d is not None:
             check(d)
+    # facilities: needs the residents of January 2024 for the summary
+    carry = None
+    params = loaded.get("parameters.yaml")
+    if isinstance(params, dict) and isinstance(params.get("parameters"), list):
+        for row in params["parameters"]:
+            if isinstance(row, dict) and row.get("name") == "population.carry_to_2024":
+                carry = row.get("value")
+    fd = load(args.directory, "facilities.yaml")
+    summary = check_facilities(fd, args.district_pop, carry) if fd is not None else None
+    if summary:
+        print_summary(summary)
     for e in errors:
         print(e, file=sys.stderr)
     if errors:
