@@ -6,7 +6,7 @@
 // with enrolment below capacity, any other facility open (capacity > 0) — and their mean
 // walking distance to the nearest open facility of the kind. Computed after the other services
 // in June, December and the run's last month (docs/model.md, "Accessibility"): access changes
-// slowly, and this keeps the cost near 2 % of a run; other months are NaN.
+// slowly, and this keeps the cost near 2.5 % of a run; other months are NaN.
 //
 // Exact and fast: the plane over the streets is cut into square cells. For each kind and each
 // cell holding children of its ages, the code finds the open facilities that can be nearest to
@@ -143,6 +143,17 @@ void plan_cell(const KindFacilities& kf, double cx0, double cy0, std::vector<dou
   plan.status = all_in ? 1 : plan.reach.empty() ? 0 : 2;
 }
 
+// A child's home, age and street, sorted by cell and age.
+struct Home {
+  float x, y;
+  std::int32_t age, street;
+};
+
+struct SortScratch {
+  std::vector<std::int32_t> key, at, next;
+  std::vector<Home> rows, homes;
+};
+
 }  // namespace
 
 bool is_access_month(const Scenario& sc, int month) {
@@ -198,17 +209,27 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
   // counting sort, stable in row order): each cell's candidates and decisions are looked up
   // once, and the children of a kind's age range are one run of each cell's list, give or
   // take the months at its ends.
-  struct Home {
-    float x, y;
-    std::int32_t age, street;
-  };
   constexpr int n_years = 19;  // 0..17, and 18 for none (children are under 18)
   const std::size_t ncell = static_cast<std::size_t>(g.nx * g.ny);
   const std::size_t n_rows = c.size();
-  std::vector<std::int32_t> key(n_rows, -1);
-  std::vector<Home> rows(n_rows);  // in row order: each child's household is read once
+  // Scratch memory kept between calls, so that a call does not fault in megabytes of fresh
+  // pages; it carries nothing from one call to the next.
+  static thread_local SortScratch scratch;
+  std::vector<std::int32_t>& key = scratch.key;
+  std::vector<Home>& rows = scratch.rows;  // in row order: each child's household is read once
+  key.resize(n_rows);
+  rows.resize(n_rows);
 #pragma omp parallel for schedule(static)
   for (std::size_t i = 0; i < n_rows; ++i) {
+    // Households are read in no particular order: fetch those of a few rows ahead (GCC, Clang).
+    constexpr std::size_t ahead = 16;
+    if (i + ahead < n_rows && static_cast<std::size_t>(c.household[i + ahead]) < h.size()) {
+      const auto later = static_cast<std::size_t>(c.household[i + ahead]);
+      __builtin_prefetch(&h.x_m[later]);
+      __builtin_prefetch(&h.y_m[later]);
+      __builtin_prefetch(&h.street[later]);
+    }
+    key[i] = -1;
     if (!c.present[i]) continue;
     const auto hh = static_cast<std::size_t>(c.household[i]);
     const float x = h.x_m[hh], y = h.y_m[hh];
@@ -218,12 +239,15 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
     key[i] = static_cast<std::int32_t>(slot * n_years) + std::clamp(age / 12, 0, n_years - 1);
     rows[i] = {x, y, age, h.street[hh]};
   }
-  std::vector<std::int32_t> at((ncell + 1) * n_years + 1, 0);  // counts, then starts, per key
+  std::vector<std::int32_t>& at = scratch.at;  // counts, then starts, per key
+  at.assign((ncell + 1) * n_years + 1, 0);
   for (std::size_t i = 0; i < n_rows; ++i)
     if (key[i] >= 0) at[static_cast<std::size_t>(key[i]) + 1] += 1;
   for (std::size_t k = 1; k < at.size(); ++k) at[k] += at[k - 1];
-  std::vector<Home> homes(static_cast<std::size_t>(at.back()));
-  std::vector<std::int32_t> next(at.begin(), at.end() - 1);
+  std::vector<Home>& homes = scratch.homes;
+  homes.resize(static_cast<std::size_t>(at.back()));
+  std::vector<std::int32_t>& next = scratch.next;
+  next.assign(at.begin(), at.end() - 1);
   for (std::size_t i = 0; i < n_rows; ++i)
     if (key[i] >= 0)
       homes[static_cast<std::size_t>(next[static_cast<std::size_t>(key[i])]++)] = rows[i];
@@ -241,7 +265,7 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
     const auto lo_key = static_cast<std::size_t>(std::clamp(lo / 12, 0, n_years));
     const auto hi_key = static_cast<std::size_t>(std::clamp((hi + 11) / 12, 0, n_years));
     CellPlan plan;
-    std::vector<double> scratch;
+    std::vector<double> dmin2;
     for (std::size_t cell = 0; cell <= ncell; ++cell) {
       const Home* begin = homes.data() + at[cell * n_years + lo_key];
       const Home* end = homes.data() + at[cell * n_years + hi_key];
@@ -261,8 +285,8 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
         plan.status = 2;
       } else {
         plan_cell(kf, g.x0 + static_cast<double>(cell % static_cast<std::size_t>(g.nx)) * kCell,
-                  g.y0 + static_cast<double>(cell / static_cast<std::size_t>(g.nx)) * kCell,
-                  scratch, plan);
+                  g.y0 + static_cast<double>(cell / static_cast<std::size_t>(g.nx)) * kCell, dmin2,
+                  plan);
       }
       const std::int32_t* near = plan.near.data();
       const auto n_near = static_cast<std::int32_t>(plan.near.size());

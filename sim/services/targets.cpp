@@ -83,7 +83,8 @@ std::vector<Target> load_targets(const std::filesystem::path& file) {
     t.threshold = r.require_double("threshold", -1e15, 1e15);
     t.comparison = r.get_choice("comparison", ">=", {">=", ">", "<=", "<", "=="});
     t.year = static_cast<int>(r.get_int("year", 0, 1900, 2200));
-    if (const auto* p = r.optional("plan_item")) t.plan_item = config::as_string(*p);
+    if (const auto* p = r.optional("plan_item"))  // null for national or municipal targets
+      if (p->kind != config::ConfigNode::Kind::null) t.plan_item = config::as_string(*p);
     if (r.has("source"))
       t.source = r.require_string("source");
     else if (r.has("assumed"))
