@@ -20,6 +20,9 @@ const std::vector<DimensionSpec>& dimension_catalog() {
                        "`facility_x`, `facility_y` describe it"},
       {"kind", "", "facility kind (e.g. nursery_class, baby_room, kindergarten, summer_class, "
                    "chc_clinic); `kind_service` names its service"},
+      {"target", "", "target id from `targets.yaml`; `target_description`, `target_threshold`, "
+                     "`target_comparison`, `target_plan_item`, `target_indicator`, "
+                     "`target_first_year` describe it"},
   };
   return dims;
 }
@@ -55,8 +58,9 @@ std::vector<OutputSpec> demography_outputs() {
 const std::vector<OutputSpec>& output_catalog() {
   static const std::vector<OutputSpec> outputs = [] {
     std::vector<OutputSpec> all;
-    for (auto part : {demography_outputs, facility_outputs, kindergarten_outputs, nursery_outputs, babyroom_outputs,
-                      holiday_outputs, clinic_outputs, access_outputs, indicator_outputs}) {
+    for (auto part : {demography_outputs, facility_outputs, kindergarten_outputs, nursery_outputs,
+                      babyroom_outputs, holiday_outputs, clinic_outputs, access_outputs,
+                      indicator_outputs}) {
       auto v = part();
       all.insert(all.end(), v.begin(), v.end());
     }

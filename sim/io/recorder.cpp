@@ -28,6 +28,7 @@ std::size_t Recorder::dim_size(const std::string& dim) const {
   if (dim == "woman_age") return 32;
   if (dim == "facility") return sc_.facilities.size();
   if (dim == "kind") return sc_.facilities.kinds.size();
+  if (dim == "target") return sc_.targets.size();
   CHILDSIM_CHECK(false, "unknown dimension " + dim);
 }
 
@@ -112,6 +113,19 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   }
   ds.dims.push_back({"facility", fac.id, {{"long_name", text("facility id")}}});
   ds.dims.push_back({"kind", kind_ids, {{"long_name", text("facility kind")}}});
+  std::vector<std::string> t_ids, t_desc, t_cmp, t_item, t_ind;
+  std::vector<double> t_thr;
+  std::vector<std::int32_t> t_year;
+  for (const auto& t : sc_.targets) {
+    t_ids.push_back(t.id);
+    t_desc.push_back(t.description);
+    t_cmp.push_back(t.comparison);
+    t_item.push_back(t.plan_item);
+    t_ind.push_back(t.indicator);
+    t_thr.push_back(t.threshold);
+    t_year.push_back(t.year);
+  }
+  ds.dims.push_back({"target", t_ids, {{"long_name", text("target id (targets.yaml)")}}});
 
   auto aux = [&](const std::string& name, const std::string& dim, ArrayData data,
                  const std::string& long_name, const std::string& units = "") {
@@ -139,18 +153,23 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("facility_y", "facility", fac.y_m, "facility location, metres north of the reference point", "m");
   aux("kind_label_zh", "kind", kind_labels, "kind (Chinese)");
   aux("kind_service", "kind", kind_services, "service the kind belongs to");
+  aux("target_description", "target", t_desc, "what the target asks for");
+  aux("target_threshold", "target", t_thr, "threshold the indicator is compared with");
+  aux("target_comparison", "target", t_cmp, "comparison: indicator <comparison> threshold");
+  aux("target_plan_item", "target", t_item, "item number in the action plan (empty when none)");
+  aux("target_indicator", "target", t_ind, "indicator variable the target tests");
+  aux("target_first_year", "target", t_year, "first year the target is in force (0: every year)");
 
   const std::map<std::string, std::string> aux_of_dim = {
       {"street", "street_name street_name_en street_x street_y street_area"},
       {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_x facility_y"},
-      {"kind", "kind_label_zh kind_service"}};
+      {"kind", "kind_label_zh kind_service"},
+      {"target", "target_description target_threshold target_comparison target_plan_item "
+                 "target_indicator target_first_year"}};
   // Auxiliary coordinates along a dimension that no variable uses would otherwise be read
   // as data variables; the global CF `coordinates` attribute names them (xarray honours it).
   std::string orphans;
-  for (const auto& [dim, names] : std::vector<std::pair<std::string, std::string>>{
-           {"street", "street_name street_name_en street_x street_y street_area"},
-           {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_x facility_y"},
-           {"kind", "kind_label_zh kind_service"}}) {
+  for (const auto& [dim, names] : aux_of_dim) {
     bool used = false;
     for (const auto& o : output_catalog())
       for (const auto& d : o.dims) used = used || d == dim;

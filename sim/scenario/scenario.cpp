@@ -137,6 +137,7 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
                                            h.start.to_string()));
     }
   }
+  s.targets = load_targets(s.base.dir / "targets.yaml");
   s.facilities = load_facilities(s.base, s.start, s.n_months());
   s.facilities.public_hukou_only = s.policy.public_hukou_only;
   if (investments_node)

@@ -12,6 +12,7 @@
 #include "sim/data/base_data.hpp"      // BaseData, TfrPath
 #include "sim/scenario/investments.hpp"  // Investment, Policy
 #include "sim/services/facilities.hpp"  // Facilities
+#include "sim/services/targets.hpp"     // Target
 
 #include <cstdint>     // std::uint64_t
 #include <filesystem>  // std::filesystem::path
@@ -49,6 +50,7 @@ struct Scenario {
   Policy policy;
 
   int n_months() const { return months_between(start, end) + 1; }
+  std::vector<Target> targets;  ///< the place's targets.yaml (indicators tested each year)
 };
 
 /// Read, merge (`extends`) and validate a scenario file. Throws config::ConfigError.

@@ -10,6 +10,7 @@
 #include <cmath>    // std::pow, std::sqrt
 #include <cstdio>   // std::printf
 #include <cstdlib>  // std::getenv
+#include <cstring>  // std::memcmp
 #include <numeric>  // std::accumulate
 
 using namespace childsim;
