@@ -68,6 +68,7 @@ int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, i
   c.waiting_since.push_back(-1);
   c.kindergarten.push_back(-1);
   c.kindergarten_since.push_back(-1);
+  c.babyroom_year.push_back(-1);
   st.households.n_children[static_cast<std::size_t>(household)] += 1;
   return static_cast<int>(c.size() - 1);
 }

@@ -52,6 +52,7 @@ void compact(State& s) {
   keep_rows(c.waiting_since, keep_c, kept_c);
   keep_rows(c.kindergarten, keep_c, kept_c);
   keep_rows(c.kindergarten_since, keep_c, kept_c);
+  keep_rows(c.babyroom_year, keep_c, kept_c);
   for (auto& hh : c.household) hh = new_row[static_cast<std::size_t>(hh)];
 }
 

@@ -53,6 +53,7 @@ struct Children {
   std::vector<std::int32_t> waiting_since;  ///< month the child joined it
   std::vector<std::int32_t> kindergarten;   ///< kindergarten place held
   std::vector<std::int32_t> kindergarten_since;
+  std::vector<std::int32_t> babyroom_year;  ///< calendar year of the last baby-room session, or -1
 
   std::size_t size() const { return id.size(); }
 };

@@ -38,7 +38,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Scenario& sc = cx.scenario;
   const Facilities& F = sc.facilities;
   const ServiceParams& P = cx.params;
-  const Children& c = st.children;
+  Children& c = st.children;
   const Households& h = st.households;
   const int t = st.month, r = st.replicate;
   const std::vector<int> rooms = F.of_service(Service::babyroom);
@@ -96,6 +96,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     const int left = F.capacity(f, t) - used[f];
     const int got = std::min(want, std::max(0, left));
     used[f] += got;
+    if (got > 0) c.babyroom_year[q.child] = sc.start.plus(t).year;
     served[static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[q.child])])] += got;
   }
 }

@@ -44,6 +44,9 @@ std::vector<OutputSpec> indicator_outputs() {
        real},
       {"indicator_babyroom_street_share", ry, "1", "share of streets with a baby room",
        "streets with at least one open baby room at year end / all streets (plan item 20)", real},
+      {"indicator_babyroom_served_share_1_3", ry, "1", "share of 1-3-year-olds served by baby rooms",
+       "children aged 12-35 months at year end who received at least one baby-room session "
+       "during the calendar year / all children aged 12-35 months at year end", real},
       {"indicator_summer_classes", ry, "classes", "summer holiday classes",
        "district holiday facilities of a summer kind (kind id containing 'summer' or label "
        "containing 暑) open in July or August of the year (plan item 44)"},
@@ -175,6 +178,18 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
   double streets_with = 0;
   for (const auto v : has_room) streets_with += v;
   *real("indicator_babyroom_street_share") = ratio(streets_with, static_cast<double>(ns));
+  {
+    const int year = sc.start.plus(t).year;
+    double toddlers = 0, served = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      if (!c.present[i]) continue;
+      const int age = t - c.birth_month[i];
+      if (age < 12 || age >= 36) continue;
+      toddlers += 1;
+      served += c.babyroom_year[i] == year;
+    }
+    *real("indicator_babyroom_served_share_1_3") = ratio(served, toddlers);
+  }
 
   // Holiday classes open in their window.
   std::int32_t summer = 0, winter = 0;
