@@ -76,7 +76,7 @@ std::vector<OutputSpec> clinic_outputs() {
        "visits served / visits the clinic can serve in the month (doctor sessions × min(visits "
        "per session, what a doctor sees in a session)); NaN when closed or not a clinic",
        true},
-      {"clinic_wait_minutes", rtf, "minutes", "mean wait for a doctor",
+      {"clinic_wait_minutes", rtf, "min", "mean wait for a doctor",
        "Erlang C mean wait in line of an M/M/1 queue per doctor-session (arrivals = visits "
        "served spread evenly over the month's session hours), capped at the session length; "
        "NaN when closed or not a clinic",

@@ -496,8 +496,8 @@ TEST_CASE("indicators, targets are read, mapped to indicators and validated", "[
     source: municipal
 )"));
   REQUIRE(ts.size() == 4);
-  CHECK(ts[3].indicator.empty());  // known, not computed: recorded as -1
-  CHECK_FALSE(not_computed_reason(ts[3].id).empty());
+  CHECK(ts[3].indicator == "indicator_babyroom_served_share_1_3");
+  CHECK(not_computed_reason(ts[3].id).empty());
   CHECK(ts[0].indicator == "indicator_nursery_places_per_1000");
   CHECK(ts[0].year == 2025);
   CHECK(ts[0].plan_item == "19");

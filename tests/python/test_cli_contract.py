@@ -115,3 +115,13 @@ def test_cli_validate_accepts_every_ready_scenario():
 def test_cli_version_and_help():
     assert run("--version").stdout.startswith("childsim ")
     assert "run" in run("--help").stdout
+
+
+def test_cli_every_variable_decodes_as_numbers_with_units(tmp_path):
+    """xarray decodes CF time units ("minutes", "days") into timedeltas; outputs must not."""
+    out = tmp_path / "u.h5"
+    run("run", small_scenario(tmp_path), "-o", out, "--replicates", 1, "-q", check=True)
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    for name, var in ds.data_vars.items():
+        assert var.dtype.kind in "iuf", f"{name} decoded as {var.dtype}"
+        assert "units" in var.attrs and "long_name" in var.attrs, name
