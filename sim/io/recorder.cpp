@@ -28,6 +28,7 @@ std::size_t Recorder::dim_size(const std::string& dim) const {
   if (dim == "woman_age") return 32;
   if (dim == "facility") return sc_.facilities.size();
   if (dim == "kind") return sc_.facilities.kinds.size();
+  if (dim == "parameter") return sc_.base.parameters.rows().size();
   CHILDSIM_CHECK(false, "unknown dimension " + dim);
 }
 
@@ -112,6 +113,12 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   }
   ds.dims.push_back({"facility", fac.id, {{"long_name", text("facility id")}}});
   ds.dims.push_back({"kind", kind_ids, {{"long_name", text("facility kind")}}});
+  std::vector<std::string> par_names, par_units;
+  for (const auto& p : sc_.base.parameters.rows()) {
+    par_names.push_back(p.name);
+    par_units.push_back(p.unit);
+  }
+  ds.dims.push_back({"parameter", par_names, {{"long_name", text("parameter (parameters.yaml)")}}});
 
   auto aux = [&](const std::string& name, const std::string& dim, ArrayData data,
                  const std::string& long_name, const std::string& units = "") {
@@ -139,11 +146,13 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("facility_y", "facility", fac.y_m, "facility location, metres north of the reference point", "m");
   aux("kind_label_zh", "kind", kind_labels, "kind (Chinese)");
   aux("kind_service", "kind", kind_services, "service the kind belongs to");
+  aux("parameter_unit", "parameter", par_units, "unit of the parameter");
 
   const std::map<std::string, std::string> aux_of_dim = {
       {"street", "street_name street_name_en street_x street_y street_area"},
       {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_x facility_y"},
-      {"kind", "kind_label_zh kind_service"}};
+      {"kind", "kind_label_zh kind_service"},
+      {"parameter", "parameter_unit"}};
   for (const auto& o : output_catalog()) {
     Attributes a{{"units", o.units}, {"long_name", o.long_name}, {"description", o.description}};
     std::string coords;
