@@ -158,8 +158,8 @@ int main(int argc, char** argv) {
       options.particles = particles;
       options.resume = !fresh;
       options.progress = print_generation;
+      options.message = [](const std::string& m) { fmt::print(stderr, "{}\n", m); };
       const auto res = cal::calibrate(spec, options, cal::checkpoint_path(posterior_path));
-      if (!res.checkpoint_note.empty()) fmt::print(stderr, "{}\n", res.checkpoint_note);
       childsim::io::write_dataset(cal::posterior_dataset(spec, res), posterior_path);
       print_posterior(res, posterior_path);
       return 0;

@@ -475,12 +475,12 @@ AbcResult abc_smc(const Prior& prior, const AbcSettings& s, const EvaluateFn& ev
   const std::uint64_t hash = fnv1a64(identity_text(prior, s));
   AbcResult res;
   res.prior = prior;
-  auto report = [&](bool resumed) {
+  auto report = [&](std::size_t g, bool resumed) {
     if (!s.on_generation) return;
-    const Generation& gen = res.generations.back();
+    const Generation& gen = res.generations[g];
     s.on_generation(GenerationReport{
-        static_cast<int>(res.generations.size()) - 1, s.max_generations, gen.tolerance,
-        gen.acceptance_rate(), gen.simulations, gen.effective_sample_size(),
+        static_cast<int>(g), s.max_generations, gen.tolerance, gen.acceptance_rate(),
+        gen.simulations, gen.effective_sample_size(),
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), resumed});
   };
 
@@ -491,13 +491,14 @@ AbcResult abc_smc(const Prior& prior, const AbcSettings& s, const EvaluateFn& ev
       if (static_cast<int>(res.generations.size()) >= s.max_generations) break;
       res.generations.push_back(std::move(gen));
       ++res.resumed_generations;
-      report(true);
       res.stop_reason = stop_after(res.generations, s);
       if (!res.stop_reason.empty()) break;
     }
     if (res.resumed_generations > 0)
       res.checkpoint_note = fmt::format("resumed from checkpoint '{}' after {} generation(s)",
                                         s.checkpoint.string(), res.resumed_generations);
+    if (!res.checkpoint_note.empty() && s.on_message) s.on_message(res.checkpoint_note);
+    for (std::size_t g = 0; g < res.generations.size(); ++g) report(g, true);
     if (!res.stop_reason.empty()) return res;
   }
 
@@ -513,7 +514,7 @@ AbcResult abc_smc(const Prior& prior, const AbcSettings& s, const EvaluateFn& ev
     }
     res.generations.push_back(std::move(*gen));
     if (!s.checkpoint.empty()) write_checkpoint(s.checkpoint, hash, res.generations);
-    report(false);
+    report(res.generations.size() - 1, false);
     res.stop_reason = stop_after(res.generations, s);
     if (!res.stop_reason.empty()) break;
   }

@@ -99,6 +99,8 @@ struct AbcSettings {
   std::filesystem::path checkpoint;  ///< empty: no checkpoint
   std::string checkpoint_key;        ///< identifies the problem (e.g. the calibration file text)
   std::function<void(const GenerationReport&)> on_generation;  ///< progress (optional)
+  /// Told at the start what happened to an existing checkpoint (resumed or ignored).
+  std::function<void(const std::string&)> on_message;
 };
 
 struct AbcResult {

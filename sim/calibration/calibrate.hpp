@@ -26,6 +26,7 @@
 
 #include <filesystem>  // std::filesystem::path
 #include <functional>  // std::function
+#include <string>      // std::string
 
 namespace childsim::calibration {
 
@@ -35,6 +36,7 @@ struct CalibrateOptions {
   int particles = 0;    ///< overrides abc.particles when > 0
   bool resume = true;   ///< resume from a matching checkpoint
   std::function<void(const GenerationReport&)> progress;  ///< after each generation
+  std::function<void(const std::string&)> message;        ///< checkpoint resumed or ignored
 };
 
 /// One simulation at θ (the spec's parameters, in order) with model seed `seed`: the

@@ -408,7 +408,16 @@ CalibrationSpec load_calibration(const fs::path& file) {
   c.population_scale = r.require_double("population_scale", 0.001, 10.0);
   set_entry(tree, "population_scale", r.required("population_scale"));
   c.replicates = static_cast<int>(r.get_int("replicates", 1, 1, 1000));
-  if (const ConfigNode* n = r.optional("replicates")) set_entry(tree, "replicates", *n);
+  if (const ConfigNode* n = r.optional("replicates")) {
+    set_entry(tree, "replicates", *n);
+  } else {
+    ConfigNode one;
+    one.kind = ConfigNode::Kind::scalar;
+    one.scalar = "1";
+    one.origin = root.origin;
+    one.path = "replicates";
+    set_entry(tree, "replicates", one);
+  }
   c.seed = static_cast<std::uint64_t>(r.require_int("seed", 0, INT64_MAX));
   const ConfigNode* targets_node = r.optional("targets");
   if (const ConfigNode* end = r.optional("end")) {

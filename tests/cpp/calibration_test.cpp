@@ -155,10 +155,12 @@ TEST_CASE("calibration, toy normal mean matches the exact truncated-normal poste
       abc_smc(box({"mu"}, {0}, {1}), toy_settings(2000, 9, 42), kNormalMeanDistance);
   REQUIRE(res.generations.size() == 9);
   const Generation& post = res.posterior();
-  // Tolerance: the final ε adds at most ε²/3 to the variance (uniform acceptance window),
-  // under 1e-4 of the exact variance 0.07 here; the Monte Carlo error of a weighted mean is
+  // Exact: mean 0.334, sd 0.219 (scipy.stats.truncnorm agrees). Tolerance: the final ε adds
+  // about ε²/3 to the variance (uniform acceptance window): with ε < 0.02 (checked) under
+  // 1.4e-4 against the exact variance 0.048; the Monte Carlo error of a weighted mean is
   // about sd / sqrt(ESS) and of an sd about sd / sqrt(2 ESS). Resampling correlates
-  // particles, so we allow 5 of these standard errors (about 0.04 sd at ESS ≈ 1,500).
+  // particles, so we allow 5 of these standard errors (0.12 and 0.08 sd at ESS ≈ 1,900;
+  // seed 42 misses by 0.8 standard errors in both).
   const double ess = post.effective_sample_size();
   CHECK(post.tolerance < 0.02);
   CHECK(ess > 500);
