@@ -1,4 +1,5 @@
 // main: the `childsim` command line — load → validate → build → run → write.
+#include "sim/calibration/calibrate.hpp"  // run_calibration
 #include "sim/config/config_tree.hpp"   // ConfigError
 #include "sim/io/output_catalog.hpp"    // output_catalog_markdown
 #include "sim/run/ensemble.hpp"         // run_scenario
@@ -12,6 +13,7 @@
 #include <unistd.h>  // isatty, access
 
 #include <chrono>      // std::chrono::steady_clock
+#include <cmath>       // std::sqrt
 #include <cstdio>      // stderr
 #include <filesystem>  // std::filesystem
 
@@ -46,6 +48,34 @@ class Progress {
   double last_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
+
+// Calibration progress on stderr, one line per generation, only on a terminal.
+void print_generation(const childsim::calibration::GenerationReport& g) {
+  if (!isatty(fileno(stderr))) return;
+  fmt::print(stderr,
+             "generation {}/{}{}  tolerance {:.4g}  acceptance {:.3f}  simulations {}  ESS {:.0f}  "
+             "elapsed {:.0f} s\n",
+             g.generation, g.max_generations - 1, g.resumed ? " (checkpoint)" : "", g.tolerance,
+             g.acceptance_rate, g.simulations, g.effective_sample_size, g.elapsed_seconds);
+}
+
+// The posterior in a few lines: weighted mean, sd and 90 % interval of each parameter.
+void print_posterior(const childsim::calibration::AbcResult& res, const fs::path& out) {
+  using childsim::calibration::weighted_quantile;
+  const auto& gen = res.posterior();
+  fmt::print("Posterior (generation {}, {} particles, tolerance {:.4g}): {}\n",
+             res.generations.size() - 1, gen.particles.rows(), gen.tolerance, res.stop_reason);
+  fmt::print("  {:<36} {:>11} {:>11} {:>11} {:>11}\n", "parameter", "mean", "sd", "5 %", "95 %");
+  for (Eigen::Index k = 0; k < gen.particles.cols(); ++k) {
+    const Eigen::VectorXd x = gen.particles.col(k);
+    const double mean = gen.weights.dot(x);
+    const double sd = std::sqrt(gen.weights.dot((x.array() - mean).square().matrix()));
+    fmt::print("  {:<36} {:>11.4g} {:>11.4g} {:>11.4g} {:>11.4g}\n",
+               res.prior.names[static_cast<std::size_t>(k)], mean, sd,
+               weighted_quantile(x, gen.weights, 0.05), weighted_quantile(x, gen.weights, 0.95));
+  }
+  fmt::print("Wrote {}\n", out.string());
+}
 
 // Fail before running if the output cannot be written, so that no time is wasted and no
 // file is touched.
@@ -86,6 +116,22 @@ int main(int argc, char** argv) {
   std::string validate_path;
   validate->add_option("scenario", validate_path, "Scenario file (YAML)")->required();
 
+  auto* calibrate = app.add_subcommand(
+      "calibrate", "Fit uncertain parameters to observed figures by ABC-SMC; write the posterior");
+  std::string calibration_path, posterior_path;
+  int cal_threads = 0, generations = 0, particles = 0;
+  bool fresh = false;
+  calibrate->add_option("calibration", calibration_path, "Calibration file (YAML)")->required();
+  calibrate->add_option("-o,--output", posterior_path, "Posterior file (.h5)")->required();
+  calibrate->add_option("--threads", cal_threads, "OpenMP threads (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+  calibrate->add_option("--generations", generations, "Override abc.max_generations")
+      ->check(CLI::Range(1, 1000));
+  calibrate->add_option("--particles", particles, "Override abc.particles")
+      ->check(CLI::Range(2, 100000));
+  calibrate->add_flag("--fresh", fresh,
+                      "Ignore and replace an existing checkpoint (<output>.checkpoint)");
+
   auto* outputs = app.add_subcommand("outputs", "List the output variables");
   bool markdown = false;
   outputs->add_flag("--markdown", markdown, "As Markdown tables (for docs/output-format.md)");
@@ -121,6 +167,23 @@ int main(int argc, char** argv) {
           fmt::print("{:<40} {:>12g} {:<18} [{:g}, {:g}]{}\n", p.name, p.value, p.unit, p.lo, p.hi,
                      p.assumed ? "  (assumed)" : "");
       }
+      return 0;
+    }
+    if (*calibrate) {
+      // load → validate → calibrate (checkpointing) → write.
+      namespace cal = childsim::calibration;
+      const auto spec = cal::load_calibration(calibration_path);
+      check_output_path(posterior_path);
+      cal::CalibrateOptions options;
+      options.threads = cal_threads;
+      options.generations = generations;
+      options.particles = particles;
+      options.resume = !fresh;
+      options.progress = print_generation;
+      options.message = [](const std::string& m) { fmt::print(stderr, "{}\n", m); };
+      const auto res = cal::calibrate(spec, options, cal::checkpoint_path(posterior_path));
+      childsim::io::write_dataset(cal::posterior_dataset(spec, res), posterior_path);
+      print_posterior(res, posterior_path);
       return 0;
     }
     if (*outputs) {

@@ -23,6 +23,7 @@ const std::vector<DimensionSpec>& dimension_catalog() {
       {"target", "", "target id from `targets.yaml`; `target_description`, `target_threshold`, "
                      "`target_comparison`, `target_plan_item`, `target_indicator`, "
                      "`target_first_year` describe it"},
+      {"parameter", "", "name of a row of parameters.yaml; `parameter_unit` holds its unit"},
   };
   return dims;
 }
@@ -55,12 +56,22 @@ std::vector<OutputSpec> demography_outputs() {
   };
 }
 
+std::vector<OutputSpec> parameter_outputs() {
+  return {
+      {"parameter_value", {"replicate", "parameter"}, "see parameter_unit",
+       "parameter values used by the replicate",
+       "every parameter of parameters.yaml as the replicate used it: the scenario's value, or "
+       "the value drawn from a calibration posterior (docs/calibration.md)",
+       true},
+  };
+}
+
 const std::vector<OutputSpec>& output_catalog() {
   static const std::vector<OutputSpec> outputs = [] {
     std::vector<OutputSpec> all;
     for (auto part : {demography_outputs, facility_outputs, kindergarten_outputs, nursery_outputs,
                       babyroom_outputs, holiday_outputs, clinic_outputs, access_outputs,
-                      indicator_outputs}) {
+                      indicator_outputs, parameter_outputs}) {
       auto v = part();
       all.insert(all.end(), v.begin(), v.end());
     }

@@ -40,6 +40,7 @@ std::vector<OutputSpec> holiday_outputs();
 std::vector<OutputSpec> clinic_outputs();
 std::vector<OutputSpec> access_outputs();
 std::vector<OutputSpec> indicator_outputs();
+std::vector<OutputSpec> parameter_outputs();
 
 const std::vector<DimensionSpec>& dimension_catalog();
 const std::vector<OutputSpec>& output_catalog();

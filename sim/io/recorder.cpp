@@ -29,6 +29,7 @@ std::size_t Recorder::dim_size(const std::string& dim) const {
   if (dim == "facility") return sc_.facilities.size();
   if (dim == "kind") return sc_.facilities.kinds.size();
   if (dim == "target") return sc_.targets.size();
+  if (dim == "parameter") return sc_.base.parameters.rows().size();
   CHILDSIM_CHECK(false, "unknown dimension " + dim);
 }
 
@@ -126,6 +127,12 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
     t_year.push_back(t.year);
   }
   ds.dims.push_back({"target", t_ids, {{"long_name", text("target id (targets.yaml)")}}});
+  std::vector<std::string> par_names, par_units;
+  for (const auto& p : sc_.base.parameters.rows()) {
+    par_names.push_back(p.name);
+    par_units.push_back(p.unit);
+  }
+  ds.dims.push_back({"parameter", par_names, {{"long_name", text("parameter (parameters.yaml)")}}});
 
   auto aux = [&](const std::string& name, const std::string& dim, ArrayData data,
                  const std::string& long_name, const std::string& units = "") {
@@ -159,13 +166,15 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("target_plan_item", "target", t_item, "item number in the action plan (empty when none)");
   aux("target_indicator", "target", t_ind, "indicator variable the target tests");
   aux("target_first_year", "target", t_year, "first year the target is in force (0: every year)");
+  aux("parameter_unit", "parameter", par_units, "unit of the parameter");
 
   const std::map<std::string, std::string> aux_of_dim = {
       {"street", "street_name street_name_en street_x street_y street_area"},
       {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_x facility_y"},
       {"kind", "kind_label_zh kind_service"},
       {"target", "target_description target_threshold target_comparison target_plan_item "
-                 "target_indicator target_first_year"}};
+                 "target_indicator target_first_year"},
+      {"parameter", "parameter_unit"}};
   // Auxiliary coordinates along a dimension that no variable uses would otherwise be read
   // as data variables; the global CF `coordinates` attribute names them (xarray honours it).
   std::string orphans;

@@ -42,9 +42,10 @@ class Recorder {
   const std::vector<int>& years() const { return years_; }
   /// Index in `years()` of model month `month`.
   int year_index(int month) const;
+  /// Length of dimension `dim` (dimension_catalog()).
+  std::size_t dim_size(const std::string& dim) const;
 
  private:
-  std::size_t dim_size(const std::string& dim) const;
   std::size_t offset(const OutputSpec& o, int replicate, int index) const;
   const Scenario& sc_;
   int replicates_;

@@ -58,6 +58,11 @@ void record_start(const State& st, io::Recorder& rec) {
   count_children(st, 0, rec.block("population_start", st.replicate));
 }
 
+void record_parameters(const Scenario& sc, int replicate, io::Recorder& rec) {
+  double* v = rec.real_block("parameter_value", replicate);
+  for (const auto& p : sc.base.parameters.rows()) *v++ = p.value;
+}
+
 void step_month(const Model& m, State& st, io::Recorder& rec) {
   MonthFlows flows(m.rates.n_streets);
   step_demography(st, m.scenario, m.rates, flows);
@@ -74,6 +79,7 @@ void run_replicate(const Model& m, int replicate, io::Recorder& rec,
                    const std::function<void(int)>& on_month) {
   State st = build_initial_state(m.scenario, m.rates, m.counts, replicate);
   record_start(st, rec);
+  record_parameters(m.scenario, replicate, rec);
   if (replicate == 0) record_facilities(m.scenario, rec);
   for (int t = 0; t < m.rates.n_months; ++t) {
     st.month = t;

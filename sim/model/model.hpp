@@ -36,4 +36,7 @@ void run_replicate(const Model& model, int replicate, io::Recorder& recorder,
 /// Record the start-of-run population (variable `population_start`).
 void record_start(const State& state, io::Recorder& recorder);
 
+/// Record the parameter values a replicate runs with (variable `parameter_value`).
+void record_parameters(const Scenario& sc, int replicate, io::Recorder& recorder);
+
 }  // namespace childsim

@@ -1,6 +1,7 @@
 // ensemble: replicates, threads and provenance.
 #include "sim/run/ensemble.hpp"
 
+#include "sim/calibration/posterior.hpp"  // scenario_for_replicate
 #include "sim/io/recorder.hpp"  // Recorder
 #include "sim/model/model.hpp"  // Model, run_replicate
 #include "childsim/version.hpp"  // version, git_commit
@@ -20,7 +21,7 @@ io::Attributes provenance_attributes(const Scenario& sc) {
   if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH")) now = std::strtoll(epoch, nullptr, 10);
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-  return {
+  io::Attributes attrs{
       {"title", "childsim run: " + sc.name},
       {"Conventions", std::string("CF-1.8")},
       {"source", std::string("childsim agent-based model of child-service demand")},
@@ -39,16 +40,28 @@ io::Attributes provenance_attributes(const Scenario& sc) {
       {"start", sc.start.to_string()},
       {"end", sc.end.to_string()},
   };
+  if (sc.posterior) attrs["posterior_file"] = sc.posterior->file.string();
+  return attrs;
 }
 
 void run_replicates(const Scenario& sc, const RunOptions& opt, int first, int stride,
                     io::Recorder& rec) {
   if (opt.threads > 0) omp_set_num_threads(opt.threads);
-  const Model model(sc);
-  for (int r = first; r < sc.replicates; r += stride) {
-    run_replicate(model, r, rec, [&](int month) {
+  auto progress = [&](int r) {
+    return [&, r](int month) {
       if (opt.progress) opt.progress(r, month, sc.replicates, sc.n_months());
-    });
+    };
+  };
+  if (!sc.posterior) {
+    const Model model(sc);
+    for (int r = first; r < sc.replicates; r += stride) run_replicate(model, r, rec, progress(r));
+  } else {
+    // Each replicate has its own parameters (drawn from the posterior), so its own Model.
+    for (int r = first; r < sc.replicates; r += stride) {
+      const Scenario drawn = calibration::scenario_for_replicate(sc, r);
+      const Model model(drawn);
+      run_replicate(model, r, rec, progress(r));
+    }
   }
 }
 

@@ -1,9 +1,11 @@
 // scenario: validation of scenario files.
 #include "sim/scenario/scenario.hpp"
 
+#include "sim/calibration/posterior.hpp"  // Posterior, read_posterior
+
 #include <fmt/format.h>  // fmt::format
 
-#include <algorithm>  // std::min
+#include <algorithm>  // std::min, std::find
 
 namespace childsim {
 namespace {
@@ -76,6 +78,36 @@ void read_housing(Scenario& s, const config::ConfigNode& list) {
   }
 }
 
+// `parameters: {posterior: file}`: the final generation of a calibration, drawn from per
+// replicate (calibration/posterior.hpp); parameters overridden by name keep their value.
+void read_posterior_key(Scenario& s, const config::ConfigNode& node,
+                        const std::filesystem::path& file,
+                        const std::vector<std::string>& overridden) {
+  const auto path = directory_of(node, file.parent_path()) / config::as_string(node);
+  calibration::Posterior p;
+  try {
+    p = calibration::read_posterior(path);
+  } catch (const std::runtime_error& e) {
+    node.fail(e.what());
+  }
+  std::vector<std::size_t> keep;
+  for (std::size_t k = 0; k < p.names.size(); ++k) {
+    const Parameter* row = s.base.parameters.find(p.names[k]);
+    if (!row)
+      node.fail(fmt::format("posterior parameter '{}' is not in parameters.yaml of base data '{}'",
+                            p.names[k], s.base.dir.string()));
+    const auto col = p.particles.col(static_cast<Eigen::Index>(k));
+    if (col.minCoeff() < row->lo || col.maxCoeff() > row->hi)
+      node.fail(fmt::format("posterior values of '{}' ({} to {}) lie outside its range [{}, {}] "
+                            "in parameters.yaml",
+                            p.names[k], col.minCoeff(), col.maxCoeff(), row->lo, row->hi));
+    if (std::find(overridden.begin(), overridden.end(), p.names[k]) == overridden.end())
+      keep.push_back(k);
+  }
+  if (!keep.empty())
+    s.posterior = std::make_shared<const calibration::Posterior>(p.columns(keep));
+}
+
 }  // namespace
 
 Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesystem::path& file) {
@@ -123,8 +155,23 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
   const config::ConfigNode* investments_node = r.optional("investments");
   if (const auto* params = r.optional("parameters")) {
     if (!params->is_map()) params->fail("expected a map 'name: value'");
-    for (const auto& [name, v] : params->entries)
+    std::vector<std::string> overridden;
+    if (policy_node) {
+      if (policy_node->find("childcare_subsidy_year"))
+        overridden.push_back("policy.childcare_subsidy_year");
+      if (policy_node->find("babyroom_sessions_per_month"))
+        overridden.push_back("babyroom.sessions_per_month");
+    }
+    const config::ConfigNode* posterior_node = nullptr;
+    for (const auto& [name, v] : params->entries) {
+      if (name == "posterior") {
+        posterior_node = &v;
+        continue;
+      }
       s.base.parameters.set(name, config::as_double(v), v);
+      overridden.push_back(name);
+    }
+    if (posterior_node) read_posterior_key(s, *posterior_node, file, overridden);
   }
   r.finish();
   for (std::size_t k = 0; k < s.housing.size(); ++k) {

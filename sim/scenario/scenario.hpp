@@ -16,10 +16,15 @@
 
 #include <cstdint>     // std::uint64_t
 #include <filesystem>  // std::filesystem::path
+#include <memory>      // std::shared_ptr
 #include <string>      // std::string
 #include <vector>      // std::vector
 
 namespace childsim {
+
+namespace calibration {
+struct Posterior;  // sim/calibration/posterior.hpp
+}
 
 /// New homes that bring families to a street from a date (a planning lever).
 struct HousingProject {
@@ -48,6 +53,9 @@ struct Scenario {
   Facilities facilities;  ///< with capacity schedules over the run's months, investments applied
   std::vector<Investment> investments;
   Policy policy;
+  /// Parameters drawn per replicate from a calibration posterior (`parameters: {posterior:
+  /// file}`), restricted to the parameters not overridden by name; null when none.
+  std::shared_ptr<const calibration::Posterior> posterior;
 
   int n_months() const { return months_between(start, end) + 1; }
   std::vector<Target> targets;  ///< the place's targets.yaml (indicators tested each year)
