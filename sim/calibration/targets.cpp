@@ -83,15 +83,8 @@ OutputReduction read_reduction(MapReader& r, const Labels& labels) {
   red.output = config::as_string(out_node);
   const io::OutputSpec* spec = io::find_output(red.output);
   if (!spec) {
-    const bool later = red.output.rfind("holiday_", 0) == 0 ||
-                       red.output.rfind("clinic_", 0) == 0 ||
-                       red.output.rfind("indicator_", 0) == 0;
-    out_node.fail(fmt::format(
-        "'{}' is not an output of this build of childsim{} (outputs: {}); comment the target "
-        "out until its submodel is merged",
-        red.output,
-        later ? " (holiday_, clinic_ and indicator_ outputs arrive with their submodels)" : "",
-        join(known_outputs())));
+    out_node.fail(fmt::format("'{}' is not an output of childsim (outputs: {})", red.output,
+                              join(known_outputs())));
   }
   red.real = spec->real;
   std::size_t k = 0;

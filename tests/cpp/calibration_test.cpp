@@ -343,9 +343,9 @@ TEST_CASE("calibration, calibration file errors are located", "[calibration]") {
     t.replace(t.find(from), from.size(), to);
     return calibration_error(t);
   };
-  CHECK_THAT(replaced("output: births", "output: holiday_fill"),
-             Catch::Contains("bad.yaml:") && Catch::Contains("'holiday_fill' is not an output") &&
-                 Catch::Contains("arrive with their submodels"));
+  CHECK_THAT(replaced("output: births", "output: holiday_queue"),
+             Catch::Contains("bad.yaml:") && Catch::Contains("'holiday_queue' is not an output") &&
+                 Catch::Contains("births"));
   CHECK_THAT(replaced("name: kindergarten.take_up", "name: kindergarten.takeup"),
              Catch::Contains("unknown parameter 'kindergarten.takeup'"));
   CHECK_THAT(replaced("{lo: 0.92, hi: 0.99}", "{lo: 0.5, hi: 0.99}"),
