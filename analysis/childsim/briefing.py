@@ -431,10 +431,17 @@ def _headline(ctx):
     for key, noun in (("nursery_unmet", "children a month want a nursery place and have none"),
                       ("summer_unmet", "pupils whose parents work find no summer class in each session")):
         measure = next(m for m in MEASURES if m.key == key)
-        value = _at(ctx.measure(ctx.base_name, measure), year)
-        if value is None:
+        series = ctx.measure(ctx.base_name, measure)
+        if series is None:
             continue
-        mean, low, high = _stats(value)
+        # The report year, or the latest earlier year the run covers (a run ending in June
+        # has no summer session in its last year).
+        known = [int(y) for y in series["year"].values
+                 if y <= ctx.mid_year and np.isfinite(series.sel(year=y).values).any()]
+        if not known:
+            continue
+        year = known[-1]
+        mean, low, high = _stats(series.sel(year=year))
         text = (f"In {year} about {fmt_count(mean)} {noun} in the baseline "
                 f"(90 % band {fmt_count(low)}–{fmt_count(high)})")
         best = None
