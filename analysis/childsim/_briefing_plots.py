@@ -241,7 +241,7 @@ def holiday_figure(runs, colours, rows, *, cjk_font=None, legend=True):
                                label=panel.get("solid", "pupils seeking a place")),
                         Line2D([], [], color="#555", linewidth=1.2, linestyle=(0, (4, 2)),
                                label=panel.get("dashed", "places per session"))],
-                        loc="lower left")
+                        loc="best")
         return fig
 
 
@@ -321,6 +321,7 @@ def street_map_figure(ds, panels, *, cjk_font=None, ncols=2, height=4.4):
     -------
     matplotlib.figure.Figure
     """
+    import matplotlib
     from matplotlib import cm, colors
     from matplotlib.font_manager import FontProperties
     from matplotlib.patches import Circle
@@ -328,12 +329,12 @@ def street_map_figure(ds, panels, *, cjk_font=None, ncols=2, height=4.4):
     x = ds["street_x"].values.astype(float)
     y = ds["street_y"].values.astype(float)
     area = ds["street_area"].values.astype(float) if "street_area" in ds.coords else np.ones(len(x))
-    radius = np.sqrt(area * 1e6 / np.pi) * 0.8
+    radius = np.sqrt(area * 1e6 / np.pi) * 0.85
     cx, cy = dorling_layout(x, y, radius)
     zh = ds["street_name"].values.astype(str) if "street_name" in ds.coords else None
     en = [short_street_name(s) for s in (ds["street_name_en"].values if "street_name_en" in ds.coords
                                          else ds["street"].values)]
-    font = FontProperties(fname=cjk_font, size=8) if cjk_font else FontProperties(size=8)
+    font = FontProperties(fname=cjk_font, size=9) if cjk_font else FontProperties(size=9)
     nrows = -(-len(panels) // ncols)
     with _style(cjk_font):
         fig, axes = _figure(12, height * nrows, ncols=ncols, nrows=nrows)
@@ -347,7 +348,7 @@ def street_map_figure(ds, panels, *, cjk_font=None, ncols=2, height=4.4):
             if vmax <= vmin:
                 vmax = vmin + 1.0
             norm = colors.Normalize(vmin=vmin, vmax=vmax)
-            cmap = cm.get_cmap(panel.get("cmap", "YlOrRd"))
+            cmap = matplotlib.colormaps[panel.get("cmap", "YlOrRd")]
             for i in range(len(x)):
                 face = cmap(norm(values[i])) if np.isfinite(values[i]) else "#dddddd"
                 ax.add_patch(Circle((cx[i], cy[i]), radius[i], facecolor=face, edgecolor="#333",

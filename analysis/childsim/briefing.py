@@ -410,7 +410,7 @@ def _headline(ctx):
         if len(missed):
             shown = [_lower_first(labels[t]) for t in missed.index[:3]]
             text += (f", and misses {len(missed)}: " + "; ".join(shown) +
-                     ("; and others" if len(missed) > 3 else ""))
+                     (f"; and {len(missed) - 3} more" if len(missed) > 3 else ""))
         sentences.append(text + ".")
         gains = []
         for name in ctx.whatifs:
@@ -461,15 +461,26 @@ def _headline(ctx):
         elif ctx.whatifs:
             text += "; no what-if reduces it"
         sentences.append(text + ".")
-    # 4. Cost per additional unit.
+    # 4. Extra cost and cost per additional unit of the service it is spent on.
     costs = []
     for name, table in ctx.costs.items():
-        for service, row in table.iterrows():
-            if np.isfinite(row["cost_per_unit"]) and row["extra_cost"] > 0:
-                costs.append(f"{name} {fmt_money(row['cost_per_unit'])} per additional "
-                             f"{row['unit']}")
+        spent = table[table["extra_cost"] != 0]
+        if spent.empty:
+            continue
+        total = float(spent["extra_cost"].sum())
+        text = f"{name} {'costs' if total > 0 else 'saves'} {fmt_money(abs(total))}"
+        per = []
+        for service, row in spent.iterrows():
+            if np.isfinite(row["cost_per_unit"]):
+                per.append(f"{fmt_money(row['cost_per_unit'])} per additional {row['unit']}")
+            elif row["extra_cost"] < 0 and np.isfinite(row["use_high"]) and row["use_high"] < 0:
+                per.append(f"{fmt_money(row['extra_cost'] / row['use_mean'])} saved per "
+                           f"{row['unit']} forgone")
+            elif row["extra_cost"] > 0 and np.isfinite(row["use_mean"]):
+                per.append(f"with no clear additional {SERVICE_LABELS.get(service, service).lower()} use")
+        costs.append(text + (f" ({'; '.join(per)})" if per else ""))
     if costs:
-        sentences.append("Extra cost per additional unit of service: " + "; ".join(costs[:4]) + ".")
+        sentences.append(f"Compared with the baseline over {first}–{last}: " + "; ".join(costs[:5]) + ".")
     return '<div class="lead">' + "".join(f"<p>{esc(s)}</p>" for s in sentences) + "</div>"
 
 
@@ -801,7 +812,7 @@ def _section_streets(ctx):
         out.append(_missing("Street coordinates (street_x, street_y)"))
         return "\n".join(out) + "</section>"
     panels = [{"title": f"Children aged 0–2, end of {year}", "values": values["children"],
-               "cmap": "Greys", "fmt": lambda v: fmt_count(v), "label": "children", "vmin": 0.0}]
+               "cmap": "Purples", "fmt": lambda v: fmt_count(v), "label": "children", "vmin": 0.0}]
     if "places" in values:
         panels.append({"title": f"Nursery places per 1,000 children aged 0–2, {year}",
                        "values": values["places"], "cmap": "Blues", "fmt": lambda v: fmt_count(v),

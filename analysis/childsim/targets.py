@@ -251,7 +251,8 @@ def target_indicators(ds, targets=None, kinds=None):
     --------
     >>> import childsim
     >>> ds = childsim.run({"extends": "baseline.yaml", "population_scale": 0.05,
-    ...                    "end": "2025-12"}, base_dir=childsim.find_root() / "scenarios")
+    ...                    "end": "2025-12"}, base_dir=childsim.find_root() / "scenarios",
+    ...                   replicates=1)
     >>> values = childsim.target_indicators(ds)
     >>> values.sel(target="summer_classes").values.tolist()
     [[24.0, 26.0]]
@@ -388,7 +389,8 @@ def targets_met(ds, targets=None, kinds=None):
     --------
     >>> import childsim
     >>> ds = childsim.run({"extends": "baseline.yaml", "population_scale": 0.05,
-    ...                    "end": "2025-12"}, base_dir=childsim.find_root() / "scenarios")
+    ...                    "end": "2025-12"}, base_dir=childsim.find_root() / "scenarios",
+    ...                   replicates=1)
     >>> met = childsim.targets_met(ds)["met"]
     >>> met.sel(target="winter_classes").values.tolist()   # 8 in 2024, 10 from 2025
     [[0.0, 1.0]]
