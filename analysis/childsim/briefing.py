@@ -47,7 +47,19 @@ REQUIRED_ATTRIBUTES = ("scenario_name", "seed", "scenario")
 
 
 class BriefingError(ValueError):
-    """A result file that cannot be compared; the message names the file (one line)."""
+    """A result file that cannot be compared; the message names the file (one line).
+
+    ``path`` is the file (None when the problem is not one file's).
+
+    Examples
+    --------
+    >>> import childsim
+    >>> try:
+    ...     childsim.read_runs(["missing.h5", "other.h5"])
+    ... except childsim.BriefingError as error:
+    ...     print(error, "|", error.path)
+    missing.h5: no such file | missing.h5
+    """
 
     def __init__(self, message, path=None):
         super().__init__(message)
@@ -1146,6 +1158,20 @@ def write_briefing(paths, output, *, names=None, title=None):
     BriefingError
         If an input cannot be compared or the output directory does not exist; no file is
         written then.
+
+    Examples
+    --------
+    >>> import childsim, pathlib, tempfile
+    >>> scenarios = childsim.find_root() / "scenarios"
+    >>> quick = {"population_scale": 0.05, "end": "2025-06", "replicates": 2}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     tmp = pathlib.Path(tmp)
+    ...     files = [childsim.write(childsim.run({"extends": f, **quick}, base_dir=scenarios),
+    ...                             tmp / f"{i}.h5")
+    ...              for i, f in enumerate(["baseline.yaml", "baby-room-every-street.yaml"])]
+    ...     page = childsim.write_briefing(files, tmp / "brief.html")
+    ...     print(page.name, page.stat().st_size > 100_000)
+    brief.html True
     """
     output = Path(os.fspath(output))
     directory = output.parent if str(output.parent) else Path(".")
