@@ -1085,6 +1085,17 @@ def build_briefing(paths, *, names=None, title=None):
 
 
 def _render(runs, notes, *, title=None):
+    import warnings
+
+    with warnings.catch_warnings():
+        # Means and quantiles of years a run does not cover (e.g. no summer session in a run
+        # ending in June) are NaN by design.
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        return _render_page(runs, notes, title=title)
+
+
+def _render_page(runs, notes, *, title=None):
     base = next(iter(runs.values()))
     years = np.unique(base["time"].dt.year.values)
     report_years = [y for y in (2025, 2030, 2035) if y in years] or [int(years[0]), int(years[-1])]
@@ -1173,25 +1184,26 @@ def write_briefing(paths, output, *, names=None, title=None):
     ...     print(page.name, page.stat().st_size > 100_000)
     brief.html True
     """
-    output = Path(os.fspath(output))
-    directory = output.parent if str(output.parent) else Path(".")
-    if not directory.is_dir():
-        raise BriefingError(f"{output}: output directory '{directory}' does not exist", output)
-    if output.is_dir():
-        raise BriefingError(f"{output}: is a directory", output)
+    output = _check_output(output)
     page = build_briefing(paths, names=names, title=title)
     _write_atomic(page, output)
     return output
 
 
-def _write_atomic(page, output):
-    """Write ``page`` to a temporary file beside ``output`` and rename it into place."""
+def _check_output(output):
+    """The output's directory must exist and the output must not be a directory."""
     output = Path(os.fspath(output))
     directory = output.parent if str(output.parent) else Path(".")
     if not directory.is_dir():
         raise BriefingError(f"{output}: output directory '{directory}' does not exist", output)
     if output.is_dir():
         raise BriefingError(f"{output}: is a directory", output)
+    return output
+
+
+def _write_atomic(page, output):
+    """Write ``page`` to a temporary file beside ``output`` and rename it into place."""
+    output = _check_output(output)
     temporary = output.with_name(f".{output.name}.tmp{os.getpid()}")
     try:
         temporary.write_text(page, encoding="utf-8")
@@ -1224,15 +1236,12 @@ def main(argv=None):
         print("error: give a baseline and at least one other result file", file=sys.stderr)
         return 2
     names = [n.strip() for n in args.names.split(",")] if args.names else None
-    import warnings
-
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=RuntimeWarning)  # NaN means of empty years
-            runs, notes = read_runs(args.files, names)
-            for note in notes:
-                print(f"warning: {note}", file=sys.stderr)
-            page = _render(runs, notes, title=args.title)
+        _check_output(args.output)
+        runs, notes = read_runs(args.files, names)
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
+        page = _render(runs, notes, title=args.title)
         _write_atomic(page, args.output)
     except BriefingError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -1240,7 +1249,7 @@ def main(argv=None):
     except OSError as error:
         print(f"error: {args.output}: cannot write ({error.strerror or error})", file=sys.stderr)
         return 1
-    print(f"Wrote {args.output}", file=sys.stderr)
+    print(f"Wrote {args.output}")
     return 0
 
 

@@ -209,3 +209,49 @@ def test_targets_from_outputs_agree_with_a_plain_count(brief_files):
     table = childsim.target_summary(met, childsim.load_targets())
     assert table.loc["kindergarten_nursery_class_share_2025", "status"] == "met"
     assert table.loc["babyroom_served_share_1_3", "status"] == "n/a"
+
+
+@requires_cli
+@requires_core  # childsim.write makes the extended files
+def test_briefing_uses_clinic_and_indicator_outputs_when_present(brief_files, tmp_path):
+    """Runs of a model with clinic_* and indicator_* outputs (being added on other branches):
+    the clinic section is drawn and the target table comes from indicator_target_met."""
+    import xarray as xr
+
+    files = []
+    for name in ("baseline", "holiday-classes-30-12"):
+        ds = childsim.open_run(brief_files[name])
+        shape = (ds.sizes["replicate"], ds.sizes["time"])
+        rng = np.random.default_rng(1)
+        street = np.full((*shape, ds.sizes["street"]), 100, dtype=np.int32)
+        facility = np.zeros((*shape, ds.sizes["facility"]), dtype=np.int32)
+        facility[..., 0] = 900 + rng.integers(0, 50, shape)
+        targets = childsim.load_targets()
+        met = np.ones((ds.sizes["replicate"], ds.sizes["year"], len(targets)), dtype=np.int32)
+        met[:, :, list(targets.index).index("summer_classes")] = 0  # the model says: never met
+        ds = ds.assign({
+            "clinic_visits_demanded": (("replicate", "time", "street"), street),
+            "clinic_visits": (("replicate", "time", "facility"), facility),
+            "clinic_visits_outside": (("replicate", "time", "street"), street // 10),
+            "indicator_target_met": (("replicate", "year", "target"), met),
+        }).assign_coords(target=list(targets.index),
+                         target_indicator=("target", ["indicator_x"] * len(targets)))
+        files.append(childsim.write(ds, tmp_path / f"{name}.h5"))
+    page = childsim.build_briefing(files)
+    clinic = page.split('id="clinic"')[1].split("</section>")[0]
+    assert "not available" not in clinic and "data:image/png;base64," in clinic
+    targets_html = page.split('id="target-table"')[1].split("</table>")[0]
+    assert "model’s own indicator outputs" in page
+    summer = targets_html.split("Summer holiday classes")[1].split("</tr>")[0]
+    assert summer.count("not met") == 2  # from indicator_target_met, not from the capacities
+    met = childsim.targets_met(xr.open_dataset(files[0], engine="h5netcdf").load())["met"]
+    assert float(met.sel(target="summer_classes").max()) == 0.0
+    assert float(met.sel(target="nursery_places_per_1000", year=2025).min()) == 1.0
+
+
+@requires_cli
+def test_compare_refuses_a_missing_output_directory(brief_files, tmp_path):
+    out = tmp_path / "no-such-dir" / "brief.html"
+    result = compare(brief_files["baseline"], brief_files["nursery-expansion"], "-o", out)
+    assert result.returncode == 1 and result.stderr.startswith(f"error: {out}: output directory")
+    assert not out.parent.exists()
