@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from . import _briefing_plots as bp
@@ -231,7 +230,6 @@ class Measure:
     compute: object
     service: str
     unmet: bool = False  # a measure of unmet demand or waiting (the waiting-list table)
-    better: int = 1      # +1 when more is better, -1 when less is better
 
 
 #: The measures of the waiting-list and difference tables.
@@ -240,32 +238,30 @@ MEASURES = [
             ("nursery_children_enrolled",), _monthly_mean("nursery_children_enrolled"), "nursery"),
     Measure("nursery_waiting", "Children on nursery waiting lists (average month)",
             ("nursery_children_waiting",), _monthly_mean("nursery_children_waiting"), "nursery",
-            unmet=True, better=-1),
+            unmet=True),
     Measure("nursery_unmet", "Unmet nursery demand: wanting care, no place (average month)",
-            ("nursery_unmet",), _monthly_mean("nursery_unmet"), "nursery", unmet=True, better=-1),
+            ("nursery_unmet",), _monthly_mean("nursery_unmet"), "nursery", unmet=True),
     Measure("kindergarten_unplaced", "Children of kindergarten age wanting a place, none free (average month)",
             ("kindergarten_unplaced",), _monthly_mean("kindergarten_unplaced"), "kindergarten",
-            unmet=True, better=-1),
+            unmet=True),
     Measure("summer_placed", "Pupils placed in a summer class (per session, July–August)",
             ("holiday_placed",), _months_mean("holiday_placed", [7, 8]), "holiday"),
     Measure("summer_unmet", "Pupils seeking a summer class without a place (per session)",
-            ("holiday_unmet",), _months_mean("holiday_unmet", [7, 8]), "holiday", unmet=True,
-            better=-1),
+            ("holiday_unmet",), _months_mean("holiday_unmet", [7, 8]), "holiday", unmet=True),
     Measure("winter_placed", "Pupils placed in a winter class (January session)",
             ("holiday_placed",), _months_mean("holiday_placed", [1]), "holiday"),
     Measure("winter_unmet", "Pupils seeking a winter class without a place (January)",
-            ("holiday_unmet",), _months_mean("holiday_unmet", [1]), "holiday", unmet=True,
-            better=-1),
+            ("holiday_unmet",), _months_mean("holiday_unmet", [1]), "holiday", unmet=True),
     Measure("babyroom_served", "Baby-room sessions served (per year)",
             ("babyroom_sessions_served",), _yearly_sum("babyroom_sessions_served"), "babyroom"),
     Measure("babyroom_unserved", "Baby-room sessions asked for but not served (per year)",
             ("babyroom_sessions_demanded", "babyroom_sessions_served"), _unserved, "babyroom",
-            unmet=True, better=-1),
+            unmet=True),
     Measure("clinic_served", "Paediatric visits served in the district (per year)",
             ("clinic_visits",), _yearly_sum("clinic_visits"), "clinic"),
     Measure("clinic_outside", "Paediatric visits served outside the district (per year)",
             ("clinic_visits_outside",), _yearly_sum("clinic_visits_outside"), "clinic",
-            unmet=True, better=-1),
+            unmet=True),
 ]
 
 

@@ -9,7 +9,6 @@
 - the target table computed from the outputs agrees with a plain count of the capacities.
 """
 import os
-import pathlib
 import re
 import shutil
 import subprocess

@@ -9,8 +9,6 @@
   in which they differ (common random numbers);
 - the same scenario under two file names gives the same outputs.
 """
-import datetime
-import pathlib
 
 import numpy as np
 import pytest
