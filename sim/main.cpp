@@ -1,4 +1,5 @@
-// main: the `childsim` command line — load → validate → build → run → write.
+// main: the `childsim` command line — load → validate → build → run → write; `compare` hands
+// the result files to the Python analysis package, which writes the briefing page.
 #include "sim/calibration/calibrate.hpp"  // run_calibration
 #include "sim/config/config_tree.hpp"   // ConfigError
 #include "sim/io/output_catalog.hpp"    // output_catalog_markdown
@@ -10,12 +11,19 @@
 #include <CLI/CLI.hpp>    // CLI::App
 #include <fmt/format.h>   // fmt::print
 
-#include <unistd.h>  // isatty, access
+#include <sys/wait.h>  // waitpid, WIFEXITED
+#include <unistd.h>    // isatty, access, fork, execve
 
 #include <chrono>      // std::chrono::steady_clock
+#include <cerrno>      // errno, EINTR
 #include <cmath>       // std::sqrt
-#include <cstdio>      // stderr
+#include <cstdio>      // stderr, std::fflush
+#include <cstdlib>     // std::getenv
 #include <filesystem>  // std::filesystem
+#include <string>      // std::string
+#include <vector>      // std::vector
+
+extern char** environ;  // the environment passed on to Python
 
 namespace {
 
@@ -89,6 +97,96 @@ void check_output_path(const fs::path& out) {
     throw std::runtime_error(fmt::format("output path '{}' is a directory", out.string()));
 }
 
+// --- compare: the briefing page is made by the Python analysis package -------------------
+
+// Python runs this instead of `-m childsim.briefing` so that a missing package is one clear
+// line (with -m, Python prints a traceback-like message) and the exit code passes through.
+constexpr const char* kBriefingBootstrap = R"(import sys
+try:
+    import childsim.briefing as briefing
+except ImportError as error:
+    sys.stderr.write("error: compare needs the childsim Python package (analysis/childsim) and "
+                     "its Debian packages (python3-xarray, python3-h5netcdf, python3-matplotlib): "
+                     "import failed: %s; run tools/install-python-path.sh BUILD_DIR or set "
+                     "CHILDSIM_ANALYSIS_DIR to the checkout's analysis/ directory\n" % error)
+    sys.exit(1)
+sys.exit(briefing.main(sys.argv[1:]))
+)";
+
+bool has_briefing(const fs::path& dir) {
+  std::error_code ec;
+  return !dir.empty() && fs::is_regular_file(dir / "childsim" / "briefing.py", ec);
+}
+
+// The `analysis/` directory holding the Python package: $CHILDSIM_ANALYSIS_DIR, else the
+// first `analysis/` above the executable (a build tree inside the checkout), else the
+// checkout this program was built from; empty when none has it (then Python's own path,
+// e.g. the .pth file of tools/install-python-path.sh, must provide the package).
+fs::path find_analysis_dir() {
+  if (const char* env = std::getenv("CHILDSIM_ANALYSIS_DIR"); env && *env) return fs::path(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec)
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path())
+      if (has_briefing(dir / "analysis")) return dir / "analysis";
+#ifdef CHILDSIM_SOURCE_DIR
+  if (has_briefing(fs::path(CHILDSIM_SOURCE_DIR) / "analysis")) return fs::path(CHILDSIM_SOURCE_DIR) / "analysis";
+#endif
+  return {};
+}
+
+// Run the briefing in Debian's Python ($CHILDSIM_PYTHON overrides /usr/bin/python3); its
+// stdout and stderr are ours, its exit code is returned.
+int run_briefing(const std::vector<std::string>& args) {
+  const char* env_python = std::getenv("CHILDSIM_PYTHON");
+  const std::string python = env_python && *env_python ? env_python : "/usr/bin/python3";
+  if (access(python.c_str(), X_OK) != 0) {
+    fmt::print(stderr, "error: compare needs Python 3 at {} (Debian's python3 package; "
+                       "tools/install-deps.sh installs it)\n", python);
+    return 1;
+  }
+  const fs::path analysis = find_analysis_dir();
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry(*e);
+    if (entry.rfind("PYTHONPATH=", 0) == 0 || entry.rfind("MPLBACKEND=", 0) == 0) continue;
+    env_strings.push_back(entry);
+  }
+  std::string pythonpath = analysis.string();
+  if (const char* old = std::getenv("PYTHONPATH"); old && *old)
+    pythonpath += (pythonpath.empty() ? "" : ":") + std::string(old);
+  if (!pythonpath.empty()) env_strings.push_back("PYTHONPATH=" + pythonpath);
+  env_strings.push_back("MPLBACKEND=Agg");  // no display: figures are rendered to PNG
+
+  std::vector<std::string> argv_strings = {python, "-c", kBriefingBootstrap};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> child_argv, child_env;
+  for (auto& a : argv_strings) child_argv.push_back(a.data());
+  child_argv.push_back(nullptr);
+  for (auto& e : env_strings) child_env.push_back(e.data());
+  child_env.push_back(nullptr);
+
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    fmt::print(stderr, "error: cannot start {}\n", python);
+    return 1;
+  }
+  if (pid == 0) {
+    execve(python.c_str(), child_argv.data(), child_env.data());
+    fmt::print(stderr, "error: cannot run {}\n", python);
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return 1;
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  fmt::print(stderr, "error: {} was stopped by signal {}\n", python, WTERMSIG(status));
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +230,18 @@ int main(int argc, char** argv) {
   calibrate->add_flag("--fresh", fresh,
                       "Ignore and replace an existing checkpoint (<output>.checkpoint)");
 
+  auto* compare = app.add_subcommand(
+      "compare", "Compare runs in a self-contained HTML briefing page (the first is the baseline)");
+  std::vector<std::string> compare_files;
+  std::string compare_out, compare_title, compare_names;
+  compare->add_option("files", compare_files, "Result files (.h5): the baseline, then what-ifs")
+      ->required()
+      ->expected(2, 1000);
+  compare->add_option("-o,--output", compare_out, "The HTML page to write")->required();
+  compare->add_option("--title", compare_title, "Title of the page");
+  compare->add_option("--names", compare_names,
+                      "Comma-separated scenario labels, one per file (default: scenario names)");
+
   auto* outputs = app.add_subcommand("outputs", "List the output variables");
   bool markdown = false;
   outputs->add_flag("--markdown", markdown, "As Markdown tables (for docs/output-format.md)");
@@ -145,6 +255,13 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (*compare) {
+    std::vector<std::string> args = compare_files;
+    args.insert(args.end(), {"-o", compare_out});
+    if (!compare_title.empty()) args.insert(args.end(), {"--title", compare_title});
+    if (!compare_names.empty()) args.insert(args.end(), {"--names", compare_names});
+    return run_briefing(args);
+  }
   try {
     if (*validate) {
       const auto sc = childsim::load_scenario(validate_path);

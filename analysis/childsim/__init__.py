@@ -32,11 +32,20 @@ from ._io import open_run, open_runs, write  # noqa: E402
 from ._run import run  # noqa: E402
 from ._scenario import Scenario, find_root, load_scenario, scenario_from_yaml  # noqa: E402
 from .catalog import outputs  # noqa: E402
+from .costs import cost_effectiveness, costs_by_service, service_use  # noqa: E402
 from .indicators import births_per_year, children_by_street_and_year  # noqa: E402
 from .plots import (  # noqa: E402
     plot_children_by_age,
     plot_ensemble_band,
     plot_population_by_street,
+)
+from .targets import (  # noqa: E402
+    base_data_dir,
+    load_kinds,
+    load_targets,
+    target_indicators,
+    target_summary,
+    targets_met,
 )
 from .summaries import (  # noqa: E402
     AGE_GROUPS,
@@ -46,6 +55,19 @@ from .summaries import (  # noqa: E402
     ensemble_quantiles,
     paired_difference,
 )
+
+# The briefing is imported on first use (PEP 562), so that `python3 -m childsim.briefing`
+# runs the module fresh instead of finding it already imported by the package.
+_LAZY = {"BriefingError", "build_briefing", "read_runs", "write_briefing"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from . import briefing
+
+        return getattr(briefing, name)
+    raise AttributeError(f"module 'childsim' has no attribute {name!r}")
+
 
 __all__ = [
     # running
@@ -74,6 +96,22 @@ __all__ = [
     "plot_population_by_street",
     "plot_children_by_age",
     "plot_ensemble_band",
+    # the plan's targets
+    "load_targets",
+    "load_kinds",
+    "base_data_dir",
+    "target_indicators",
+    "targets_met",
+    "target_summary",
+    # costs
+    "costs_by_service",
+    "service_use",
+    "cost_effectiveness",
+    # the briefing page (childsim compare)
+    "BriefingError",
+    "read_runs",
+    "build_briefing",
+    "write_briefing",
     # helpers for users' tests
     "testing",
 ]

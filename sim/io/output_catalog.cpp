@@ -17,6 +17,7 @@ const std::vector<DimensionSpec>& dimension_catalog() {
       {"woman_age", "years", "completed years of age of women, 18..49"},
       {"year", "", "calendar year (annual outputs and indicators)"},
       {"facility", "", "facility id; `facility_kind`, `facility_street`, `facility_name`, "
+                       "`facility_host` (a nursery class's kindergarten, or empty), "
                        "`facility_x`, `facility_y` describe it"},
       {"kind", "", "facility kind (e.g. nursery_class, baby_room, kindergarten, summer_class, "
                    "chc_clinic); `kind_service` names its service"},

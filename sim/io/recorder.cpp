@@ -145,9 +145,10 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("street_x", "street", xs, "street centre, metres east of the reference point", "m");
   aux("street_y", "street", ys, "street centre, metres north of the reference point", "m");
   aux("street_area", "street", areas, "street area", "km2");
-  std::vector<std::string> f_kind, f_street, f_unit;
+  std::vector<std::string> f_kind, f_street, f_unit, f_host;
   for (std::size_t f = 0; f < fac.size(); ++f) {
     f_kind.push_back(fac.kind_of(f).id);
+    f_host.push_back(fac.host[f] < 0 ? "" : fac.id[static_cast<std::size_t>(fac.host[f])]);
     f_street.push_back(fac.street[f] < 0 ? "outside"
                                          : sc_.base.streets[static_cast<std::size_t>(fac.street[f])].id);
     f_unit.push_back(fac.kind_of(f).capacity_unit);
@@ -156,6 +157,8 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("facility_street", "facility", f_street, "street of the facility (or 'outside')");
   aux("facility_name", "facility", fac.name, "facility name");
   aux("facility_capacity_unit", "facility", f_unit, "unit of the facility's capacity");
+  aux("facility_host", "facility", f_host,
+      "kindergarten hosting the nursery class (facility id), or empty");
   aux("facility_x", "facility", fac.x_m, "facility location, metres east of the reference point", "m");
   aux("facility_y", "facility", fac.y_m, "facility location, metres north of the reference point", "m");
   aux("kind_label_zh", "kind", kind_labels, "kind (Chinese)");
@@ -170,7 +173,7 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
 
   const std::map<std::string, std::string> aux_of_dim = {
       {"street", "street_name street_name_en street_x street_y street_area"},
-      {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_x facility_y"},
+      {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_host facility_x facility_y"},
       {"kind", "kind_label_zh kind_service"},
       {"target", "target_description target_threshold target_comparison target_plan_item "
                  "target_indicator target_first_year"},

@@ -47,7 +47,7 @@ Policy read_policy(config::MapReader& r) {
 }
 
 std::vector<Investment> apply_investments(const config::ConfigNode& list, const BaseData& base,
-                                          YearMonth start, YearMonth end, Facilities& fac) {
+                                          YearMonth start, YearMonth /*end*/, Facilities& fac) {
   if (!list.is_sequence()) list.fail("expected a list of investments");
   std::vector<Investment> out;
   const int n_months = fac.n_months;
@@ -57,12 +57,13 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
     inv.action = r.get_choice("action", "", {"add_capacity", "remove_capacity", "open", "close"});
     if (inv.action.empty()) r.required("action");
     inv.name = r.get_string("name", fmt::format("investment {}", out.size() + 1));
-    const auto& start_node = r.required("start");
-    inv.start = read_month(start_node);
-    if (inv.start < start || end < inv.start)
-      start_node.fail(fmt::format("expected a start within the run ({} to {}), got {}",
-                                  start.to_string(), end.to_string(), inv.start.to_string()));
-    const int t0 = months_between(start, inv.start);
+    inv.start = read_month(r.required("start"));
+    // A start outside the run is allowed, so that a what-if may shorten or move the horizon
+    // of the scenario it extends: an investment that starts after the last month has no
+    // effect in this run (it is still validated, and an opened facility is still listed,
+    // with zero capacity); one that started before the first month is in effect from the
+    // first month, and its capital cost, spent before the run, is not recorded.
+    const int t0 = std::max(0, months_between(start, inv.start));
     int t1 = n_months;
     if (const auto* e = r.optional("end")) {
       const YearMonth em = read_month(*e);
@@ -142,7 +143,8 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
         }
       }
     }
-    if (t0 < n_months) fac.capital_cost_schedule[fac.at(static_cast<std::size_t>(inv.facility), t0)] += inv.capital_cost;
+    if (!(inv.start < start) && t0 < n_months)
+      fac.capital_cost_schedule[fac.at(static_cast<std::size_t>(inv.facility), t0)] += inv.capital_cost;
     r.allow("note");
     r.finish();
     out.push_back(inv);

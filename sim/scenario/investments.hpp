@@ -4,7 +4,9 @@
 // Investments are written in the scenario's `investments:` list (docs/scenarios.md) and
 // applied to the facilities' capacity and cost schedules once, before any replicate runs, so
 // the monthly loop only ever reads `capacity(f, t)`. A change takes effect from the first day
-// of its `start` month and lasts until its optional `end` month (exclusive).
+// of its `start` month and lasts until its optional `end` month (exclusive). A start after the
+// run's last month has no effect in that run; a start before its first month is in effect
+// from the first month (its capital cost, spent before the run, is not recorded).
 #pragma once
 
 #include "sim/config/config_tree.hpp"    // ConfigNode

@@ -108,8 +108,10 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
   };
 
-  // 1. Leaving places and lists.
+  // 1. Leaving places and lists. A family that gives up waiting does not apply again in the
+  // same month (it would otherwise rejoin the same list at once).
   std::vector<std::int32_t> enrolled(nf, 0);
+  std::vector<std::uint8_t> just_gave_up(c.size(), 0);
   for (std::size_t i = 0; i < c.size(); ++i) {
     if (!c.present[i]) continue;
     const int age = age_in_months(t, c.birth_month[i]);
@@ -128,6 +130,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       } else if (t - c.waiting_since[i] >= P.max_wait_months) {
         c.waiting[i] = -1;
         gave_up[street_of(i)] += 1;
+        just_gave_up[i] = 1;
       }
     }
   }
@@ -203,7 +206,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
 #pragma omp parallel for schedule(dynamic, 1024)
   for (std::size_t i = 0; i < n; ++i) {
-    if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0) continue;
+    if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
+        just_gave_up[i])
+      continue;
     const int age = age_in_months(t, c.birth_month[i]);
     if (age < w.min_age || age >= w.max_age) continue;
     const auto hh = static_cast<std::size_t>(c.household[i]);

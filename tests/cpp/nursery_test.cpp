@@ -141,6 +141,7 @@ TEST_CASE("nursery, waiting lists are served in priority order", "[nursery]") {
   for (int t = 0; t < sc.n_months(); ++t) {
     // Before the month: who waits where, with what key.
     std::map<std::uint64_t, std::pair<int, std::uint64_t>> before;  // child id -> (facility, key)
+    std::map<std::uint64_t, int> before_since;                       // child id -> waiting since
     const Children& c0 = st.children;
     for (std::size_t i = 0; i < c0.size(); ++i)
       if (c0.present[i] && c0.waiting[i] >= 0) {
@@ -149,6 +150,7 @@ TEST_CASE("nursery, waiting lists are served in priority order", "[nursery]") {
                             priority_key(all_parents_work(st.households, h),
                                          st.households.hukou_local[h], c0.waiting_since[i],
                                          mix64(c0.id[i]))};
+        before_since[c0.id[i]] = c0.waiting_since[i];
       }
     st.month = t;
     step_month(model, st, rec);
@@ -162,7 +164,9 @@ TEST_CASE("nursery, waiting lists are served in priority order", "[nursery]") {
       if (c.nursery[i] == f && c.nursery_since[i] == t) {
         worst_served[f] = std::max(worst_served[f], key);
         ++served_checked;
-      } else if (c.waiting[i] == f) {
+      } else if (c.waiting[i] == f && c.waiting_since[i] == before_since[c.id[i]]) {
+        // Still on the same list (a family that gave up after nursery.max_wait_months and
+        // applied again this month is at the back of the list, with a new key).
         best_left[f] = best_left.count(f) ? std::min(best_left[f], key) : key;
       }
     }

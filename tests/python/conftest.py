@@ -104,3 +104,34 @@ def quick_files(tmp_path_factory):
 def quick_run(quick_files):
     """The quick baseline, read from the CLI's file."""
     return childsim.open_run(quick_files["baseline"])
+
+
+# Quick runs of ready scenarios for the scenario and briefing tests: a twentieth of the
+# district, two replicates, to June 2026 (so that the 2024 and 2025 investments are inside).
+BRIEF_QUICK = {"population_scale": 0.05, "end": "2026-06", "replicates": 2}
+
+
+def scenario_variant(directory, scenario, name=None, **extra):
+    """A file extending scenarios/<scenario> with BRIEF_QUICK settings (and ``extra``)."""
+    values = {**BRIEF_QUICK, **extra}
+    lines = [f"extends: {ROOT / 'scenarios' / scenario}"]
+    lines += [f"{key}: {value}" for key, value in values.items()]
+    path = pathlib.Path(directory) / (name or f"quick-{pathlib.Path(scenario).stem}.yaml")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def brief_files(tmp_path_factory):
+    """CLI outputs of quick runs of baseline, nursery-expansion and holiday-classes-30-12."""
+    if cli_binary() is None:
+        pytest.skip("the childsim CLI is not built (set CHILDSIM_BINARY)")
+    directory = tmp_path_factory.mktemp("brief")
+    files = {}
+    for scenario in ("baseline.yaml", "nursery-expansion.yaml", "holiday-classes-30-12.yaml"):
+        path = scenario_variant(directory, scenario)
+        out = directory / f"{path.stem[len('quick-'):]}.h5"
+        result = run_cli("run", path, "-o", out, "-q")
+        assert result.returncode == 0, result.stderr
+        files[pathlib.Path(scenario).stem] = out
+    return files
