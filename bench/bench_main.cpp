@@ -5,9 +5,9 @@
 #include "sim/model/model.hpp"        // Model, run_replicate
 #include "sim/scenario/scenario.hpp"  // load_scenario
 
-#include <CLI/CLI.hpp>   // CLI::App
 #include <fmt/format.h>  // fmt::print
 #include <omp.h>         // omp_set_num_threads
+#include <CLI/CLI.hpp>   // CLI::App
 
 #include <algorithm>  // std::min
 #include <chrono>     // std::chrono

@@ -26,17 +26,17 @@
 // the GIL back at most twice a second, only to let Ctrl-C (KeyboardInterrupt) stop a long
 // run. Writing keeps the GIL: Debian's HDF5 is not thread-safe, and the GIL serialises all
 // writes made from Python.
+#include "childsim/version.hpp"        // version, git_commit
 #include "sim/config/config_tree.hpp"  // ConfigError, ConfigNode, load_config_*
 #include "sim/io/dataset.hpp"          // Dataset, write_dataset
 #include "sim/io/output_catalog.hpp"   // output_catalog, dimension_catalog
 #include "sim/run/ensemble.hpp"        // run_scenario, RunOptions
 #include "sim/scenario/scenario.hpp"   // Scenario, scenario_from_tree
-#include "childsim/version.hpp"        // version, git_commit
 
-#include <pybind11/numpy.h>            // py::array_t
-#include <pybind11/pybind11.h>         // PYBIND11_MODULE, py::class_
-#include <pybind11/stl.h>              // std::optional, std::vector <-> Python
-#include <pybind11/stl/filesystem.h>   // std::filesystem::path <-> str / os.PathLike
+#include <pybind11/numpy.h>           // py::array_t
+#include <pybind11/pybind11.h>        // PYBIND11_MODULE, py::class_
+#include <pybind11/stl.h>             // std::optional, std::vector <-> Python
+#include <pybind11/stl/filesystem.h>  // std::filesystem::path <-> str / os.PathLike
 
 #include <algorithm>   // std::find_if
 #include <chrono>      // std::chrono::steady_clock
@@ -171,7 +171,8 @@ py::dict dataset_to_python(io::Dataset&& ds) {
     std::vector<py::ssize_t> shape;
     for (const auto& name : v.dims) {
       const auto it = sizes.find(name);
-      if (it == sizes.end()) throw std::logic_error("variable " + v.name + ": no dimension " + name);
+      if (it == sizes.end())
+        throw std::logic_error("variable " + v.name + ": no dimension " + name);
       shape.push_back(it->second);
     }
     py::dict entry;

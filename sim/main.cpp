@@ -1,21 +1,21 @@
 // main: the `childsim` command line — load → validate → build → run → write; `compare` hands
 // the result files to the Python analysis package, which writes the briefing page.
+#include "childsim/version.hpp"           // version, git_commit
 #include "sim/calibration/calibrate.hpp"  // run_calibration
-#include "sim/config/config_tree.hpp"   // ConfigError
-#include "sim/io/output_catalog.hpp"    // output_catalog_markdown
-#include "sim/run/ensemble.hpp"         // run_scenario
-#include "sim/run/summary.hpp"          // print_summary
-#include "sim/scenario/scenario.hpp"    // load_scenario
-#include "childsim/version.hpp"         // version, git_commit
+#include "sim/config/config_tree.hpp"     // ConfigError
+#include "sim/io/output_catalog.hpp"      // output_catalog_markdown
+#include "sim/run/ensemble.hpp"           // run_scenario
+#include "sim/run/summary.hpp"            // print_summary
+#include "sim/scenario/scenario.hpp"      // load_scenario
 
-#include <CLI/CLI.hpp>    // CLI::App
-#include <fmt/format.h>   // fmt::print
+#include <fmt/format.h>  // fmt::print
+#include <CLI/CLI.hpp>   // CLI::App
 
 #include <sys/wait.h>  // waitpid, WIFEXITED
 #include <unistd.h>    // isatty, access, fork, execve
 
-#include <chrono>      // std::chrono::steady_clock
 #include <cerrno>      // errno, EINTR
+#include <chrono>      // std::chrono::steady_clock
 #include <cmath>       // std::sqrt
 #include <cstdio>      // stderr, std::fflush
 #include <cstdlib>     // std::getenv
@@ -41,7 +41,8 @@ class Progress {
     const double done = (rep * months + month + 1.0) / (static_cast<double>(reps) * months);
     if (done - last_ < 0.01 && done < 1.0) return;
     last_ = done;
-    fmt::print(stderr, "\rreplicate {}/{}  month {}/{}  {:5.1f} %  elapsed {:.0f} s  left ~{:.0f} s ",
+    fmt::print(stderr,
+               "\rreplicate {}/{}  month {}/{}  {:5.1f} %  elapsed {:.0f} s  left ~{:.0f} s ",
                rep + 1, reps, month + 1, months, 100 * done, elapsed,
                elapsed * (1 - done) / std::max(done, 1e-9));
     shown_ = true;
@@ -127,10 +128,12 @@ fs::path find_analysis_dir() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec)
-    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path())
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
+         dir = dir.parent_path())
       if (has_briefing(dir / "analysis")) return dir / "analysis";
 #ifdef CHILDSIM_SOURCE_DIR
-  if (has_briefing(fs::path(CHILDSIM_SOURCE_DIR) / "analysis")) return fs::path(CHILDSIM_SOURCE_DIR) / "analysis";
+  if (has_briefing(fs::path(CHILDSIM_SOURCE_DIR) / "analysis"))
+    return fs::path(CHILDSIM_SOURCE_DIR) / "analysis";
 #endif
   return {};
 }
@@ -141,8 +144,10 @@ int run_briefing(const std::vector<std::string>& args) {
   const char* env_python = std::getenv("CHILDSIM_PYTHON");
   const std::string python = env_python && *env_python ? env_python : "/usr/bin/python3";
   if (access(python.c_str(), X_OK) != 0) {
-    fmt::print(stderr, "error: compare needs Python 3 at {} (Debian's python3 package; "
-                       "tools/install-deps.sh installs it)\n", python);
+    fmt::print(stderr,
+               "error: compare needs Python 3 at {} (Debian's python3 package; "
+               "tools/install-deps.sh installs it)\n",
+               python);
     return 1;
   }
   const fs::path analysis = find_analysis_dir();
@@ -190,10 +195,11 @@ int run_briefing(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"childsim: an agent-based model of child-service demand in Changning District, "
-               "Shanghai, month by month to 2035."};
-  app.set_version_flag("--version", fmt::format("childsim {} (commit {})", childsim::version,
-                                                childsim::git_commit));
+  CLI::App app{
+      "childsim: an agent-based model of child-service demand in Changning District, "
+      "Shanghai, month by month to 2035."};
+  app.set_version_flag(
+      "--version", fmt::format("childsim {} (commit {})", childsim::version, childsim::git_commit));
   app.require_subcommand(1);
 
   auto* run = app.add_subcommand("run", "Run a scenario and write its outputs (HDF5)");
@@ -265,20 +271,22 @@ int main(int argc, char** argv) {
   try {
     if (*validate) {
       const auto sc = childsim::load_scenario(validate_path);
-      fmt::print("{}: valid — scenario '{}', {} to {} ({} months), {} replicate(s), seed {}, "
-                 "{} streets\n",
-                 validate_path, sc.name, sc.start.to_string(), sc.end.to_string(), sc.n_months(),
-                 sc.replicates, sc.seed, sc.base.n_streets());
+      fmt::print(
+          "{}: valid — scenario '{}', {} to {} ({} months), {} replicate(s), seed {}, "
+          "{} streets\n",
+          validate_path, sc.name, sc.start.to_string(), sc.end.to_string(), sc.n_months(),
+          sc.replicates, sc.seed, sc.base.n_streets());
       return 0;
     }
     if (*params) {
       const auto base = childsim::load_base_data(params_dir);
       if (params_markdown) {
-        fmt::print("| parameter | value | unit | range | description | source or assumption |\n"
-                   "|---|---|---|---|---|---|\n");
+        fmt::print(
+            "| parameter | value | unit | range | description | source or assumption |\n"
+            "|---|---|---|---|---|---|\n");
         for (const auto& p : base.parameters.rows())
-          fmt::print("| `{}` | {:g} | {} | {:g} – {:g} | {} | {}{} |\n", p.name, p.value, p.unit, p.lo,
-                     p.hi, p.description, p.assumed ? "**assumed:** " : "", p.source);
+          fmt::print("| `{}` | {:g} | {} | {:g} – {:g} | {} | {}{} |\n", p.name, p.value, p.unit,
+                     p.lo, p.hi, p.description, p.assumed ? "**assumed:** " : "", p.source);
       } else {
         for (const auto& p : base.parameters.rows())
           fmt::print("{:<40} {:>12g} {:<18} [{:g}, {:g}]{}\n", p.name, p.value, p.unit, p.lo, p.hi,

@@ -14,9 +14,9 @@
 #include "sim/run/summary.hpp"         // print_summary
 #include "sim/scenario/scenario.hpp"   // load_scenario, override_run
 
-#include <CLI/CLI.hpp>   // CLI::App
 #include <fmt/format.h>  // fmt::print
 #include <mpi.h>         // MPI_*
+#include <CLI/CLI.hpp>   // CLI::App
 
 namespace {
 
@@ -46,11 +46,11 @@ int run(int argc, char** argv, int rank, int size) {
   childsim::io::Recorder rec(sc, sc.replicates);
   childsim::run_replicates(sc, options, rank, size, rec);
   for (auto& [name, v] : rec.int_arrays())
-    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : v.data(), v.data(), static_cast<int>(v.size()), MPI_INT32_T,
-               MPI_SUM, 0, MPI_COMM_WORLD);
+    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : v.data(), v.data(), static_cast<int>(v.size()),
+               MPI_INT32_T, MPI_SUM, 0, MPI_COMM_WORLD);
   for (auto& [name, v] : rec.real_arrays())
-    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : v.data(), v.data(), static_cast<int>(v.size()), MPI_DOUBLE,
-               MPI_SUM, 0, MPI_COMM_WORLD);
+    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : v.data(), v.data(), static_cast<int>(v.size()),
+               MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
   if (rank == 0) {
     const auto ds = rec.to_dataset(childsim::provenance_attributes(sc));
     childsim::io::write_dataset(ds, out_path);

@@ -8,13 +8,13 @@
 // that nobody asked for ("unknown key"), always with the origin of the offending node.
 #pragma once
 
-#include <cstdint>     // std::int64_t
-#include <filesystem>  // std::filesystem::path
-#include <stdexcept>   // std::runtime_error
-#include <string>      // std::string
-#include <string_view> // std::string_view
-#include <utility>     // std::pair
-#include <vector>      // std::vector
+#include <cstdint>      // std::int64_t
+#include <filesystem>   // std::filesystem::path
+#include <stdexcept>    // std::runtime_error
+#include <string>       // std::string
+#include <string_view>  // std::string_view
+#include <utility>      // std::pair
+#include <vector>       // std::vector
 
 namespace childsim::config {
 
@@ -42,11 +42,11 @@ class ConfigError : public std::runtime_error {
 struct ConfigNode {
   enum class Kind { null, scalar, sequence, map };
   Kind kind = Kind::null;
-  std::string scalar;                                    ///< raw text of a scalar
-  std::vector<ConfigNode> items;                         ///< sequence elements
+  std::string scalar;                                       ///< raw text of a scalar
+  std::vector<ConfigNode> items;                            ///< sequence elements
   std::vector<std::pair<std::string, ConfigNode>> entries;  ///< map entries, in file order
-  Origin origin;      ///< where this value was written
-  std::string path;   ///< dotted key path from the root, e.g. "demography.new_housing[0].street"
+  Origin origin;                                            ///< where this value was written
+  std::string path;  ///< dotted key path from the root, e.g. "demography.new_housing[0].street"
   /// For a map entry, where its key was written: "unknown key" and "duplicate key" point at
   /// the key, which is where the planner has to look, not at the value after it.
   Origin key_origin;
@@ -85,7 +85,8 @@ std::string as_string(const ConfigNode& node);
 ///
 ///     MapReader r(node);
 ///     int reps = r.get_int("replicates", 4, 1, 10000);
-///     r.finish();   // "scenario.yaml:3:1: key 'replicats': unknown key (did you mean 'replicates'?)"
+///     r.finish();   // "scenario.yaml:3:1: key 'replicats': unknown key (did you mean
+///     'replicates'?)"
 class MapReader {
  public:
   /// Throws if `node` is not a map ("expected a map").

@@ -27,8 +27,12 @@ enum class Origin : std::uint64_t {
 inline std::uint64_t tagged(Origin o, std::uint64_t a, std::uint64_t b = 0, std::uint64_t c = 0) {
   return mix64(mix64(mix64(static_cast<std::uint64_t>(o) << 56 ^ a) ^ b) ^ c);
 }
-inline std::uint64_t initial_household(std::uint64_t index) { return index; }
-inline std::uint64_t initial_child(std::uint64_t index) { return (1ull << 40) + index; }
+inline std::uint64_t initial_household(std::uint64_t index) {
+  return index;
+}
+inline std::uint64_t initial_child(std::uint64_t index) {
+  return (1ull << 40) + index;
+}
 inline std::uint64_t newborn(std::uint64_t mother_household, int month) {
   return tagged(Origin::newborn, mother_household, static_cast<std::uint64_t>(month));
 }

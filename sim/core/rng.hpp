@@ -22,12 +22,12 @@ namespace childsim {
 
 /// Why a random word is drawn. Each purpose has its own sequence for every agent and month.
 enum class Purpose : std::uint16_t {
-  initial_population = 1,  ///< placement, ages and attributes at the start
-  household_month = 2,     ///< a household's monthly demographic events (birth, moves)
-  child_month = 3,         ///< a child's monthly events (death)
-  street_month = 4,        ///< street-level counts (arrivals)
-  household_attributes = 5,///< attributes of a household created during the run
-  child_attributes = 6,    ///< attributes of a child born or arriving during the run
+  initial_population = 1,    ///< placement, ages and attributes at the start
+  household_month = 2,       ///< a household's monthly demographic events (birth, moves)
+  child_month = 3,           ///< a child's monthly events (death)
+  street_month = 4,          ///< street-level counts (arrivals)
+  household_attributes = 5,  ///< attributes of a household created during the run
+  child_attributes = 6,      ///< attributes of a child born or arriving during the run
   nursery = 7,
   kindergarten = 8,
   holiday = 9,

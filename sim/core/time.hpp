@@ -25,7 +25,9 @@ struct YearMonth {
 };
 
 /// Months from `a` to `b` (b − a).
-inline int months_between(YearMonth a, YearMonth b) { return b.serial() - a.serial(); }
+inline int months_between(YearMonth a, YearMonth b) {
+  return b.serial() - a.serial();
+}
 
 /// Days from the first day of `origin` to the first day of `m` (proleptic Gregorian).
 long days_between(YearMonth origin, YearMonth m);

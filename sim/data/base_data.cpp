@@ -96,7 +96,8 @@ void read_streets(BaseData& d) {
     s.area_km2 = sourced_value(r.required("area_km2"));
     if (!(s.area_km2 > 0)) r.required("area_km2").fail("expected a positive area");
     s.population_2020 = sourced_value(r.required("population_2020"));
-    if (!(s.population_2020 > 0)) r.required("population_2020").fail("expected a positive population");
+    if (!(s.population_2020 > 0))
+      r.required("population_2020").fail("expected a positive population");
     r.finish();
     s.x_m = (s.lon_deg - d.ref_lon_deg) * m_per_deg_lon;
     s.y_m = (s.lat_deg - d.ref_lat_deg) * m_per_deg_lat;
@@ -122,11 +123,10 @@ void read_streets(BaseData& d) {
 void read_population(BaseData& d) {
   const auto root = load_file(d.dir, "population.yaml");
   config::MapReader top(root);
-  d.children_by_age =
-      sourced_vector(top.required("children_by_age"), BaseData::max_child_age + 1);
-  d.women_age_weights =
-      sourced_vector(top.required("women_age_weights"),
-                     BaseData::women_age_max - BaseData::women_age_min + 1, BaseData::women_age_min);
+  d.children_by_age = sourced_vector(top.required("children_by_age"), BaseData::max_child_age + 1);
+  d.women_age_weights = sourced_vector(top.required("women_age_weights"),
+                                       BaseData::women_age_max - BaseData::women_age_min + 1,
+                                       BaseData::women_age_min);
   normalise(d.women_age_weights, top.required("women_age_weights"));
   top.finish();
 }

@@ -23,11 +23,11 @@ struct Street {
   std::string id;       ///< pinyin id, e.g. "huayanglu"
   std::string name_zh;  ///< e.g. "华阳路街道"
   std::string name_en;
-  std::string kind;     ///< "street" or "town"
+  std::string kind;  ///< "street" or "town"
   double lat_deg = 0, lon_deg = 0;
   double x_m = 0, y_m = 0;  ///< centre on the local plane (metres east/north of the reference)
   double area_km2 = 0;
-  double radius_m = 0;      ///< radius of a disc of the same area (homes are drawn inside it)
+  double radius_m = 0;  ///< radius of a disc of the same area (homes are drawn inside it)
   double population_2020 = 0;
 };
 
@@ -47,10 +47,10 @@ struct BaseData {
   static constexpr int women_age_min = 18;  ///< reproductive ages modelled: 18..49
   static constexpr int women_age_max = 49;
 
-  std::vector<double> children_by_age;        ///< district, 1 Jan 2024, ages 0..17
-  std::vector<double> women_age_weights;      ///< relative, ages 18..49
-  std::vector<double> asfr_shape;             ///< ages 18..49, normalised to sum 1
-  std::map<std::string, TfrPath> tfr_paths;   ///< "medium", "low", "high"
+  std::vector<double> children_by_age;          ///< district, 1 Jan 2024, ages 0..17
+  std::vector<double> women_age_weights;        ///< relative, ages 18..49
+  std::vector<double> asfr_shape;               ///< ages 18..49, normalised to sum 1
+  std::map<std::string, TfrPath> tfr_paths;     ///< "medium", "low", "high"
   std::vector<double> child_death_probability;  ///< annual, ages 0..17
   int in_mother_age_from = 20;
   std::vector<double> in_mother_age_weights;  ///< in-migrant mothers' ages from in_mother_age_from

@@ -22,8 +22,7 @@ ParameterTable ParameterTable::load(const config::ConfigNode& root) {
     p.unit = r.require_string("unit");
     p.description = r.require_string("description");
     const config::ConfigNode& range = r.required("range");
-    if (!range.is_sequence() || range.items.size() != 2)
-      range.fail("expected a range [low, high]");
+    if (!range.is_sequence() || range.items.size() != 2) range.fail("expected a range [low, high]");
     p.lo = config::as_double(range.items[0]);
     p.hi = config::as_double(range.items[1]);
     if (!(p.lo <= p.hi)) range.fail("expected low <= high");

@@ -15,15 +15,15 @@
 namespace childsim {
 
 struct Parameter {
-  std::string name;         ///< dotted, e.g. "migration.out_rate"
-  double value = 0.0;       ///< current value (the default unless overridden)
+  std::string name;    ///< dotted, e.g. "migration.out_rate"
+  double value = 0.0;  ///< current value (the default unless overridden)
   double default_value = 0.0;
   std::string unit;
   double lo = 0.0, hi = 0.0;  ///< plausible range (calibration prior support)
   std::string description;
-  std::string source;       ///< where the number comes from, or the reason for the assumption
-  bool assumed = false;     ///< true when `source` is an assumption, not an observation
-  config::Origin origin;    ///< where the row is written
+  std::string source;     ///< where the number comes from, or the reason for the assumption
+  bool assumed = false;   ///< true when `source` is an assumption, not an observation
+  config::Origin origin;  ///< where the row is written
 };
 
 class ParameterTable {

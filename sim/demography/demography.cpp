@@ -1,11 +1,11 @@
 // demography: ageing out, births, deaths, moves and arrivals for one month.
 #include "sim/demography/demography.hpp"
 
-#include "sim/core/agent_ids.hpp"           // ids::
-#include "sim/core/rng.hpp"                 // Stream, Purpose
-#include "sim/demography/population.hpp"    // add_household, add_child, add_arriving_family
+#include "sim/core/agent_ids.hpp"         // ids::
+#include "sim/core/rng.hpp"               // Stream, Purpose
+#include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
 
-#include <boost/random/poisson_distribution.hpp>   // boost::random::poisson_distribution
+#include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
 
 namespace childsim {
 namespace {
@@ -69,7 +69,8 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
       flags |= leaves;
     } else if (u_move < r.between_hazard) {
       flags |= moves;
-      const int d = draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
+      const int d =
+          draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
       ev.destination[i] = static_cast<std::int16_t>(d);
       const double u1 = rng.uniform(), u2 = rng.uniform();
       draw_home(sc, d, u1, u2, ev.x_m[i], ev.y_m[i]);
@@ -157,8 +158,8 @@ void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     for (int k = 0; k < n; ++k)
       f.moves_in[static_cast<std::size_t>(s)] +=
           add_arriving_family(st, sc, r, ids::arrival_household(s, st.month, k), s, st.month);
-    const int housed = r.housing_households[static_cast<std::size_t>(st.month)]
-                                           [static_cast<std::size_t>(s)];
+    const int housed =
+        r.housing_households[static_cast<std::size_t>(st.month)][static_cast<std::size_t>(s)];
     for (int k = 0; k < housed; ++k)
       f.moves_in[static_cast<std::size_t>(s)] +=
           add_arriving_family(st, sc, r, ids::housing_household(s, st.month, k), s, st.month);
@@ -182,7 +183,8 @@ void retire_households(State& st) {
 #pragma omp parallel for schedule(static)
   for (std::size_t i = 0; i < n; ++i) {
     if (!h.present[i] || h.n_children[i] > 0) continue;
-    if (!h.has_mother[i] || age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1)
+    if (!h.has_mother[i] ||
+        age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1)
       h.present[i] = 0;
   }
 }

@@ -30,6 +30,8 @@ void step_demography(State& state, const Scenario& sc, const Rates& rates, Month
 void retire_households(State& state);
 
 /// Age in completed months of someone born in month `birth_month`, in month `month`.
-inline int age_in_months(int month, int birth_month) { return month - birth_month; }
+inline int age_in_months(int month, int birth_month) {
+  return month - birth_month;
+}
 
 }  // namespace childsim

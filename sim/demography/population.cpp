@@ -5,7 +5,7 @@
 #include "sim/core/check.hpp"      // CHILDSIM_CHECK
 #include "sim/core/rng.hpp"        // Stream
 
-#include <boost/random/normal_distribution.hpp>    // boost::random::normal_distribution
+#include <boost/random/normal_distribution.hpp>  // boost::random::normal_distribution
 
 #include <cmath>  // std::sqrt, std::cos, std::sin
 
@@ -73,8 +73,8 @@ int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, i
   return static_cast<int>(c.size() - 1);
 }
 
-int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint64_t id,
-                        int street, int month) {
+int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, int street,
+                        int month) {
   Stream rng(sc.seed, static_cast<std::uint32_t>(st.replicate), id,
              static_cast<std::uint32_t>(month), Purpose::initial_population);
   const int mother_age = r.in_mother_age_from + draw_index(r.in_mother_age_cdf, rng.uniform());
@@ -124,7 +124,8 @@ State build_initial_state(const Scenario& sc, const Rates& r, const InitialCount
         }
         if (row < 0) {  // an older mother (50+) not among the women 18–49
           const std::uint64_t hid = ids::initial_household(next_household++);
-          row = add_household(st, sc, r, hid, s, -(12 * mother_age + static_cast<int>(rng() % 12u)));
+          row =
+              add_household(st, sc, r, hid, s, -(12 * mother_age + static_cast<int>(rng() % 12u)));
         }
         add_child(st, sc, r, id, row, -age_months);
         ++street_children;

@@ -32,8 +32,8 @@ int add_household(State& state, const Scenario& sc, const Rates& rates, std::uin
                   int street, std::int32_t mother_birth_month);
 
 /// Add a child to household row `household`; returns its row.
-int add_child(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id,
-              int household, std::int32_t birth_month);
+int add_child(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id, int household,
+              std::int32_t birth_month);
 
 /// A family arriving in `street` in month `month` (migration or new housing): the mother's age
 /// and the number and ages of children follow the in-migrant template. Returns the number of

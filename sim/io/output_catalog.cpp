@@ -11,19 +11,23 @@ const std::vector<DimensionSpec>& dimension_catalog() {
       {"time", "days since <start>-01",
        "first day of each simulated month (CF time; xarray decodes it to dates); stocks are "
        "at the end of that month, flows are totals over it"},
-      {"street", "", "pinyin id of the street-level unit (街道/镇); `street_name` holds the "
-                     "Chinese name, `street_name_en` the English one"},
+      {"street", "",
+       "pinyin id of the street-level unit (街道/镇); `street_name` holds the "
+       "Chinese name, `street_name_en` the English one"},
       {"age", "years", "completed years of age, 0..17"},
       {"woman_age", "years", "completed years of age of women, 18..49"},
       {"year", "", "calendar year (annual outputs and indicators)"},
-      {"facility", "", "facility id; `facility_kind`, `facility_street`, `facility_name`, "
-                       "`facility_host` (a nursery class's kindergarten, or empty), "
-                       "`facility_x`, `facility_y` describe it"},
-      {"kind", "", "facility kind (e.g. nursery_class, baby_room, kindergarten, summer_class, "
-                   "chc_clinic); `kind_service` names its service"},
-      {"target", "", "target id from `targets.yaml`; `target_description`, `target_threshold`, "
-                     "`target_comparison`, `target_plan_item`, `target_indicator`, "
-                     "`target_first_year` describe it"},
+      {"facility", "",
+       "facility id; `facility_kind`, `facility_street`, `facility_name`, "
+       "`facility_host` (a nursery class's kindergarten, or empty), "
+       "`facility_x`, `facility_y` describe it"},
+      {"kind", "",
+       "facility kind (e.g. nursery_class, baby_room, kindergarten, summer_class, "
+       "chc_clinic); `kind_service` names its service"},
+      {"target", "",
+       "target id from `targets.yaml`; `target_description`, `target_threshold`, "
+       "`target_comparison`, `target_plan_item`, `target_indicator`, "
+       "`target_first_year` describe it"},
       {"parameter", "", "name of a row of parameters.yaml; `parameter_unit` holds its unit"},
   };
   return dims;
@@ -31,27 +35,51 @@ const std::vector<DimensionSpec>& dimension_catalog() {
 
 std::vector<OutputSpec> demography_outputs() {
   return {
-      {"population", {"replicate", "time", "street", "age"}, "children",
+      {"population",
+       {"replicate", "time", "street", "age"},
+       "children",
        "children by street and single year of age",
        "children aged 0–17 living in the street at the end of the month"},
-      {"population_start", {"replicate", "street", "age"}, "children",
+      {"population_start",
+       {"replicate", "street", "age"},
+       "children",
        "children at the start of the first month",
        "the synthetic population before the first month's events (for conservation checks)"},
-      {"births", {"replicate", "time", "street"}, "children", "births",
+      {"births",
+       {"replicate", "time", "street"},
+       "children",
+       "births",
        "children born in the month to mothers living in the street"},
-      {"deaths", {"replicate", "time", "street"}, "children", "child deaths",
+      {"deaths",
+       {"replicate", "time", "street"},
+       "children",
+       "child deaths",
        "deaths of children aged 0–17 in the month"},
-      {"moves_in", {"replicate", "time", "street"}, "children", "children moving in",
+      {"moves_in",
+       {"replicate", "time", "street"},
+       "children",
+       "children moving in",
        "children arriving in the street: from outside the district, from another street, or "
        "into new housing"},
-      {"moves_out", {"replicate", "time", "street"}, "children", "children moving out",
+      {"moves_out",
+       {"replicate", "time", "street"},
+       "children",
+       "children moving out",
        "children leaving the street: out of the district or to another street"},
-      {"aged_out", {"replicate", "time", "street"}, "children", "children turning 18",
+      {"aged_out",
+       {"replicate", "time", "street"},
+       "children",
+       "children turning 18",
        "children who reached 18 at the start of the month and left the child population"},
-      {"women", {"replicate", "time", "street", "woman_age"}, "women",
+      {"women",
+       {"replicate", "time", "street", "woman_age"},
+       "women",
        "women aged 18–49 by single year of age",
        "mothers and potential mothers living in the street at the end of the month"},
-      {"residents", {"replicate", "time", "street"}, "persons", "resident population",
+      {"residents",
+       {"replicate", "time", "street"},
+       "persons",
+       "resident population",
        "children plus adults (adults are counts, changed by families moving, young people "
        "turning 18 and mothers' deaths; see docs/model.md)"},
   };
@@ -59,7 +87,9 @@ std::vector<OutputSpec> demography_outputs() {
 
 std::vector<OutputSpec> parameter_outputs() {
   return {
-      {"parameter_value", {"replicate", "parameter"}, "see parameter_unit",
+      {"parameter_value",
+       {"replicate", "parameter"},
+       "see parameter_unit",
        "parameter values used by the replicate",
        "every parameter of parameters.yaml as the replicate used it: the scenario's value, or "
        "the value drawn from a calibration posterior (docs/calibration.md)",
@@ -90,8 +120,8 @@ const OutputSpec* find_output(const std::string& name) {
 std::string output_catalog_markdown() {
   std::string md = "| dimension | units | meaning |\n|---|---|---|\n";
   for (const auto& d : dimension_catalog())
-    md += fmt::format("| `{}` | {} | {} |\n", d.name, d.units.empty() ? "—" : d.units,
-                      d.description);
+    md +=
+        fmt::format("| `{}` | {} | {} |\n", d.name, d.units.empty() ? "—" : d.units, d.description);
   md += "\n| variable | dimensions | units | meaning |\n|---|---|---|---|\n";
   for (const auto& o : output_catalog()) {
     std::string dims;

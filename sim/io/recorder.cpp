@@ -17,7 +17,9 @@ Recorder::Recorder(const Scenario& sc, int replicates) : sc_(sc), replicates_(re
   }
 }
 
-int Recorder::year_index(int month) const { return sc_.start.plus(month).year - sc_.start.year; }
+int Recorder::year_index(int month) const {
+  return sc_.start.plus(month).year - sc_.start.year;
+}
 
 std::size_t Recorder::dim_size(const std::string& dim) const {
   if (dim == "replicate") return static_cast<std::size_t>(replicates_);
@@ -46,8 +48,8 @@ std::size_t Recorder::offset(const OutputSpec& o, int replicate, int index) cons
   std::size_t k = 0;
   const bool has_rep = !o.dims.empty() && o.dims[0] == "replicate";
   const std::size_t after_rep = has_rep ? 1 : 0;
-  const bool has_index = o.dims.size() > after_rep &&
-                         (o.dims[after_rep] == "time" || o.dims[after_rep] == "year");
+  const bool has_index =
+      o.dims.size() > after_rep && (o.dims[after_rep] == "time" || o.dims[after_rep] == "year");
   CHILDSIM_CHECK(has_index == (index >= 0), "index given (or missing) for " + o.name);
   const std::size_t per_index = block_size(o.name);
   const std::size_t n_index = has_index ? dim_size(o.dims[after_rep]) : 1;
@@ -79,12 +81,15 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   for (std::size_t i = 0; i < reps.size(); ++i) reps[i] = static_cast<std::int64_t>(i);
   ds.dims.push_back({"replicate", reps, {{"long_name", text("replicate")}}});
   std::vector<std::int64_t> days;
-  for (int t = 0; t < sc_.n_months(); ++t) days.push_back(days_between(sc_.start, sc_.start.plus(t)));
-  ds.dims.push_back({"time", days,
+  for (int t = 0; t < sc_.n_months(); ++t)
+    days.push_back(days_between(sc_.start, sc_.start.plus(t)));
+  ds.dims.push_back({"time",
+                     days,
                      {{"units", "days since " + sc_.start.to_string() + "-01"},
                       {"calendar", text("proleptic_gregorian")},
                       {"long_name", text("first day of the simulated month")}}});
-  ds.dims.push_back({"year", std::vector<std::int64_t>(years_.begin(), years_.end()),
+  ds.dims.push_back({"year",
+                     std::vector<std::int64_t>(years_.begin(), years_.end()),
                      {{"long_name", text("calendar year")}}});
   std::vector<std::string> ids, names_zh, names_en;
   std::vector<double> xs, ys, areas;
@@ -100,10 +105,12 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   std::vector<std::int64_t> ages(18), wages(32);
   for (int a = 0; a < 18; ++a) ages[static_cast<std::size_t>(a)] = a;
   for (int a = 0; a < 32; ++a) wages[static_cast<std::size_t>(a)] = 18 + a;
-  ds.dims.push_back({"age", ages, {{"units", text("years")},
-                                   {"long_name", text("completed years of age")}}});
-  ds.dims.push_back({"woman_age", wages, {{"units", text("years")},
-                                          {"long_name", text("woman's completed years of age")}}});
+  ds.dims.push_back(
+      {"age", ages, {{"units", text("years")}, {"long_name", text("completed years of age")}}});
+  ds.dims.push_back(
+      {"woman_age",
+       wages,
+       {{"units", text("years")}, {"long_name", text("woman's completed years of age")}}});
   const Facilities& fac = sc_.facilities;
   std::vector<std::string> kind_ids, kind_labels, kind_services, kind_units;
   for (const auto& k : fac.kinds) {
@@ -149,8 +156,9 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   for (std::size_t f = 0; f < fac.size(); ++f) {
     f_kind.push_back(fac.kind_of(f).id);
     f_host.push_back(fac.host[f] < 0 ? "" : fac.id[static_cast<std::size_t>(fac.host[f])]);
-    f_street.push_back(fac.street[f] < 0 ? "outside"
-                                         : sc_.base.streets[static_cast<std::size_t>(fac.street[f])].id);
+    f_street.push_back(fac.street[f] < 0
+                           ? "outside"
+                           : sc_.base.streets[static_cast<std::size_t>(fac.street[f])].id);
     f_unit.push_back(fac.kind_of(f).capacity_unit);
   }
   aux("facility_kind", "facility", f_kind, "facility kind");
@@ -159,8 +167,10 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("facility_capacity_unit", "facility", f_unit, "unit of the facility's capacity");
   aux("facility_host", "facility", f_host,
       "kindergarten hosting the nursery class (facility id), or empty");
-  aux("facility_x", "facility", fac.x_m, "facility location, metres east of the reference point", "m");
-  aux("facility_y", "facility", fac.y_m, "facility location, metres north of the reference point", "m");
+  aux("facility_x", "facility", fac.x_m, "facility location, metres east of the reference point",
+      "m");
+  aux("facility_y", "facility", fac.y_m, "facility location, metres north of the reference point",
+      "m");
   aux("kind_label_zh", "kind", kind_labels, "kind (Chinese)");
   aux("kind_service", "kind", kind_services, "service the kind belongs to");
   aux("target_description", "target", t_desc, "what the target asks for");
@@ -173,10 +183,13 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
 
   const std::map<std::string, std::string> aux_of_dim = {
       {"street", "street_name street_name_en street_x street_y street_area"},
-      {"facility", "facility_kind facility_street facility_name facility_capacity_unit facility_host facility_x facility_y"},
+      {"facility",
+       "facility_kind facility_street facility_name facility_capacity_unit facility_host "
+       "facility_x facility_y"},
       {"kind", "kind_label_zh kind_service"},
-      {"target", "target_description target_threshold target_comparison target_plan_item "
-                 "target_indicator target_first_year"},
+      {"target",
+       "target_description target_threshold target_comparison target_plan_item "
+       "target_indicator target_first_year"},
       {"parameter", "parameter_unit"}};
   // Auxiliary coordinates along a dimension that no variable uses would otherwise be read
   // as data variables; the global CF `coordinates` attribute names them (xarray honours it).

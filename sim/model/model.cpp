@@ -3,7 +3,7 @@
 
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
-#include "sim/services/services.hpp"       // step_services
+#include "sim/services/services.hpp"      // step_services
 
 #include <algorithm>  // std::fill_n, std::copy
 
@@ -50,7 +50,9 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
 }  // namespace
 
 Model::Model(const Scenario& sc)
-    : scenario(sc), counts(initial_counts(sc)), rates(make_rates(sc, counts)),
+    : scenario(sc),
+      counts(initial_counts(sc)),
+      rates(make_rates(sc, counts)),
       services(make_service_params(sc)) {}
 
 void record_start(const State& st, io::Recorder& rec) {

@@ -1,10 +1,10 @@
 // model: one replicate, month by month — the fixed list of processes in `step_month`.
 #pragma once
 
-#include "sim/io/recorder.hpp"        // Recorder
-#include "sim/model/rates.hpp"        // Rates, InitialCounts
-#include "sim/model/state.hpp"        // State
-#include "sim/scenario/scenario.hpp"  // Scenario
+#include "sim/io/recorder.hpp"              // Recorder
+#include "sim/model/rates.hpp"              // Rates, InitialCounts
+#include "sim/model/state.hpp"              // State
+#include "sim/scenario/scenario.hpp"        // Scenario
 #include "sim/services/service_params.hpp"  // ServiceParams
 
 #include <functional>  // std::function

@@ -31,7 +31,9 @@ std::vector<int> split_whole(double total, const std::vector<double>& weights) {
 
 }  // namespace
 
-double monthly_hazard(double q) { return 1.0 - std::pow(1.0 - q, 1.0 / 12.0); }
+double monthly_hazard(double q) {
+  return 1.0 - std::pow(1.0 - q, 1.0 / 12.0);
+}
 
 std::vector<double> cumulative(const std::vector<double>& weights) {
   std::vector<double> cdf(weights.size());

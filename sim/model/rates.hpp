@@ -36,7 +36,7 @@ struct Rates {
   double out_hazard = 0;      ///< monthly probability a household leaves the district
   double between_hazard = 0;  ///< monthly probability it moves to another street
   double p_boy = 0.5;
-  std::vector<std::vector<double>> destination;  ///< [from][to] probabilities of a between move
+  std::vector<std::vector<double>> destination;      ///< [from][to] probabilities of a between move
   std::vector<std::vector<double>> destination_cdf;  ///< cumulative, for draw_index
   std::vector<double> inflow_households;  ///< expected arriving households per month, [street]
 

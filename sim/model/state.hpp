@@ -22,18 +22,18 @@ namespace childsim {
 struct Households {
   std::vector<std::uint64_t> id;
   std::vector<std::int16_t> street;
-  std::vector<float> x_m, y_m;              ///< home on the local plane
+  std::vector<float> x_m, y_m;                   ///< home on the local plane
   std::vector<std::int32_t> mother_birth_month;  ///< model month index (negative: before start)
-  std::vector<std::uint8_t> has_mother;     ///< 0 once the mother has died
-  std::vector<std::uint8_t> partnered;      ///< a partner lives in the household
+  std::vector<std::uint8_t> has_mother;          ///< 0 once the mother has died
+  std::vector<std::uint8_t> partnered;           ///< a partner lives in the household
   std::vector<std::uint8_t> mother_works;
   std::vector<std::uint8_t> partner_works;
   std::vector<std::uint8_t> grandparent_care;  ///< a grandparent can give regular childcare
   std::vector<std::uint8_t> income_band;       ///< 0 low, 1 middle, 2 high
   std::vector<std::uint8_t> hukou_local;       ///< Shanghai hukou
-  std::vector<float> taste;                 ///< family's taste for formal care, N(0, 1)
-  std::vector<std::uint16_t> n_children;    ///< children present
-  std::vector<std::uint8_t> present;        ///< cleared when the household leaves
+  std::vector<float> taste;                    ///< family's taste for formal care, N(0, 1)
+  std::vector<std::uint16_t> n_children;       ///< children present
+  std::vector<std::uint8_t> present;           ///< cleared when the household leaves
 
   std::size_t size() const { return id.size(); }
 };
@@ -62,7 +62,10 @@ struct Children {
 struct MonthFlows {
   std::vector<std::int32_t> births, deaths, moves_in, moves_out, aged_out;
   explicit MonthFlows(int n_streets = 0)
-      : births(n_streets), deaths(n_streets), moves_in(n_streets), moves_out(n_streets),
+      : births(n_streets),
+        deaths(n_streets),
+        moves_in(n_streets),
+        moves_out(n_streets),
         aged_out(n_streets) {}
 };
 

@@ -1,10 +1,10 @@
 // ensemble: replicates, threads and provenance.
 #include "sim/run/ensemble.hpp"
 
+#include "childsim/version.hpp"           // version, git_commit
 #include "sim/calibration/posterior.hpp"  // scenario_for_replicate
-#include "sim/io/recorder.hpp"  // Recorder
-#include "sim/model/model.hpp"  // Model, run_replicate
-#include "childsim/version.hpp"  // version, git_commit
+#include "sim/io/recorder.hpp"            // Recorder
+#include "sim/model/model.hpp"            // Model, run_replicate
 
 #include <omp.h>  // omp_set_num_threads
 

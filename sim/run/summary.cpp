@@ -35,7 +35,9 @@ std::string summary_text(const io::Dataset& ds) {
     tot0 += a;
     tot1 += b;
     // Chinese names are double width; pad by characters, not bytes.
-    out += fmt::format("  {:<16}{}{:>10.0f}{:>10.0f}\n", ids[s], names[s] + std::string(12 - std::min<std::size_t>(12, names[s].size() / 3 * 2), ' '), a, b);
+    out += fmt::format(
+        "  {:<16}{}{:>10.0f}{:>10.0f}\n", ids[s],
+        names[s] + std::string(12 - std::min<std::size_t>(12, names[s].size() / 3 * 2), ' '), a, b);
   }
   out += fmt::format("  {:<16}{:<12}{:>10.0f}{:>10.0f}\n", "district", "", tot0, tot1);
 

@@ -1,5 +1,6 @@
 // investments: applying dated capacity changes to the facility schedules.
 #include "sim/scenario/investments.hpp"
+#include "sim/config/month_value.hpp"  // config::as_month
 
 #include "sim/data/base_data.hpp"  // BaseData
 
@@ -10,13 +11,6 @@
 
 namespace childsim {
 namespace {
-
-YearMonth read_month(const config::ConfigNode& node) {
-  YearMonth m;
-  if (!node.is_scalar() || !parse_year_month(node.scalar, m))
-    node.fail(fmt::format("expected a month as YYYY-MM, got '{}'", node.scalar));
-  return m;
-}
 
 int read_street(const config::ConfigNode& node, const BaseData& base) {
   const std::string id = config::as_string(node);
@@ -40,7 +34,7 @@ int read_facility(const config::ConfigNode& node, const Facilities& fac) {
 
 Policy read_policy(config::MapReader& r) {
   Policy p;
-  if (const auto* n = r.optional("subsidy_start")) p.subsidy_start = read_month(*n);
+  if (const auto* n = r.optional("subsidy_start")) p.subsidy_start = config::as_month(*n);
   p.inclusive_price_cap = r.get_double("inclusive_price_cap", p.inclusive_price_cap, 0, 1e6);
   p.public_hukou_only = r.get_bool("public_nursery_hukou_only", false);
   return p;
@@ -57,7 +51,7 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
     inv.action = r.get_choice("action", "", {"add_capacity", "remove_capacity", "open", "close"});
     if (inv.action.empty()) r.required("action");
     inv.name = r.get_string("name", fmt::format("investment {}", out.size() + 1));
-    inv.start = read_month(r.required("start"));
+    inv.start = config::as_month(r.required("start"));
     // A start outside the run is allowed, so that a what-if may shorten or move the horizon
     // of the scenario it extends: an investment that starts after the last month has no
     // effect in this run (it is still validated, and an opened facility is still listed,
@@ -66,7 +60,7 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
     const int t0 = std::max(0, months_between(start, inv.start));
     int t1 = n_months;
     if (const auto* e = r.optional("end")) {
-      const YearMonth em = read_month(*e);
+      const YearMonth em = config::as_month(*e);
       if (em <= inv.start) e->fail("expected an end after the start");
       t1 = std::min(n_months, months_between(start, em));
     }
@@ -75,7 +69,8 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
 
     if (inv.action == "open") {
       const std::string id = r.require_string("id");
-      if (fac.index(id) >= 0) r.required("id").fail(fmt::format("facility '{}' already exists", id));
+      if (fac.index(id) >= 0)
+        r.required("id").fail(fmt::format("facility '{}' already exists", id));
       const auto& kind_node = r.required("kind");
       const int k = fac.kind_index(config::as_string(kind_node));
       if (k < 0) {
@@ -88,9 +83,11 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
       double x = 0, y = 0;
       if (const auto* loc = r.optional("location")) {
         config::MapReader l(*loc);
-        const double lat = l.require_double("lat", -90, 90), lon = l.require_double("lon", -180, 180);
+        const double lat = l.require_double("lat", -90, 90),
+                     lon = l.require_double("lon", -180, 180);
         l.finish();
-        x = (lon - base.ref_lon_deg) * 111320.0 * std::cos(base.ref_lat_deg * 3.14159265358979 / 180);
+        x = (lon - base.ref_lon_deg) * 111320.0 *
+            std::cos(base.ref_lat_deg * 3.14159265358979 / 180);
         y = (lat - base.ref_lat_deg) * 110574.0;
         // The street is the one whose centre is nearest, unless given.
         double best = 1e300;
@@ -110,7 +107,8 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
       const double quality = r.get_double("quality", 0.5, 0, 1);
       const int f = add_facility(fac, id, r.get_string("facility_name", inv.name), k, s, x, y,
                                  price, quality);
-      fac.visits_per_session[static_cast<std::size_t>(f)] = r.get_double("visits_per_session", 0, 0, 1000);
+      fac.visits_per_session[static_cast<std::size_t>(f)] =
+          r.get_double("visits_per_session", 0, 0, 1000);
       if (const auto* h = r.optional("host")) {
         const int hf = read_facility(*h, fac);
         if (fac.service_of(static_cast<std::size_t>(hf)) != Service::kindergarten)
@@ -122,7 +120,8 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
       fac.running_cost_year[static_cast<std::size_t>(f)] = inv.running_cost_year;
       for (int t = t0; t < t1; ++t) {
         fac.capacity_schedule[fac.at(static_cast<std::size_t>(f), t)] = inv.amount;
-        fac.running_cost_schedule[fac.at(static_cast<std::size_t>(f), t)] = inv.running_cost_year / 12.0;
+        fac.running_cost_schedule[fac.at(static_cast<std::size_t>(f), t)] =
+            inv.running_cost_year / 12.0;
       }
     } else {
       inv.facility = read_facility(r.required("facility"), fac);
@@ -138,13 +137,14 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
         for (int t = t0; t < t1; ++t) {
           auto& cap = fac.capacity_schedule[fac.at(f, t)];
           cap = std::max(0, cap + sign * inv.amount);
-          fac.running_cost_schedule[fac.at(f, t)] =
-              std::max(0.0, fac.running_cost_schedule[fac.at(f, t)] + sign * inv.running_cost_year / 12.0);
+          fac.running_cost_schedule[fac.at(f, t)] = std::max(
+              0.0, fac.running_cost_schedule[fac.at(f, t)] + sign * inv.running_cost_year / 12.0);
         }
       }
     }
     if (!(inv.start < start) && t0 < n_months)
-      fac.capital_cost_schedule[fac.at(static_cast<std::size_t>(inv.facility), t0)] += inv.capital_cost;
+      fac.capital_cost_schedule[fac.at(static_cast<std::size_t>(inv.facility), t0)] +=
+          inv.capital_cost;
     r.allow("note");
     r.finish();
     out.push_back(inv);

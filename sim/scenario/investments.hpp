@@ -9,9 +9,9 @@
 // from the first month (its capital cost, spent before the run, is not recorded).
 #pragma once
 
-#include "sim/config/config_tree.hpp"    // ConfigNode
-#include "sim/core/time.hpp"             // YearMonth
-#include "sim/services/facilities.hpp"   // Facilities
+#include "sim/config/config_tree.hpp"   // ConfigNode
+#include "sim/core/time.hpp"            // YearMonth
+#include "sim/services/facilities.hpp"  // Facilities
 
 #include <limits>  // std::numeric_limits
 #include <string>  // std::string
@@ -25,14 +25,14 @@ struct BaseData;
 struct Policy {
   YearMonth subsidy_start{2025, 1};  ///< national childcare subsidy from January 2025
   double inclusive_price_cap = std::numeric_limits<double>::infinity();  ///< yuan per month
-  bool public_hukou_only = false;    ///< nursery classes only for Shanghai-hukou families
+  bool public_hukou_only = false;  ///< nursery classes only for Shanghai-hukou families
 };
 
 /// One applied investment, kept for reporting.
 struct Investment {
   std::string name;
-  std::string action;   ///< add_capacity, remove_capacity, open, close
-  int facility = -1;    ///< facility index it changed (or opened)
+  std::string action;  ///< add_capacity, remove_capacity, open, close
+  int facility = -1;   ///< facility index it changed (or opened)
   YearMonth start;
   int amount = 0;
   double capital_cost = 0, running_cost_year = 0;

@@ -1,5 +1,6 @@
 // scenario: validation of scenario files.
 #include "sim/scenario/scenario.hpp"
+#include "sim/config/month_value.hpp"  // config::as_month
 
 #include "sim/calibration/posterior.hpp"  // Posterior, read_posterior
 
@@ -9,13 +10,6 @@
 
 namespace childsim {
 namespace {
-
-YearMonth read_month(const config::ConfigNode& node) {
-  YearMonth m;
-  if (!node.is_scalar() || !parse_year_month(node.scalar, m))
-    node.fail(fmt::format("expected a month as YYYY-MM, got '{}'", node.scalar));
-  return m;
-}
 
 // The directory a relative path written in `node` is relative to: that of the file it was
 // written in (which, with `extends`, may not be the scenario file itself).
@@ -32,9 +26,10 @@ void read_fertility(Scenario& s, const config::ConfigNode& node) {
     if (it == s.base.tfr_paths.end()) {
       std::string names;
       for (const auto& [n, p] : s.base.tfr_paths) names += (names.empty() ? "" : ", ") + n;
-      node.fail(fmt::format("unknown fertility path '{}' (expected one of: {}, or a map "
-                            "'values: {{year: TFR}}')",
-                            s.fertility_variant, names));
+      node.fail(
+          fmt::format("unknown fertility path '{}' (expected one of: {}, or a map "
+                      "'values: {{year: TFR}}')",
+                      s.fertility_variant, names));
     }
     s.tfr = it->second;
     return;
@@ -69,7 +64,7 @@ void read_housing(Scenario& s, const config::ConfigNode& list) {
       for (const auto& st : s.base.streets) ids += (ids.empty() ? "" : ", ") + st.id;
       street.fail(fmt::format("unknown street '{}' (expected one of: {})", street.scalar, ids));
     }
-    h.start = read_month(r.required("start"));
+    h.start = config::as_month(r.required("start"));
     h.households = static_cast<int>(r.require_int("households", 0, 1000000));
     h.months = static_cast<int>(r.get_int("months", 12, 1, 600));
     r.allow("note");
@@ -98,14 +93,14 @@ void read_posterior_key(Scenario& s, const config::ConfigNode& node,
                             p.names[k], s.base.dir.string()));
     const auto col = p.particles.col(static_cast<Eigen::Index>(k));
     if (col.minCoeff() < row->lo || col.maxCoeff() > row->hi)
-      node.fail(fmt::format("posterior values of '{}' ({} to {}) lie outside its range [{}, {}] "
-                            "in parameters.yaml",
-                            p.names[k], col.minCoeff(), col.maxCoeff(), row->lo, row->hi));
+      node.fail(
+          fmt::format("posterior values of '{}' ({} to {}) lie outside its range [{}, {}] "
+                      "in parameters.yaml",
+                      p.names[k], col.minCoeff(), col.maxCoeff(), row->lo, row->hi));
     if (std::find(overridden.begin(), overridden.end(), p.names[k]) == overridden.end())
       keep.push_back(k);
   }
-  if (!keep.empty())
-    s.posterior = std::make_shared<const calibration::Posterior>(p.columns(keep));
+  if (!keep.empty()) s.posterior = std::make_shared<const calibration::Posterior>(p.columns(keep));
 }
 
 }  // namespace
@@ -124,8 +119,8 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
     base.fail(fmt::format("base data directory '{}' does not exist", base_dir.string()));
   s.base = load_base_data(base_dir);
 
-  if (const auto* n = r.optional("start")) s.start = read_month(*n);
-  if (const auto* n = r.optional("end")) s.end = read_month(*n);
+  if (const auto* n = r.optional("start")) s.start = config::as_month(*n);
+  if (const auto* n = r.optional("end")) s.end = config::as_month(*n);
   if (!(s.start < s.end) && !(s.start == s.end))
     (r.optional("end") ? *r.optional("end") : root).fail("expected end on or after start");
   if (s.n_months() > 12 * 100) r.required("end").fail("expected a horizon of at most 100 years");
@@ -202,8 +197,8 @@ void override_run(Scenario& sc, int replicates, std::int64_t seed) {
   if (replicates > 0) sc.replicates = replicates;
   if (seed >= 0) sc.seed = static_cast<std::uint64_t>(seed);
   if (replicates > 0 || seed >= 0)
-    sc.resolved_yaml += fmt::format("# overridden at run time: replicates: {}, seed: {}\n",
-                                    sc.replicates, sc.seed);
+    sc.resolved_yaml +=
+        fmt::format("# overridden at run time: replicates: {}, seed: {}\n", sc.replicates, sc.seed);
 }
 
 Scenario load_scenario(const std::filesystem::path& file) {

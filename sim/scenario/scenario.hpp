@@ -7,12 +7,12 @@
 // data; `model/rates` turns it into the flat arrays of the monthly loop.
 #pragma once
 
-#include "sim/config/config_tree.hpp"  // ConfigNode
-#include "sim/core/time.hpp"           // YearMonth
-#include "sim/data/base_data.hpp"      // BaseData, TfrPath
+#include "sim/config/config_tree.hpp"    // ConfigNode
+#include "sim/core/time.hpp"             // YearMonth
+#include "sim/data/base_data.hpp"        // BaseData, TfrPath
 #include "sim/scenario/investments.hpp"  // Investment, Policy
-#include "sim/services/facilities.hpp"  // Facilities
-#include "sim/services/targets.hpp"     // Target
+#include "sim/services/facilities.hpp"   // Facilities
+#include "sim/services/targets.hpp"      // Target
 
 #include <cstdint>     // std::uint64_t
 #include <filesystem>  // std::filesystem::path
@@ -29,10 +29,10 @@ struct Posterior;  // sim/calibration/posterior.hpp
 /// New homes that bring families to a street from a date (a planning lever).
 struct HousingProject {
   std::string name;
-  int street = 0;         ///< street index
-  YearMonth start;        ///< first month families move in
-  int households = 0;     ///< family households in total
-  int months = 12;        ///< spread evenly over this many months
+  int street = 0;      ///< street index
+  YearMonth start;     ///< first month families move in
+  int households = 0;  ///< family households in total
+  int months = 12;     ///< spread evenly over this many months
 };
 
 struct Scenario {
@@ -45,8 +45,8 @@ struct Scenario {
   YearMonth end{2035, 12};
   int replicates = 1;
   std::uint64_t seed = 1;
-  double population_scale = 1.0;  ///< 1 = the whole district; < 1 for quick tests
-  bool services = true;           ///< false: demography only (service outputs stay zero)
+  double population_scale = 1.0;             ///< 1 = the whole district; < 1 for quick tests
+  bool services = true;                      ///< false: demography only (service outputs stay zero)
   std::string fertility_variant = "medium";  ///< name of the TFR path, or "custom"
   TfrPath tfr;                               ///< the path in use
   std::vector<HousingProject> housing;

@@ -97,7 +97,8 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     const int got = std::min(want, std::max(0, left));
     used[f] += got;
     if (got > 0) c.babyroom_year[q.child] = sc.start.plus(t).year;
-    served[static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[q.child])])] += got;
+    served[static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[q.child])])] +=
+        got;
   }
 }
 

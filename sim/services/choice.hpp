@@ -38,7 +38,9 @@ inline int logit_choice(const std::vector<double>& v, double u) {
 }
 
 /// The logistic function.
-inline double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+inline double logistic(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
 
 /// A waiting-list priority key: smaller is served first. The documented rule (docs/model.md):
 /// 1. families where every parent present works; 2. Shanghai hukou; 3. earlier application
@@ -47,8 +49,7 @@ inline std::uint64_t priority_key(bool all_parents_work, bool hukou_local, int s
                                   std::uint64_t tie_break) {
   const auto since = static_cast<std::uint64_t>(since_month + 4096) & 0xfffffu;  // 20 bits
   return (static_cast<std::uint64_t>(!all_parents_work) << 62) |
-         (static_cast<std::uint64_t>(!hukou_local) << 61) | (since << 40) |
-         (tie_break >> 24);
+         (static_cast<std::uint64_t>(!hukou_local) << 61) | (since << 40) | (tie_break >> 24);
 }
 
 }  // namespace childsim

@@ -1,7 +1,8 @@
 // facilities: reading facilities.yaml into flat tables.
 #include "sim/services/facilities.hpp"
+#include "sim/config/month_value.hpp"  // config::as_month
 
-#include "sim/core/rng.hpp"               // mix64
+#include "sim/core/rng.hpp"  // mix64
 
 #include <fmt/format.h>  // fmt::format
 
@@ -10,13 +11,6 @@
 namespace childsim {
 namespace {
 
-YearMonth read_month(const config::ConfigNode& node) {
-  YearMonth m;
-  if (!node.is_scalar() || !parse_year_month(node.scalar, m))
-    node.fail(fmt::format("expected a month as YYYY-MM, got '{}'", node.scalar));
-  return m;
-}
-
 Service read_service(const config::ConfigNode& node) {
   const std::string s = config::as_string(node);
   if (s == "nursery") return Service::nursery;
@@ -24,19 +18,26 @@ Service read_service(const config::ConfigNode& node) {
   if (s == "kindergarten") return Service::kindergarten;
   if (s == "holiday") return Service::holiday;
   if (s == "clinic") return Service::clinic;
-  node.fail(fmt::format("unknown service '{}' (expected one of: nursery, babyroom, kindergarten, "
-                        "holiday, clinic)", s));
+  node.fail(
+      fmt::format("unknown service '{}' (expected one of: nursery, babyroom, kindergarten, "
+                  "holiday, clinic)",
+                  s));
 }
 
 }  // namespace
 
 const char* service_name(Service s) {
   switch (s) {
-    case Service::nursery: return "nursery";
-    case Service::babyroom: return "babyroom";
-    case Service::kindergarten: return "kindergarten";
-    case Service::holiday: return "holiday";
-    case Service::clinic: return "clinic";
+    case Service::nursery:
+      return "nursery";
+    case Service::babyroom:
+      return "babyroom";
+    case Service::kindergarten:
+      return "kindergarten";
+    case Service::holiday:
+      return "holiday";
+    case Service::clinic:
+      return "clinic";
   }
   return "?";
 }
@@ -74,9 +75,12 @@ int add_facility(Facilities& fac, const std::string& id, const std::string& name
   fac.capital_cost.push_back(0.0);
   fac.visits_per_session.push_back(0.0);
   fac.host.push_back(-1);
-  fac.capacity_schedule.resize(fac.capacity_schedule.size() + static_cast<std::size_t>(fac.n_months), 0);
-  fac.running_cost_schedule.resize(fac.running_cost_schedule.size() + static_cast<std::size_t>(fac.n_months), 0.0);
-  fac.capital_cost_schedule.resize(fac.capital_cost_schedule.size() + static_cast<std::size_t>(fac.n_months), 0.0);
+  fac.capacity_schedule.resize(
+      fac.capacity_schedule.size() + static_cast<std::size_t>(fac.n_months), 0);
+  fac.running_cost_schedule.resize(
+      fac.running_cost_schedule.size() + static_cast<std::size_t>(fac.n_months), 0.0);
+  fac.capital_cost_schedule.resize(
+      fac.capital_cost_schedule.size() + static_cast<std::size_t>(fac.n_months), 0.0);
   return static_cast<int>(fac.size()) - 1;
 }
 
@@ -167,9 +171,10 @@ Facilities load_facilities(const BaseData& base, YearMonth start, int n_months) 
     fac.x_m.push_back(x);
     fac.y_m.push_back(y);
     int from = 0, until = n_months;
-    if (const auto* o = r.optional("opens")) from = std::max(0, months_between(start, read_month(*o)));
+    if (const auto* o = r.optional("opens"))
+      from = std::max(0, months_between(start, config::as_month(*o)));
     if (const auto* c = r.optional("closes"))
-      until = std::min(n_months, months_between(start, read_month(*c)));
+      until = std::min(n_months, months_between(start, config::as_month(*c)));
     for (int t = 0; t < n_months; ++t) {
       const bool open = t >= from && t < until && capacity > 0;
       fac.capacity_schedule.push_back(open ? static_cast<std::int32_t>(capacity) : 0);
@@ -186,8 +191,9 @@ Facilities load_facilities(const BaseData& base, YearMonth start, int n_months) 
     fac.host.push_back(-1);
     if (hosts[f].empty()) continue;
     const int h = fac.index(hosts[f]);
-    if (h < 0 || fac.kinds[static_cast<std::size_t>(fac.kind[static_cast<std::size_t>(h)])].service !=
-                     Service::kindergarten)
+    if (h < 0 ||
+        fac.kinds[static_cast<std::size_t>(fac.kind[static_cast<std::size_t>(h)])].service !=
+            Service::kindergarten)
       host_nodes[f]->fail(fmt::format("host '{}' is not a kindergarten in the list", hosts[f]));
     fac.host.back() = h;
   }

@@ -9,8 +9,8 @@
 // by all replicates; the tables are plain arrays indexed by facility number.
 #pragma once
 
-#include "sim/core/time.hpp"          // YearMonth
-#include "sim/data/base_data.hpp"     // BaseData
+#include "sim/core/time.hpp"       // YearMonth
+#include "sim/data/base_data.hpp"  // BaseData
 
 #include <cstdint>     // std::int32_t
 #include <filesystem>  // std::filesystem::path
@@ -41,17 +41,18 @@ struct Facilities {
   std::vector<int> kind;         ///< index into `kinds`
   std::vector<int> street;       ///< street index, or -1 outside the district
   std::vector<double> x_m, y_m;  ///< location on the local plane
-  std::vector<double> price;     ///< yuan per month (nursery, kindergarten), per session (holiday), per visit (clinic)
-  std::vector<double> quality;   ///< 0..1
-  std::vector<double> running_cost_year;  ///< yuan per year while open with capacity
-  std::vector<double> capital_cost;       ///< yuan, spent in the opening month (investments)
-  std::vector<double> visits_per_session; ///< clinics: patients a doctor sees per session
-  std::vector<int> host;         ///< nursery class: index of its kindergarten, else -1
+  std::vector<double>
+      price;  ///< yuan per month (nursery, kindergarten), per session (holiday), per visit (clinic)
+  std::vector<double> quality;             ///< 0..1
+  std::vector<double> running_cost_year;   ///< yuan per year while open with capacity
+  std::vector<double> capital_cost;        ///< yuan, spent in the opening month (investments)
+  std::vector<double> visits_per_session;  ///< clinics: patients a doctor sees per session
+  std::vector<int> host;                   ///< nursery class: index of its kindergarten, else -1
 
   int n_months = 0;
   std::vector<std::int32_t> capacity_schedule;  ///< [facility × month]
   std::vector<double> running_cost_schedule;    ///< yuan spent in each month, [facility × month]
-  std::vector<double> capital_cost_schedule;    ///< one-off yuan spent in a month, [facility × month]
+  std::vector<double> capital_cost_schedule;  ///< one-off yuan spent in a month, [facility × month]
   /// Public-kindergarten nursery classes admit only Shanghai-hukou families (policy lever).
   bool public_hukou_only = false;
 
@@ -60,9 +61,12 @@ struct Facilities {
     return f * static_cast<std::size_t>(n_months) + static_cast<std::size_t>(month);
   }
   std::int32_t capacity(std::size_t f, int month) const {
-    return capacity_schedule[f * static_cast<std::size_t>(n_months) + static_cast<std::size_t>(month)];
+    return capacity_schedule[f * static_cast<std::size_t>(n_months) +
+                             static_cast<std::size_t>(month)];
   }
-  const FacilityKind& kind_of(std::size_t f) const { return kinds[static_cast<std::size_t>(kind[f])]; }
+  const FacilityKind& kind_of(std::size_t f) const {
+    return kinds[static_cast<std::size_t>(kind[f])];
+  }
   Service service_of(std::size_t f) const { return kind_of(f).service; }
   int kind_index(const std::string& kind_id) const;  ///< -1 when unknown
   int index(const std::string& facility_id) const;   ///< -1 when unknown

@@ -8,15 +8,25 @@ namespace childsim {
 namespace io {
 std::vector<OutputSpec> facility_outputs() {
   return {
-      {"facility_capacity", {"time", "facility"}, "see facility_capacity_unit",
+      {"facility_capacity",
+       {"time", "facility"},
+       "see facility_capacity_unit",
        "capacity of each facility",
        "places (nurseries, kindergartens), child-sessions per month (baby rooms), places per "
        "session (holiday classes) or doctor sessions per month (clinics); 0 when closed"},
-      {"facility_running_cost", {"year", "facility"}, "yuan", "running cost",
+      {"facility_running_cost",
+       {"year", "facility"},
+       "yuan",
+       "running cost",
        "running cost spent in the year: the facility's yearly cost for each month it was open "
-       "with capacity, plus the running costs of investments in effect", true},
-      {"facility_capital_cost", {"year", "facility"}, "yuan", "capital cost",
-       "one-off capital cost of investments in the facility, in the year they take effect", true},
+       "with capacity, plus the running costs of investments in effect",
+       true},
+      {"facility_capital_cost",
+       {"year", "facility"},
+       "yuan",
+       "capital cost",
+       "one-off capital cost of investments in the facility, in the year they take effect",
+       true},
   };
 }
 }  // namespace io

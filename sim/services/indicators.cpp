@@ -44,9 +44,11 @@ std::vector<OutputSpec> indicator_outputs() {
        real},
       {"indicator_babyroom_street_share", ry, "1", "share of streets with a baby room",
        "streets with at least one open baby room at year end / all streets (plan item 20)", real},
-      {"indicator_babyroom_served_share_1_3", ry, "1", "share of 1-3-year-olds served by baby rooms",
+      {"indicator_babyroom_served_share_1_3", ry, "1",
+       "share of 1-3-year-olds served by baby rooms",
        "children aged 12-35 months at year end who received at least one baby-room session "
-       "during the calendar year / all children aged 12-35 months at year end", real},
+       "during the calendar year / all children aged 12-35 months at year end",
+       real},
       {"indicator_summer_classes", ry, "classes", "summer holiday classes",
        "district holiday facilities of a summer kind (kind id containing 'summer' or label "
        "containing 暑) open in July or August of the year (plan item 44)"},

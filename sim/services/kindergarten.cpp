@@ -71,23 +71,9 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
   // 2. Displacement.
   std::int32_t* displaced = rec.block("kindergarten_displaced", r, t);
-  for (int f : kgs) {
-    const auto fu = static_cast<std::size_t>(f);
-    const std::int32_t cap = F.capacity(fu, t);
-    if (enrolled[fu] <= cap) continue;
-    std::vector<std::pair<std::uint64_t, std::size_t>> holders;
-    for (std::size_t i = 0; i < n; ++i)
-      if (c.present[i] && c.kindergarten[i] == f)
-        holders.emplace_back((static_cast<std::uint64_t>(c.kindergarten_since[i] + 4096) << 40) |
-                                 (mix64(c.id[i]) >> 24), i);
-    std::sort(holders.rbegin(), holders.rend());
-    for (std::int32_t k = 0; k < enrolled[fu] - cap; ++k) {
-      const std::size_t i = holders[static_cast<std::size_t>(k)].second;
-      c.kindergarten[i] = -1;
-      displaced[street_of(i)] += 1;
-    }
-    enrolled[fu] = cap;
-  }
+  for (const std::size_t i :
+       displace_latest(F, t, kgs, c, c.kindergarten, c.kindergarten_since, enrolled))
+    displaced[street_of(i)] += 1;
   // 3. Placement in priority order, nearest free kindergarten within reach.
   std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
   const auto rep = static_cast<std::uint32_t>(r);
@@ -98,7 +84,8 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
     if (wish.uniform() >= P.kindergarten_take_up) continue;
     const auto hh = static_cast<std::size_t>(c.household[i]);
-    seekers.emplace_back(priority_key(all_parents_work(h, hh), h.hukou_local[hh], 0, mix64(c.id[i])), i);
+    seekers.emplace_back(
+        priority_key(all_parents_work(h, hh), h.hukou_local[hh], 0, mix64(c.id[i])), i);
   }
   std::sort(seekers.begin(), seekers.end());
   std::int32_t* unplaced = rec.block("kindergarten_unplaced", r, t);
@@ -145,7 +132,8 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     walk_sum[s] += P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f]);
   }
   for (std::size_t s = 0; s < ns; ++s)
-    walk[s] = by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();
+    walk[s] =
+        by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace childsim

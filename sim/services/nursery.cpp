@@ -15,10 +15,10 @@
 //     (after the childcare subsidy), quality and kind; it takes a place if one is free, else
 //     joins that facility's waiting list. Families are processed in priority order.
 // Capacity is never exceeded: a place is only taken when enrolment < capacity.
-#include "sim/core/rng.hpp"           // Stream
+#include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
-#include "sim/services/choice.hpp"    // logit_choice, priority_key, logistic
-#include "sim/services/services.hpp"  // ServiceContext
+#include "sim/services/choice.hpp"        // logit_choice, priority_key, logistic
+#include "sim/services/services.hpp"      // ServiceContext
 
 #include <algorithm>  // std::sort
 #include <cmath>      // std::isfinite
@@ -54,7 +54,8 @@ std::vector<OutputSpec> nursery_outputs() {
        "children removed from a waiting list after nursery.max_wait_months"},
       {"nursery_walk_m", rts, "m", "mean walking distance to the nursery",
        "mean walking distance from home to the place held, of children holding a place "
-       "(NaN when none)", true},
+       "(NaN when none)",
+       true},
   };
 }
 }  // namespace io
@@ -137,29 +138,16 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
 
   // 2. Displacement where capacity fell: the latest enrolled leave first. Displaced children,
   // like those whose facility closed, are free to choose again in step 4 this month.
-  for (int f : w.facilities) {
-    const auto fu = static_cast<std::size_t>(f);
-    const std::int32_t cap = F.capacity(fu, t);
-    if (enrolled[fu] <= cap) continue;
-    std::vector<std::pair<std::uint64_t, std::size_t>> holders;
-    for (std::size_t i = 0; i < c.size(); ++i)
-      if (c.present[i] && c.nursery[i] == f)
-        holders.emplace_back((static_cast<std::uint64_t>(c.nursery_since[i] + 4096) << 40) |
-                                 (mix64(c.id[i]) >> 24), i);
-    std::sort(holders.rbegin(), holders.rend());
-    for (std::int32_t k = 0; k < enrolled[fu] - cap; ++k) {
-      const std::size_t i = holders[static_cast<std::size_t>(k)].second;
-      c.nursery[i] = -1;
-      displaced[street_of(i)] += 1;
-    }
-    enrolled[fu] = cap;
-  }
+  for (const std::size_t i :
+       displace_latest(F, t, w.facilities, c, c.nursery, c.nursery_since, enrolled))
+    displaced[street_of(i)] += 1;
 
   // 3. Waiting lists, in priority order.
   std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> lists(nf);
   for (std::size_t i = 0; i < c.size(); ++i)
     if (c.present[i] && c.waiting[i] >= 0)
-      lists[static_cast<std::size_t>(c.waiting[i])].emplace_back(child_key(st, i, c.waiting_since[i]), i);
+      lists[static_cast<std::size_t>(c.waiting[i])].emplace_back(
+          child_key(st, i, c.waiting_since[i]), i);
   for (int f : w.facilities) {
     const auto fu = static_cast<std::size_t>(f);
     auto& list = lists[fu];
@@ -198,8 +186,10 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       if (F.capacity(fu, t) <= 0) continue;
       if (P.walk_m(street.x_m, street.y_m, F.x_m[fu], F.y_m[fu]) > max_m) continue;
       const FacilityKind& k = F.kind_of(fu);
-      for (int a = std::max(k.min_age_months, w.min_age); a < std::min(k.max_age_months, w.max_age); ++a) {
-        double& best = cheapest[s * static_cast<std::size_t>(n_ages) + static_cast<std::size_t>(a - w.min_age)];
+      for (int a = std::max(k.min_age_months, w.min_age); a < std::min(k.max_age_months, w.max_age);
+           ++a) {
+        double& best = cheapest[s * static_cast<std::size_t>(n_ages) +
+                                static_cast<std::size_t>(a - w.min_age)];
         best = std::min(best, net_price(cx, fu, t, a));
       }
     }
@@ -213,7 +203,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     if (age < w.min_age || age >= w.max_age) continue;
     const auto hh = static_cast<std::size_t>(c.household[i]);
     const auto s = static_cast<std::size_t>(h.street[hh]);
-    const double cheap = cheapest[s * static_cast<std::size_t>(n_ages) + static_cast<std::size_t>(age - w.min_age)];
+    const double cheap =
+        cheapest[s * static_cast<std::size_t>(n_ages) + static_cast<std::size_t>(age - w.min_age)];
     const int income = h.income_band[hh];
     const double eta = P.seek_intercept + P.seek_all_parents_work * all_parents_work(h, hh) +
                        P.seek_grandparent * h.grandparent_care[hh] +
@@ -236,7 +227,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       options.push_back(f);
       v.push_back(P.beta_distance_per_km * d / 1000.0 +
                   P.beta_net_price_per_1000 * net_price(cx, fu, t, age) / 1000.0 +
-                  P.beta_quality * F.quality[fu] + P.asc_by_kind[static_cast<std::size_t>(F.kind[fu])]);
+                  P.beta_quality * F.quality[fu] +
+                  P.asc_by_kind[static_cast<std::size_t>(F.kind[fu])]);
     }
     if (options.empty()) {
       choice[i] = -1;
@@ -295,7 +287,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     }
   }
   for (std::size_t s = 0; s < ns; ++s)
-    walk[s] = by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();
+    walk[s] =
+        by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace childsim

@@ -44,8 +44,11 @@ ServiceParams make_service_params(const Scenario& sc) {
                v35 = p["clinic.visits_age3_5"], v611 = p["clinic.visits_age6_11"],
                v1217 = p["clinic.visits_age12_17"];
   for (int a = 0; a < 18; ++a)
-    s.clinic_visits_by_age[static_cast<std::size_t>(a)] =
-        a == 0 ? v0 : a <= 2 ? v12 : a <= 5 ? v35 : a <= 11 ? v611 : v1217;
+    s.clinic_visits_by_age[static_cast<std::size_t>(a)] = a == 0    ? v0
+                                                          : a <= 2  ? v12
+                                                          : a <= 5  ? v35
+                                                          : a <= 11 ? v611
+                                                                    : v1217;
   s.clinic_winter_peak = p["clinic.winter_peak"];
   s.clinic_service_minutes = p["clinic.service_minutes"];
   s.clinic_session_hours = p["clinic.session_hours"];

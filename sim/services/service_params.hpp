@@ -12,16 +12,15 @@ namespace childsim {
 
 struct ServiceParams {
   // Nursery: who wants formal full-day care (log-odds terms of a logistic model) ...
-  double seek_intercept = 0, seek_all_parents_work = 0, seek_grandparent = 0,
-         seek_income_low = 0, seek_income_high = 0, seek_age_per_year = 0, seek_taste = 0,
-         seek_net_price_per_1000 = 0;
+  double seek_intercept = 0, seek_all_parents_work = 0, seek_grandparent = 0, seek_income_low = 0,
+         seek_income_high = 0, seek_age_per_year = 0, seek_taste = 0, seek_net_price_per_1000 = 0;
   // ... and where (multinomial logit over facilities).
   double beta_distance_per_km = 0, beta_net_price_per_1000 = 0, beta_quality = 0;
   std::vector<double> asc_by_kind;  ///< alternative-specific constant per facility kind
   double max_distance_km = 5;
   int max_wait_months = 6;
-  double subsidy_month = 0;     ///< childcare subsidy per child under 3, yuan per month
-  int subsidy_from_month = 0;   ///< model month the subsidy starts (2025-01)
+  double subsidy_month = 0;    ///< childcare subsidy per child under 3, yuan per month
+  int subsidy_from_month = 0;  ///< model month the subsidy starts (2025-01)
 
   double babyroom_take_up = 0, babyroom_sessions_per_month = 0;
   double kindergarten_take_up = 1;

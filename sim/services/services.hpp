@@ -11,10 +11,10 @@
 // Annual indicators are computed after the last month of each year.
 #pragma once
 
-#include "sim/io/recorder.hpp"               // Recorder
-#include "sim/model/state.hpp"               // State
-#include "sim/scenario/scenario.hpp"         // Scenario
-#include "sim/services/service_params.hpp"   // ServiceParams
+#include "sim/io/recorder.hpp"              // Recorder
+#include "sim/model/state.hpp"              // State
+#include "sim/scenario/scenario.hpp"        // Scenario
+#include "sim/services/service_params.hpp"  // ServiceParams
 
 namespace childsim {
 
@@ -43,6 +43,15 @@ void step_services(const ServiceContext& cx, State& st, io::Recorder& rec);
 
 /// Every parent present in the household works (mother if present, partner if any).
 bool all_parents_work(const Households& h, std::size_t row);
+/// Where a facility's capacity in `month` is below `enrolled[f]`, the most recently enrolled
+/// holders (latest `since`, then a fixed hash of the id) lose their place (`place` = -1)
+/// until enrolment equals capacity. Returns the rows of the children displaced.
+std::vector<std::size_t> displace_latest(const Facilities& F, int month,
+                                         const std::vector<int>& facilities, const Children& c,
+                                         std::vector<std::int32_t>& place,
+                                         const std::vector<std::int32_t>& since,
+                                         std::vector<std::int32_t>& enrolled);
+
 /// Age in completed years at the most recent 1 September (the school-year rule).
 int age_at_last_september(int month, int birth_month, YearMonth start);
 

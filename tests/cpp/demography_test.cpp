@@ -23,13 +23,15 @@ namespace {
 // exactly because every event probability depends only on age, street and month.
 struct Projection {
   int ns = 0;
-  std::vector<std::vector<double>> child;  // [street][age in months 0..215]
-  std::vector<std::vector<double>> women;  // [street][age in months 216..599]
-  std::vector<std::vector<double>> births_by_month;  // [month][street]
+  std::vector<std::vector<double>> child;             // [street][age in months 0..215]
+  std::vector<std::vector<double>> women;             // [street][age in months 216..599]
+  std::vector<std::vector<double>> births_by_month;   // [month][street]
   std::vector<std::vector<std::vector<double>>> pop;  // [month][street][age 0..17]
 };
 
-double hazard(double q) { return 1.0 - std::pow(1.0 - q, 1.0 / 12.0); }
+double hazard(double q) {
+  return 1.0 - std::pow(1.0 - q, 1.0 / 12.0);
+}
 
 Projection project(const Scenario& sc) {
   const BaseData& b = sc.base;
@@ -171,32 +173,37 @@ TEST_CASE("demography, ensemble mean matches an independent cohort-component pro
     const double z = (m.mean - expected) / std::max(m.se, 0.5);
     ++checks;
     worst = std::max(worst, std::abs(z));
-    if (std::getenv("CHILDSIM_VERBOSE")) std::printf("%s z=%.2f sim=%.1f proj=%.1f\n", what.c_str(), z, m.mean, expected);
+    if (std::getenv("CHILDSIM_VERBOSE"))
+      std::printf("%s z=%.2f sim=%.1f proj=%.1f\n", what.c_str(), z, m.mean, expected);
     if (std::abs(z) > 3) {
       ++outside;
-      UNSCOPED_INFO(what << ": simulated " << m.mean << " ± " << m.se << ", projected "
-                         << expected << " (z = " << z << ")");
+      UNSCOPED_INFO(what << ": simulated " << m.mean << " ± " << m.se << ", projected " << expected
+                         << " (z = " << z << ")");
     }
   };
   for (int t : {11, 47, 95, T - 1}) {
     for (int a = 0; a < A; ++a) {
       double expected = 0;
       for (int s = 0; s < S; ++s) expected += pr.pop[t][s][a];
-      check(expected, moments(R, [&](int r) {
-              double x = 0;
-              for (int s = 0; s < S; ++s) x += at(r, t, s, a);
-              return x;
-            }),
+      check(expected,
+            moments(R,
+                    [&](int r) {
+                      double x = 0;
+                      for (int s = 0; s < S; ++s) x += at(r, t, s, a);
+                      return x;
+                    }),
             "month " + std::to_string(t) + " age " + std::to_string(a));
     }
     for (int s = 0; s < S; ++s) {
       double expected = 0;
       for (int a = 0; a < A; ++a) expected += pr.pop[t][s][a];
-      check(expected, moments(R, [&](int r) {
-              double x = 0;
-              for (int a = 0; a < A; ++a) x += at(r, t, s, a);
-              return x;
-            }),
+      check(expected,
+            moments(R,
+                    [&](int r) {
+                      double x = 0;
+                      for (int a = 0; a < A; ++a) x += at(r, t, s, a);
+                      return x;
+                    }),
             "month " + std::to_string(t) + " street " + std::to_string(s));
     }
   }
@@ -204,12 +211,14 @@ TEST_CASE("demography, ensemble mean matches an independent cohort-component pro
     double expected = 0;
     for (int t = 12 * y; t < 12 * y + 12; ++t)
       for (int s = 0; s < S; ++s) expected += pr.births_by_month[t][s];
-    check(expected, moments(R, [&](int r) {
-            double x = 0;
-            for (int t = 12 * y; t < 12 * y + 12; ++t)
-              for (int s = 0; s < S; ++s) x += births[(r * T + t) * S + s];
-            return x;
-          }),
+    check(expected,
+          moments(R,
+                  [&](int r) {
+                    double x = 0;
+                    for (int t = 12 * y; t < 12 * y + 12; ++t)
+                      for (int s = 0; s < S; ++s) x += births[(r * T + t) * S + s];
+                    return x;
+                  }),
           "births in year " + std::to_string(y));
   }
   // With ~100 comparisons at 3 standard errors, about 0.3 fall outside by chance.

@@ -1,11 +1,11 @@
 // nursery_test: capacity, one state per child, logit choice, priority order, closures, and the
 // extremes of capacity for the nursery, kindergarten and baby-room submodels.
-#include "sim/core/rng.hpp"                // Stream
-#include "sim/demography/population.hpp"   // build_initial_state
-#include "sim/model/model.hpp"             // Model, step_month
-#include "sim/run/ensemble.hpp"            // run_scenario
-#include "sim/services/choice.hpp"         // logit_choice, priority_key
-#include "sim/services/services.hpp"       // all_parents_work
+#include "sim/core/rng.hpp"               // Stream
+#include "sim/demography/population.hpp"  // build_initial_state
+#include "sim/model/model.hpp"            // Model, step_month
+#include "sim/run/ensemble.hpp"           // run_scenario
+#include "sim/services/choice.hpp"        // logit_choice, priority_key
+#include "sim/services/services.hpp"      // all_parents_work
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -141,15 +141,14 @@ TEST_CASE("nursery, waiting lists are served in priority order", "[nursery]") {
   for (int t = 0; t < sc.n_months(); ++t) {
     // Before the month: who waits where, with what key.
     std::map<std::uint64_t, std::pair<int, std::uint64_t>> before;  // child id -> (facility, key)
-    std::map<std::uint64_t, int> before_since;                       // child id -> waiting since
+    std::map<std::uint64_t, int> before_since;                      // child id -> waiting since
     const Children& c0 = st.children;
     for (std::size_t i = 0; i < c0.size(); ++i)
       if (c0.present[i] && c0.waiting[i] >= 0) {
         const auto h = static_cast<std::size_t>(c0.household[i]);
-        before[c0.id[i]] = {c0.waiting[i],
-                            priority_key(all_parents_work(st.households, h),
-                                         st.households.hukou_local[h], c0.waiting_since[i],
-                                         mix64(c0.id[i]))};
+        before[c0.id[i]] = {c0.waiting[i], priority_key(all_parents_work(st.households, h),
+                                                        st.households.hukou_local[h],
+                                                        c0.waiting_since[i], mix64(c0.id[i]))};
         before_since[c0.id[i]] = c0.waiting_since[i];
       }
     st.month = t;
@@ -176,7 +175,8 @@ TEST_CASE("nursery, waiting lists are served in priority order", "[nursery]") {
   CHECK(served_checked > 10);
 }
 
-TEST_CASE("nursery, zero capacity gives no places and very large capacity no waiting", "[nursery]") {
+TEST_CASE("nursery, zero capacity gives no places and very large capacity no waiting",
+          "[nursery]") {
   Scenario none = small(24), plenty = small(24);
   scale_capacity(none, Service::nursery, 0.0);
   scale_capacity(plenty, Service::nursery, 1000.0);
@@ -228,7 +228,8 @@ TEST_CASE("nursery, closing a facility moves its children to other places or wai
   // ... and went to other nurseries or onto waiting lists.
   CHECK((elsewhere_b - elsewhere_a) + (waiting_b - waiting_a) > 0);
   // At most the displaced plus those who in the open run took a place there this month.
-  CHECK((elsewhere_b - elsewhere_a) + (waiting_b - waiting_a) <= displaced + enr_a[18 * nf + target]);
+  CHECK((elsewhere_b - elsewhere_a) + (waiting_b - waiting_a) <=
+        displaced + enr_a[18 * nf + target]);
 }
 
 TEST_CASE("kindergarten, the September intake places the new cohort", "[kindergarten]") {
@@ -245,7 +246,7 @@ TEST_CASE("kindergarten, the September intake places the new cohort", "[kinderga
       if (!c.present[i]) continue;
       const int age = age_at_last_september(t, c.birth_month[i], sc.start);
       if (age < 3 || age >= 6) REQUIRE(c.kindergarten[i] < 0);  // nobody too young or at school
-      if (t == 8 && age == 3) {  // September 2024: the new cohort
+      if (t == 8 && age == 3) {                                 // September 2024: the new cohort
         ++cohort;
         cohort_placed += c.kindergarten[i] >= 0;
       }

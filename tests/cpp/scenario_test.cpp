@@ -1,6 +1,6 @@
 // scenario_test: each class of bad scenario gives a message naming file, line, column and key.
-#include "sim/config/config_tree.hpp"  // ConfigError
 #include "sim/scenario/scenario.hpp"   // load_scenario
+#include "sim/config/config_tree.hpp"  // ConfigError
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -24,7 +24,9 @@ std::string error_of(const std::string& text, const std::string& name = "bad.yam
   return "";
 }
 
-std::string base_dir() { return (test::source_dir() / "scenarios/changning").string(); }
+std::string base_dir() {
+  return (test::source_dir() / "scenarios/changning").string();
+}
 
 }  // namespace
 
@@ -60,8 +62,10 @@ TEST_CASE("scenario, a wrong type says what was expected", "[scenario]") {
 
 TEST_CASE("scenario, an out-of-range value gives the allowed range", "[scenario]") {
   const auto msg = error_of("base_data: " + base_dir() + "\nreplicates: 0\n");
-  CHECK_THAT(msg, Catch::Contains("bad.yaml:2:13: key 'replicates': expected a value in [1, 10000], got 0"));
-  const auto p = error_of("base_data: " + base_dir() + "\nparameters:\n  migration.out_rate: 0.9\n");
+  CHECK_THAT(msg, Catch::Contains(
+                      "bad.yaml:2:13: key 'replicates': expected a value in [1, 10000], got 0"));
+  const auto p =
+      error_of("base_data: " + base_dir() + "\nparameters:\n  migration.out_rate: 0.9\n");
   CHECK_THAT(p, Catch::Contains("bad.yaml:3:23: key 'parameters.migration.out_rate'") &&
                     Catch::Contains("expected a value in"));
 }
