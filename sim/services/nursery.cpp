@@ -194,6 +194,24 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       }
     }
   }
+  // Options in reach of child i: open, admitting its age, within the distance limit, with
+  // their utilities.
+  auto options_for = [&](std::size_t i, int age, std::vector<int>& options, std::vector<double>& v) {
+    const auto hh = static_cast<std::size_t>(c.household[i]);
+    for (int f : w.facilities) {
+      const auto fu = static_cast<std::size_t>(f);
+      const FacilityKind& k = F.kind_of(fu);
+      if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
+      if (F.public_hukou_only && k.id == "nursery_class" && !h.hukou_local[hh]) continue;
+      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+      if (d > max_m) continue;
+      options.push_back(f);
+      v.push_back(P.beta_distance_per_km * d / 1000.0 +
+                  P.beta_net_price_per_1000 * net_price(cx, fu, t, age) / 1000.0 +
+                  P.beta_quality * F.quality[fu] +
+                  P.asc_by_kind[static_cast<std::size_t>(F.kind[fu])]);
+    }
+  };
 #pragma omp parallel for schedule(dynamic, 1024)
   for (std::size_t i = 0; i < n; ++i) {
     if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
@@ -214,22 +232,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     // The wish: a uniform number fixed for the child (month 0), so no monthly churn.
     Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
     if (wish.uniform() >= logistic(eta)) continue;
-    // Options in reach: open, admitting this age, within the distance limit.
     std::vector<double> v;
     std::vector<int> options;
-    for (int f : w.facilities) {
-      const auto fu = static_cast<std::size_t>(f);
-      const FacilityKind& k = F.kind_of(fu);
-      if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
-      if (F.public_hukou_only && k.id == "nursery_class" && !h.hukou_local[hh]) continue;
-      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
-      if (d > max_m) continue;
-      options.push_back(f);
-      v.push_back(P.beta_distance_per_km * d / 1000.0 +
-                  P.beta_net_price_per_1000 * net_price(cx, fu, t, age) / 1000.0 +
-                  P.beta_quality * F.quality[fu] +
-                  P.asc_by_kind[static_cast<std::size_t>(F.kind[fu])]);
-    }
+    options_for(i, age, options, v);
     if (options.empty()) {
       choice[i] = -1;
       continue;
@@ -242,6 +247,25 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     if (choice[i] >= 0) seekers.emplace_back(child_key(st, i, t), i);
   std::sort(seekers.begin(), seekers.end());
   for (const auto& [key, i] : seekers) {
+    if (t == 0 && enrolled[static_cast<std::size_t>(choice[i])] >=
+                      F.capacity(static_cast<std::size_t>(choice[i]), t)) {
+      // The first month stands for places already allocated before the run: a family whose
+      // first choice is full takes its logit choice among the places still free (a stream
+      // month no real month uses), instead of everyone queueing at once for the cheapest.
+      std::vector<int> options, free_options;
+      std::vector<double> v, free_v;
+      options_for(i, age_in_months(t, c.birth_month[i]), options, v);
+      for (std::size_t k = 0; k < options.size(); ++k)
+        if (enrolled[static_cast<std::size_t>(options[k])] <
+            F.capacity(static_cast<std::size_t>(options[k]), t)) {
+          free_options.push_back(options[k]);
+          free_v.push_back(v[k]);
+        }
+      if (!free_options.empty()) {
+        Stream settle(sc.seed, rep, c.id[i], 0xffffu, Purpose::nursery);
+        choice[i] = free_options[static_cast<std::size_t>(logit_choice(free_v, settle.uniform()))];
+      }
+    }
     const auto f = static_cast<std::size_t>(choice[i]);
     if (enrolled[f] < F.capacity(f, t)) {
       c.nursery[i] = choice[i];
