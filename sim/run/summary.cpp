@@ -3,7 +3,8 @@
 
 #include <fmt/format.h>  // fmt::format
 
-#include <map>  // std::map
+#include <algorithm>  // std::min
+#include <map>        // std::map
 
 namespace childsim {
 
@@ -51,6 +52,37 @@ std::string summary_text(const io::Dataset& ds) {
   for (const auto& [y, b] : by_year) out += fmt::format(" {}: {:.0f}", y, b);
   out += "\n";
   (void)y_last;
+
+  // The plan's targets in the first years, when the run has them.
+  const auto* met_var = ds.find_variable("indicator_target_met");
+  const auto* target_dim = ds.find_dim("target");
+  const auto* year_dim = ds.find_dim("year");
+  if (met_var && target_dim && year_dim && target_dim->size() > 0) {
+    const auto& met = std::get<std::vector<std::int32_t>>(met_var->data);
+    const auto& targets = std::get<std::vector<std::string>>(target_dim->values);
+    const auto& years = std::get<std::vector<std::int64_t>>(year_dim->values);
+    const std::size_t Y = years.size(), K = targets.size();
+    const std::size_t shown = std::min<std::size_t>(Y, 2);
+    out += "Plan targets met (share of replicates):\n";
+    out += fmt::format("  {:<42}", "target");
+    for (std::size_t y = 0; y < shown; ++y) out += fmt::format("{:>8}", years[y]);
+    out += "\n";
+    for (std::size_t k = 0; k < K; ++k) {
+      out += fmt::format("  {:<42}", targets[k]);
+      for (std::size_t y = 0; y < shown; ++y) {
+        double share = 0;
+        bool evaluated = true;
+        for (std::size_t r = 0; r < R; ++r) {
+          const std::int32_t v = met[(r * Y + y) * K + k];
+          evaluated = evaluated && v >= 0;
+          share += v > 0 ? 1.0 : 0.0;
+        }
+        out += evaluated ? fmt::format("{:>7.0f}%", 100 * share / static_cast<double>(R))
+                         : fmt::format("{:>8}", "n/a");
+      }
+      out += "\n";
+    }
+  }
   return out;
 }
 

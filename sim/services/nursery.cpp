@@ -196,7 +196,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
   // Options in reach of child i: open, admitting its age, within the distance limit, with
   // their utilities.
-  auto options_for = [&](std::size_t i, int age, std::vector<int>& options, std::vector<double>& v) {
+  auto options_for = [&](std::size_t i, int age, std::vector<int>& options,
+                         std::vector<double>& v) {
     const auto hh = static_cast<std::size_t>(c.household[i]);
     for (int f : w.facilities) {
       const auto fu = static_cast<std::size_t>(f);
