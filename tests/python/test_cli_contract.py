@@ -69,6 +69,7 @@ def test_cli_summary_reports_children_and_births(tmp_path):
               check=True)
     assert "huayanglu" in res.stdout and "华阳路街道" in res.stdout
     assert "Births per year" in res.stdout and "2026:" in res.stdout
+    assert "Plan targets met" in res.stdout and "summer_classes" in res.stdout
 
 
 BAD = {
