@@ -79,7 +79,7 @@ Rates make_rates(const Scenario& sc, const InitialCounts& counts) {
 
   r.birth_prob.resize(static_cast<std::size_t>(r.n_months * Rates::n_women_ages));
   for (int t = 0; t < r.n_months; ++t) {
-    const double tfr = sc.tfr.at(sc.start.plus(t).year);
+    const double tfr = sc.tfr.at(sc.start.plus(t).year) * p["fertility.tfr_multiplier"];
     for (int a = 0; a < Rates::n_women_ages; ++a) {
       const double prob = tfr * b.asfr_shape[static_cast<std::size_t>(a)] / 12.0;
       CHILDSIM_CHECK(prob < 1.0, "monthly birth probability must be below 1");

@@ -94,7 +94,7 @@ Projection project(const Scenario& sc) {
       }
     }
     const int year = sc.start.plus(t).year;
-    const double tfr = sc.tfr.at(year);
+    const double tfr = sc.tfr.at(year) * P["fertility.tfr_multiplier"];
     std::vector<double> births(ns, 0.0);
     for (int s = 0; s < ns; ++s) {
       for (int m = 0; m < 384; ++m) births[s] += pr.women[s][m] * tfr * b.asfr_shape[m / 12] / 12;
