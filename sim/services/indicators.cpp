@@ -4,7 +4,7 @@
 // After the last month of each calendar year (December, or the run's last month), for each
 // replicate (docs/model.md, "Indicators and targets"). Capacities are those of that month
 // from the facility tables; people from the state at that moment or from the outputs already
-// recorded for the replicate (`residents`, `nursery_unmet`, `facility_running_cost`). Nursery
+// recorded for the replicate (`residents`, `nursery_unmet`). Nursery
 // places are full-day places (service nursery); "district" facilities are those in a street
 // (not "outside"). Holiday classes and clinics are counted from their tables and capacities,
 // not from the holiday and clinic submodels. A ratio without a denominator is NaN.
@@ -274,10 +274,12 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
   }
   *real("indicator_nursery_unmet") = unmet / months;
 
-  // Running cost of the year (recorded once, in replicate 0's slot).
-  const double* cost = rec.real_block("facility_running_cost", 0, y);
+  // Running cost of the year, from the facilities' cost schedules (not from the recorded
+  // facility_running_cost: that is written once, with replicate 0, and a replicate must not
+  // depend on another having run in the same process — MPI ranks run replicates apart).
   double total_cost = 0;
-  for (std::size_t f = 0; f < nf; ++f) total_cost += cost[f];
+  for (std::size_t f = 0; f < nf; ++f)
+    for (int m = t0; m <= t; ++m) total_cost += F.running_cost_schedule[F.at(f, m)];
   *real("indicator_running_cost") = total_cost;
 
   // The walk to a CHC with a clinic.

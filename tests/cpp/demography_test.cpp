@@ -7,11 +7,12 @@
 
 #include <catch2/catch.hpp>
 
-#include <cmath>    // std::pow, std::sqrt
-#include <cstdio>   // std::printf
-#include <cstdlib>  // std::getenv
-#include <cstring>  // std::memcmp
-#include <numeric>  // std::accumulate
+#include <algorithm>  // std::equal
+#include <cmath>      // std::pow, std::sqrt
+#include <cstdio>     // std::printf
+#include <cstdlib>    // std::getenv
+#include <cstring>    // std::memcmp
+#include <numeric>    // std::accumulate
 
 using namespace childsim;
 
@@ -326,4 +327,33 @@ TEST_CASE("demography, services do not change the demographic outputs", "[demogr
   for (auto x : test::ints(with, "nursery_enrolled")) places += x;
   CHECK(places > 0);  // the services did run in the first case
   for (auto x : test::ints(without, "nursery_enrolled")) REQUIRE(x == 0);
+}
+
+TEST_CASE("demography, a replicate run alone equals its slice of the whole ensemble",
+          "[demography][mpi]") {
+  // What lets MPI ranks take whole replicates: no replicate reads what another one recorded.
+  Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  sc.replicates = 3;
+  sc.end = sc.start.plus(23);
+  io::Recorder all(sc, sc.replicates), alone(sc, sc.replicates);
+  run_replicates(sc, {}, 0, 1, all);
+  run_replicates(sc, {}, 1, 2, alone);  // replicate 1 only, as rank 1 of 2 would
+  int compared = 0;
+  for (const auto& o : io::output_catalog()) {
+    if (o.dims.empty() || o.dims[0] != "replicate") continue;
+    std::size_t per_rep = 1;
+    for (std::size_t d = 1; d < o.dims.size(); ++d) per_rep *= all.dim_size(o.dims[d]);
+    INFO(o.name);
+    if (o.real) {
+      const auto& a = all.real_data(o.name);
+      const auto& b = alone.real_data(o.name);
+      REQUIRE(std::memcmp(a.data() + per_rep, b.data() + per_rep, per_rep * sizeof(double)) == 0);
+    } else {
+      const auto& a = all.data(o.name);
+      const auto& b = alone.data(o.name);
+      REQUIRE(std::equal(a.begin() + per_rep, a.begin() + 2 * per_rep, b.begin() + per_rep));
+    }
+    ++compared;
+  }
+  CHECK(compared > 20);
 }
