@@ -79,10 +79,6 @@ void read_streets(BaseData& d) {
   }
   const auto& list = top.required("streets");
   if (!list.is_sequence() || list.items.empty()) list.fail("expected a list of streets");
-  // Local plane: equirectangular projection about the reference point; error < 0.1 % over a
-  // district 10 km across.
-  const double m_per_deg_lat = 110574.0;
-  const double m_per_deg_lon = 111320.0 * std::cos(d.ref_lat_deg * pi / 180.0);
   for (const auto& item : list.items) {
     config::MapReader r(item);
     Street s;
@@ -99,8 +95,7 @@ void read_streets(BaseData& d) {
     if (!(s.population_2020 > 0))
       r.required("population_2020").fail("expected a positive population");
     r.finish();
-    s.x_m = (s.lon_deg - d.ref_lon_deg) * m_per_deg_lon;
-    s.y_m = (s.lat_deg - d.ref_lat_deg) * m_per_deg_lat;
+    d.to_local(s.lat_deg, s.lon_deg, s.x_m, s.y_m);
     s.radius_m = std::sqrt(s.area_km2 * 1e6 / pi);
     d.streets.push_back(std::move(s));
   }
@@ -214,6 +209,29 @@ double TfrPath::at(double year) const {
   auto lo = std::prev(hi);
   const double w = (year - lo->first) / static_cast<double>(hi->first - lo->first);
   return lo->second + w * (hi->second - lo->second);
+}
+
+int BaseData::read_street(const config::ConfigNode& node) const {
+  const std::string id = config::as_string(node);
+  const int s = street_index(id);
+  if (s < 0) {
+    std::string ids;
+    for (const auto& st : streets) ids += (ids.empty() ? "" : ", ") + st.id;
+    node.fail(fmt::format("unknown street '{}' (expected one of: {})", id, ids));
+  }
+  return s;
+}
+
+void BaseData::to_local(double lat_deg, double lon_deg, double& x_m, double& y_m) const {
+  x_m = (lon_deg - ref_lon_deg) * 111320.0 * std::cos(ref_lat_deg * pi / 180.0);
+  y_m = (lat_deg - ref_lat_deg) * 110574.0;
+}
+
+void BaseData::point_in_street(int s, double u1, double u2, double& x_m, double& y_m) const {
+  const Street& st = streets[static_cast<std::size_t>(s)];
+  const double r = st.radius_m * std::sqrt(u1);
+  x_m = st.x_m + r * std::cos(2.0 * pi * u2);
+  y_m = st.y_m + r * std::sin(2.0 * pi * u2);
 }
 
 int BaseData::street_index(const std::string& id) const {

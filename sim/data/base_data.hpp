@@ -59,6 +59,13 @@ struct BaseData {
   ParameterTable parameters;
 
   int street_index(const std::string& id) const;  ///< -1 when unknown
+  /// The street id written in `node`; a ConfigError listing the known ids when unknown.
+  int read_street(const config::ConfigNode& node) const;
+  /// Metres east and north of the reference point of a latitude and longitude
+  /// (equirectangular projection; error < 0.1 % over a district 10 km across).
+  void to_local(double lat_deg, double lon_deg, double& x_m, double& y_m) const;
+  /// The point of street `s`'s disc given by two uniform numbers (uniform in area).
+  void point_in_street(int s, double u1, double u2, double& x_m, double& y_m) const;
   int n_streets() const { return static_cast<int>(streets.size()); }
 };
 

@@ -7,19 +7,12 @@
 
 #include <boost/random/normal_distribution.hpp>  // boost::random::normal_distribution
 
-#include <cmath>  // std::sqrt, std::cos, std::sin
-
 namespace childsim {
-namespace {
-constexpr double two_pi = 6.28318530717958647692;
-
-}  // namespace
-
 void draw_home(const Scenario& sc, int street, double u1, double u2, float& x_m, float& y_m) {
-  const Street& s = sc.base.streets[static_cast<std::size_t>(street)];
-  const double r = s.radius_m * std::sqrt(u1);
-  x_m = static_cast<float>(s.x_m + r * std::cos(two_pi * u2));
-  y_m = static_cast<float>(s.y_m + r * std::sin(two_pi * u2));
+  double x = 0, y = 0;
+  sc.base.point_in_street(street, u1, u2, x, y);
+  x_m = static_cast<float>(x);
+  y_m = static_cast<float>(y);
 }
 
 int add_household(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, int street,

@@ -7,21 +7,10 @@
 #include <fmt/format.h>  // fmt::format
 
 #include <algorithm>  // std::max, std::min
-#include <cmath>      // std::cos, std::hypot
+#include <cmath>      // std::hypot
 
 namespace childsim {
 namespace {
-
-int read_street(const config::ConfigNode& node, const BaseData& base) {
-  const std::string id = config::as_string(node);
-  const int s = base.street_index(id);
-  if (s < 0) {
-    std::string ids;
-    for (const auto& st : base.streets) ids += (ids.empty() ? "" : ", ") + st.id;
-    node.fail(fmt::format("unknown street '{}' (expected one of: {})", id, ids));
-  }
-  return s;
-}
 
 int read_facility(const config::ConfigNode& node, const Facilities& fac) {
   const std::string id = config::as_string(node);
@@ -86,9 +75,7 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
         const double lat = l.require_double("lat", -90, 90),
                      lon = l.require_double("lon", -180, 180);
         l.finish();
-        x = (lon - base.ref_lon_deg) * 111320.0 *
-            std::cos(base.ref_lat_deg * 3.14159265358979 / 180);
-        y = (lat - base.ref_lat_deg) * 110574.0;
+        base.to_local(lat, lon, x, y);
         // The street is the one whose centre is nearest, unless given.
         double best = 1e300;
         for (int i = 0; i < base.n_streets(); ++i) {
@@ -96,9 +83,9 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
           const double d = std::hypot(st.x_m - x, st.y_m - y);
           if (d < best) best = d, s = i;
         }
-        if (const auto* sn = r.optional("street")) s = read_street(*sn, base);
+        if (const auto* sn = r.optional("street")) s = base.read_street(*sn);
       } else {
-        s = read_street(r.required("street"), base);
+        s = base.read_street(r.required("street"));
         const auto& st = base.streets[static_cast<std::size_t>(s)];
         x = st.x_m;  // no location given: the street's centre
         y = st.y_m;

@@ -57,13 +57,7 @@ void read_housing(Scenario& s, const config::ConfigNode& list) {
     config::MapReader r(item);
     HousingProject h;
     h.name = r.get_string("name", fmt::format("project {}", s.housing.size() + 1));
-    const auto& street = r.required("street");
-    h.street = s.base.street_index(config::as_string(street));
-    if (h.street < 0) {
-      std::string ids;
-      for (const auto& st : s.base.streets) ids += (ids.empty() ? "" : ", ") + st.id;
-      street.fail(fmt::format("unknown street '{}' (expected one of: {})", street.scalar, ids));
-    }
+    h.street = s.base.read_street(r.required("street"));
     h.start = config::as_month(r.required("start"));
     h.households = static_cast<int>(r.require_int("households", 0, 1000000));
     h.months = static_cast<int>(r.get_int("months", 12, 1, 600));

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>  // fmt::format
 
-#include <cmath>  // std::cos, std::sin, std::sqrt
 
 namespace childsim {
 namespace {
@@ -151,20 +150,15 @@ Facilities load_facilities(const BaseData& base, YearMonth start, int n_months) 
       config::MapReader l(*loc);
       const double lat = l.require_double("lat", -90, 90), lon = l.require_double("lon", -180, 180);
       l.finish();
-      x = (lon - base.ref_lon_deg) * 111320.0 * std::cos(base.ref_lat_deg * 3.14159265358979 / 180);
-      y = (lat - base.ref_lat_deg) * 110574.0;
+      base.to_local(lat, lon, x, y);
     } else if (s >= 0) {
       std::uint64_t h = 1469598103934665603ull;
       for (const char c : id) h = mix64(h ^ static_cast<unsigned char>(c));
       const double u1 = static_cast<double>(h >> 11) * 0x1p-53;
       const double u2 = static_cast<double>(mix64(h) >> 11) * 0x1p-53;
-      float fx = 0, fy = 0;
-      const Street& st = base.streets[static_cast<std::size_t>(s)];
-      const double rr = st.radius_m * std::sqrt(u1);
-      fx = static_cast<float>(st.x_m + rr * std::cos(6.283185307179586 * u2));
-      fy = static_cast<float>(st.y_m + rr * std::sin(6.283185307179586 * u2));
-      x = fx;
-      y = fy;
+      base.point_in_street(s, u1, u2, x, y);
+      x = static_cast<float>(x);  // stored as homes are (float precision: ample for metres)
+      y = static_cast<float>(y);
     } else {
       x = y = 1e5;  // outside the district: far from every home (distance-based choices)
     }
