@@ -5,7 +5,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}
 if [[ ! -f build/$preset/CMakeCache.txt ]]; then
-  cmake --preset "$preset" >/dev/null || exit 1
+  launcher=()
+  # ccache, when installed, makes rebuilds in other checkouts (git worktrees) fast; it is not
+  # a dependency and a fresh machine builds without it.
+  if command -v ccache >/dev/null && [[ "${CHILDSIM_NO_CCACHE:-0}" != 1 ]]; then
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  fi
+  cmake --preset "$preset" "${launcher[@]}" >/dev/null || exit 1
 fi
 # Show warnings and errors, not the progress lines.
 cmake --build "build/$preset" -j"$(nproc)" 2>&1 |
