@@ -1,0 +1,13 @@
+// output_path: checks on an output path made before any work, so that a run that cannot write
+// its result fails at once and touches nothing.
+#pragma once
+
+#include <filesystem>  // std::filesystem::path
+
+namespace childsim::cli {
+
+/// Throw std::runtime_error (with the path) if `out` cannot be written: its directory is
+/// missing or not writable, or `out` is a directory.
+void check_output_path(const std::filesystem::path& out);
+
+}  // namespace childsim::cli
