@@ -2,37 +2,38 @@
 divergence flagged.
 
 A planner who has the year's observed figures (births by street, enrolments, waiting lists,
-…; see :mod:`childsim.observations`) conditions the model on them and re-projects to 2035:
+…; see :mod:`childsim.observations`) conditions the model on them and re-projects to 2035
+(docs/monitoring.md explains the method in words):
 
 1. **An ensemble that carries the uncertainty.** The scenario is run with ``replicates``
-   replicates, each with its own parameter values: drawn from the scenario's calibration
-   posterior when it has one (``parameters: {posterior: …}``), otherwise uniformly from the
-   ranges of the parameters in ``parameters`` (default :data:`DEFAULT_PARAMETERS`) in the
-   parameter table. Each replicate also has its own random path.
-2. **Conditioning by importance weights.** Replicate *r* gets the weight
+   replicates, each with its own parameter values and random path. The parameters varied
+   are the levers of the observed indicators (:func:`default_parameters`), uniform on their
+   ranges in the parameter table — or the scenario's calibration posterior when it has one.
+   The replicates are drawn in rounds (:data:`ROUNDS`, population Monte Carlo): the first
+   from the prior, the later ones from proposals moved towards the figures (a kernel around
+   the weighted replicates, and a normal approximation of the posterior), with importance
+   weights π/q that undo the proposals exactly (the balance heuristic).
+2. **Conditioning on the figures.** Each replicate is weighted by the likelihood of the
+   figures given its parameters: each figure is regressed on the parameters over the
+   ensemble (its mean as a straight line in θ, refitted around the weighted replicates; the
+   residual variance is the model's own noise), with a Student-t error (:data:`NU` degrees
+   of freedom) whose variance is the figure's sd² plus that noise. Weighting by the
+   parameters rather than by each replicate's random path keeps the ensemble effective;
+   the heavy tail keeps one street that no parameter explains from deciding everything.
+   A *vintage* is the weighting that uses the figures up to a year: ``prior`` uses none,
+   vintage 2025 those of 2024 and 2025.
+3. **Divergence.** Each figure of year *Y* is compared with the range the previous vintage
+   (figures before *Y*) projected for it: the 5–95 % range of the weighted, kernel-smoothed
+   model values plus the figure's own error (:func:`smoothed_quantiles`). A figure outside
+   is flagged in plain words, with what to review; a figure outside anything the prior
+   ensemble produces is flagged and not used.
 
-   .. math:: w_r \\propto \\exp\\Big(-\\tfrac12 \\sum_i \\big((m_{ir} - y_i)/\\sigma_i\\big)^2\\Big)
-
-   over the observations *i* used (value :math:`y_i`, uncertainty :math:`\\sigma_i`, model
-   value :math:`m_{ir}` of replicate *r*). This is Bayes' rule with the ensemble as a sample
-   of the prior and a normal error of sd :math:`\\sigma_i` on each observed figure; the
-   weighted ensemble is the conditioned projection, to 2035, with its uncertainty. A
-   *vintage* is the weighting that uses the observations up to a year: the ``prior`` uses
-   none, vintage 2025 those of 2024 and 2025.
-3. **Divergence.** Each observed figure of year *Y* is compared with the projected range
-   that the previous vintage (observations before *Y*) gave for it: the 5–95 % range of the
-   weighted mixture of :math:`N(m_{ir}, \\sigma_i^2)` — model uncertainty plus the figure's
-   own error. A figure outside is flagged in plain words, with what to review.
-
-Why importance weights and not a particle filter or a new ABC-SMC fit: the weights reuse one
-ensemble for every vintage (so "what changed since last year" compares like with like), need
-no second simulation, and are exact Bayes for the stated error model up to Monte Carlo error
-(a test checks the coverage). Their limit is the ensemble: when the observations are far
-from every replicate, few replicates carry the weight (the report shows the effective sample
-size and says when it is too small), and a shock that no parameter explains (a street
-losing families to demolition) cannot be fitted, only flagged. A particle filter that
-re-starts the replicates from their state at each observed year would follow such shocks;
-see docs/monitoring.md.
+What it cannot do: a change that no parameter explains (demolition in one street, an
+estate that is not in the scenario) is not learnt, only flagged; the replicates' random
+paths are weighted as wholes, so a street's own deviation in an observed year is not carried
+forward as a particle filter that restarts from the observed state would. A test checks
+that the 90 % ranges hold the truth about 90 % of the time when the figures come from the
+model itself.
 """
 
 import math
