@@ -32,6 +32,8 @@ from ._io import open_run, open_runs, write  # noqa: E402
 from ._run import run  # noqa: E402
 from ._scenario import Scenario, find_root, load_scenario, scenario_from_yaml  # noqa: E402
 from .catalog import outputs  # noqa: E402
+from .monitoring import MonitorResult, monitor, write_posterior  # noqa: E402
+from .observations import INDICATORS, ObservationsError, read_observations  # noqa: E402
 from .costs import cost_effectiveness, costs_by_service, service_use  # noqa: E402
 from .indicators import births_per_year, children_by_street_and_year  # noqa: E402
 from .plots import (  # noqa: E402
@@ -112,6 +114,13 @@ __all__ = [
     "read_runs",
     "build_briefing",
     "write_briefing",
+    # annual monitoring (plan item 89)
+    "INDICATORS",
+    "ObservationsError",
+    "read_observations",
+    "MonitorResult",
+    "monitor",
+    "write_posterior",
     # helpers for users' tests
     "testing",
 ]
