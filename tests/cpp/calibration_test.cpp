@@ -14,10 +14,11 @@
 #include <boost/random/normal_distribution.hpp>       // boost::random::normal_distribution
 #include <catch2/catch.hpp>
 
-#include <chrono>   // std::chrono::steady_clock
-#include <cmath>    // std::erf, std::exp, std::sqrt
-#include <fstream>  // std::ofstream
-#include <set>      // std::set
+#include <algorithm>  // std::find
+#include <chrono>     // std::chrono::steady_clock
+#include <cmath>      // std::erf, std::exp, std::sqrt
+#include <fstream>    // std::ifstream, std::ofstream
+#include <set>        // std::set
 
 using namespace childsim;
 using namespace childsim::calibration;
@@ -573,4 +574,44 @@ TEST_CASE("calibration, lagged-ratio errors name the key and the window", "[cali
   CHECK_THAT(replaced("denominator: {output: births, window:",
                       "denominator: {output: facility_running_cost, window:"),
              Catch::Contains("monthly outputs"));
+}
+
+TEST_CASE("calibration, the Changning file and its waiting migration-schedule targets load",
+          "[calibration]") {
+  const auto file = test::source_dir() / "calibration/changning.yaml";
+  const CalibrationSpec committed = load_calibration(file);
+  CHECK(committed.scenario.end.to_string() == "2024-12");
+  // Enable the block between the markers (drop the leading "# " of its lines), as the lead
+  // will at merge; the copy names the base scenario by its absolute path.
+  std::ifstream in(file);
+  std::string text, line;
+  bool inside = false;
+  int enabled = 0;
+  while (std::getline(in, line)) {
+    if (line.find(">>> BEGIN migration-schedule targets") != std::string::npos) inside = true;
+    if (line.find("<<< END migration-schedule targets") != std::string::npos) inside = false;
+    const auto hash = line.find("# ");
+    if (inside && line.find(">>>") == std::string::npos && hash != std::string::npos) {
+      line.erase(hash, 2);
+      ++enabled;
+    }
+    if (line.rfind("scenario: ", 0) == 0)
+      line = "scenario: " + (test::source_dir() / "scenarios/baseline.yaml").string();
+    text += line + "\n";
+  }
+  REQUIRE(enabled > 30);
+  const auto dir = test::fresh_dir("calibration-changning-enabled");
+  const CalibrationSpec spec = load_calibration(write_file(dir / "changning.yaml", text));
+  CHECK(spec.scenario.end.to_string() == "2035-12");  // the horizon follows the targets
+  const auto ids = spec.target_ids();
+  for (const char* id : {"retention_age3", "retention_age5", "kindergarten_age_per_birth"}) {
+    const auto it = std::find(ids.begin(), ids.end(), id);
+    REQUIRE(it != ids.end());
+    const calibration::Target& t = spec.targets[static_cast<std::size_t>(it - ids.begin())];
+    CHECK(t.aggregate == Aggregate::lagged_ratio);
+    CHECK(t.fit);
+    // Every window lies before its target year's kept month: births, then the stock.
+    for (std::size_t y = 0; y < t.years.size(); ++y)
+      CHECK(t.window_indices_by_year[y].back() < t.indices_by_year[y].front());
+  }
 }
