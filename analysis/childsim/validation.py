@@ -710,7 +710,10 @@ def _demography_rows(ds, fit):
             f"({_cite('census2020')}; births: 'Derivations')",
             "Above the band: arrivals bring more children of this age than leave (children are "
             "inflated by migration); below: too many leave. Either way kindergarten and school "
-            "demand per birth is wrong by the same factor."))
+            "demand per birth is wrong by the same factor. A large miss is settled by the model "
+            "(the migration schedule of issue #9), not by a figure: Changning's own retention "
+            "(its census counts aged 0-4 and 5-9 against its births) would move the band by "
+            "a few hundredths."))
     pupils = observed_pupils_per_birth()
     obs_kg = float(pupils["ratio"].mean())
     for variable, label, extra in (
@@ -917,7 +920,9 @@ def _service_rows(ds):
             f"observed for Shanghai: 534,000 pupils / 1,708 kindergartens (end 2022; 2020/21: "
             f"571,499 / 1,678 = 340.6) ({_cite('sd2022', 'moe2020')})",
             "Kindergartens are sized unlike Shanghai's (facilities.yaml capacities, or too few "
-            "children): capacity-driven results (unplaced children, walking distances) are off.",
+            "children: the start population's central-district factor 0.85): capacity-driven "
+            "results (unplaced children, walking distances) are off. Changning's pupils and "
+            "kindergartens (长宁统计年鉴, chapter 教育) would settle it.",
             digits=0))
     if "indicator_nursery_places_per_1000" in ds and (2024, 12) in times:
         ind = ds["indicator_nursery_places_per_1000"].sel(year=2024)
