@@ -1,6 +1,7 @@
 // targets: reading the calibration file and reducing outputs to target statistics.
 #include "sim/calibration/targets.hpp"
 
+#include "sim/core/time.hpp"          // YearMonth, months_between
 #include "sim/io/output_catalog.hpp"  // find_output, output_catalog
 
 #include <fmt/format.h>  // fmt::format
@@ -158,6 +159,24 @@ std::vector<int> read_int_list(const ConfigNode& node, int lo, int hi) {
   return v;
 }
 
+// `window: {from: {years: -6, month: 9}, to: {years: -3, month: 8}}` of a lagged ratio.
+LagWindow read_window(const ConfigNode& node) {
+  MapReader r(node);
+  auto end = [&](const char* key, int& years, int& month) {
+    MapReader e(r.required(key));
+    years = static_cast<int>(e.require_int("years", -100, 0));
+    month = static_cast<int>(e.require_int("month", 1, 12));
+    e.finish();
+  };
+  LagWindow w;
+  end("from", w.from_years, w.from_month);
+  end("to", w.to_years, w.to_month);
+  r.finish();
+  if (w.to_years * 12 + w.to_month < w.from_years * 12 + w.from_month)
+    node.fail("expected the window's 'from' month not after its 'to' month");
+  return w;
+}
+
 Target read_target(const ConfigNode& item, const Scenario& sc, const Labels& labels,
                    std::set<std::string>& ids) {
   MapReader r(item);
@@ -192,16 +211,30 @@ Target read_target(const ConfigNode& item, const Scenario& sc, const Labels& lab
   if (const ConfigNode* m = r.optional("months")) t.months = read_int_list(*m, 1, 12);
 
   t.numerator = read_reduction(r, labels);
-  const std::string agg = r.get_choice("aggregate", "", {"sum", "mean", "last", "ratio"});
+  const std::string agg =
+      r.get_choice("aggregate", "", {"sum", "mean", "last", "ratio", "lagged_ratio"});
   if (agg.empty())
     throw config::ConfigError(item.origin, item.path + ".aggregate",
-                              "missing required key (sum, mean, last or ratio)");
-  t.aggregate = agg == "sum"    ? Aggregate::sum
-                : agg == "mean" ? Aggregate::mean
-                : agg == "last" ? Aggregate::last
-                                : Aggregate::ratio;
+                              "missing required key (sum, mean, last, ratio or lagged_ratio)");
+  t.aggregate = agg == "sum"     ? Aggregate::sum
+                : agg == "mean"  ? Aggregate::mean
+                : agg == "last"  ? Aggregate::last
+                : agg == "ratio" ? Aggregate::ratio
+                                 : Aggregate::lagged_ratio;
   const ConfigNode* den = r.optional("denominator");
-  if (t.aggregate == Aggregate::ratio) {
+  if (t.aggregate == Aggregate::lagged_ratio) {
+    if (!den) r.required("denominator");
+    if (!den->is_map())
+      den->fail(
+          "expected a map {output: ..., window: {from: {years: -3, month: 1}, to: {years: -3, "
+          "month: 12}}} (a lagged ratio needs the window of its denominator)");
+    MapReader dr(*den);
+    t.denominator = read_reduction(dr, labels);
+    t.window = read_window(dr.required("window"));
+    dr.finish();
+    if (t.numerator.yearly || t.denominator.yearly)
+      den->fail("a lagged ratio needs monthly outputs (numerator and denominator)");
+  } else if (t.aggregate == Aggregate::ratio) {
     if (!den) r.required("denominator");
     if (den->is_scalar()) {
       ConfigNode wrapped;
@@ -224,7 +257,7 @@ Target read_target(const ConfigNode& item, const Scenario& sc, const Labels& lab
   }
   const ConfigNode* scale = r.optional("scale");
   t.scale = scale ? config::as_bool(*scale) : false;
-  if (t.scale && t.aggregate == Aggregate::ratio)
+  if (t.scale && (t.aggregate == Aggregate::ratio || t.aggregate == Aggregate::lagged_ratio))
     scale->fail("a ratio does not depend on the population scale; remove 'scale: true'");
   if (t.numerator.yearly && !t.months.empty())
     r.required("months").fail(
@@ -249,6 +282,18 @@ Target read_target(const ConfigNode& item, const Scenario& sc, const Labels& lab
       year_node.fail(fmt::format("no simulated month of {} is selected (run {} to {})", y,
                                  sc.start.to_string(), sc.end.to_string()));
     t.indices_by_year.push_back(std::move(idx));
+    if (t.aggregate == Aggregate::lagged_ratio) {
+      const YearMonth from{y + t.window.from_years, t.window.from_month};
+      const YearMonth to{y + t.window.to_years, t.window.to_month};
+      if (from < sc.start || sc.end < to)
+        year_node.fail(fmt::format(
+            "the denominator window of target year {} ({} to {}) is not inside the run ({} to "
+            "{}); a lagged ratio needs every month of its window simulated",
+            y, from.to_string(), to.to_string(), sc.start.to_string(), sc.end.to_string()));
+      std::vector<int> w;
+      for (YearMonth m = from; m <= to; m = m.plus(1)) w.push_back(months_between(sc.start, m));
+      t.window_indices_by_year.push_back(std::move(w));
+    }
   }
   return t;
 }
@@ -336,7 +381,8 @@ double target_statistic(const Target& t, const io::Recorder& rec, double populat
   double total = 0.0;
   for (int r = 0; r < reps; ++r) {
     double over_years = 0.0;
-    for (const auto& idx : t.indices_by_year) {
+    for (std::size_t y = 0; y < t.indices_by_year.size(); ++y) {
+      const auto& idx = t.indices_by_year[y];
       double v = 0.0;
       switch (t.aggregate) {
         case Aggregate::sum:
@@ -354,6 +400,15 @@ double target_statistic(const Target& t, const io::Recorder& rec, double populat
             den += t.denominator.value(rec, r, i);
           }
           v = num / den;  // NaN or ∞ when den = 0: the distance is then +∞
+          break;
+        }
+        case Aggregate::lagged_ratio: {
+          double num = 0.0, den = 0.0;
+          for (int i : idx) num += t.numerator.value(rec, r, i);
+          num /= static_cast<double>(idx.size());
+          for (int i : t.window_indices_by_year[static_cast<std::size_t>(y)])
+            den += t.denominator.value(rec, r, i);
+          v = num / den;
           break;
         }
       }

@@ -17,8 +17,12 @@
 //      key `facility_kind` keeps facilities of the listed kinds) and combine the rest of the
 //      array by `combine` (sum, the default, or mean) into one number per month;
 //   3. reduce the months by `aggregate`: sum (flows such as births), mean (stocks), last (the
-//      last kept month), or ratio (Σ numerator / Σ denominator over the kept months, i.e. the
-//      ratio of monthly means; the denominator is its own output with its own select);
+//      last kept month), ratio (Σ numerator / Σ denominator over the kept months, i.e. the
+//      ratio of monthly means; the denominator is its own output with its own select), or
+//      lagged_ratio (the numerator's mean over the kept months divided by the denominator
+//      summed over a `window` of months placed relative to the target year — e.g. children
+//      aged 3 in December of year T per birth of year T − 3, or children of kindergarten age
+//      in October of T per birth from September of T − 6 to August of T − 3);
 //   4. divide by the population scale if `scale: true` (counts, not ratios).
 // The statistic is the mean of that number over the target's years and then over replicates.
 // The distance of a simulation is sqrt(mean over fitted targets of ((statistic − value)/sd)²).
@@ -54,7 +58,14 @@ struct OutputReduction {
   double value(const io::Recorder& rec, int replicate, int index) const;
 };
 
-enum class Aggregate { sum, mean, last, ratio };
+enum class Aggregate { sum, mean, last, ratio, lagged_ratio };
+
+/// The denominator months of a lagged ratio, relative to the target year T: from calendar
+/// month `from_month` of year T + `from_years` to `to_month` of T + `to_years`, inclusive.
+struct LagWindow {
+  int from_years = 0, from_month = 1;
+  int to_years = 0, to_month = 12;
+};
 
 struct Target {
   std::string id, description, source, basis;
@@ -66,8 +77,10 @@ struct Target {
   bool scale = false;  ///< divide by population_scale
   Aggregate aggregate = Aggregate::sum;
   OutputReduction numerator;
-  OutputReduction denominator;                    ///< for Aggregate::ratio
-  std::vector<std::vector<int>> indices_by_year;  ///< time (or year) indices of each year
+  OutputReduction denominator;                           ///< for Aggregate::ratio and lagged_ratio
+  std::vector<std::vector<int>> indices_by_year;         ///< time (or year) indices of each year
+  LagWindow window;                                      ///< for Aggregate::lagged_ratio
+  std::vector<std::vector<int>> window_indices_by_year;  ///< its month indices, per year
   config::Origin origin;
 };
 

@@ -14,10 +14,11 @@
 #include <boost/random/normal_distribution.hpp>       // boost::random::normal_distribution
 #include <catch2/catch.hpp>
 
-#include <chrono>   // std::chrono::steady_clock
-#include <cmath>    // std::erf, std::exp, std::sqrt
-#include <fstream>  // std::ofstream
-#include <set>      // std::set
+#include <algorithm>  // std::find
+#include <chrono>     // std::chrono::steady_clock
+#include <cmath>      // std::erf, std::exp, std::sqrt
+#include <fstream>    // std::ifstream, std::ofstream
+#include <set>        // std::set
 
 using namespace childsim;
 using namespace childsim::calibration;
@@ -435,4 +436,182 @@ TEST_CASE("calibration, replicates draw parameters from a posterior reproducibly
   CHECK_THAT(
       error("parameters: {posterior: unknown.h5}\n"),
       Catch::Contains("posterior parameter 'nursery.no_such_thing' is not in parameters.yaml"));
+}
+
+// --- target statistics against a plain calculation on the recorded arrays -------------------
+
+namespace {
+
+// A calibration file whose targets exercise the reductions used by calibration/changning.yaml:
+// a cohort retention and kindergarten age per birth (lagged ratios) and an age-group share of
+// residents (a ratio with a select).
+std::string statistics_calibration(const std::string& extra_target = "") {
+  return "scenario: " + (test::source_dir() / "scenarios/baseline.yaml").string() + "\n" +
+         "population_scale: 0.02\nreplicates: 2\nseed: 5\nend: 2030-12\n"
+         "parameters: [kindergarten.take_up]\n"
+         "targets:\n"
+         "  - id: retention_age3\n    description: d\n    value: 0.96\n    sd: 0.03\n"
+         "    years: [2027, 2028]\n    months: [12]\n    basis: derived\n"
+         "    scaled_from_shanghai: true\n    source: s\n    output: population\n"
+         "    select: {age: [3]}\n    aggregate: lagged_ratio\n"
+         "    denominator:\n      output: births\n"
+         "      window: {from: {years: -3, month: 1}, to: {years: -3, month: 12}}\n"
+         "  - id: kindergarten_age_per_birth\n    description: d\n    value: 0.95\n"
+         "    sd: 0.03\n    year: 2030\n    months: [10]\n    basis: derived\n"
+         "    scaled_from_shanghai: true\n    source: s\n    output: kindergarten_eligible\n"
+         "    aggregate: lagged_ratio\n"
+         "    denominator: {output: births, window: {from: {years: -6, month: 9}, "
+         "to: {years: -3, month: 8}}}\n"
+         "  - id: share_0_14\n    description: d\n    value: 0.08\n    sd: 0.01\n"
+         "    year: 2024\n    months: [1]\n    basis: derived\n    scaled_from_shanghai: true\n"
+         "    source: s\n    output: population\n"
+         "    select: {age: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]}\n"
+         "    aggregate: ratio\n    denominator: residents\n" +
+         extra_target;
+}
+
+// Fill every element of an int32 output with a distinct, irregular positive number.
+void fill(io::Recorder& rec, const std::string& name, int months, int salt) {
+  const std::size_t n = rec.block_size(name);
+  for (int r = 0; r < rec.replicates(); ++r)
+    for (int m = 0; m < months; ++m) {
+      std::int32_t* b = rec.block(name, r, m);
+      for (std::size_t k = 0; k < n; ++k)
+        b[k] = static_cast<std::int32_t>(
+            1 + (r * 7919 + m * 104729 + static_cast<int>(k) * 31 + salt * 13) % 997);
+    }
+}
+
+// Σ over streets of an int32 (replicate, time, street[, age]) output at one month; `age` < 0
+// sums every age (or the output has none).
+double street_sum(io::Recorder& rec, const std::string& name, int r, int m, int ages, int age) {
+  const std::int32_t* b = rec.block(name, r, m);
+  const std::size_t streets = rec.dim_size("street");
+  double s = 0;
+  for (std::size_t st = 0; st < streets; ++st) {
+    if (ages == 0) {
+      s += b[st];
+      continue;
+    }
+    for (int a = 0; a < ages; ++a)
+      if (age < 0 ? a <= 14 : a == age) s += b[st * static_cast<std::size_t>(ages) + a];
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("calibration, lagged-ratio and share statistics equal a plain calculation",
+          "[calibration]") {
+  const auto dir = test::fresh_dir("calibration-statistics");
+  const CalibrationSpec spec =
+      load_calibration(write_file(dir / "s.yaml", statistics_calibration()));
+  REQUIRE(spec.targets.size() == 3);
+  const Scenario& sc = spec.scenario;
+  const int months = sc.n_months();
+  REQUIRE(months == 84);  // 2024-01 .. 2030-12
+  io::Recorder rec(sc, 2);
+  fill(rec, "population", months, 1);
+  fill(rec, "births", months, 2);
+  fill(rec, "kindergarten_eligible", months, 3);
+  fill(rec, "residents", months, 4);
+  const int ages = static_cast<int>(rec.dim_size("age"));
+  auto month_index = [&](int year, int month) { return (year - 2024) * 12 + (month - 1); };
+
+  // retention: children aged 3 in December of T per birth of T − 3, mean over T, replicates.
+  double retention = 0, kg = 0, share = 0;
+  for (int r = 0; r < 2; ++r) {
+    double over_years = 0;
+    for (int t : {2027, 2028}) {
+      double births = 0;
+      for (int m = 1; m <= 12; ++m)
+        births += street_sum(rec, "births", r, month_index(t - 3, m), 0, 0);
+      over_years += street_sum(rec, "population", r, month_index(t, 12), ages, 3) / births;
+    }
+    retention += over_years / 2 / 2;
+    // kindergarten age: October 2030 over births September 2024 .. August 2027 (36 months).
+    double births = 0;
+    for (int m = month_index(2024, 9); m <= month_index(2027, 8); ++m)
+      births += street_sum(rec, "births", r, m, 0, 0);
+    kg += street_sum(rec, "kindergarten_eligible", r, month_index(2030, 10), 0, 0) / births / 2;
+    // share aged 0-14 of residents, January 2024.
+    share += street_sum(rec, "population", r, 0, ages, -1) /
+             street_sum(rec, "residents", r, 0, 0, 0) / 2;
+  }
+  CHECK(target_statistic(spec.targets[0], rec, spec.population_scale) ==
+        Approx(retention).epsilon(1e-12));
+  CHECK(target_statistic(spec.targets[1], rec, spec.population_scale) == Approx(kg).epsilon(1e-12));
+  CHECK(target_statistic(spec.targets[2], rec, spec.population_scale) ==
+        Approx(share).epsilon(1e-12));
+  // The window has the months it says: 12 for a calendar year, 36 for three school cohorts.
+  CHECK(spec.targets[0].window_indices_by_year[0].size() == 12);
+  CHECK(spec.targets[0].window_indices_by_year[0].front() == month_index(2024, 1));
+  CHECK(spec.targets[1].window_indices_by_year[0].size() == 36);
+  CHECK(spec.targets[1].window_indices_by_year[0].front() == month_index(2024, 9));
+}
+
+TEST_CASE("calibration, lagged-ratio errors name the key and the window", "[calibration]") {
+  const std::string good = statistics_calibration();
+  CHECK(calibration_error(good).empty());
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string t = good;
+    t.replace(t.find(from), from.size(), to);
+    return calibration_error(t);
+  };
+  // A window reaching before the run: births of 2023 were not simulated.
+  CHECK_THAT(replaced("years: [2027, 2028]", "years: [2026, 2027]"),
+             Catch::Contains("target year 2026 (2023-01 to 2023-12) is not inside the run"));
+  CHECK_THAT(
+      replaced("      window: {from: {years: -3, month: 1}, to: {years: -3, month: 12}}\n", ""),
+      Catch::Contains("key 'targets[0].denominator.window': missing required key"));
+  CHECK_THAT(replaced("to: {years: -3, month: 12}", "to: {years: -4, month: 12}"),
+             Catch::Contains("'from' month not after its 'to' month"));
+  CHECK_THAT(replaced("to: {years: -3, month: 12}", "to: {years: -3, month: 13}"),
+             Catch::Contains("targets[0].denominator.window.to.month"));
+  CHECK_THAT(
+      replaced("    denominator: residents\n", "    denominator: residents\n    scale: true\n"),
+      Catch::Contains("a ratio does not depend on the population scale"));
+  CHECK_THAT(replaced("denominator: {output: births, window:",
+                      "denominator: {output: facility_running_cost, window:"),
+             Catch::Contains("monthly outputs"));
+}
+
+TEST_CASE("calibration, the Changning file and its waiting migration-schedule targets load",
+          "[calibration]") {
+  const auto file = test::source_dir() / "calibration/changning.yaml";
+  const CalibrationSpec committed = load_calibration(file);
+  CHECK(committed.scenario.end.to_string() == "2024-12");
+  // Enable the block between the markers (drop the leading "# " of its lines), as the lead
+  // will at merge; the copy names the base scenario by its absolute path.
+  std::ifstream in(file);
+  std::string text, line;
+  bool inside = false;
+  int enabled = 0;
+  while (std::getline(in, line)) {
+    if (line.find(">>> BEGIN migration-schedule targets") != std::string::npos) inside = true;
+    if (line.find("<<< END migration-schedule targets") != std::string::npos) inside = false;
+    const auto hash = line.find("# ");
+    if (inside && line.find(">>>") == std::string::npos && hash != std::string::npos) {
+      line.erase(hash, 2);
+      ++enabled;
+    }
+    if (line.rfind("scenario: ", 0) == 0)
+      line = "scenario: " + (test::source_dir() / "scenarios/baseline.yaml").string();
+    text += line + "\n";
+  }
+  REQUIRE(enabled > 30);
+  const auto dir = test::fresh_dir("calibration-changning-enabled");
+  const CalibrationSpec spec = load_calibration(write_file(dir / "changning.yaml", text));
+  CHECK(spec.scenario.end.to_string() == "2035-12");  // the horizon follows the targets
+  const auto ids = spec.target_ids();
+  for (const char* id : {"retention_age3", "retention_age5", "kindergarten_age_per_birth"}) {
+    const auto it = std::find(ids.begin(), ids.end(), id);
+    REQUIRE(it != ids.end());
+    const calibration::Target& t = spec.targets[static_cast<std::size_t>(it - ids.begin())];
+    CHECK(t.aggregate == Aggregate::lagged_ratio);
+    CHECK(t.fit);
+    // Every window lies before its target year's kept month: births, then the stock.
+    for (std::size_t y = 0; y < t.years.size(); ++y)
+      CHECK(t.window_indices_by_year[y].back() < t.indices_by_year[y].front());
+  }
 }
