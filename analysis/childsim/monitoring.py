@@ -919,6 +919,19 @@ class MonitorResult:
     ensemble : xarray.Dataset
         The monitoring ensemble.
     warnings : list of str
+
+    Examples
+    --------
+    >>> import childsim, io
+    >>> obs = io.StringIO("year,street,indicator,value,sd,source\\n"
+    ...                   "2024,district,births,2700,150,example\\n")
+    >>> result = childsim.monitor(obs, {"extends": "baseline.yaml", "end": "2024-12"},
+    ...                           base_dir=childsim.find_root() / "scenarios",
+    ...                           replicates=12, population_scale=0.05)
+    >>> result.latest, result.previous, list(result.ess.index)
+    (2024, 'prior', ['prior', 2024])
+    >>> sorted(result.projection.data_vars)[:2]
+    ['births', 'children_0_2']
     """
 
     observations: pd.DataFrame
@@ -1236,6 +1249,21 @@ def write_posterior(result, path, vintage=None):
     Returns
     -------
     pathlib.Path
+
+    Examples
+    --------
+    >>> import childsim, io, tempfile, pathlib, h5py
+    >>> obs = io.StringIO("year,street,indicator,value,sd,source\\n"
+    ...                   "2024,district,births,2700,150,example\\n")
+    >>> result = childsim.monitor(obs, {"extends": "baseline.yaml", "end": "2024-12"},
+    ...                           base_dir=childsim.find_root() / "scenarios",
+    ...                           replicates=12, population_scale=0.05)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = childsim.write_posterior(result, pathlib.Path(tmp) / "monitored.h5")
+    ...     with h5py.File(path) as f:
+    ...         shape = f["particles"].shape
+    >>> shape == (1, 12, len(result.varied))
+    True
     """
     import h5py
 
