@@ -4,6 +4,7 @@
 #include "childsim/version.hpp"        // version, git_commit
 #include "sim/cli/command.hpp"         // Command, add_*_command
 #include "sim/config/config_tree.hpp"  // ConfigError
+#include "sim/run/openmp_wait.hpp"     // ensure_passive_openmp_wait
 
 #include <fmt/format.h>  // fmt::print, fmt::format
 #include <CLI/CLI.hpp>   // CLI::App
@@ -13,6 +14,8 @@
 #include <vector>     // std::vector
 
 int main(int argc, char** argv) {
+  // Idle OpenMP threads sleep unless the user chose otherwise (re-executes once; see header).
+  childsim::run::ensure_passive_openmp_wait(argv);
   namespace cli = childsim::cli;
   CLI::App app{
       "childsim: an agent-based model of child-service demand in Changning District, "

@@ -11,6 +11,7 @@
 #include "sim/config/config_tree.hpp"  // ConfigError
 #include "sim/io/recorder.hpp"         // Recorder
 #include "sim/run/ensemble.hpp"        // run_replicates, provenance_attributes
+#include "sim/run/openmp_wait.hpp"     // ensure_passive_openmp_wait
 #include "sim/run/summary.hpp"         // print_summary
 #include "sim/scenario/scenario.hpp"   // load_scenario, override_run
 
@@ -62,6 +63,8 @@ int run(int argc, char** argv, int rank, int size) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before MPI exists: idle OpenMP threads sleep unless the user chose (re-executes once).
+  childsim::run::ensure_passive_openmp_wait(argv);
   MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -22,9 +22,17 @@ directory on ``sys.path``, so that with both ``analysis/`` and ``<build>/python`
 ``load_scenario``, ``write``, ``outputs``); reading and analysing files works without it.
 """
 
+import os
 import pkgutil
 
 __path__ = pkgutil.extend_path(__path__, __name__)
+
+# Idle OpenMP threads sleep instead of spinning unless the user chose (as the `childsim`
+# program does, sim/run/openmp_wait.hpp): on a shared machine spinning threads made a
+# 2-thread run several times slower than a 1-thread one. libgomp reads the variable once,
+# when ``childsim._core`` is first imported, which happens after this line.
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["OMP_WAIT_POLICY"] = "passive"
 
 from . import testing  # noqa: E402
 from ._errors import ScenarioError  # noqa: E402
