@@ -28,6 +28,7 @@ __path__ = pkgutil.extend_path(__path__, __name__)
 
 from . import testing  # noqa: E402
 from ._errors import ScenarioError  # noqa: E402
+from ._errors import OutputError  # noqa: E402
 from ._io import open_run, open_runs, write  # noqa: E402
 from ._run import run  # noqa: E402
 from ._scenario import Scenario, find_root, load_scenario, scenario_from_yaml  # noqa: E402
@@ -75,6 +76,7 @@ __all__ = [
     # running
     "Scenario",
     "ScenarioError",
+    "OutputError",
     "find_root",
     "load_scenario",
     "scenario_from_yaml",
