@@ -20,7 +20,8 @@
 //
 // Errors: config::ConfigError (any scenario problem) becomes `childsim.ScenarioError`, a
 // ValueError whose message is exactly `what()` — the text the CLI prints after "error: ".
-// Other std::exceptions become RuntimeError (pybind11's default).
+// io::OutputError (the file system refused an output file) becomes `childsim.OutputError`, an
+// OSError. Other std::exceptions become RuntimeError (pybind11's default).
 //
 // Threads: `run` copies the scenario, releases the GIL for the whole simulation and asks for
 // the GIL back at most twice a second, only to let Ctrl-C (KeyboardInterrupt) stop a long
@@ -30,6 +31,7 @@
 #include "sim/config/config_tree.hpp"  // ConfigError, ConfigNode, load_config_*
 #include "sim/io/dataset.hpp"          // Dataset, write_dataset
 #include "sim/io/output_catalog.hpp"   // output_catalog, dimension_catalog
+#include "sim/io/output_error.hpp"     // OutputError
 #include "sim/run/ensemble.hpp"        // run_scenario, RunOptions
 #include "sim/scenario/scenario.hpp"   // Scenario, scenario_from_tree
 
@@ -119,6 +121,17 @@ void raise_scenario_error(const ConfigError& e) {
   } catch (py::error_already_set&) {
     // The package is not importable (the module loaded on its own): keep the message.
     PyErr_SetString(PyExc_ValueError, e.what());
+  }
+}
+
+// An output file the file system refused becomes childsim.OutputError (an OSError).
+void raise_output_error(const io::OutputError& e) {
+  try {
+    const py::object cls = py::module_::import("childsim._errors").attr("OutputError");
+    const py::object error = cls(e.what());
+    PyErr_SetObject(cls.ptr(), error.ptr());
+  } catch (py::error_already_set&) {
+    PyErr_SetString(PyExc_OSError, e.what());
   }
 }
 
@@ -319,6 +332,8 @@ PYBIND11_MODULE(_core, m) {
       if (p) std::rethrow_exception(p);
     } catch (const ConfigError& e) {
       raise_scenario_error(e);
+    } catch (const io::OutputError& e) {
+      raise_output_error(e);
     }
   });
 

@@ -4,6 +4,7 @@
 #include "childsim/version.hpp"        // version, git_commit
 #include "sim/cli/command.hpp"         // Command, add_*_command
 #include "sim/config/config_tree.hpp"  // ConfigError
+#include "sim/io/hdf5_writer.hpp"      // set_hdf5_error_stack
 #include "sim/run/openmp_wait.hpp"     // ensure_passive_openmp_wait
 
 #include <fmt/format.h>  // fmt::print, fmt::format
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
   app.set_version_flag(
       "--version", fmt::format("childsim {} (commit {})", childsim::version, childsim::git_commit));
   app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("--verbose", verbose, "On an HDF5 failure, also print HDF5's own error stack");
+  app.fallthrough();  // --verbose may also follow the subcommand
 
   const std::vector<cli::Command> commands = {
       cli::add_run_command(app),       cli::add_validate_command(app),
@@ -32,6 +36,7 @@ int main(int argc, char** argv) {
   };
 
   CLI11_PARSE(app, argc, argv);
+  childsim::io::set_hdf5_error_stack(verbose);
 
   try {
     for (const auto& command : commands)

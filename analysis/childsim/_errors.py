@@ -4,7 +4,7 @@ Defined in Python (not in the compiled ``_core``) so that they exist, and can be
 even where the compiled module is not built; ``_core`` raises them.
 """
 
-__all__ = ["ScenarioError"]
+__all__ = ["ScenarioError", "OutputError"]
 
 
 class ScenarioError(ValueError):
@@ -41,3 +41,25 @@ class ScenarioError(ValueError):
         self.line = line
         self.column = column
         self.key = key
+
+
+class OutputError(OSError):
+    """An output file could not be written: nothing under its name changed.
+
+    Raised by :func:`childsim.write` (and the functions writing through it) when the file
+    system refuses: a full disk or file-size limit, a path that is a directory, a device or
+    a FIFO, a missing or read-only directory. The message is the one line the ``childsim``
+    command line prints after ``error:``. No temporary file is left behind, the previous
+    file (if any) is unchanged, and the interpreter stays usable: the file is built in
+    memory, so HDF5 holds nothing open after the failure.
+
+    Examples
+    --------
+    >>> import childsim, xarray as xr
+    >>> ds = xr.Dataset({"x": ("t", [1.0, 2.0])}, coords={"t": [0, 1]})
+    >>> try:
+    ...     childsim.write(ds, "/dev/null")
+    ... except childsim.OutputError as error:
+    ...     print("refused:", "character device" in str(error))
+    refused: True
+    """

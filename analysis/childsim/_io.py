@@ -47,6 +47,11 @@ def write(ds, path):
         If a dimension has no coordinate or a variable is a scalar.
     FileNotFoundError, IsADirectoryError
         If the directory does not exist or ``path`` is a directory.
+    childsim.OutputError
+        (an ``OSError``) If the file system refuses the file: a full disk or file-size
+        limit, a device or FIFO under ``path``. The previous file is unchanged, no temporary
+        is left, and the interpreter stays usable. A symbolic link is kept (its target is
+        replaced) and an existing file's permissions are kept.
 
     Examples
     --------

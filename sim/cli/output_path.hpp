@@ -6,8 +6,9 @@
 
 namespace childsim::cli {
 
-/// Throw std::runtime_error (with the path) if `out` cannot be written: its directory is
-/// missing or not writable, or `out` is a directory.
+/// Throw std::runtime_error (with the path) if `out` cannot be written: it is empty, its
+/// directory is missing or not writable, or it (or a symbolic link's target) exists and is
+/// not a regular file (a directory, a device, a FIFO). See sim/io/output_target.hpp.
 void check_output_path(const std::filesystem::path& out);
 
 }  // namespace childsim::cli

@@ -12,14 +12,31 @@
 //   * text is variable-length UTF-8 (h5py returns it as Python str, not bytes).
 //
 // The HDF5 library prints its error stack to stderr by default; we switch that off for the
-// duration of each call and fold the innermost HDF5 message into our std::runtime_error.
+// duration of each call and fold the innermost HDF5 message into our std::runtime_error (the
+// whole stack is printed only after set_hdf5_error_stack(true), the CLI's --verbose).
+//
+// The file is built in memory (HDF5's core driver without a backing store) and written to disk
+// by commit() with plain write(2) calls. HDF5 therefore never sees a disk error: a full disk
+// or a file-size limit is one errno that we report and clean up after. (When HDF5 itself met
+// ENOSPC while closing a file, the file stayed open inside the library, and its exit handler
+// H5_term_library then crashed the process, and a Python interpreter with it: issue #15.)
 #include "sim/io/hdf5_writer.hpp"
+
+#include "sim/io/output_error.hpp"   // OutputError
+#include "sim/io/output_target.hpp"  // resolve_output_target, remove_stale_temporaries
 
 #include <hdf5.h>
 // H5DSpublic.h uses hdf5.h types without including it, so it must come second.
 #include <H5DSpublic.h>
 
-#include <unistd.h>  // getpid
+#include <fcntl.h>     // open, O_*
+#include <sys/stat.h>  // fchmod
+#include <unistd.h>    // getpid, write, fsync, close, fchown, geteuid
+
+#include <atomic>   // std::atomic<bool>
+#include <cerrno>   // errno
+#include <cstdio>   // stderr
+#include <cstring>  // std::strerror
 
 #include <algorithm>     // std::max
 #include <limits>        // std::numeric_limits
@@ -101,9 +118,13 @@ class QuietHdf5Errors {
   void* data_ = nullptr;
 };
 
+// Whether a failed HDF5 call prints the library's whole error stack (--verbose).
+std::atomic<bool> print_error_stack{false};
+
 // The most specific message on the HDF5 error stack (e.g. "unable to open file: ... errno =
 // 13, error message = 'Permission denied'"), which is what a user can act on.
 std::string hdf5_error_detail() {
+  if (print_error_stack) H5Eprint2(H5E_DEFAULT, stderr);
   std::string detail;
   H5Ewalk2(
       H5E_DEFAULT, H5E_WALK_UPWARD,
@@ -168,6 +189,22 @@ bool is_valid_utf8(const std::string& s) {
   return true;
 }
 
+// "No space left on device (the file needs 1.4 MB; free space or choose another place)".
+std::string disk_error_message(int code, std::size_t bytes) {
+  const double mb = static_cast<double>(bytes) / 1e6;
+  char size[32];
+  if (mb >= 0.1) {
+    std::snprintf(size, sizeof size, "%.1f MB", mb);
+  } else {
+    std::snprintf(size, sizeof size, "%.0f kB", mb * 1e3);
+  }
+  std::string hint;
+  if (code == ENOSPC || code == EDQUOT || code == EFBIG) {
+    hint = " (the file needs " + std::string(size) + "; free space or choose another place)";
+  }
+  return std::strerror(code) + hint;
+}
+
 bool is_valid_name(const std::string& name) {
   return !name.empty() && name.find('/') == std::string::npos && name != "." && is_valid_utf8(name);
 }
@@ -205,8 +242,11 @@ struct Hdf5Writer::Impl {
   std::filesystem::path final_path;
   std::filesystem::path temporary_path;
   Handle file;
-  Handle link_create;  // UTF-8 link names, as netCDF-C writes them
-  Handle attr_create;  // UTF-8 attribute names
+  Handle link_create;               // UTF-8 link names, as netCDF-C writes them
+  Handle attr_create;               // UTF-8 attribute names
+  int temporary_fd = -1;            // the reserved temporary file, written by commit()
+  bool temporary_reserved = false;  // the destructor removes it unless committed
+  OutputTarget target;
   bool committed = false;
   // First HDF5 failure after which the file may be half-written; commit() refuses then.
   std::string failure;
@@ -217,6 +257,10 @@ struct Hdf5Writer::Impl {
   // "hdf5_writer: <path>: <what>", the prefix every error carries.
   [[noreturn]] void fail(const std::string& what) const {
     throw std::runtime_error("hdf5_writer: " + final_path.string() + ": " + what);
+  }
+  // The file system refused (path, space, permissions): an OutputError.
+  [[noreturn]] void fail_output(const std::string& what) const {
+    throw OutputError("cannot write " + final_path.string() + ": " + what);
   }
   // An HDF5 call failed: record it (the file may now be inconsistent) and throw.
   [[noreturn]] void fail_hdf5(const std::string& what) {
@@ -474,10 +518,35 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path) : impl_(std::mak
   QuietHdf5Errors quiet;
   Impl& im = *impl_;
   im.final_path = final_path;
-  if (!final_path.has_filename()) im.fail("not a file name");
-  // Same directory as the final file, so that commit()'s rename is atomic.
-  im.temporary_path = final_path;
+  try {
+    im.target = resolve_output_target(final_path);
+  } catch (const std::runtime_error& e) {
+    im.fail_output(e.what());
+  }
+  remove_stale_temporaries(im.target.real);
+  // Same directory as the real target (a symlink's target), so that commit()'s rename is
+  // atomic and replaces the target, not the link.
+  im.temporary_path = im.target.real;
   im.temporary_path += ".tmp-" + std::to_string(static_cast<long long>(::getpid()));
+  // EXCL: never clobber a file we did not create (e.g. a second writer to the same target).
+  // Reserving the name now makes an unwritable place fail before any work.
+  im.temporary_fd = ::open(im.temporary_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                           0666);  // the umask applies, as for any new file
+  if (im.temporary_fd < 0) {
+    im.fail_output("cannot create temporary file " + im.temporary_path.string() + ": " +
+                   std::strerror(errno));
+  }
+  im.temporary_reserved = true;
+  if (im.target.exists) {
+    // Keep the old file's permissions; its owner too when we may (root). A failed chown
+    // leaves the file ours, which is what any editor does.
+    ::fchmod(im.temporary_fd, im.target.mode);
+    if (::geteuid() == 0) {
+      if (::fchown(im.temporary_fd, im.target.owner, im.target.group) != 0) {
+        ::fchmod(im.temporary_fd, im.target.mode & 0777);
+      }
+    }
+  }
 
   Handle file_create =
       im.checked(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "cannot make file creation list");
@@ -494,6 +563,9 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path) : impl_(std::mak
   // SEMI: closing the file fails while any object is still open, instead of silently
   // leaving it open (and unflushed) behind a successful commit().
   im.check(H5Pset_fclose_degree(file_access.get(), H5F_CLOSE_SEMI), "cannot set close degree");
+  // In memory, grown 1 MiB at a time, never written by HDF5 itself (see the file comment).
+  im.check(H5Pset_fapl_core(file_access.get(), std::size_t{1} << 20, 0),
+           "cannot select the in-memory driver");
 
   im.link_create =
       im.checked(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot make link creation list");
@@ -504,9 +576,9 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path) : impl_(std::mak
   im.check(H5Pset_char_encoding(im.attr_create.get(), H5T_CSET_UTF8),
            "cannot set attribute name encoding");
 
-  // EXCL: never clobber a file we did not create (e.g. a second writer to the same target).
+  // The name only identifies the in-memory file inside HDF5 (unique: we hold it EXCL).
   const hid_t file =
-      H5Fcreate(im.temporary_path.c_str(), H5F_ACC_EXCL, file_create.get(), file_access.get());
+      H5Fcreate(im.temporary_path.c_str(), H5F_ACC_TRUNC, file_create.get(), file_access.get());
   if (file < 0) {
     im.fail("cannot create temporary file " + im.temporary_path.string() + ": " +
             hdf5_error_detail());
@@ -534,9 +606,18 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path) : impl_(std::mak
 Hdf5Writer::~Hdf5Writer() {
   if (!impl_ || impl_->committed) return;
   QuietHdf5Errors quiet;
-  impl_->file.close();
-  std::error_code ignored;  // nothing useful to do about a failure in a destructor
-  std::filesystem::remove(impl_->temporary_path, ignored);
+  impl_->link_create.close();
+  impl_->attr_create.close();
+  impl_->file.close();  // in memory: nothing to flush, so this cannot fail on a full disk
+  if (impl_->temporary_fd >= 0) ::close(impl_->temporary_fd);
+  if (impl_->temporary_reserved) {
+    std::error_code ignored;  // nothing useful to do about a failure in a destructor
+    std::filesystem::remove(impl_->temporary_path, ignored);
+  }
+}
+
+void set_hdf5_error_stack(bool print) {
+  print_error_stack = print;
 }
 
 void Hdf5Writer::set_attribute(const std::string& name, const AttributeValue& value) {
@@ -611,15 +692,42 @@ void Hdf5Writer::commit() {
   if (!im.failure.empty()) im.fail("commit refused after an earlier error: " + im.failure);
   im.link_create.close();
   im.attr_create.close();
-  if (im.file.close() < 0) im.fail_hdf5("cannot close " + im.temporary_path.string());
+  im.check(H5Fflush(im.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the in-memory file");
+  const ssize_t size = H5Fget_file_image(im.file.get(), nullptr, 0);
+  if (size < 0) im.fail_hdf5("cannot size the file image");
+  std::vector<char> image(static_cast<std::size_t>(size));
+  if (H5Fget_file_image(im.file.get(), image.data(), image.size()) != size) {
+    im.fail_hdf5("cannot copy the file image");
+  }
+  if (im.file.close() < 0) im.fail_hdf5("cannot close the in-memory file");
+  // From here on only the disk can fail; the destructor removes the temporary, since
+  // committed stays false, and the file under the final name is untouched.
+  const auto disk_error = [&] {
+    const std::string message = disk_error_message(errno, image.size());
+    im.failure = message;
+    im.fail_output(message);
+  };
+  std::size_t written = 0;
+  while (written < image.size()) {
+    const ssize_t n = ::write(im.temporary_fd, image.data() + written, image.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      disk_error();
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  // A full disk may only show when the data reach it (NFS, delayed allocation).
+  if (::fsync(im.temporary_fd) != 0 && errno != EINVAL) disk_error();
+  if (::close(std::exchange(im.temporary_fd, -1)) != 0) disk_error();
   std::error_code error;
-  std::filesystem::rename(im.temporary_path, im.final_path, error);
+  std::filesystem::rename(im.temporary_path, im.target.real, error);
   if (error) {
-    // The destructor still removes the temporary, since committed stays false.
-    im.fail("cannot rename " + im.temporary_path.string() +
-            " onto the final name: " + error.message());
+    im.fail_output("cannot rename " + im.temporary_path.string() +
+                   " onto the final name: " + error.message());
   }
   im.committed = true;
+  im.temporary_reserved = false;
 }
 
 const std::filesystem::path& Hdf5Writer::temporary_path() const {

@@ -7,10 +7,14 @@
 // Chinese `street_name` along `street`) are ordinary variables listed in the data variables'
 // CF `coordinates` attribute. Data are chunked and deflate-compressed (with shuffle).
 //
-// Safety: the file is written under a temporary name in the same directory
-// ("<final>.tmp-<pid>") and renamed onto the final name only by `commit()`. If the writer is
-// destroyed without `commit()` (an exception, an interrupted run) the temporary is removed
-// and any existing file under the final name is untouched.
+// Safety: the file is built in memory and written by `commit()` under a temporary name in the
+// same directory ("<final>.tmp-<pid>", reserved by the constructor), then renamed onto the
+// final name. If the writer is destroyed without `commit()` (an exception, an interrupted run,
+// a full disk) the temporary is removed and any existing file under the final name is
+// untouched. The final path must be a regular file or a new path; a symbolic link is followed
+// and kept, and an existing file's permissions are kept (sim/io/output_target.hpp). A full
+// disk is an ordinary error naming the file and the space it needs; HDF5 itself never writes
+// to disk, so no HDF5 state is left behind by a failed write.
 //
 // Errors are std::runtime_error naming the final path and the dimension/variable. Invalid
 // arguments (size mismatch, unknown dimension, duplicate name, text that is not UTF-8,
@@ -33,6 +37,10 @@ namespace childsim::io {
 /// (scalar or 1-D array).
 using AttributeValue = std::variant<std::string, std::int64_t, double, std::vector<double>>;
 using Attributes = std::map<std::string, AttributeValue>;
+
+/// Print HDF5's whole error stack to stderr when an HDF5 call fails (the CLI's --verbose);
+/// by default only its innermost message goes into the exception.
+void set_hdf5_error_stack(bool print);
 
 class Hdf5Writer {
  public:

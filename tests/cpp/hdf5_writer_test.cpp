@@ -4,12 +4,17 @@
 // the file that tests/python/test_hdf5_writer_contract.py opens with xarray/h5netcdf, so the
 // Python side checks exactly what the C++ writer emits (no separate helper program).
 #include "sim/io/hdf5_writer.hpp"
+#include "sim/io/output_error.hpp"  // OutputError
 
 #include <hdf5.h>
 // H5DSpublic.h uses hdf5.h types without including it, so it must come second.
 #include <H5DSpublic.h>
 
-#include <unistd.h>  // getpid
+#include <sys/resource.h>  // setrlimit, RLIMIT_FSIZE
+#include <sys/stat.h>      // chmod, stat
+#include <unistd.h>        // getpid
+
+#include <csignal>  // std::signal, SIGXFSZ
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -463,7 +468,9 @@ TEST_CASE("hdf5_writer, errors name the file and the variable", "[hdf5_writer]")
 
   SECTION("the file cannot be created") {
     const fs::path nowhere = dir.path() / "missing-directory" / "out.nc";
-    CHECK_THROWS_WITH(Hdf5Writer(nowhere), Contains(nowhere.string()) && Contains("cannot create"));
+    CHECK_THROWS_WITH(Hdf5Writer(nowhere),
+                      Contains(nowhere.string()) && Contains("does not exist"));
+    CHECK_THROWS_AS(Hdf5Writer(nowhere), childsim::io::OutputError);
   }
 
   SECTION("commit twice") {
@@ -496,4 +503,56 @@ TEST_CASE("hdf5_writer, writes the sample file for the python contract test", "[
     }
   }
   CHECK(siblings == 0);
+}
+
+TEST_CASE("hdf5_writer, a full disk is an OutputError that leaves nothing open or behind",
+          "[hdf5_writer]") {
+  using Catch::Matchers::Contains;
+  TempDir dir;
+  const fs::path path = dir.path() / "results.nc";
+  const std::string previous = "results of an earlier run\n";
+  std::ofstream(path, std::ios::binary) << previous;
+  ::chmod(path.c_str(), 0640);
+  const ssize_t open_before = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+  {
+    Hdf5Writer writer(path);
+    write_sample_contents(writer);
+    // A file-size limit makes write(2) fail (EFBIG) as a full disk does (ENOSPC); lowered
+    // for this block only, with SIGXFSZ ignored so that the failure is an errno.
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit small = saved;
+    small.rlim_cur = 1024;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    std::string message;
+    bool typed = false;
+    try {
+      writer.commit();
+    } catch (const childsim::io::OutputError& e) {
+      typed = true;
+      message = e.what();
+    }
+    ::setrlimit(RLIMIT_FSIZE, &saved);
+    std::signal(SIGXFSZ, old_handler);
+    CHECK(typed);
+    CHECK_THAT(message,
+               Contains(path.string()) && Contains("File too large") && Contains("the file needs"));
+    // The cause of the old crash at exit: no HDF5 file may stay open after the failure.
+    CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == open_before);
+  }
+  CHECK(file_contents(path) == previous);
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("hdf5_writer, keeps an existing file's permissions", "[hdf5_writer]") {
+  TempDir dir;
+  const fs::path path = dir.path() / "results.nc";
+  std::ofstream(path, std::ios::binary) << "old";
+  ::chmod(path.c_str(), 0640);
+  write_sample(path);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0640);
+  CHECK(H5Fis_hdf5(path.c_str()) > 0);
 }
