@@ -49,6 +49,8 @@ from .targets import (  # noqa: E402
     target_summary,
     targets_met,
 )
+from .designs import full_factorial, latin_hypercube, morris, saltelli  # noqa: E402
+from .sensitivity import morris_indices, plot_sensitivity, sobol_indices  # noqa: E402
 from .summaries import (  # noqa: E402
     AGE_GROUPS,
     annual,
@@ -121,6 +123,14 @@ __all__ = [
     "MonitorResult",
     "monitor",
     "write_posterior",
+    # designs and sensitivity analysis (docs/research.md)
+    "full_factorial",
+    "latin_hypercube",
+    "saltelli",
+    "morris",
+    "sobol_indices",
+    "morris_indices",
+    "plot_sensitivity",
     # helpers for users' tests
     "testing",
 ]
