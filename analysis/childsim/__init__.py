@@ -58,6 +58,9 @@ from .targets import (  # noqa: E402
     target_summary,
     targets_met,
 )
+from .designs import full_factorial, latin_hypercube, morris, saltelli  # noqa: E402
+from .sensitivity import morris_indices, plot_sensitivity, sobol_indices  # noqa: E402
+from .sweeps import DesignError, read_design, sweep, sweep_design, sweep_indices, sweep_output  # noqa: E402,E501
 from .summaries import (  # noqa: E402
     AGE_GROUPS,
     annual,
@@ -131,6 +134,21 @@ __all__ = [
     "MonitorResult",
     "monitor",
     "write_posterior",
+    # designs and sensitivity analysis (docs/research.md)
+    "full_factorial",
+    "latin_hypercube",
+    "saltelli",
+    "morris",
+    "sobol_indices",
+    "morris_indices",
+    "plot_sensitivity",
+    # parameter sweeps (childsim sweep)
+    "DesignError",
+    "read_design",
+    "sweep",
+    "sweep_design",
+    "sweep_output",
+    "sweep_indices",
     # helpers for users' tests
     "testing",
 ]

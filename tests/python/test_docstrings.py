@@ -9,7 +9,8 @@ from conftest import requires_core
 
 MODULES = ["_errors", "_scenario", "_run", "_io", "summaries", "indicators", "plots",
            "catalog", "testing", "targets", "costs", "briefing", "validation",
-           "observations", "monitoring"]
+           "observations", "monitoring",
+           "sobol_sequence", "designs", "sensitivity", "sweeps"]
 
 
 @requires_core
