@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """check_data: validate a place's base data (streets, population, fertility, mortality,
-migration, parameters, facilities, targets YAML) against the schema and the arithmetic
+parameters, facilities, targets YAML) against the schema and the arithmetic
 constraints.
 
 Usage: /usr/bin/python3 tools/check_data.py scenarios/changning [--district-pop N] [--area A]
@@ -25,7 +25,9 @@ PARAMETER_NAMES = [
     "population.carry_to_2024", "population.women_18_49_share",
     "fertility.sex_ratio_at_birth", "mortality.women_annual",
     "migration.out_rate", "migration.between_rate", "migration.neighbour_share",
-    "migration.inflow_ratio", "household.partnered", "household.mother_works",
+    "migration.inflow_ratio", "migration.out_base", "migration.out_peak_age",
+    "migration.out_rise", "migration.out_fall", "migration.in_peak_age", "migration.in_rise",
+    "migration.in_fall", "migration.in_fertility", "household.partnered", "household.mother_works",
     "household.partner_works", "household.grandparent_care", "household.hukou_local",
     "household.income_low", "household.income_high",
     # child services
@@ -299,29 +301,6 @@ def check_mortality(d):
             err(f, "child_death_probability.range_factor", f"expected [lo <= 1 <= hi], got {rf!r}")
 
 
-def check_migration(d):
-    f = "migration.yaml"
-    if not keys_exact(f, "(top)", d, ["in_migrant"]):
-        return
-    m = d["in_migrant"]
-    if not keys_exact(f, "in_migrant", m, ["mother_age_weights", "children_count_probabilities"]):
-        return
-    w = m["mother_age_weights"]
-    if keys_exact(f, "in_migrant.mother_age_weights", w, ["ages_from", "values"], ["source", "assumed"]):
-        provenance(f, "in_migrant.mother_age_weights", w)
-        if w["ages_from"] != 20:
-            err(f, "in_migrant.mother_age_weights.ages_from", "must be 20")
-        v = num_list(f, "in_migrant.mother_age_weights.values", w["values"], 26, lo=0)
-        if v and sum(v) <= 0:
-            err(f, "in_migrant.mother_age_weights.values", "must not be all zero")
-    p = m["children_count_probabilities"]
-    if keys_exact(f, "in_migrant.children_count_probabilities", p, ["values"], ["source", "assumed"]):
-        provenance(f, "in_migrant.children_count_probabilities", p)
-        v = num_list(f, "in_migrant.children_count_probabilities.values", p["values"], 4, lo=0, hi=1)
-        if v and abs(sum(v) - 1.0) > 1e-9:
-            err(f, "in_migrant.children_count_probabilities.values", f"sum {sum(v)} != 1")
-
-
 def check_parameters(d):
     f = "parameters.yaml"
     if not keys_exact(f, "(top)", d, ["parameters"]):
@@ -534,13 +513,13 @@ def print_summary(sm):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("directory", type=Path, help="folder holding the eight YAML files")
+    ap.add_argument("directory", type=Path, help="folder holding the seven YAML files")
     ap.add_argument("--district-pop", type=int, default=693_051, help="required sum of population_2020")
     ap.add_argument("--area", type=float, default=37.19, help="required sum of area_km2 (±0.01)")
     args = ap.parse_args()
     checks = [("streets.yaml", lambda d: check_streets(d, args.district_pop, args.area)),
               ("population.yaml", check_population), ("fertility.yaml", check_fertility),
-              ("mortality.yaml", check_mortality), ("migration.yaml", check_migration),
+              ("mortality.yaml", check_mortality),
               ("parameters.yaml", check_parameters), ("targets.yaml", check_targets)]
     loaded = {}
     for name, check in checks:

@@ -173,32 +173,6 @@ void read_mortality(BaseData& d) {
   top.finish();
 }
 
-void read_migration(BaseData& d) {
-  const auto root = load_file(d.dir, "migration.yaml");
-  config::MapReader top(root);
-  config::MapReader in(top.required("in_migrant"));
-  const auto& ages = in.required("mother_age_weights");
-  {
-    config::MapReader a(ages);
-    d.in_mother_age_from = static_cast<int>(a.require_int("ages_from", 18, 49));
-    a.allow("values");
-    a.allow("source");
-    a.allow("assumed");
-    a.allow("note");
-    a.finish();
-  }
-  d.in_mother_age_weights = sourced_vector(ages, 0, d.in_mother_age_from);
-  if (d.in_mother_age_from + static_cast<int>(d.in_mother_age_weights.size()) - 1 >
-      BaseData::women_age_max)
-    ages.fail("in-migrant mothers' ages must end by 49");
-  normalise(d.in_mother_age_weights, ages);
-  const auto& counts = in.required("children_count_probabilities");
-  d.in_children_count_probabilities = sourced_vector(counts, 0);
-  normalise(d.in_children_count_probabilities, counts);
-  in.finish();
-  top.finish();
-}
-
 }  // namespace
 
 double TfrPath::at(double year) const {
@@ -247,7 +221,6 @@ BaseData load_base_data(const std::filesystem::path& dir) {
   read_population(d);
   read_fertility(d);
   read_mortality(d);
-  read_migration(d);
   d.parameters = ParameterTable::load(load_file(dir, "parameters.yaml"));
   return d;
 }

@@ -1,5 +1,6 @@
-// base_data: the embedded facts about a place (streets, population, fertility, mortality,
-// migration) read from `scenarios/<place>/`.
+// base_data: the embedded facts about a place (streets, population, fertility, mortality)
+// read from `scenarios/<place>/`. Migration is scalar parameters (the Rogers–Castro
+// schedules, parameters.yaml migration.*), so that calibration can move it.
 //
 // Each file's numbers carry `source:` or `assumed:` (see docs/data.md). This module reads them
 // into plain structs with units in the names, checks lengths and sums, and converts street
@@ -52,9 +53,6 @@ struct BaseData {
   std::vector<double> asfr_shape;               ///< ages 18..49, normalised to sum 1
   std::map<std::string, TfrPath> tfr_paths;     ///< "medium", "low", "high"
   std::vector<double> child_death_probability;  ///< annual, ages 0..17
-  int in_mother_age_from = 20;
-  std::vector<double> in_mother_age_weights;  ///< in-migrant mothers' ages from in_mother_age_from
-  std::vector<double> in_children_count_probabilities;  ///< P(k children), k = 0, 1, ...
 
   ParameterTable parameters;
 

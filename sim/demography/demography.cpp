@@ -65,7 +65,9 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
       if (u_birth < r.birth_probability(st.month, age / 12)) flags |= birth;
       if (u_death < r.women_death_hazard) flags |= mother_dies;
     }
-    if (u_out < r.out_hazard) {
+    // The family leaves at the rate of the mother's age (also after her death: the household
+    // keeps her birth month), so children move with their parents (migration_schedule.hpp).
+    if (u_out < r.out_hazard(age / 12)) {
       flags |= leaves;
     } else if (u_move < r.between_hazard) {
       flags |= moves;

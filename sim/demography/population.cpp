@@ -70,15 +70,20 @@ int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint
                         int month) {
   Stream rng(sc.seed, static_cast<std::uint32_t>(st.replicate), id,
              static_cast<std::uint32_t>(month), Purpose::initial_population);
-  const int mother_age = r.in_mother_age_from + draw_index(r.in_mother_age_cdf, rng.uniform());
+  const int mother_age = arriving_woman_min_age + draw_index(r.in_age_cdf, rng.uniform());
   const int mother_months = 12 * mother_age + static_cast<int>(rng() % 12u);
   const int row = add_household(st, sc, r, id, street, month - mother_months);
-  const int k = draw_index(r.in_children_count_cdf, rng.uniform());
-  const int max_age = max_arriving_child_age(mother_age);
-  for (int i = 0; i < k; ++i) {
-    const int age = static_cast<int>(rng() % static_cast<unsigned>(max_age + 1));
-    const int age_months = 12 * age + static_cast<int>(rng() % 12u);
-    add_child(st, sc, r, ids::arriving_child(id, i), row, month - age_months);
+  // Her past births: one chance in each completed year of age y (at month w of that year),
+  // two words per year whether used or not, so the draws keep their roles.
+  int k = 0;
+  for (int y = arriving_woman_min_age; y < arriving_woman_min_age + Rates::n_women_ages; ++y) {
+    const double u = rng.uniform();
+    const int w = static_cast<int>(rng() % 12u);
+    if (y >= mother_age || !(u < r.in_birth_prob[static_cast<std::size_t>(y - 18)])) continue;
+    const int age_months = mother_months - (12 * y + w);
+    if (age_months >= 12 * 18) continue;  // an adult child, not in the child tables
+    add_child(st, sc, r, ids::arriving_child(id, y), row, month - age_months);
+    ++k;
   }
   st.adults[static_cast<std::size_t>(street)] += 1 + st.households.partnered[row];
   return k;

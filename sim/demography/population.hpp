@@ -35,20 +35,17 @@ int add_household(State& state, const Scenario& sc, const Rates& rates, std::uin
 int add_child(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id, int household,
               std::int32_t birth_month);
 
-/// A family arriving in `street` in month `month` (migration or new housing): the mother's age
-/// and the number and ages of children follow the in-migrant template. Returns the number of
-/// children it brought.
+/// A family arriving in `street` in month `month` (migration or new housing): a woman whose
+/// age (18..49) follows the in-migration schedule (Rates::in_age_cdf), with the children her
+/// past fertility gave her (Rates::in_birth_prob, one chance per completed year of age; those
+/// under 18 come with her). Returns the number of children it brought.
 int add_arriving_family(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id,
                         int street, int month);
 
+/// Arriving women are 18..49 (the women of the household tables).
+constexpr int arriving_woman_min_age = 18;
+
 /// Draw a home uniformly in the disc of street `street`.
 void draw_home(const Scenario& sc, int street, double u1, double u2, float& x_m, float& y_m);
-
-/// The largest child age (years) an in-migrant mother of `mother_age` brings: children are
-/// at most min(17, mother_age − 20) years old (no mother is younger than 20 at a birth here).
-inline int max_arriving_child_age(int mother_age) {
-  const int a = mother_age - 20;
-  return a < 0 ? 0 : (a > 17 ? 17 : a);
-}
 
 }  // namespace childsim

@@ -1,7 +1,8 @@
 // rates: packing scenario numbers for the monthly loop.
 #include "sim/model/rates.hpp"
 
-#include "sim/core/check.hpp"  // CHILDSIM_CHECK
+#include "sim/core/check.hpp"                     // CHILDSIM_CHECK
+#include "sim/demography/migration_schedule.hpp"  // LabourPeak
 
 #include <algorithm>  // std::sort, std::upper_bound
 #include <cmath>      // std::pow, std::floor, std::llround
@@ -30,6 +31,20 @@ std::vector<int> split_whole(double total, const std::vector<double>& weights) {
 }
 
 }  // namespace
+
+double out_probability(const ParameterTable& p, double age) {
+  const LabourPeak peak{p["migration.out_peak_age"], p["migration.out_rise"],
+                        p["migration.out_fall"]};
+  const double base = p["migration.out_base"];
+  // Calibration may draw a base above the peak; the schedule is then flat at the base.
+  const double excess = std::max(0.0, p["migration.out_rate"] - base);
+  return base + excess * peak.relative(age);
+}
+
+double in_age_weight(const ParameterTable& p, double age) {
+  const LabourPeak peak{p["migration.in_peak_age"], p["migration.in_rise"], p["migration.in_fall"]};
+  return peak.relative(age);
+}
 
 double monthly_hazard(double q) {
   return 1.0 - std::pow(1.0 - q, 1.0 / 12.0);
@@ -88,7 +103,9 @@ Rates make_rates(const Scenario& sc, const InitialCounts& counts) {
   }
   for (double q : b.child_death_probability) r.child_death_hazard.push_back(monthly_hazard(q));
   r.women_death_hazard = monthly_hazard(p["mortality.women_annual"]);
-  r.out_hazard = monthly_hazard(p["migration.out_rate"]);
+  // Ages are evaluated at mid-year (a + 0.5): a mother in her a-th completed year.
+  for (int a = 0; a < Rates::n_out_ages; ++a)
+    r.out_hazard_by_age.push_back(monthly_hazard(out_probability(p, a + 0.5)));
   r.between_hazard = monthly_hazard(p["migration.between_rate"]);
   const double srb = p["fertility.sex_ratio_at_birth"];
   r.p_boy = srb / (1.0 + srb);
@@ -112,13 +129,15 @@ Rates make_rates(const Scenario& sc, const InitialCounts& counts) {
     for (int d : nbs) r.destination[s][d] += to_nb / static_cast<double>(nbs.size());
   }
 
-  // Arrivals balance (× inflow_ratio) the expected departures of the January-2024 women's
-  // households, so that with ratio 1 the district's family stock is roughly stable.
+  // Arriving women per street and month: inflow_ratio × the expected monthly departures of
+  // the street's January-2024 women aged 18-49 (docs/model.md, "Migration"). Above 1 because
+  // the women's stock also loses those turning 50 and gains only the daughters turning 18.
   const double ratio = p["migration.inflow_ratio"];
   for (int s = 0; s < r.n_streets; ++s) {
-    const auto& w = counts.women[s];
-    const double women = std::accumulate(w.begin(), w.end(), 0.0);
-    r.inflow_households.push_back(ratio * r.out_hazard * women);
+    double departures = 0;
+    for (int a = 0; a < Rates::n_women_ages; ++a)
+      departures += counts.women[s][a] * r.out_hazard(a + 18);
+    r.inflow_households.push_back(ratio * departures);
   }
 
   r.p_partnered = p["household.partnered"];
@@ -129,11 +148,15 @@ Rates make_rates(const Scenario& sc, const InitialCounts& counts) {
   r.p_income_low = p["household.income_low"];
   r.p_income_high = p["household.income_high"];
 
-  r.in_mother_age_from = b.in_mother_age_from;
-  r.in_mother_age_weights = b.in_mother_age_weights;
-  r.in_children_count_probabilities = b.in_children_count_probabilities;
-  r.in_mother_age_cdf = cumulative(r.in_mother_age_weights);
-  r.in_children_count_cdf = cumulative(r.in_children_count_probabilities);
+  std::vector<double> in_weights;
+  for (int a = 18; a < 18 + Rates::n_women_ages; ++a)
+    in_weights.push_back(in_age_weight(p, a + 0.5));
+  r.in_age_cdf = cumulative(in_weights);
+  for (int a = 0; a < Rates::n_women_ages; ++a) {
+    const double q = p["migration.in_fertility"] * b.asfr_shape[static_cast<std::size_t>(a)];
+    CHILDSIM_CHECK(q < 1.0, "an arriving woman's birth probability in a year must be below 1");
+    r.in_birth_prob.push_back(q);
+  }
   r.asfr_cdf = cumulative(b.asfr_shape);
   for (const auto& row : r.destination) r.destination_cdf.push_back(cumulative(row));
 

@@ -33,32 +33,52 @@ struct Rates {
   std::vector<double> birth_prob;          ///< [month × n_women_ages]
   std::vector<double> child_death_hazard;  ///< monthly, [age 0..17]
   double women_death_hazard = 0;
-  double out_hazard = 0;      ///< monthly probability a household leaves the district
+  /// Monthly probability that a household leaves the district, by the mother's age in
+  /// completed years 0..n_out_ages−1 (older: the last entry); Rogers–Castro labour-force
+  /// schedule (migration_schedule.hpp).
+  std::vector<double> out_hazard_by_age;
+  static constexpr int n_out_ages = 100;
   double between_hazard = 0;  ///< monthly probability it moves to another street
   double p_boy = 0.5;
   std::vector<std::vector<double>> destination;      ///< [from][to] probabilities of a between move
   std::vector<std::vector<double>> destination_cdf;  ///< cumulative, for draw_index
-  std::vector<double> inflow_households;  ///< expected arriving households per month, [street]
+  std::vector<double>
+      inflow_households;  ///< expected arriving women (families) per month, [street]
 
   // Household attributes (probabilities).
   double p_partnered = 0, p_mother_works = 0, p_partner_works = 0, p_grandparent = 0,
          p_hukou_local = 0, p_income_low = 0, p_income_high = 0;
 
-  // In-migrant and new-housing family template.
-  int in_mother_age_from = 20;
-  std::vector<double> in_mother_age_weights;
-  std::vector<double> in_children_count_probabilities;
-  std::vector<double> in_mother_age_cdf, in_children_count_cdf, asfr_cdf;  ///< cumulative
+  // Arriving (and new-housing) families: the woman's age in completed years 18..49 is drawn
+  // from in_age_cdf (Rogers–Castro labour-force schedule); for each completed year of her
+  // life y = 18..age−1 she has had a child with probability in_birth_prob[y − 18] (her past
+  // fertility, migration.in_fertility × the fertility shape), and brings those under 18.
+  std::vector<double> in_age_cdf;     ///< cumulative, ages 18..49
+  std::vector<double> in_birth_prob;  ///< [y − 18], y = 18..49
+  std::vector<double> asfr_cdf;       ///< cumulative fertility shape (initial mothers)
 
   /// Families moving into new housing, [month][street] households.
   std::vector<std::vector<int>> housing_households;
 
+  double out_hazard(int mother_age_years) const {
+    const int a = mother_age_years < 0             ? 0
+                  : mother_age_years >= n_out_ages ? n_out_ages - 1
+                                                   : mother_age_years;
+    return out_hazard_by_age[static_cast<std::size_t>(a)];
+  }
   double birth_probability(int month, int age_years) const {
     return birth_prob[static_cast<std::size_t>(month * n_women_ages + age_years - 18)];
   }
 };
 
 Rates make_rates(const Scenario& sc, const InitialCounts& counts);
+
+/// The annual probability that a family whose mother is aged `age` (exact years) leaves the
+/// district, from the migration.out_* parameters (docs/model.md, "Migration").
+double out_probability(const ParameterTable& p, double age);
+
+/// The relative weight of arriving women aged `age` (exact years), from migration.in_*.
+double in_age_weight(const ParameterTable& p, double age);
 
 /// Cumulative sums of `weights`, normalised to end at 1.
 std::vector<double> cumulative(const std::vector<double>& weights);

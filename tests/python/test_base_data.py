@@ -21,9 +21,13 @@ def test_base_data_checker_catches_a_broken_sum(tmp_path):
     import shutil
     bad = tmp_path / "changning"
     shutil.copytree(ROOT / "scenarios/changning", bad)
-    text = (bad / "migration.yaml").read_text()
-    (bad / "migration.yaml").write_text(text.replace("[0.72, 0.1863", "[0.62, 0.1863"))
+    text = (bad / "streets.yaml").read_text()
+    import re
+    broken = re.sub(r"population_2020: \{value: (\d+)",
+                    lambda m: f"population_2020: {{value: {int(m.group(1)) + 1}", text, count=1)
+    assert broken != text
+    (bad / "streets.yaml").write_text(broken)
     result = subprocess.run([sys.executable, str(ROOT / "tools/check_data.py"), str(bad)],
                             capture_output=True, text=True)
     assert result.returncode != 0
-    assert "children_count_probabilities" in result.stdout + result.stderr
+    assert "population_2020: sum" in result.stdout + result.stderr
