@@ -9,18 +9,23 @@
 //     options) that admit its age, and the clinics outside the district (always options).
 //     V_j = β_distance × walking km from home + β_quality × quality_j + asc_hospital × [j is
 //     not a CHC]; a clinic outside the district is clinic.outside_distance_km from every home.
-//  3. Capacity. Clinic j serves at most K_j = ⌊sessions_j × min(visits_per_session_j, μH)⌋
-//     visits a month, with μ = 60 / service_minutes patients per doctor-hour and H the session
-//     length: the registration quota, or what a doctor can see in a session if that is less.
-//     When more visits arrive than it has room for, a uniformly random subset of the excess is
-//     turned away (diverted). A diverted visit goes to its next-preferred district clinic that
-//     still has room and admits its age — by the rank-ordered logit, that is the logit choice
-//     restricted to those clinics — and to a clinic outside the district only when no
-//     district clinic has room. Clinics outside the district never refuse. Rounds repeat until
-//     nothing is pending; every round fills at least one more clinic.
-//  4. Waiting. Each doctor-session is an M/M/1 queue (queue.hpp) with arrival rate λ = visits
-//     served / (sessions × H) and service rate μ; the recorded wait is Erlang C's mean wait in
-//     minutes, capped at the session length.
+//  3. Queueing from offered load. A doctor sees n_j = min(visits_per_session_j, 60H /
+//     service_minutes) patients in a session of H hours (rate n_j / H). The month's sessions
+//     are spread over at most clinic.half_days_per_month half-days, the doctors of a half-day
+//     pooled in one line; each half-day is M/M/c/K (queue.hpp, clinic_month) with arrivals =
+//     the visits offered to the clinic (all that chose it, before any refusal) spread evenly
+//     over its open half-days, K the smaller of the booking quota (c × n_j registered and not
+//     yet seen) and the balking limit (nobody joins whose expected wait would exceed
+//     clinic.wait_tolerance_minutes). The arrivals the queue loses are refused: turned away
+//     (quota) or diverted (wait). Clinic j also never serves more than K_j = ⌊sessions_j × n_j⌋
+//     visits a month (capacity). A refused visit goes to its next-preferred district clinic
+//     that it has not tried, that is not at capacity and that admits its age — by the
+//     rank-ordered logit, the logit choice restricted to those clinics — and to a clinic
+//     outside the district only when there is none. Clinics outside the district never
+//     refuse. Rounds repeat until nothing is pending; every round each pending visit tries a
+//     clinic it has not tried, so there are at most as many rounds as clinics.
+//  4. Waiting. The mean wait of the visits that join the line, P(wait > 30 min), and the
+//     expected shares turned away and diverted, from the queue at the month's offered load.
 //
 // Aggregation (docs/model.md, "Paediatric clinics", explains why it is equivalent in
 // distribution to drawing each child's visits and choices one by one, and much faster):
@@ -37,13 +42,14 @@
 // their first choices (binomials, clinics in order), then the new choices of its diverted
 // visits (rounds and packets in order) from Stream(seed, replicate, street_stream + s, month,
 // clinic); clinic f draws which visits it turns away from Stream(seed, replicate,
-// facility_stream + f, month, clinic). The step is serial, so nothing depends on the number of
-// threads. The visits wanted are drawn before any choice, so they are the same in two
-// scenarios that differ only in their clinics.
+// facility_stream + f, month, clinic): in each round, one uniform to round the expected
+// refusals, then one per arriving visit (selection sampling). The step is serial, so nothing
+// depends on the number of threads. The visits wanted are drawn before any choice, so they are the
+// same in two scenarios that differ only in their clinics.
 #include "sim/core/check.hpp"             // CHILDSIM_CHECK
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/demography.hpp"  // age_in_months
-#include "sim/services/queue.hpp"         // erlang_c
+#include "sim/services/queue.hpp"         // clinic_month, ClinicMonth
 #include "sim/services/services.hpp"      // ServiceContext
 
 #include <boost/random/binomial_distribution.hpp>  // boost::random::binomial_distribution
@@ -66,9 +72,13 @@ std::vector<OutputSpec> clinic_outputs() {
        "outpatient visits wanted by children living in the street, wherever they were served"},
       {"clinic_visits", rtf, "visits", "paediatric visits served",
        "visits served by the clinic in the month (0 for facilities that are not clinics)"},
-      {"clinic_visits_diverted", rtf, "visits", "paediatric visits turned away",
-       "visits that chose the clinic (first or after an earlier diversion) and were turned "
-       "away for lack of capacity; a visit turned away twice counts at both clinics"},
+      {"clinic_visits_offered", rtf, "visits", "paediatric visits offered",
+       "visits that chose the clinic in the month (first or after a refusal elsewhere), before "
+       "any refusal: the clinic's offered load; a visit refused twice counts at both clinics"},
+      {"clinic_visits_diverted", rtf, "visits", "paediatric visits refused",
+       "offered visits the clinic did not serve: turned away by its booking quota or capacity, "
+       "or gone because the expected wait exceeded clinic.wait_tolerance_minutes; each tries "
+       "another clinic; a visit refused twice counts at both clinics"},
       {"clinic_visits_outside", rts, "visits", "paediatric visits served outside the district",
        "visits of children living in the street that ended at a clinic outside the district, "
        "by choice or after diversion (and any that no clinic admits, by age)"},
@@ -77,9 +87,24 @@ std::vector<OutputSpec> clinic_outputs() {
        "per session, what a doctor sees in a session)); NaN when closed or not a clinic",
        true},
       {"clinic_wait_minutes", rtf, "min", "mean wait for a doctor",
-       "Erlang C mean wait in line of an M/M/1 queue per doctor-session (arrivals = visits "
-       "served spread evenly over the month's session hours), capped at the session length; "
-       "NaN when closed or not a clinic",
+       "mean wait in line of the visits that join, in M/M/c/K half-day sessions (a half-day's "
+       "doctors pooled; arrivals = the month's offered visits spread evenly over its open "
+       "half-days; K = booking quota or balking limit); NaN when closed, outside the district "
+       "or not a clinic",
+       true},
+      {"clinic_p_wait_over_30min", rtf, "1", "share waiting more than 30 minutes",
+       "probability that a visit that joins the line waits more than 30 minutes, in the same "
+       "queue as clinic_wait_minutes; NaN when closed, outside the district or not a clinic",
+       true},
+      {"clinic_share_turned_away", rtf, "1", "share of offered visits turned away",
+       "expected share of the offered visits lost because the session's booking quota was "
+       "full (the quota is the queue's limit K), from the queue at the month's offered load; "
+       "NaN when closed, outside the district or not a clinic",
+       true},
+      {"clinic_share_diverted", rtf, "1", "share of offered visits diverted by the wait",
+       "expected share of the offered visits that left because their expected wait exceeded "
+       "clinic.wait_tolerance_minutes (the balking limit is K), from the queue at the month's "
+       "offered load; NaN when closed, outside the district or not a clinic",
        true},
       {"clinic_mean_walk_m", rts, "m", "mean walking distance to the clinic",
        "expected walking distance from home to the clinic of the street's visits served in "
@@ -129,6 +154,7 @@ struct Option {
   bool outside = false;       // street `outside`: always an option, never refuses
   bool open = false;          // an option this month
   std::int64_t capacity = 0;  // visits it can serve this month
+  double per_session = 0;     // patients a doctor sees in a session
   double constant = 0;        // utility terms that do not depend on the home
 };
 
@@ -178,7 +204,8 @@ AgeClasses age_classes(const Facilities& F, const std::vector<int>& clinics, con
 struct Packet {
   std::size_t street = 0, group = 0, option = 0;
   std::int32_t count = 0;
-  std::size_t weight = 0;  // offset in the weight pool
+  std::size_t weight = 0;   // offset in the weight pool
+  std::uint64_t tried = 0;  // bit j: these visits have chosen option j before
 };
 
 }  // namespace
@@ -199,17 +226,23 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::int32_t* demanded = rec.block("clinic_visits_demanded", r, t);
   std::int32_t* visits = rec.block("clinic_visits", r, t);
   std::int32_t* diverted = rec.block("clinic_visits_diverted", r, t);
+  std::int32_t* offered = rec.block("clinic_visits_offered", r, t);
   std::int32_t* outside = rec.block("clinic_visits_outside", r, t);
   double* utilisation = rec.real_block("clinic_utilisation", r, t);
   double* wait = rec.real_block("clinic_wait_minutes", r, t);
+  double* over30 = rec.real_block("clinic_p_wait_over_30min", r, t);
+  double* share_away = rec.real_block("clinic_share_turned_away", r, t);
+  double* share_diverted = rec.real_block("clinic_share_diverted", r, t);
   double* walk = rec.real_block("clinic_mean_walk_m", r, t);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (std::size_t f = 0; f < F.size(); ++f) utilisation[f] = wait[f] = nan;
+  for (std::size_t f = 0; f < F.size(); ++f)
+    utilisation[f] = wait[f] = over30[f] = share_away[f] = share_diverted[f] = nan;
   for (std::size_t s = 0; s < ns; ++s) walk[s] = nan;
 
   // 1. The options this month, and who may choose them.
   CHILDSIM_CHECK(P.clinic_service_minutes > 0 && P.clinic_session_hours > 0,
                  "clinic: service_minutes and session_hours must be positive");
+  CHILDSIM_CHECK(nj <= 64, "clinic: at most 64 clinics (a packet's tried set is 64 bits)");
   const double mu = 60.0 / P.clinic_service_minutes;       // patients per doctor-hour
   const double per_session = mu * P.clinic_session_hours;  // most a doctor sees in a session
   std::vector<Option> opt(nj);
@@ -218,8 +251,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     o.f = static_cast<std::size_t>(clinics[j]);
     o.outside = F.street[o.f] < 0;
     const double sessions = F.capacity(o.f, t);
-    o.capacity = static_cast<std::int64_t>(
-        std::floor(sessions * std::min(F.visits_per_session[o.f], per_session)));
+    o.per_session = std::min(F.visits_per_session[o.f], per_session);
+    o.capacity = static_cast<std::int64_t>(std::floor(sessions * o.per_session));
     o.open = o.outside || o.capacity > 0;
     const bool chc = F.kind_of(o.f).id == "chc_clinic";
     o.constant = P.clinic_beta_quality * F.quality[o.f] + (chc ? 0.0 : P.clinic_asc_hospital) +
@@ -335,20 +368,29 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         left -= n;
         p_left -= prob[j];
         if (n == 0) continue;
-        packets.push_back({s, g, j, n, pool.size()});
+        packets.push_back({s, g, j, n, pool.size(), std::uint64_t{1} << j});
         for (std::size_t q = 0; q < n_points; ++q) pool.push_back(w[at(s, q) + j] / total[q]);
       }
     }
   }
 
-  // 5. Capacity and diversion, in rounds. In each round every clinic takes what it has room
-  // for of the packets that arrived in that round (clinics do not interact within a round);
-  // the visits it turns away choose again.
-  std::vector<std::int64_t> taken(nj, 0), turned_away(nj, 0), load(nj);
+  // 5. Queueing, refusals and diversion, in rounds. In each round every clinic adds the
+  // packets that arrived in that round to its offered load and refuses what the queue at that
+  // load loses (clinics do not interact within a round); the refused visits choose again.
+  CHILDSIM_CHECK(P.clinic_half_days_per_month >= 1 && P.clinic_wait_tolerance_minutes >= 0,
+                 "clinic: half_days_per_month must be >= 1 and wait_tolerance_minutes >= 0");
+  const int half_days = P.clinic_half_days_per_month;
+  const double hours = P.clinic_session_hours, tolerance = P.clinic_wait_tolerance_minutes;
+  constexpr double tail_minutes = 30;  // clinic_p_wait_over_30min
+  std::vector<std::int64_t> taken(nj, 0), refused(nj, 0), load(nj), arrived(nj, 0);
   std::vector<std::uint8_t> full(nj, 0);
+  std::vector<Stream> clinic_streams;  // one per option, drawn in rounds
+  clinic_streams.reserve(nj);
+  for (std::size_t j = 0; j < nj; ++j)
+    clinic_streams.emplace_back(sc.seed, rep, facility_stream + opt[j].f, month, Purpose::clinic);
   std::vector<double> walk_sum(ns, 0.0);
   std::vector<std::int64_t> walk_n(ns, 0);
-  std::vector<std::pair<std::size_t, std::int32_t>> pending;  // (packet, visits turned away)
+  std::vector<std::pair<std::size_t, std::int32_t>> pending;  // (packet, visits refused)
   std::vector<std::size_t> again;                             // options of a pending packet
   std::vector<double> share, cum;
   std::size_t begin = 0;
@@ -359,15 +401,25 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t p = begin; p < end; ++p) load[packets[p].option] += packets[p].count;
     pending.clear();
     for (std::size_t j = 0; j < nj; ++j) {
-      std::int64_t excess = opt[j].outside ? 0 : taken[j] + load[j] - opt[j].capacity;
+      if (opt[j].outside || load[j] == 0) continue;
+      arrived[j] += load[j];
+      // The queue at the offered load so far: refusals so far should be L − served(L), which
+      // grows with L by at most 1 per visit (throughput rises with the load); rounded at
+      // random to a whole number, minus those refused in earlier rounds.
+      Stream& rf = clinic_streams[j];
+      const ClinicMonth q =
+          clinic_month(static_cast<double>(arrived[j]), F.capacity(opt[j].f, t), half_days,
+                       opt[j].per_session, hours, tolerance, tail_minutes);
+      const double expected = static_cast<double>(arrived[j]) - q.served;
+      const auto target = static_cast<std::int64_t>(std::floor(expected + rf.uniform()));
+      std::int64_t excess = std::clamp<std::int64_t>(target - refused[j], 0, load[j]);
+      // Capacity: never more than K_j served in the month.
+      excess = std::max(excess, taken[j] + load[j] - opt[j].capacity);
       if (excess <= 0) continue;
-      // Turn away a uniformly random subset of this round's arrivals (selection sampling,
-      // Knuth's Algorithm S, over the visits in packet order). A clinic is full after this
-      // and gets no more arrivals, so it draws from its stream at most once a month.
-      CHILDSIM_CHECK(!full[j], "clinic: a full clinic received visits");
+      // Refuse a uniformly random subset of this round's arrivals (selection sampling, Knuth's
+      // Algorithm S, over the visits in packet order).
       CHILDSIM_CHECK(load[j] < 250000, "clinic: more arrivals than one stream has words");
-      Stream rf(sc.seed, rep, facility_stream + opt[j].f, month, Purpose::clinic);
-      turned_away[j] = excess;
+      refused[j] += excess;
       std::int64_t left = load[j];
       for (std::size_t p = begin; p < end && excess > 0; ++p) {
         Packet& pk = packets[p];
@@ -385,6 +437,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     // Served: the rest of this round's arrivals.
     for (std::size_t p = begin; p < end; ++p) {
       const Packet& pk = packets[p];
+      if (opt[pk.option].outside) arrived[pk.option] += pk.count;
       if (pk.count == 0) continue;
       taken[pk.option] += pk.count;
       if (opt[pk.option].outside) {
@@ -402,19 +455,20 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t j = 0; j < nj; ++j)
       if (!opt[j].outside && taken[j] >= opt[j].capacity) full[j] = 1;
     begin = end;
-    // Visits turned away choose again among the district clinics with room that admit their
-    // age; if there are none, among the clinics outside; if none of those either, they are
-    // counted as outside the district with no provider. By the rank-ordered logit, the
-    // next-preferred of a set is the logit choice within it, at each home point; the packet's
-    // weights say which home points its visits come from. Each draws from its street's stream.
+    // Refused visits choose again among the district clinics they have not tried that admit
+    // their age and are not at capacity; if there are none, among the clinics outside they
+    // have not tried; if none of those either, they are counted as outside the district with
+    // no provider. By the rank-ordered logit, the next-preferred of a set is the logit choice
+    // within it, at each home point; the packet's weights say which home points its visits
+    // come from. Each draws from its street's stream.
     for (const auto& [p, n] : pending) {
       const Packet from = packets[p];  // copied: push_back below may reallocate
       again.clear();
       for (std::size_t j : first[from.group])
-        if (!opt[j].outside && !full[j]) again.push_back(j);
+        if (!opt[j].outside && !full[j] && !(from.tried >> j & 1u)) again.push_back(j);
       if (again.empty())
         for (std::size_t j : first[from.group])
-          if (opt[j].outside) again.push_back(j);
+          if (opt[j].outside && !(from.tried >> j & 1u)) again.push_back(j);
       if (again.empty()) {
         outside[from.street] += n;
         continue;
@@ -442,25 +496,29 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         const std::size_t offset = pool.size();
         for (std::size_t q = 0; q < n_points; ++q)
           pool.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] / total[q]);
-        packets.push_back({from.street, from.group, again[a], count[a], offset});
+        packets.push_back({from.street, from.group, again[a], count[a], offset,
+                           from.tried | std::uint64_t{1} << again[a]});
       }
     }
   }
 
-  // 6. Outputs by clinic: visits, diversions, utilisation and the Erlang C wait; by street,
-  // the mean walk.
-  const double session_min = P.clinic_session_hours * 60.0;
+  // 6. Outputs by clinic: visits offered, served and refused, utilisation, and the queue at
+  // the month's offered load; by street, the mean walk.
   for (std::size_t j = 0; j < nj; ++j) {
     const Option& op = opt[j];
     visits[op.f] = static_cast<std::int32_t>(taken[j]);
-    diverted[op.f] = static_cast<std::int32_t>(turned_away[j]);
+    diverted[op.f] = static_cast<std::int32_t>(refused[j]);
+    offered[op.f] = static_cast<std::int32_t>(arrived[j]);
     if (op.capacity > 0)
       utilisation[op.f] = static_cast<double>(taken[j]) / static_cast<double>(op.capacity);
     const std::int32_t sessions = F.capacity(op.f, t);
-    if (sessions <= 0) continue;
-    const double lambda = static_cast<double>(taken[j]) / (sessions * P.clinic_session_hours);
-    const QueueMetrics q = erlang_c(lambda, mu, 1);
-    wait[op.f] = std::min(q.mean_wait * 60.0, session_min);  // +∞ when λ ≥ μ
+    if (sessions <= 0 || op.outside || op.per_session <= 0) continue;
+    const ClinicMonth q = clinic_month(static_cast<double>(arrived[j]), sessions, half_days,
+                                       op.per_session, hours, tolerance, tail_minutes);
+    wait[op.f] = q.mean_wait_min;
+    over30[op.f] = q.p_wait_over;
+    share_away[op.f] = q.share_turned_away;
+    share_diverted[op.f] = q.share_diverted;
   }
   for (std::size_t s = 0; s < ns; ++s)
     if (walk_n[s] > 0) walk[s] = walk_sum[s] / static_cast<double>(walk_n[s]);

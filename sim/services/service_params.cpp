@@ -56,6 +56,8 @@ ServiceParams make_service_params(const Scenario& sc) {
   s.clinic_asc_hospital = p["clinic.asc_hospital"];
   s.clinic_beta_quality = p["clinic.beta_quality"];
   s.clinic_outside_distance_km = p["clinic.outside_distance_km"];
+  s.clinic_half_days_per_month = static_cast<int>(std::lround(p["clinic.half_days_per_month"]));
+  s.clinic_wait_tolerance_minutes = p["clinic.wait_tolerance_minutes"];
 
   s.walk_speed_m_per_min = p["access.walk_speed_m_per_min"];
   s.detour_factor = p["access.detour_factor"];

@@ -31,6 +31,10 @@ struct ServiceParams {
   double clinic_beta_distance_per_km = 0, clinic_asc_hospital = 0, clinic_beta_quality = 0;
   /// Distance from every home to a clinic outside the district (street `outside`), in km.
   double clinic_outside_distance_km = 5;
+  /// Half-day sessions a clinic opens in a month; its doctor-sessions are spread over them.
+  int clinic_half_days_per_month = 20;
+  /// Longest expected wait, in minutes, at which a family still joins a clinic's line.
+  double clinic_wait_tolerance_minutes = 120;
 
   double walk_speed_m_per_min = 80, detour_factor = 1.3, walk_minutes = 15;
 

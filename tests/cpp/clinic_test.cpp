@@ -1,16 +1,19 @@
-// clinic_test: the M/M/c queue (Erlang C against textbook values and against a simulation)
-// and the paediatric clinic submodel (capacity, conservation of visits, closures, threads,
-// the winter peak), each checked against a reference computed here from the inputs.
+// clinic_test: the M/M/c and M/M/c/K queues (Erlang C and the finite queue with balking
+// against textbook closed forms and against event-by-event simulations; waits monotone in load
+// and servers) and the paediatric clinic submodel (capacity, conservation of visits, closures,
+// threads, the winter peak, an added doctor-session), each checked against a reference
+// computed here from the inputs.
 #include "sim/core/rng.hpp"           // Stream
 #include "sim/run/ensemble.hpp"       // run_scenario, RunOptions
 #include "sim/scenario/scenario.hpp"  // load_scenario
-#include "sim/services/queue.hpp"     // erlang_c, simulate_mmc
+#include "sim/services/queue.hpp"     // erlang_c, mmck, clinic_month, simulate_mmc, simulate_mmck
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>  // std::min
-#include <cmath>      // std::floor, std::sqrt, std::isnan, std::isinf
+#include <cmath>      // std::floor, std::sqrt, std::isnan, std::isinf, std::pow, std::exp
+#include <limits>     // std::numeric_limits
 #include <string>     // std::string
 #include <vector>     // std::vector
 
@@ -61,13 +64,36 @@ double param(const Scenario& sc, const std::string& name) {
   return sc.base.parameters[name];
 }
 
+/// Patients a doctor of clinic f sees in a session: min(visits per session, μ·H).
+double per_session(const Scenario& sc, int f) {
+  const double most =
+      60.0 / param(sc, "clinic.service_minutes") * param(sc, "clinic.session_hours");
+  return std::min(sc.facilities.visits_per_session[static_cast<std::size_t>(f)], most);
+}
+
 /// Visits a clinic can serve in month t: sessions × min(visits per session, μ·H).
 std::int64_t visit_capacity(const Scenario& sc, int f, int t) {
-  const double per_session =
-      60.0 / param(sc, "clinic.service_minutes") * param(sc, "clinic.session_hours");
-  const auto fu = static_cast<std::size_t>(f);
-  return static_cast<std::int64_t>(std::floor(
-      sc.facilities.capacity(fu, t) * std::min(sc.facilities.visits_per_session[fu], per_session)));
+  return static_cast<std::int64_t>(std::floor(sc.facilities.capacity(f, t) * per_session(sc, f)));
+}
+
+/// M/M/c/K from the textbook closed forms (Gross & Harris, *Fundamentals of Queueing Theory*,
+/// §2.5, ρ = λ/(cμ) ≠ 1): p0 = [Σ_{n<c} aⁿ/n! + aᶜ/c! (1 − ρ^{K−c+1}) / (1 − ρ)]⁻¹,
+/// p_K = a^K / (c! c^{K−c}) p0, Lq = p0 aᶜ ρ / (c! (1−ρ)²) [1 − ρ^{K−c+1} − (1−ρ)(K−c+1) ρ^{K−c}],
+/// Wq = Lq / (λ (1 − p_K)) (Little's law for those who join). Returns {p_K, Wq}.
+std::pair<double, double> mmck_reference(double lambda, double mu, int c, int K) {
+  const long double a = lambda / mu, rho = a / c;
+  long double sum = 0, term = 1;  // aⁿ/n!
+  for (int n = 0; n < c; ++n) {
+    sum += term;
+    term *= a / (n + 1);
+  }
+  const long double ac = term;  // aᶜ/c!
+  const long double p0 = 1 / (sum + ac * (1 - std::pow(rho, K - c + 1)) / (1 - rho));
+  const long double pk = ac * std::pow(rho, K - c) * p0;
+  const long double lq =
+      p0 * ac * rho / ((1 - rho) * (1 - rho)) *
+      (1 - std::pow(rho, K - c + 1) - (1 - rho) * (K - c + 1) * std::pow(rho, K - c));
+  return {static_cast<double>(pk), static_cast<double>(lq / (lambda * (1 - pk)))};
 }
 
 /// Visits per child per year at age a, from the parameter table.
@@ -112,17 +138,23 @@ bool conserved(const Scenario& sc, const io::Dataset& ds) {
   return true;
 }
 
-/// Served visits within capacity; only full clinics turn visits away; utilisation and the
-/// M/M/1 wait (minutes, capped at the session) as computed here from the inputs.
+/// Served visits within capacity; offered = served + refused; refusals near what the queue
+/// at the offered load loses; utilisation and the queue outputs as computed here from the
+/// inputs and the offered visits.
 bool within_capacity(const Scenario& sc, const io::Dataset& ds, long& total_diverted) {
   const auto& visits = test::ints(ds, "clinic_visits");
   const auto& diverted = test::ints(ds, "clinic_visits_diverted");
+  const auto& offered = test::ints(ds, "clinic_visits_offered");
   const auto& util = test::reals(ds, "clinic_utilisation");
   const auto& wait = test::reals(ds, "clinic_wait_minutes");
+  const auto& over30 = test::reals(ds, "clinic_p_wait_over_30min");
+  const auto& away = test::reals(ds, "clinic_share_turned_away");
+  const auto& gone = test::reals(ds, "clinic_share_diverted");
   const int R = sc.replicates, T = sc.n_months();
   const int NF = static_cast<int>(sc.facilities.size());
-  const double mu = 60.0 / param(sc, "clinic.service_minutes");  // per hour
   const double hours = param(sc, "clinic.session_hours");
+  const int half_days = static_cast<int>(param(sc, "clinic.half_days_per_month"));
+  const double tolerance = param(sc, "clinic.wait_tolerance_minutes");
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < T; ++t)
       for (int f = 0; f < NF; ++f) {
@@ -134,24 +166,30 @@ bool within_capacity(const Scenario& sc, const io::Dataset& ds, long& total_dive
         }
         total_diverted += diverted[k];
         const std::int64_t cap = visit_capacity(sc, f, t);
-        if (sc.facilities.street[f] >= 0) {
-          EXPECT(visits[k] <= cap, id << " month " << t);
-          EXPECT(diverted[k] == 0 || visits[k] == cap, id << " month " << t);
-        } else {
-          EXPECT(diverted[k] == 0, id << " month " << t);  // outside: never refuses
-        }
+        EXPECT(offered[k] == visits[k] + diverted[k], id << " month " << t);
         const int sessions = sc.facilities.capacity(f, t);
+        if (sc.facilities.street[f] < 0) {
+          EXPECT(diverted[k] == 0 && std::isnan(wait[k]), id << " month " << t);  // never refuses
+          continue;
+        }
+        EXPECT(visits[k] <= cap, id << " month " << t);
         if (sessions == 0) {
-          EXPECT(std::isnan(wait[k]) && visits[k] == 0, id << " month " << t);
+          EXPECT(std::isnan(wait[k]) && offered[k] == 0, id << " month " << t);
           continue;
         }
         EXPECT(std::abs(util[k] - static_cast<double>(visits[k]) / cap) < 1e-12,
                id << " month " << t);
-        const double lambda = visits[k] / (sessions * hours);
-        const double expected =
-            lambda < mu ? std::min(60 * (lambda / mu) / (mu - lambda), 60 * hours) : 60 * hours;
-        EXPECT(std::abs(wait[k] - expected) < 1e-9 * (1 + expected),
-               id << " month " << t << ": " << wait[k] << " vs " << expected);
+        const ClinicMonth q =
+            clinic_month(offered[k], sessions, half_days, per_session(sc, f), hours, tolerance, 30);
+        EXPECT(wait[k] == q.mean_wait_min && over30[k] == q.p_wait_over &&
+                   away[k] == q.share_turned_away && gone[k] == q.share_diverted,
+               id << " month " << t);
+        // Refusals: what the queue loses, rounded (one round: within 1 visit; a later round
+        // adds visits refused elsewhere and may round once more), or more at capacity.
+        const double lost = offered[k] - q.served;
+        EXPECT(diverted[k] >= std::floor(lost) - 1 &&
+                   (diverted[k] <= std::ceil(lost) + 1 || visits[k] == cap),
+               id << " month " << t << ": refused " << diverted[k] << ", queue loses " << lost);
       }
   return true;
 }
@@ -212,6 +250,113 @@ TEST_CASE("clinic, simulated M/M/c queue matches Erlang C", "[clinic][queue]") {
     CHECK(std::abs(w - e.mean_wait) < 0.04 * e.mean_wait);
     CHECK(std::abs(w - e.mean_wait) < 4 * se_w);
   }
+}
+
+TEST_CASE("clinic, mmck matches textbook closed forms", "[clinic][queue]") {
+  // By hand: M/M/2/3 with λ = μ = 1 has p_n ∝ 1, 1, 1/2, 1/4, so p_3 = 1/11; an arrival joins
+  // at n = 2 with probability (2/11) / (10/11) = 0.2 and then waits Exp(2): Wq = 0.1 and
+  // P(wait > t) = 0.2 e^{−2t}.
+  const FiniteQueueMetrics h = mmck(1, 1, 2, 3, 0.5);
+  CHECK(h.p_block == Approx(1.0 / 11).epsilon(1e-12));
+  CHECK(h.p_wait == Approx(0.2).epsilon(1e-12));
+  CHECK(h.mean_wait == Approx(0.1).epsilon(1e-12));
+  CHECK(h.p_wait_over == Approx(0.2 * std::exp(-1.0)).epsilon(1e-12));
+  CHECK(h.utilisation == Approx((10.0 / 11) / 2).epsilon(1e-12));
+  // M/M/1/K: p_K = (1 − ρ) ρ^K / (1 − ρ^{K+1}) (Gross & Harris §2.4).
+  for (const auto& [rho, K] : std::vector<std::pair<double, int>>{{0.5, 4}, {0.9, 20}, {1.7, 6}}) {
+    const double pk = (1 - rho) * std::pow(rho, K) / (1 - std::pow(rho, K + 1));
+    CHECK(mmck(rho, 1, 1, K, 0).p_block == Approx(pk).epsilon(1e-10));
+  }
+  // M/M/c/K against the closed forms, light to overloaded (ρ up to 1.5: a finite queue is
+  // always stable), small to large c.
+  for (const auto& [lambda, mu, c, K] : std::vector<std::tuple<double, double, int, int>>{
+           {2, 1, 3, 5}, {4.5, 1, 3, 12}, {9, 2, 4, 30}, {30, 1, 20, 40}, {12, 0.5, 30, 200}}) {
+    const auto [pk, wq] = mmck_reference(lambda, mu, c, K);
+    const FiniteQueueMetrics q = mmck(lambda, mu, c, K, 0);
+    INFO("lambda " << lambda << " mu " << mu << " c " << c << " K " << K);
+    CHECK(q.p_block == Approx(pk).epsilon(1e-9));
+    CHECK(q.mean_wait == Approx(wq).epsilon(1e-9));
+  }
+  // A long enough line is M/M/c: Erlang C, with the M/M/c wait tail P(W > t) = C e^{−(cμ−λ)t}
+  // (Gross & Harris §2.3).
+  for (const auto& [lambda, mu, c] :
+       std::vector<std::tuple<double, double, int>>{{2, 1, 3}, {8, 1, 10}, {5, 6, 1}}) {
+    const QueueMetrics e = erlang_c(lambda, mu, c);
+    const FiniteQueueMetrics q = mmck(lambda, mu, c, 2000, 1.5);
+    CHECK(q.p_block < 1e-12);
+    CHECK(q.p_wait == Approx(e.p_wait).epsilon(1e-9));
+    CHECK(q.mean_wait == Approx(e.mean_wait).epsilon(1e-9));
+    CHECK(q.p_wait_over == Approx(e.p_wait * std::exp(-(c * mu - lambda) * 1.5)).epsilon(1e-9));
+  }
+  // Balking: join iff (n − c + 1) / (cμ) ≤ T, so K = c + ⌊T c μ⌋.
+  CHECK(balking_capacity(5, 2, 2.0) == 22);
+  CHECK(balking_capacity(5, 2, 0.0) == 2);
+  CHECK(balking_capacity(3.75, 4, 0.5) == 11);
+}
+
+TEST_CASE("clinic, simulated M/M/c/K with balking matches mmck", "[clinic][queue]") {
+  // Event by event, without mmck: a line that holds at most K, and arrivals that leave when
+  // their expected wait exceeds the tolerance; overloaded (ρ = 1.1) and moderate cases.
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const auto& [lambda, c, K, tolerance] : std::vector<std::tuple<double, int, int, double>>{
+           {2.2, 2, 10, inf}, {2.2, 2, 40, 2.0}, {3.2, 4, 12, 1.1}}) {
+    const double mu = 1, tail = 0.5, duration = 15000;
+    const int runs = 60;
+    double n = 0, blocked = 0, joined = 0, wait = 0, over = 0;
+    for (int k = 0; k < runs; ++k) {
+      Stream rng(2025, 1, static_cast<std::uint64_t>(k), 0, Purpose::clinic);
+      const SimulatedFiniteQueue s =
+          simulate_mmck(lambda, mu, c, K, tolerance, duration, 200, tail, rng);
+      n += s.customers;
+      blocked += s.p_block * s.customers;
+      const double j = (1 - s.p_block) * s.customers;
+      joined += j;
+      wait += s.mean_wait * j;
+      over += s.p_wait_over * j;
+    }
+    const int limit = std::min(K, tolerance == inf ? K : balking_capacity(mu, c, tolerance));
+    const FiniteQueueMetrics q = mmck(lambda, mu, c, limit, tail);
+    INFO("lambda " << lambda << " c " << c << " K " << K << " tolerance " << tolerance << ": lost "
+                   << blocked / n << " vs " << q.p_block << ", Wq " << wait / joined << " vs "
+                   << q.mean_wait << ", P(W > tail) " << over / joined << " vs " << q.p_wait_over);
+    CHECK(std::abs(blocked / n - q.p_block) < 0.03 * q.p_block);
+    CHECK(std::abs(wait / joined - q.mean_wait) < 0.03 * q.mean_wait);
+    CHECK(std::abs(over / joined - q.p_wait_over) < 0.03 * q.p_wait_over);
+  }
+}
+
+TEST_CASE("clinic, the month's wait rises with offered load and falls with every session",
+          "[clinic][queue]") {
+  // A CHC clinic: 20 patients a doctor-session of 4 hours, 20 half-days, tolerance 120 min.
+  const double per = 20, hours = 4, tolerance = 120;
+  // In load, at 40 sessions: waits, P(wait > 30) and the shares lost never fall.
+  ClinicMonth prev = clinic_month(0, 40, 20, per, hours, tolerance, 30);
+  for (double offered = 20; offered <= 1600; offered += 20) {
+    const ClinicMonth q = clinic_month(offered, 40, 20, per, hours, tolerance, 30);
+    INFO("offered " << offered);
+    CHECK(q.mean_wait_min > prev.mean_wait_min);
+    CHECK(q.p_wait_over >= prev.p_wait_over);
+    CHECK(q.share_diverted + q.share_turned_away > prev.share_diverted + prev.share_turned_away);
+    CHECK(q.served > prev.served);  // throughput still grows
+    CHECK(q.served <= 40 * per);    // never above the month's quota
+    prev = q;
+  }
+  // In sessions, at a fixed offered load (the full quota of 40 sessions): every session added,
+  // one at a time from 1 to 90, lowers the wait; a clinic below the half-days opens more of
+  // them, one at or above adds a doctor to one half-day.
+  for (const double offered : {200.0, 800.0, 1200.0}) {
+    double last = std::numeric_limits<double>::infinity();
+    for (int sessions = 1; sessions <= 90; ++sessions) {
+      const ClinicMonth q = clinic_month(offered, sessions, 20, per, hours, tolerance, 30);
+      INFO("offered " << offered << " sessions " << sessions);
+      CHECK(q.mean_wait_min < last);
+      last = q.mean_wait_min;
+    }
+  }
+  // A quota shorter than the tolerance: the quota is the limit, and what is lost is turned away.
+  const ClinicMonth quota = clinic_month(1200, 40, 20, per, hours, 600, 30);
+  CHECK(quota.share_turned_away > 0);
+  CHECK(quota.share_diverted == 0);
 }
 
 TEST_CASE("clinic, served visits never exceed capacity and every visit is counted once",
@@ -291,7 +436,7 @@ TEST_CASE("clinic, outputs are identical for 1 and 3 threads", "[clinic][threads
     CHECK(test::identical(b.find_variable(v.name)->data, v.data));
     compared += 1;
   }
-  CHECK(compared == 7);
+  CHECK(compared == 11);
 }
 
 TEST_CASE("clinic, January demand exceeds July demand by the winter peak", "[clinic]") {
@@ -330,4 +475,61 @@ TEST_CASE("clinic, January demand exceeds July demand by the winter peak", "[cli
   CHECK(std::abs(seen[0] - base[0] * (1 + peak)) < 4 * std::sqrt(base[0] * (1 + peak)));
   CHECK(std::abs(seen[1] - base[1] * (1 - peak)) < 4 * std::sqrt(base[1] * (1 - peak)));
   CHECK(jan / jul == Approx((1 + peak) / (1 - peak)).epsilon(0.05));
+}
+
+TEST_CASE("clinic, one more doctor-session a week at the busiest CHC lowers its wait", "[clinic]") {
+  // The CHC with the most offered visits over the run gets 4 more sessions a month (one a
+  // week); in every replicate its mean wait over the months falls. (Not necessarily in every
+  // month: a clinic no longer at capacity also receives visits refused elsewhere, so its
+  // offered load can rise; at a given offered load the wait always falls, tested above.)
+  // The visits wanted are the same.
+  Scenario base = small(3, 24);
+  scale_district_clinics(base, base.population_scale);
+  const auto a = run_scenario(base);
+  const int R = base.replicates, T = base.n_months();
+  const int NF = static_cast<int>(base.facilities.size());
+  const auto& offered = test::ints(a, "clinic_visits_offered");
+  int busiest = -1;
+  long most = -1;
+  for (int f : clinic_facilities(base)) {
+    if (base.facilities.kind_of(f).id != "chc_clinic") continue;
+    long sum = 0;
+    for (int r = 0; r < R; ++r)
+      for (int t = 0; t < T; ++t) sum += offered[(r * T + t) * NF + f];
+    if (sum > most) {
+      most = sum;
+      busiest = f;
+    }
+  }
+  REQUIRE(busiest >= 0);
+  Scenario more = base;
+  for (int t = 0; t < more.facilities.n_months; ++t) {
+    auto& cap = more.facilities.capacity_schedule[busiest * more.facilities.n_months + t];
+    if (cap > 0) cap += 4;
+  }
+  const auto b = run_scenario(more);
+  const auto& wa = test::reals(a, "clinic_wait_minutes");
+  const auto& wb = test::reals(b, "clinic_wait_minutes");
+  for (int r = 0; r < R; ++r) {
+    double mean_a = 0, mean_b = 0;
+    int months = 0, lower = 0;
+    for (int t = 0; t < T; ++t) {
+      const int k = (r * T + t) * NF + busiest;
+      if (std::isnan(wa[k])) continue;
+      mean_a += wa[k];
+      mean_b += wb[k];
+      months += 1;
+      lower += wb[k] < wa[k];
+    }
+    INFO("replicate " << r << ": " << base.facilities.id[busiest] << " waits " << mean_a / months
+                      << " min, with one more session a week " << mean_b / months << "; lower in "
+                      << lower << " of " << months << " months");
+    REQUIRE(months > 0);
+    CHECK(mean_b < mean_a);
+    CHECK(lower > months / 2);
+  }
+  CHECK(test::ints(a, "clinic_visits_demanded") == test::ints(b, "clinic_visits_demanded"));
+  long diverted = 0;
+  CHECK(within_capacity(more, b, diverted));
+  CHECK(conserved(more, b));
 }
