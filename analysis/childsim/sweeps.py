@@ -168,7 +168,7 @@ def parameter_table(base_data):
     >>> from childsim.sweeps import parameter_table
     >>> t = parameter_table(childsim.find_root() / "scenarios" / "changning")
     >>> t.loc["migration.out_rate", ["value", "low", "high"]].tolist()
-    [0.06, 0.02, 0.12]
+    [0.058, 0.03, 0.12]
     """
     import yaml
 
@@ -241,13 +241,13 @@ def read_design(source, *, base_dir=None):
     ...                  "samples": 8, "parameters": {"migration.out_rate": None}},
     ...                 base_dir=scenarios)
     >>> d.bounds
-    {'migration.out_rate': (0.02, 0.12)}
+    {'migration.out_rate': (0.03, 0.12)}
     >>> try:
     ...     read_design({"scenario": "baseline.yaml", "design": "morris", "samples": 4,
     ...                  "parameters": {"migration.out_rate": [0.0, 0.1]}}, base_dir=scenarios)
     ... except DesignError as e:
     ...     print(e)
-    <dict>:0:0: key 'parameters.migration.out_rate': bounds [0.0, 0.1] leave the documented range [0.02, 0.12] (unit: probability per year)
+    <dict>:0:0: key 'parameters.migration.out_rate': bounds [0.0, 0.1] leave the documented range [0.03, 0.12] (unit: probability per year)
     """
     import yaml
 

@@ -20,6 +20,7 @@ Command add_monitor_command(CLI::App& app) {
   monitor->prefix_command();
   monitor->set_help_flag();
   monitor->allow_extras();
+  monitor->fallthrough(false);  // its arguments belong to it, not to the top-level app
   return {monitor, [monitor, args] {
             *args = monitor->remaining();
             return run_python_main("monitoring", *args);

@@ -21,6 +21,7 @@ Command add_sweep_command(CLI::App& app) {
   sweep->prefix_command();
   sweep->set_help_flag();
   sweep->allow_extras();
+  sweep->fallthrough(false);  // its arguments belong to it, not to the top-level app
   return {sweep, [sweep, args] {
             *args = sweep->remaining();
             return run_python_main("sweeps", *args);

@@ -136,7 +136,7 @@ def test_bindings_parameter_override_errors_point_at_the_override():
         childsim.load_scenario(SCENARIOS / "baseline.yaml", parameters={"migration.out_rate": 0.5})
     error = caught.value
     assert (error.file, error.line, error.key) == ("<parameters>", 2, "parameters.migration.out_rate")
-    assert str(error).endswith("expected a value in [0.02, 0.12], got 0.5")
+    assert str(error).endswith("expected a value in [0.03, 0.12], got 0.5")
 
 
 def test_bindings_run_releases_the_gil():

@@ -58,7 +58,7 @@ parameters:
     ("design: latin_hypercube\nsamples: 4\nparameters:\n  migration.out_rat: [0.03, 0.05]\n",
      5, "parameters.migration.out_rat", "unknown parameter (did you mean 'migration.out_rate'?)"),
     ("design: latin_hypercube\nsamples: 4\nparameters:\n  migration.out_rate: [0.01, 0.05]\n",
-     5, "parameters.migration.out_rate", "leave the documented range [0.02, 0.12]"),
+     5, "parameters.migration.out_rate", "leave the documented range [0.03, 0.12]"),
     ("design: latin_hypercube\nsamples: 4\nparameters:\n  migration.out_rate: [0.05, 0.03]\n",
      5, "parameters.migration.out_rate", "low must be below high"),
     ("design: sobol\nsamples: 4\nparameters:\n  migration.out_rate:\n",
