@@ -27,6 +27,7 @@ std::size_t Recorder::dim_size(const std::string& dim) const {
   if (dim == "year") return years_.size();
   if (dim == "street") return sc_.base.streets.size();
   if (dim == "age") return 18;
+  if (dim == "parity") return 3;
   if (dim == "woman_age") return 32;
   if (dim == "facility") return sc_.facilities.size();
   if (dim == "kind") return sc_.facilities.kinds.size();
@@ -107,6 +108,9 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   for (int a = 0; a < 32; ++a) wages[static_cast<std::size_t>(a)] = 18 + a;
   ds.dims.push_back(
       {"age", ages, {{"units", text("years")}, {"long_name", text("completed years of age")}}});
+  ds.dims.push_back({"parity",
+                     std::vector<std::string>{"1", "2", "3+"},
+                     {{"long_name", text("birth order among the mother's children")}}});
   ds.dims.push_back(
       {"woman_age",
        wages,

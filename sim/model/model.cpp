@@ -26,6 +26,8 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   const std::size_t ns = f.births.size();
   count_children(st, t, rec.block("population", r, t));
   std::copy(f.births.begin(), f.births.end(), rec.block("births", r, t));
+  std::copy(f.births_by_parity.begin(), f.births_by_parity.end(),
+            rec.block("births_by_parity", r, t));
   std::copy(f.deaths.begin(), f.deaths.end(), rec.block("deaths", r, t));
   std::copy(f.moves_in.begin(), f.moves_in.end(), rec.block("moves_in", r, t));
   std::copy(f.moves_out.begin(), f.moves_out.end(), rec.block("moves_out", r, t));
