@@ -10,7 +10,10 @@ in ``targets.yaml``:
   classes, counted in July (summer) and January (winter);
 - nursery places are the capacities of the facility kinds of the ``nursery`` service (baby
   rooms are a service of their own and are not counted); the inclusive (普惠) ones are the
-  kinds with ``inclusive: true`` in ``facilities.yaml``;
+  facilities designated at the capped price (the ``facility_inclusive`` coordinate, from each
+  entry's ``inclusive`` in ``facilities.yaml``, else its kind's);
+- "public" (公办) places are those of facilities run by the education bureau or another
+  public body (the ``facility_run_by`` coordinate); item 19's +250 counts only these;
 - a kindergarten "has a nursery class" when an open nursery class names it as its host
   (the ``facility_host`` coordinate).
 
@@ -119,7 +122,8 @@ def load_targets(path=None):
         Index ``target`` (id); columns ``label`` (short), ``description``, ``threshold``
         (float), ``comparison`` (``>=``, ``>``, ``<=``, ``<``), ``year`` (first year the
         target applies; 0 when it applies every year), ``plan_item`` (str, empty when the
-        target is national or municipal).
+        target is national or municipal), ``plan_text`` (the plan's sentence, quoted; empty
+        when none).
 
     Examples
     --------
@@ -153,6 +157,7 @@ def load_targets(path=None):
             "comparison": comparison,
             "year": int(item.get("year") or 0),
             "plan_item": "" if plan_item is None else str(plan_item),
+            "plan_text": str(item.get("plan_text") or ""),
         })
     return pd.DataFrame(rows).set_index("target")
 
@@ -173,7 +178,8 @@ def load_kinds(path=None):
     Returns
     -------
     pandas.DataFrame
-        Index ``kind``; columns ``service``, ``inclusive`` (bool), ``label_zh``.
+        Index ``kind``; columns ``service``, ``inclusive`` (bool: the default of the kind's
+        facilities), ``run_by`` (the default operator), ``label_zh``.
 
     Examples
     --------
@@ -192,7 +198,7 @@ def load_kinds(path=None):
         data = yaml.safe_load(handle)
     rows = [
         {"kind": str(k), "service": str(v.get("service", "")), "inclusive": bool(v.get("inclusive", False)),
-         "label_zh": str(v.get("label_zh", ""))}
+         "run_by": str(v.get("run_by", "public_body")), "label_zh": str(v.get("label_zh", ""))}
         for k, v in (data.get("kinds") or {}).items()
     ]
     return pd.DataFrame(rows).set_index("kind")
@@ -295,8 +301,18 @@ def _indicator(ds, target, kinds):
     street = ds["facility_street"].values.astype(str) if "facility_street" in ds.coords else \
         np.array(["?"] * ds.sizes["facility"])
     inside = street != "outside"
-    inclusive = np.array([bool(kinds["inclusive"].get(k, False)) if kinds is not None else False
-                          for k in kind])
+    if "facility_inclusive" in ds.coords:
+        inclusive = ds["facility_inclusive"].values.astype(bool)
+    else:
+        inclusive = np.array([bool(kinds["inclusive"].get(k, False)) if kinds is not None else False
+                              for k in kind])
+    if "facility_run_by" in ds.coords:
+        run_by = ds["facility_run_by"].values.astype(str)
+    elif kinds is not None and "run_by" in kinds:
+        run_by = np.array([str(kinds["run_by"].get(k, "")) for k in kind])
+    else:
+        run_by = np.array([""] * len(kind))
+    public = np.isin(run_by, ["education_bureau", "public_body"])
     year_end = _year_end(cap)
 
     def places(mask):
@@ -332,9 +348,9 @@ def _indicator(ds, target, kinds):
             classes = ds["facility_host"].values.astype(str) != ""
         else:
             classes = kind == "nursery_class"
-        mask = np.flatnonzero(classes & nursery)
+        mask = np.flatnonzero(classes & nursery & public)
         first = cap.isel(time=0, facility=mask).sum("facility")
-        return places(classes & nursery) - first
+        return places(classes & nursery & public) - first
     if target == "babyroom_street_share":
         rooms = np.flatnonzero((service == "babyroom") & inside)
         open_rooms = year_end.isel(facility=rooms) > 0

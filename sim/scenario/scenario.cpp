@@ -179,7 +179,7 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
   if (investments_node)
     s.investments = apply_investments(*investments_node, s.base, s.start, s.end, s.facilities);
   for (std::size_t f = 0; f < s.facilities.size(); ++f)
-    if (s.facilities.kind_of(f).inclusive &&  // the cap is on nursery-age care only
+    if (s.facilities.inclusive[f] &&  // designated 普惠 places; nursery-age care only
         (s.facilities.service_of(f) == Service::nursery ||
          s.facilities.service_of(f) == Service::babyroom))
       s.facilities.price[f] = std::min(s.facilities.price[f], s.policy.inclusive_price_cap);

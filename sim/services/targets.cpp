@@ -115,6 +115,7 @@ std::vector<Target> load_targets(const std::filesystem::path& file) {
                             t.id, names, known));
     }
     r.allow("note");
+    r.allow("plan_text");  // the plan's sentence, quoted (for readers; not evaluated)
     r.finish();
     targets.push_back(std::move(t));
   }

@@ -17,6 +17,7 @@
 //       plan_item: 19                     # optional: the plan's item number
 //       indicator: nursery_places_per_1000  # optional: the indicator, when the id differs
 //       note: "..."                       # optional
+//       plan_text: "(19)..."              # optional: the plan's sentence, quoted
 //
 // The indicator tested is `indicator_<indicator>` when `indicator:` is given, else
 // `indicator_<id>`, else `indicator_<id without a trailing _<year>>` (so two targets on the
