@@ -38,7 +38,7 @@ from . import testing  # noqa: E402
 from ._errors import ScenarioError  # noqa: E402
 from ._errors import OutputError  # noqa: E402
 from ._io import open_run, open_runs, write  # noqa: E402
-from ._run import run  # noqa: E402
+from ._run import run, run_many  # noqa: E402
 from ._scenario import Scenario, find_root, load_scenario, scenario_from_yaml  # noqa: E402
 from .catalog import outputs  # noqa: E402
 from .monitoring import MonitorResult, monitor, write_posterior  # noqa: E402
@@ -92,6 +92,7 @@ __all__ = [
     "load_scenario",
     "scenario_from_yaml",
     "run",
+    "run_many",
     "outputs",
     # files
     "write",
