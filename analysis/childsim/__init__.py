@@ -54,6 +54,8 @@ from .targets import (  # noqa: E402
     base_data_dir,
     load_kinds,
     load_targets,
+    merge_targets,
+    run_targets,
     target_indicators,
     target_summary,
     targets_met,
@@ -114,6 +116,8 @@ __all__ = [
     "plot_ensemble_band",
     # the plan's targets
     "load_targets",
+    "run_targets",
+    "merge_targets",
     "load_kinds",
     "base_data_dir",
     "target_indicators",
