@@ -38,6 +38,7 @@ from . import testing  # noqa: E402
 from ._errors import ScenarioError  # noqa: E402
 from ._errors import OutputError  # noqa: E402
 from ._io import open_run, open_runs, write  # noqa: E402
+from .exports import export_csv, to_frame  # noqa: E402
 from ._run import run, run_many  # noqa: E402
 from ._scenario import Scenario, find_root, load_scenario, scenario_from_yaml  # noqa: E402
 from .catalog import outputs  # noqa: E402
@@ -100,6 +101,8 @@ __all__ = [
     "write",
     "open_run",
     "open_runs",
+    "to_frame",
+    "export_csv",
     # summaries
     "AGE_GROUPS",
     "ensemble_mean",
