@@ -25,7 +25,7 @@ def test_docs_scenarios_has_an_example_of_every_lever():
                 "running_cost_year:", "location:", "lat:", "lon:", "street:", "host:",
                 "childcare_subsidy_year:", "subsidy_start:", "inclusive_price_cap:",
                 "public_nursery_hukou_only:", "babyroom_sessions_per_month:", "parameters:",
-                "population_scale:", "replicates:", "seed:"):
+                "population_scale:", "replicates:", "seed:", "targets:"):
         assert key in text, f"docs/scenarios.md has no validated example with {key!r}"
 
 

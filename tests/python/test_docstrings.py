@@ -10,7 +10,7 @@ from conftest import requires_core
 MODULES = ["_errors", "_scenario", "_run", "_io", "summaries", "indicators", "plots",
            "catalog", "testing", "targets", "costs", "briefing", "validation",
            "observations", "monitoring",
-           "sobol_sequence", "designs", "sensitivity", "sweeps"]
+           "sobol_sequence", "designs", "sensitivity", "sweeps", "exports"]
 
 
 @requires_core
