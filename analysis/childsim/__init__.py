@@ -45,6 +45,7 @@ from .catalog import outputs  # noqa: E402
 from .monitoring import MonitorResult, monitor, write_posterior  # noqa: E402
 from .observations import INDICATORS, ObservationsError, read_observations  # noqa: E402
 from .costs import cost_effectiveness, costs_by_service, service_use  # noqa: E402
+from .options import changes_demand, gross_net, option_summary, period_years, public_costs  # noqa: E402,E501
 from .indicators import births_per_year, children_by_street_and_year  # noqa: E402
 from .plots import (  # noqa: E402
     plot_children_by_age,
@@ -130,6 +131,12 @@ __all__ = [
     "costs_by_service",
     "service_use",
     "cost_effectiveness",
+    # options: public cost in a period, gross and net effect (issue #11)
+    "period_years",
+    "public_costs",
+    "gross_net",
+    "changes_demand",
+    "option_summary",
     # the briefing page (childsim compare)
     "BriefingError",
     "read_runs",

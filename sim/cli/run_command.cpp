@@ -1,10 +1,11 @@
 // run_command: `childsim run` — load → validate → build → run → write, then a short summary.
 #include "sim/cli/command.hpp"
-#include "sim/cli/output_path.hpp"    // check_output_path
-#include "sim/io/dataset.hpp"         // write_dataset
-#include "sim/run/ensemble.hpp"       // run_scenario
-#include "sim/run/summary.hpp"        // print_summary
-#include "sim/scenario/scenario.hpp"  // load_scenario, override_run
+#include "sim/cli/output_path.hpp"         // check_output_path
+#include "sim/io/dataset.hpp"              // write_dataset
+#include "sim/run/ensemble.hpp"            // run_scenario
+#include "sim/run/summary.hpp"             // print_summary
+#include "sim/scenario/scenario.hpp"       // load_scenario, override_run
+#include "sim/scenario/scenario_diff.hpp"  // scenario_changes
 
 #include <fmt/format.h>  // fmt::print
 
@@ -168,6 +169,14 @@ Command add_validate_command(CLI::App& app) {
                 "{} streets\n",
                 *path, sc.name, sc.start.to_string(), sc.end.to_string(), sc.n_months(),
                 sc.replicates, sc.seed, sc.base.n_streets());
+            // What a what-if changes in the scenario it extends; removing a commitment warns.
+            const auto changes = scenario_changes(*path);
+            if (!changes.base.empty()) {
+              fmt::print("changes relative to {}:{}\n", changes.base,
+                         changes.lines.empty() ? " none" : "");
+              for (const auto& line : changes.lines) fmt::print("  {}\n", line);
+            }
+            for (const auto& w : changes.warnings) fmt::print(stderr, "warning: {}\n", w);
             return 0;
           }};
 }

@@ -46,8 +46,18 @@ ServiceParams make_service_params(const Scenario& sc) {
   }
   s.max_distance_km = p["nursery.max_distance_km"];
   s.max_wait_months = static_cast<int>(std::lround(p["nursery.max_wait_months"]));
-  s.subsidy_month = p["policy.childcare_subsidy_year"] / 12.0;
-  s.subsidy_from_month = months_between(sc.start, sc.policy.subsidy_start);
+  const double national = p["policy.childcare_subsidy_year"];
+  const auto n_months = static_cast<std::size_t>(sc.n_months());
+  s.subsidy_every_child_month.assign(n_months, 0.0);
+  s.subsidy_enrolled_month.assign(n_months, 0.0);
+  s.price_cap_month.assign(n_months, 0.0);
+  for (std::size_t t = 0; t < n_months; ++t) {
+    const YearMonth m = sc.start.plus(static_cast<int>(t));
+    for (const Subsidy& sub : sc.policy.subsidies)
+      (sub.enrolled_only ? s.subsidy_enrolled_month : s.subsidy_every_child_month)[t] +=
+          sub.month_amount(m, national);
+    s.price_cap_month[t] = sc.policy.inclusive_price_cap.at(m);
+  }
 
   s.babyroom_take_up = p["babyroom.take_up"];
   s.babyroom_sessions_per_month = p["babyroom.sessions_per_month"];

@@ -19,8 +19,12 @@ struct ServiceParams {
   std::vector<double> asc_by_kind;  ///< alternative-specific constant per facility kind
   double max_distance_km = 5;
   int max_wait_months = 6;
-  double subsidy_month = 0;    ///< childcare subsidy per child under 3, yuan per month
-  int subsidy_from_month = 0;  ///< model month the subsidy starts (2025-01)
+  /// Per model month, yuan per child under 36 months: subsidies paid to every such child
+  /// (the national one) and fee subsidies paid only for a child holding a nursery place
+  /// (at most the fee). Both lower the net price a family weighs (scenario `policy.subsidies`).
+  std::vector<double> subsidy_every_child_month, subsidy_enrolled_month;
+  /// Per model month, the cap on inclusive nursery prices (yuan a month; +inf when none).
+  std::vector<double> price_cap_month;
 
   double babyroom_take_up = 0, babyroom_sessions_per_month = 0;
   // Baby-room take-up (docs/model.md §7.12): a logit whose log-odds are those of
