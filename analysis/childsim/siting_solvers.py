@@ -42,6 +42,8 @@ OBJECTIVES = ("covering", "p_median", "equity")
 # Weight of the total covered (as a share of all unmet demand) beside the worst street's
 # coverage in the equity objective: small enough never to trade any worst-street coverage.
 _EQUITY_TIE = 1e-4
+# Weight of the cost beside the objective, as a share of the objective's scale (see solve_exact).
+_COST_TIE = 1e-7
 
 
 class InfeasibleError(ValueError):
@@ -353,6 +355,12 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
         sense = -1.0
     if min_coverage and objective == "p_median":
         raise ValueError("min_coverage applies to the covering and equity objectives")
+    # Among plans equal on the objective, prefer the cheaper: a cost term far below any
+    # difference that matters (1e-7 of the objective's scale for the dearest plan).
+    scale = {"covering": float(inst.weight.sum()), "equity": 1.0,
+             "p_median": float(inst.weight @ inst.existing)}[objective]
+    if inst.cost.sum() > 0:
+        c[:m] += _COST_TIE * max(scale, 1e-12) * inst.cost / inst.cost.sum()
     for s in np.unique(inst.site):  # one capacity option per site
         idx = np.nonzero(inst.site == s)[0]
         if idx.size > 1:
@@ -401,6 +409,8 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
     found_gap = float(mip_gap) if mip_gap is not None else 0.0
     if res.status == 0:
         found_gap = min(found_gap, gap)
+    if found_gap < 1e-12:  # rounding noise of a proven optimum
+        found_gap = 0.0
     return Plan(options=chosen, value=value, method="exact", gap=max(found_gap, 0.0),
                 bound=bound, status=str(res.message),
                 extra={"milp_objective": objective_value})
