@@ -146,3 +146,17 @@ def test_siting_solvers_docstrings_run():
     mod = importlib.import_module("childsim.siting_solvers")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_covering_gains_equal_exact_gains_without_binding_capacity(seed):
+    # With capacities above all demand, the covering gain of an option is the remaining
+    # demand within its walk, which is what the fast gains compute: the two greedy runs agree.
+    inst = _random_instance(200 + seed, n=25, sites=10)
+    inst.capacity[:] = inst.weight.sum() + 1
+    for k in (1, 2, 3):
+        exact = solve_greedy(inst, "covering", sites=k, exact_gains=True)
+        fast = solve_greedy(inst, "covering", sites=k, exact_gains=False)
+        assert fast.options == exact.options
+        assert fast.value == pytest.approx(exact.value)
+        assert fast.value >= (1 - 1 / math.e) * solve_exact(inst, "covering", sites=k).value - 1e-9
