@@ -61,7 +61,7 @@ _COST_KEYS = ("capital_per_place", "running_per_place_year")
 _CONSTRAINT_KEYS = ("max_per_street", "min_coverage")
 _FACILITY_KEYS = ("price_month", "quality")
 _DEMAND_KEYS = ("replicates",)
-_EVALUATE_KEYS = ("plans", "replicates", "greedy")
+_EVALUATE_KEYS = ("plans", "replicates", "greedy", "variants")
 _CSV_COLUMNS = ("id", "lat", "lon", "street", "max_capacity", "capital_cost",
                 "running_cost_year", "earliest_start")
 
@@ -130,6 +130,7 @@ class SitingProblem:
     plans: int = 3
     evaluate_replicates: int = 10
     greedy: bool = True
+    variants: list = field(default_factory=list)
     time_limit: float = 60.0
     name: str = "siting"
     description: str = ""
@@ -406,6 +407,22 @@ def read_problem(source, *, base_dir=None):
             if not isinstance(ev["greedy"], bool):
                 fail(f"expected true or false, got {ev['greedy']!r}", "evaluate.greedy")
             problem.greedy = ev["greedy"]
+        if "variants" in ev:
+            if not isinstance(ev["variants"], list) or not ev["variants"]:
+                fail("expected a list of scenario files (e.g. ../low-fertility.yaml)",
+                     "evaluate.variants")
+            for k, v in enumerate(ev["variants"]):
+                key = f"evaluate.variants[{k}]"
+                if not isinstance(v, str) or not (base / v).is_file():
+                    fail(f"no such scenario file: {v!r}", key)
+                try:
+                    other, _ = _base_data_of(base / v)
+                except (ScenarioError, FileNotFoundError) as error:
+                    fail(f"the scenario is not valid: {error}", key)
+                if int(other.start[:4]) > years[0] or int(other.end[:4]) < years[1]:
+                    fail(f"its horizon {other.start} to {other.end} does not hold the plan "
+                         f"years {years}", key)
+                problem.variants.append(base / v)
     if "time_limit" in data:
         problem.time_limit = real(data["time_limit"], "time_limit", 0, open_low=True)
     return problem
@@ -989,6 +1006,48 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
     return table, effects
 
 
+def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality, threads, say):
+    """Net child-years of every plan on top of each variant scenario, and each plan's regret.
+
+    A plan's regret in a scenario is the best plan's net child-years there minus its own;
+    ``max_regret`` is the largest over the base and the variants (minimax regret picks the
+    plan that is never far from the best, whichever future comes).
+    """
+    import yaml
+
+    from ._run import run
+    from ._scenario import load_scenario
+
+    nets = {"base": plans["net_child_years"]}
+    for variant in problem.variants:
+        loaded = load_scenario(variant)
+        stem = Path(variant).stem
+        inv = (yaml.safe_load(loaded.yaml) or {}).get("investments") or []
+        say(f"variant {stem}: base and {len(unique)} plan(s) x {problem.evaluate_replicates} "
+            f"replicates")
+        reps = problem.evaluate_replicates
+        base = run(variant, replicates=reps, seed=loaded.seed, threads=threads)
+        extends = os.path.relpath(Path(variant).resolve(), Path(plan_dir).resolve())
+        net = {}
+        for name, chosen in unique.items():
+            path = Path(plan_dir) / f"{name}@{stem}.yaml"
+            path.write_text(plan_scenario(problem, options.iloc[list(chosen)],
+                                          name=f"{name}@{stem}", base_investments=inv,
+                                          extends=extends, price_month=price, quality=quality),
+                            encoding="utf-8")
+            ds = run(path, replicates=reps, seed=loaded.seed, threads=threads)
+            net[name] = float(plan_effects(base, ds, problem.service, problem.years)
+                              ["net_child_years"].mean())
+        series = pd.Series({n: net[plans.loc[n, "same_as"] or n] for n in plans.index})
+        plans[f"net_child_years_{stem}"] = series
+        nets[stem] = series
+    regret = pd.DataFrame({k: v.max() - v for k, v in nets.items()})
+    for k in regret:
+        plans[f"regret_{k}"] = regret[k]
+    plans["max_regret"] = regret.max(axis=1)
+    return plans
+
+
 # --- the whole pipeline -----------------------------------------------------------------------
 
 @dataclass
@@ -1189,6 +1248,10 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
                     effects[name] = effects[same]
             plans = table.reindex(plans.index)
             plans["pareto"] = _pareto(plans)
+            if problem.variants:
+                unique = {name: plan.options for name, plan in found if name in scenarios}
+                plans = _evaluate_variants(problem, plans, unique, options, plan_dir,
+                                           price, quality, threads, say)
         result = SitingResult(problem=problem, demand=demand, candidates=options, plans=plans,
                               scenarios=texts, effects=effects)
         if out is not None:
@@ -1305,6 +1368,13 @@ def _write_outputs(result, out, streets, mean_demand):
             _markdown(table, {"public_cost_yuan": ",.0f", "cost_per_child_year": ",.0f",
                               "worst_coverage": ".3f", "worst_coverage_lo": ".3f",
                               "worst_coverage_hi": ".3f"}), "",
+            *(["Across the fertility (or other) variants, net child-years served by each plan "
+               "and its regret (the best plan's net child-years in that scenario minus its "
+               "own; `max_regret` the largest):", "",
+               _markdown(result.plans[[c for c in result.plans.columns
+                                       if c.startswith(("net_child_years_", "regret_"))
+                                       and not c.endswith(("_lo", "_hi"))] + ["max_regret"]]),
+               ""] if "max_regret" in result.plans else []),
             "Costs are the problem's per-place assumptions (docs/siting.md), undiscounted. "
             "Intervals reflect Monte Carlo error only, not parameter uncertainty.", ""]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")

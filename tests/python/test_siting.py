@@ -201,3 +201,24 @@ def test_siting_docstrings_run():
     mod = importlib.import_module("childsim.siting")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_fertility_variant_gives_each_plan_a_regret(tmp_path):
+    _write(tmp_path, "low.yaml", f"extends: {ROOT / 'scenarios' / 'low-fertility.yaml'}\n"
+                                 f"end: 2026-12\n")
+    text = PROBLEM.replace("evaluate: {plans: 2, replicates: 3}",
+                           "evaluate: {plans: 2, replicates: 2, greedy: false, "
+                           "variants: [low.yaml]}")
+    result = childsim.site(_problem(tmp_path, text), tmp_path / "out", threads=2)
+    plans = result.plans
+    for scenario in ("base", "low"):
+        regret = plans[f"regret_{scenario}"]
+        assert (regret >= 0).all() and regret.min() == 0.0
+        nets = plans["net_child_years" if scenario == "base" else "net_child_years_low"]
+        assert np.allclose(regret, nets.max() - nets)
+    assert np.allclose(plans["max_regret"], plans[["regret_base", "regret_low"]].max(axis=1))
+    low_plan = childsim.load_scenario(tmp_path / "out" / "plans" / "exact-1@low.yaml")
+    assert low_plan.fertility_variant == "low"
+    assert "max_regret" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    with pytest.raises(ProblemError, match="evaluate.variants\\[0\\]"):
+        read_problem(_problem(tmp_path, text.replace("[low.yaml]", "[lower.yaml]"), "bad.yaml"))
