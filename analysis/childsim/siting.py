@@ -1080,14 +1080,20 @@ class SitingResult:
     effects: dict = field(default_factory=dict)
 
 
-def _solve(problem, inst):
+def _solve(problem, inst, say=lambda text: None):
     constraints = {"sites": problem.sites, "budget": problem.budget,
                    "max_per_street": problem.max_per_street}
-    exact = _solvers.top_plans(inst, problem.objective, problem.plans,
-                               min_coverage=problem.min_coverage, time_limit=problem.time_limit,
-                               **constraints)
+    try:
+        exact = _solvers.top_plans(inst, problem.objective, problem.plans,
+                                   min_coverage=problem.min_coverage,
+                                   time_limit=problem.time_limit, **constraints)
+    except _solvers.SolverTimeout as error:
+        if problem.min_coverage:  # the greedy does not enforce it
+            raise
+        say(f"warning: {error}; going on with the greedy's plan")
+        exact = []
     found = [(f"exact-{k + 1}", p) for k, p in enumerate(exact)]
-    if problem.greedy:
+    if problem.greedy or not found:
         found.append(("greedy", _solvers.solve_greedy(inst, problem.objective, **constraints)))
     return found
 
@@ -1198,7 +1204,7 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
     inst = build_instance(problem, points, options, ds, loaded.parameters)
     say(f"screening: {len(options)} options at {options['site'].nunique()} sites x "
         f"{len(points)} demand points ({problem.objective})")
-    found = _solve(problem, inst)
+    found = _solve(problem, inst, say)
     plans = _plans_table(found, options)
 
     # 3. the plans as scenarios
@@ -1297,7 +1303,7 @@ def _write_map(result, out, streets, mean_demand):
     cmap = plt.get_cmap("Reds")
     for (street, s), u in zip(streets.iterrows(), unmet):
         ax.add_patch(Circle((s["x"], s["y"]), s["radius_m"], facecolor=cmap(0.15 + 0.75 * u / top),
-                            edgecolor="grey", alpha=0.8))
+                            edgecolor="grey", alpha=0.5))
         ax.annotate(f"{street}\n{u:.1f}", (s["x"], s["y"]), ha="center", va="center", fontsize=7)
     cand = result.candidates.drop_duplicates("site")
     ax.scatter(cand["x"], cand["y"], s=6, color="black", alpha=0.4, label="candidate sites")
@@ -1344,7 +1350,9 @@ def _write_outputs(result, out, streets, mean_demand):
         f"{len(result.candidates)} options at {result.candidates['site'].nunique()} candidate "
         f"sites. `objective_value` is the screening model's (covering: children served within "
         f"the walk; p-median: children x metres; equity: worst street's coverage); `gap` is "
-        f"the optimality gap HiGHS proved (the greedy proves none).", "",
+        f"the optimality gap HiGHS proved (for the greedy, covering under a number of sites: "
+        f"the gap to the bound min(all unmet demand, the largest capacities); otherwise "
+        f"none).", "",
         _markdown(result.plans[["method", "sites", "places", "public_cost_yuan",
                                 "objective_value", "gap"]],
                   {"objective_value": ",.3f", "gap": ".2g", "public_cost_yuan": ",.0f"}), "",

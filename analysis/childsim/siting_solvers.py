@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Instance", "Plan", "OBJECTIVES", "evaluate", "solve_exact", "solve_greedy",
+__all__ = ["Instance", "Plan", "OBJECTIVES", "InfeasibleError", "SolverTimeout", "covering_bound", "evaluate", "solve_exact", "solve_greedy",
            "top_plans", "brute_force"]
 
 OBJECTIVES = ("covering", "p_median", "equity")
@@ -48,6 +48,10 @@ _COST_TIE = 1e-7
 
 class InfeasibleError(ValueError):
     """No plan satisfies the constraints (budget, sites, per-street limits, minimum coverage)."""
+
+
+class SolverTimeout(RuntimeError):
+    """The exact solver reached its time limit before finding any plan."""
 
 
 @dataclass
@@ -133,8 +137,9 @@ class Instance:
 class Plan:
     """A solution: the chosen options, the objective value and how it was found.
 
-    ``gap`` is the relative optimality gap proven by the solver (0 for a proven optimum,
-    NaN for the greedy, which proves nothing), ``bound`` the solver's bound on the optimum.
+    ``gap`` is the relative optimality gap proven by the solver (0 for a proven optimum);
+    for the greedy it is NaN, except for covering under a number of sites, where it is the
+    gap to :func:`covering_bound`. ``bound`` is the bound on the optimum it was measured to.
     """
 
     options: tuple
@@ -164,7 +169,7 @@ def _served_lp(inst, chosen, equity=False):
     zero = (0.0, np.zeros(inst.n_streets))
     if chosen.size == 0:
         return zero
-    sub = inst.covers[:, chosen]
+    sub = inst.distance[:, chosen] <= inst.radius
     i, k = np.nonzero(sub)
     if i.size == 0:
         return zero
@@ -405,6 +410,10 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
         if res.status == 2:
             raise InfeasibleError("no plan meets the constraints (budget or number of sites, "
                                   "per-street limits, minimum coverage)")
+        if res.status == 1:
+            raise SolverTimeout(f"the integer programme found no plan within time_limit = "
+                                f"{time_limit:g} s ({len(inst.weight)} points x {m} options); "
+                                f"raise time_limit, use fewer candidates, or rely on the greedy")
         raise RuntimeError(f"the integer programme was not solved: {res.message}")
     chosen = tuple(int(j) for j in np.nonzero(res.x[:m] > 0.5)[0])
     value = evaluate(inst, objective, chosen)
@@ -513,7 +522,8 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
         def accept(j, best):
             return np.minimum(best, inst.distance[:, j])
     elif objective == "covering" and not exact_gains:
-        covers = [np.nonzero(inst.covers[:, j])[0] for j in range(m)]
+        within = inst.covers  # computed once: (n, m)
+        covers = [np.nonzero(within[:, j])[0] for j in range(m)]
         order = [idx[np.argsort(inst.distance[idx, j], kind="stable")] for j, idx in
                  enumerate(covers)]
 
@@ -591,8 +601,34 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
         if single and max(single)[0] > current + 1e-12:
             current, neg_j = max(single)
             chosen = (-neg_j,)
-    return Plan(options=chosen, value=sign * current, method="greedy",
+    value = sign * current
+    bound, gap = float("nan"), float("nan")
+    if objective == "covering" and budget is None and sites is not None:
+        bound = covering_bound(inst, sites)
+        gap = (bound - value) / bound if bound > 0 else 0.0
+    return Plan(options=chosen, value=value, method="greedy", gap=gap, bound=bound,
                 extra={"evaluations": evaluations[0]})
+
+
+def covering_bound(inst, sites):
+    """A quick upper bound on covering with at most ``sites`` options (one per site).
+
+    No plan serves more than all demand, nor more than the ``sites`` largest site capacities.
+    When the greedy reaches it, the greedy is proven optimal without the integer programme.
+
+    Examples
+    --------
+    >>> from childsim.siting_solvers import Instance, covering_bound
+    >>> inst = Instance(weight=[50, 30], street=[0, 0], site=[0, 0, 1], capacity=[20, 40, 30],
+    ...                 cost=[1, 1, 1], option_street=[0, 0, 0], distance=[[0, 0, 0], [0, 0, 0]],
+    ...                 radius=1)
+    >>> covering_bound(inst, 1), covering_bound(inst, 2), covering_bound(inst, 3)
+    (40.0, 70.0, 70.0)
+    """
+    largest = np.zeros(int(inst.site.max(initial=-1)) + 1)
+    np.maximum.at(largest, inst.site, inst.capacity)
+    top = np.sort(largest)[::-1][:int(sites)].sum()
+    return float(min(inst.weight.sum(), top))
 
 
 def brute_force(inst, objective, *, sites=None, budget=None, max_per_street=None):

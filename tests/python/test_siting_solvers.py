@@ -101,6 +101,8 @@ def test_greedy_within_one_minus_one_over_e_on_covering(seed):
         assert greedy.value >= (1 - 1 / math.e) * opt - 1e-9
         assert greedy.value <= opt + 1e-9
         assert len(greedy.options) <= k
+        assert opt <= greedy.bound + 1e-9  # the quick bound is a bound
+        assert greedy.gap == pytest.approx((greedy.bound - greedy.value) / greedy.bound)
 
 
 def test_greedy_lazy_saves_evaluations_and_matches_plain_greedy():
