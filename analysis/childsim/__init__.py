@@ -65,6 +65,7 @@ from .targets import (  # noqa: E402
 from .designs import full_factorial, latin_hypercube, morris, saltelli  # noqa: E402
 from .sensitivity import morris_indices, plot_sensitivity, sobol_indices  # noqa: E402
 from .sweeps import DesignError, read_design, sweep, sweep_design, sweep_indices, sweep_output  # noqa: E402,E501
+from .siting import ProblemError, read_problem, site  # noqa: E402
 from .summaries import (  # noqa: E402
     AGE_GROUPS,
     annual,
@@ -164,6 +165,10 @@ __all__ = [
     "sweep_design",
     "sweep_output",
     "sweep_indices",
+    # siting (childsim site, docs/siting.md)
+    "ProblemError",
+    "read_problem",
+    "site",
     # helpers for users' tests
     "testing",
 ]
