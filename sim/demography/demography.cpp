@@ -3,7 +3,7 @@
 
 #include "sim/core/agent_ids.hpp"         // ids::
 #include "sim/core/rng.hpp"               // Stream, Purpose
-#include "sim/demography/births.hpp"      // birth_renormalisation, delivery_probability
+#include "sim/demography/births.hpp"      // birth_table, at_risk_of_birth, parity_class
 #include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
