@@ -20,7 +20,9 @@ const std::vector<DimensionSpec>& dimension_catalog() {
       {"year", "", "calendar year (annual outputs and indicators)"},
       {"facility", "",
        "facility id; `facility_kind`, `facility_street`, `facility_name`, "
-       "`facility_host` (a nursery class's kindergarten, or empty), "
+       "`facility_host` (a nursery class's kindergarten, or empty), `facility_run_by` "
+       "(education_bureau, public_body, private, employer), `facility_inclusive` (1: "
+       "designated 普惠), "
        "`facility_x`, `facility_y` describe it"},
       {"kind", "",
        "facility kind (e.g. nursery_class, baby_room, kindergarten, summer_class, "
