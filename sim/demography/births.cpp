@@ -22,18 +22,20 @@ double birth_weight(const Rates& r, int parity, bool partnered, bool lever) {
 
 std::vector<double> birth_renormalisation(const State& st, const Rates& r) {
   const Households& h = st.households;
-  // Integer counts by (age, parity class, partnered, at risk), then the weights: the sums do
-  // not depend on the order of rows or on threads.
-  std::vector<std::int64_t> n(static_cast<std::size_t>(Rates::n_women_ages) * 3 * 2 * 2, 0);
-  auto cell = [](int a, int p, int c, int risk) {
-    return static_cast<std::size_t>(((a * 3 + p) * 2 + c) * 2 + risk);
-  };
-  for (std::size_t i = 0; i < h.size(); ++i) {
+  // Integer counts by (age, parity class, partnered, at risk), then the weights: integer sums
+  // do not depend on the order of rows or on threads.
+  constexpr int n_cells = Rates::n_women_ages * 3 * 2 * 2;
+  std::vector<std::int64_t> counts(n_cells, 0);
+  std::int64_t* n = counts.data();
+  const std::size_t rows = h.size();
+#pragma omp parallel for schedule(static) reduction(+ : n[:n_cells])
+  for (std::size_t i = 0; i < rows; ++i) {
     if (!h.present[i] || !h.has_mother[i]) continue;
     const int age = age_in_months(st.month, h.mother_birth_month[i]);
     if (age < fertile_from_months || age >= fertile_until_months) continue;
     const int risk = at_risk_of_birth(r, st.month, h.last_birth_month[i]) ? 1 : 0;
-    n[cell(age / 12 - 18, std::min<int>(h.parity[i], 2), h.partnered[i] ? 1 : 0, risk)] += 1;
+    const int p = h.parity[i] < 2 ? h.parity[i] : 2;
+    n[((age / 12 - 18) * 3 + p) * 4 + (h.partnered[i] ? 1 : 0) * 2 + risk] += 1;
   }
   std::vector<double> renorm(Rates::n_women_ages, 0.0);
   for (int a = 0; a < Rates::n_women_ages; ++a) {
@@ -41,7 +43,7 @@ std::vector<double> birth_renormalisation(const State& st, const Rates& r) {
     for (int p = 0; p < 3; ++p)
       for (int c = 0; c < 2; ++c)
         for (int risk = 0; risk < 2; ++risk) {
-          const auto k = static_cast<double>(n[cell(a, p, c, risk)]);
+          const auto k = static_cast<double>(n[((a * 3 + p) * 2 + c) * 2 + risk]);
           women += k;
           if (risk) weight += k * birth_weight(r, p, c == 1, false);
         }
@@ -50,17 +52,26 @@ std::vector<double> birth_renormalisation(const State& st, const Rates& r) {
   return renorm;
 }
 
-double delivery_probability(const State& st, const Rates& r, const std::vector<double>& renorm,
+BirthTable birth_table(const State& st, const Rates& r) {
+  const std::vector<double> renorm = birth_renormalisation(st, r);
+  BirthTable t;
+  t.q.resize(static_cast<std::size_t>(Rates::n_women_ages) * 6);
+  for (int a = 0; a < Rates::n_women_ages; ++a)
+    for (int p = 0; p < 3; ++p)
+      for (int c = 0; c < 2; ++c)
+        t.q[static_cast<std::size_t>(a * 6 + p * 2 + c)] = std::min(
+            1.0, r.birth_probability(st.month, a + 18) / (1.0 + r.twins_per_delivery) *
+                     renorm[static_cast<std::size_t>(a)] * birth_weight(r, p, c == 1, true));
+  return t;
+}
+
+double delivery_probability(const State& st, const Rates& r, const BirthTable& table,
                             std::size_t i) {
   const Households& h = st.households;
   if (!h.has_mother[i] || !at_risk_of_birth(r, st.month, h.last_birth_month[i])) return 0.0;
   const int age = age_in_months(st.month, h.mother_birth_month[i]);
   if (age < fertile_from_months || age >= fertile_until_months) return 0.0;
-  const int years = age / 12;
-  const double q = r.birth_probability(st.month, years) / (1.0 + r.twins_per_delivery) *
-                   renorm[static_cast<std::size_t>(years - 18)] *
-                   birth_weight(r, h.parity[i], h.partnered[i] != 0, true);
-  return std::min(q, 1.0);
+  return table.at(age / 12, h.parity[i], h.partnered[i] != 0);
 }
 
 }  // namespace childsim

@@ -39,9 +39,23 @@ inline bool at_risk_of_birth(const Rates& r, int month, int last_birth_month) {
 /// multiplies rate(a) × w so that the expected births at each age are rate(a) × N(a).
 std::vector<double> birth_renormalisation(const State& state, const Rates& r);
 
-/// The monthly probability that household row `i` delivers (0 when it cannot), given
-/// `renorm` from birth_renormalisation; never above 1.
-double delivery_probability(const State& state, const Rates& r, const std::vector<double>& renorm,
+/// The month's delivery probabilities of women at risk, by age 18..49, parity class (0, 1,
+/// 2+) and partnership: q of the formula above, capped at 1. Built once a month, so the
+/// per-woman work is a lookup.
+struct BirthTable {
+  std::vector<double> q;  ///< [(age − 18) × 6 + parity class × 2 + partnered]
+  double at(int age_years, int parity, bool partnered) const {
+    const int p = parity < 2 ? parity : 2;
+    return q[static_cast<std::size_t>((age_years - 18) * 6 + p * 2 + (partnered ? 1 : 0))];
+  }
+};
+
+/// The table of month `state.month` (counts the district's women: call it once a month).
+BirthTable birth_table(const State& state, const Rates& r);
+
+/// The monthly probability that household row `i` delivers (0 when it cannot: no mother, not
+/// aged 18–49, or within the minimum interval since her last delivery).
+double delivery_probability(const State& state, const Rates& r, const BirthTable& table,
                             std::size_t i);
 
 /// Birth-order class 0, 1, 2 (first, second, third or later) of a child of birth order

@@ -3,7 +3,7 @@
 
 #include "sim/core/agent_ids.hpp"         // ids::
 #include "sim/core/rng.hpp"               // Stream, Purpose
-#include "sim/demography/births.hpp"      // birth_renormalisation, delivery_probability
+#include "sim/demography/births.hpp"      // birth_table, at_risk_of_birth, parity_class
 #include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
@@ -55,7 +55,7 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
 
 HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const Rates& r) {
   const Households& h = st.households;
-  const std::vector<double> renorm = birth_renormalisation(st, r);
+  const BirthTable births = birth_table(st, r);
   const std::size_t n = h.size();
   HouseholdEvents ev;
   ev.flags.assign(n, 0);
@@ -68,19 +68,24 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   for (std::size_t i = 0; i < n; ++i) {
     if (!h.present[i]) continue;  // retired rows wait for the next compaction
     Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
-    // Always take the same five words in the same roles, whether or not they are used, so
-    // that a change in one event's probability does not shift the others' draws.
+    // Always take the same four words (one Philox block) in the same roles, whether or not
+    // they are used, so that a change in one event's probability does not shift the others'
+    // draws.
     const double u_birth = rng.uniform(), u_death = rng.uniform(), u_out = rng.uniform(),
-                 u_move = rng.uniform(), u_couple = rng.uniform();
+                 u_move = rng.uniform();
     std::uint8_t flags = 0;
     const int age = age_in_months(st.month, h.mother_birth_month[i]);
     if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
       // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
-      const double q = delivery_probability(st, r, renorm, i);
+      const double q = at_risk_of_birth(r, st.month, h.last_birth_month[i])
+                           ? births.at(age / 12, h.parity[i], h.partnered[i] != 0)
+                           : 0.0;  // delivery_probability, inlined
       if (u_birth < q) flags |= birth;
       if (u_birth < q * r.twins_per_delivery) flags |= twins;
       if (u_death < r.women_death_hazard) flags |= mother_dies;
-      if (!h.partnered[i] && u_couple < r.partnering_hazard) flags |= partners;
+      // Death takes the bottom of u_death and forming a couple its top: the two events
+      // exclude each other (their hazards add up to far less than 1).
+      if (!h.partnered[i] && u_death >= 1.0 - r.partnering_hazard) flags |= partners;
     }
     // The family leaves at the rate of the mother's age (also after her death: the household
     // keeps her birth month), so children move with their parents (migration_schedule.hpp).

@@ -3,9 +3,12 @@
 // Order within a month (docs/model.md, "Process overview"):
 //   1. age_out        children who reach 18 leave the child tables (daughters become women
 //                     18–49 with households of their own in the same street);
-//   2. draw events    one stream per household and month decides birth, the mother's death,
-//                     leaving the district, or moving to another street;
-//   3. births         a woman aged 18–49 gives birth with probability TFR(year) × shape(age)/12;
+//   2. draw events    one stream per household and month decides a delivery (twins or not),
+//                     the mother's death, forming a couple, leaving the district, or moving to
+//                     another street; a woman 18–49 delivers with the probability of her age,
+//                     parity and partnership (births.hpp), none within the birth interval;
+//   3. births         the newborns (parity and last delivery updated); single women who drew
+//                     it form a couple;
 //   4. child deaths   monthly hazard by single year of age (newborns included);
 //   5. mother deaths  (the household stays while it has children);
 //   6. moves          leaving the district, then moving between streets (children go with

@@ -1,7 +1,7 @@
 // births_test: births by parity — the renormalised relative risks against hand arithmetic, a
 // closed cohort's parity progression against an independent recursion, twins at their rate,
 // no woman delivering twice within the minimum interval, and births by parity adding up.
-#include "sim/demography/births.hpp"      // birth_renormalisation, delivery_probability
+#include "sim/demography/births.hpp"      // birth_table, delivery_probability
 #include "sim/core/agent_ids.hpp"         // ids::initial_household
 #include "sim/demography/demography.hpp"  // step_demography
 #include "sim/demography/population.hpp"  // add_household, build_initial_state
@@ -84,10 +84,11 @@ TEST_CASE("births, relative risks decide who bears and the age rate holds",
     r.higher_order_multiplier = m;
     const std::vector<double> renorm = birth_renormalisation(st, r);
     CHECK(renorm[12] == Approx(N / W));  // age 30
+    const BirthTable table = birth_table(st, r);
     const double w[8] = {1, 1, 2 * m, 2 * m, 0.2 * m, 0.5 * m, 0.5 * m, 0};
     double children = 0, lever_free = 0;
     for (std::size_t i = 0; i < 8; ++i) {
-      const double q = delivery_probability(st, r, renorm, i);
+      const double q = delivery_probability(st, r, table, i);
       CHECK(q == Approx(0.01 / 1.02 * N / W * w[i]));
       children += q * (1 + r.twins_per_delivery);
       lever_free += q * (1 + r.twins_per_delivery) / (i >= 2 && i < 7 ? m : 1.0);

@@ -173,9 +173,11 @@ def test_sweep_refuses_parts_of_another_design(tmp_path):
 def test_sobol_sweep_gives_zero_indices_to_a_parameter_the_output_cannot_see(tmp_path):
     # Clinic visits do not feed back on births; with common random numbers, changing
     # clinic.winter_peak leaves births bit-identical, so its Sobol indices are exactly 0,
-    # while the fertility multiplier explains everything.
+    # while the fertility multiplier explains everything. Its estimate is a ratio of two
+    # variance estimates from N base samples: at N = 8 its bootstrap interval was 0.32-1.66
+    # (0.88 after issue #9's births), so N = 16 keeps the 0.9 check clear of that noise.
     path = _design(tmp_path, """design: saltelli
-samples: 8
+samples: 16
 replicates: 1
 variables: [births]
 parameters:
@@ -183,7 +185,7 @@ parameters:
   clinic.winter_peak:
 """)
     ds = childsim.sweep(path, tmp_path / "s.h5", threads=1)
-    assert ds.sizes["sample"] == 8 * (2 + 2)
+    assert ds.sizes["sample"] == 16 * (2 + 2)
     y = sweep_output(ds, "births", 2025, how="sum")
     s = sweep_indices(ds, y, bootstrap=100)
     assert s.loc["clinic.winter_peak", "ST"] == 0 and s.loc["clinic.winter_peak", "S1"] == 0
