@@ -133,6 +133,7 @@ Policy read_policy(config::MapReader& r) {
     }
   }
   p.public_hukou_only = r.get_bool("public_nursery_hukou_only", false);
+  r.optional("kindergarten_catchment");  // read with the facilities: apply_kindergarten_catchment
   if (const auto* o = r.optional("babyroom_outreach")) {  // {start: YYYY-MM, end: YYYY-MM}
     config::MapReader orr(*o);
     p.babyroom_outreach = true;
@@ -146,6 +147,36 @@ Policy read_policy(config::MapReader& r) {
     orr.finish();
   }
   return p;
+}
+
+void apply_kindergarten_catchment(const config::ConfigNode& node, const BaseData& base,
+                                  Facilities& fac) {
+  const int ns = base.n_streets();
+  fac.catchment_streets = ns;
+  fac.catchment.assign(fac.size() * static_cast<std::size_t>(ns), 0);
+  auto set = [&](std::size_t f, int s) {
+    fac.catchment[f * static_cast<std::size_t>(ns) + static_cast<std::size_t>(s)] = 1;
+  };
+  if (!node.is_sequence()) {
+    if (config::as_string(node) != "street")
+      node.fail(
+          "expected 'street' (each kindergarten serves its own street) or a list of "
+          "{kindergarten: <id>, streets: [<street id>, ...]}");
+    for (std::size_t f = 0; f < fac.size(); ++f)
+      if (fac.service_of(f) == Service::kindergarten && fac.street[f] >= 0) set(f, fac.street[f]);
+    return;
+  }
+  for (const auto& item : node.items) {
+    config::MapReader r(item);
+    const int f = read_facility(r.required("kindergarten"), fac);
+    if (fac.service_of(static_cast<std::size_t>(f)) != Service::kindergarten)
+      r.required("kindergarten").fail("expected the id of a kindergarten");
+    const auto& streets = r.required("streets");
+    if (!streets.is_sequence() || streets.items.empty())
+      streets.fail("expected a list of street ids");
+    for (const auto& s : streets.items) set(static_cast<std::size_t>(f), base.read_street(s));
+    r.finish();
+  }
 }
 
 std::vector<Investment> apply_investments(const config::ConfigNode& list, const BaseData& base,

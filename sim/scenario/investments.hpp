@@ -69,6 +69,13 @@ struct Policy {
   YearMonth babyroom_outreach_start{2024, 1}, babyroom_outreach_end{2024, 1};
 };
 
+/// Read the policy `kindergarten_catchment` into `fac.catchment`: `street` (each kindergarten
+/// is the catchment kindergarten of its own street) or a list of
+/// `{kindergarten: <id>, streets: [<street id>, ...]}`. Throws config::ConfigError at the
+/// offending id.
+void apply_kindergarten_catchment(const config::ConfigNode& node, const BaseData& base,
+                                  Facilities& fac);
+
 /// One applied investment, kept for reporting.
 struct Investment {
   std::string id;  ///< its `id` (the facility id for `open`), else its name

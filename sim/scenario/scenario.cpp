@@ -175,6 +175,9 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
   s.facilities.public_hukou_only = s.policy.public_hukou_only;
   if (investments_node)
     s.investments = apply_investments(*investments_node, s.base, s.start, s.end, s.facilities);
+  if (policy_node)
+    if (const auto* c = policy_node->find("kindergarten_catchment"))
+      apply_kindergarten_catchment(*c, s.base, s.facilities);
   return s;
 }
 

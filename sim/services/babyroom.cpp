@@ -7,8 +7,9 @@
 // take-up falls with the walk, rises with the sessions the room offers and with outreach
 // (policy babyroom_outreach), all assumed (parameters.yaml babyroom.*, docs/model.md §7.12).
 // The family's uniform number is fixed per child, so a better offer only adds users. A user
-// asks for babyroom.sessions_per_month sessions. A family with no room in reach is counted at
-// the largest distance (its demand is recorded, unserved). A room's capacity is child-sessions per
+// asks for babyroom.sessions_per_month sessions. A family with no room in reach is counted as
+// if a standard room (660 sessions) stood at the largest distance (its demand is recorded,
+// unserved). A room's capacity is child-sessions per
 // month; requests are served in a monthly random order (each child's own stream), whole requests
 // first, and the last one served may be partly met. Unserved sessions are unmet demand.
 #include "sim/core/rng.hpp"               // Stream
@@ -88,7 +89,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     wish();  // the first word is the nursery wish; the second is the baby-room one
     const double take_up = P.babyroom_probability(
         (best < 0 ? max_m : best_d) / 1000.0,
-        best < 0 ? 0.0 : static_cast<double>(F.capacity(static_cast<std::size_t>(best), t)),
+        best < 0 ? 660.0 : static_cast<double>(F.capacity(static_cast<std::size_t>(best), t)),
         outreach);
     if (wish.uniform() >= take_up) continue;
     const auto s = static_cast<std::size_t>(h.street[hh]);

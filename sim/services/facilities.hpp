@@ -68,6 +68,17 @@ struct Facilities {
   std::vector<double> capital_cost_schedule;  ///< one-off yuan spent in a month, [facility × month]
   /// Public-kindergarten nursery classes admit only Shanghai-hukou families (policy lever).
   bool public_hukou_only = false;
+  /// Kindergarten catchments (对口, policy kindergarten_catchment): [facility × street], 1 when
+  /// the kindergarten is the catchment kindergarten of homes in the street; empty when the
+  /// scenario gives none (admission is then to the nearest with room).
+  std::vector<std::uint8_t> catchment;
+  int catchment_streets = 0;  ///< the street dimension of `catchment`
+  bool in_catchment(std::size_t f, int home_street) const {
+    return home_street >= 0 && catchment_streets > 0 &&
+           (f + 1) * static_cast<std::size_t>(catchment_streets) <= catchment.size() &&
+           catchment[f * static_cast<std::size_t>(catchment_streets) +
+                     static_cast<std::size_t>(home_street)] != 0;
+  }
 
   std::size_t size() const { return id.size(); }
   std::size_t at(std::size_t f, int month) const {

@@ -6,9 +6,13 @@
 //  1. children whose age at the last 1 September is 6 leave for primary school;
 //  2. where capacity has fallen below enrolment, the latest enrolled lose their places;
 //  3. children of kindergarten age without a place whose family wants one (kindergarten
-//     .take_up, a number fixed per child) take the nearest kindergarten with a free place
-//     within nursery.max_distance_km, processed in priority order; otherwise they are
-//     unplaced this month and try again next month.
+//     .take_up, a number fixed per child) are placed in priority order: where the scenario
+//     gives catchments (对口, policy kindergarten_catchment), first every child whose home
+//     street has catchment kindergartens takes the nearest of them with a free place (at any
+//     distance: it is the family's assigned kindergarten), so catchment children come before
+//     others; then every child still without a place takes the nearest kindergarten with a
+//     free place within nursery.max_distance_km; otherwise it is unplaced this month and
+//     tries again next month.
 #include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/choice.hpp"        // priority_key
@@ -33,6 +37,10 @@ std::vector<OutputSpec> kindergarten_outputs() {
       {"kindergarten_unplaced", rts, "children", "children wanting a place without one",
        "children of kindergarten age whose family wants a place but found none free within "
        "reach this month"},
+      {"kindergarten_outside_catchment", rts, "children", "children placed outside their catchment",
+       "children placed this month in a kindergarten other than their home street's catchment "
+       "(对口) kindergartens, because those were full (0 when the scenario gives no "
+       "catchments)"},
       {"kindergarten_displaced", rts, "children", "children who lost a kindergarten place",
        "children whose place ended because capacity fell below enrolment"},
       {"kindergarten_walk_m", rts, "m", "mean walking distance to the kindergarten",
@@ -89,29 +97,54 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
   std::sort(seekers.begin(), seekers.end());
   std::int32_t* unplaced = rec.block("kindergarten_unplaced", r, t);
+  std::int32_t* outside = rec.block("kindergarten_outside_catchment", r, t);
   const double max_m = P.max_distance_km * 1000.0;
-  for (const auto& [key, i] : seekers) {
+  // The nearest kindergarten with a free place: among the child's catchment kindergartens
+  // (any distance), or among all within reach; -1 when none.
+  auto nearest_free = [&](std::size_t i, bool catchment_only) {
     const auto hh = static_cast<std::size_t>(c.household[i]);
+    const int s = h.street[hh];
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
     for (int f : kgs) {
       const auto fu = static_cast<std::size_t>(f);
       if (enrolled[fu] >= F.capacity(fu, t)) continue;
+      if (catchment_only && !F.in_catchment(fu, s)) continue;
       const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
-      if (d <= max_m && d < best_d) {
+      if ((catchment_only || d <= max_m) && d < best_d) {
         best = f;
         best_d = d;
       }
     }
-    if (best < 0) {
+    return best;
+  };
+  auto place = [&](std::size_t i, int f) {
+    c.kindergarten[i] = f;
+    c.kindergarten_since[i] = t;
+    enrolled[static_cast<std::size_t>(f)] += 1;
+    c.nursery[i] = -1;  // a kindergarten place ends nursery care and waiting
+    c.waiting[i] = -1;
+  };
+  // Streets that have catchment kindergartens (open or not).
+  std::vector<std::uint8_t> has_catchment(ns, 0);
+  for (int f : kgs)
+    for (std::size_t s = 0; s < ns; ++s)
+      if (F.in_catchment(static_cast<std::size_t>(f), static_cast<int>(s))) has_catchment[s] = 1;
+  if (!F.catchment.empty())
+    for (const auto& [key, i] : seekers) {
+      if (!has_catchment[street_of(i)]) continue;
+      const int f = nearest_free(i, true);
+      if (f >= 0) place(i, f);
+    }
+  for (const auto& [key, i] : seekers) {
+    if (c.kindergarten[i] >= 0) continue;
+    const int f = nearest_free(i, false);
+    if (f < 0) {
       unplaced[street_of(i)] += 1;
       continue;
     }
-    c.kindergarten[i] = best;
-    c.kindergarten_since[i] = t;
-    enrolled[static_cast<std::size_t>(best)] += 1;
-    c.nursery[i] = -1;  // a kindergarten place ends nursery care and waiting
-    c.waiting[i] = -1;
+    place(i, f);
+    if (has_catchment[street_of(i)]) outside[street_of(i)] += 1;
   }
   // Recording.
   std::int32_t* enr = rec.block("kindergarten_enrolled", r, t);
