@@ -425,14 +425,25 @@ def _run_sample(design, replicates, seed, threads, values):
     return dataset_from_raw(raw)
 
 
-def _assemble(parts_dir, table, design, seed):
+def _file_order(ds):
+    """The dataset with its variables in the order reading its part file gives them
+    (coordinates, then data), so that an assembled sweep is the same file whether a sample
+    was kept in memory or read back after an interruption (test_sweeps checks the bytes)."""
+    base = ds.drop_vars(list(ds.data_vars))
+    return base.assign({name: ds[name] for name in ds.data_vars})
+
+
+def _assemble(parts_dir, table, design, seed, in_memory=None):
     from ._io import open_run
 
-    # Every sample is read back from its part, also those run by this process: the file is
-    # then the same whether or not the sweep was interrupted (test_sweeps checks the bytes).
+    # Samples run by this process are taken from memory (reading them back cost as much as
+    # a short run); only those of an earlier, interrupted start are read from their parts.
+    in_memory = in_memory or {}
     runs = []
     for i in range(len(table)):
-        run = open_run(parts_dir / _part_name(i))
+        run = in_memory.get(i)
+        if run is None:
+            run = open_run(parts_dir / _part_name(i))
         runs.append(run)
     index = pd.Index(np.arange(len(table), dtype=np.int64), name="sample")
     combined = xr.concat(runs, dim=index, data_vars="all", coords="minimal",
@@ -529,17 +540,19 @@ def sweep(design, output, *, threads=None, base_dir=None, progress=None):
                        encoding="utf-8")
         os.replace(tmp, manifest)
     resumed = 0
+    computed = {}
     for i, row in enumerate(table.itertuples(index=False)):
         part = parts_dir / _part_name(i)
         if part.is_file():
             resumed += 1
         else:
             values = {name: float(v) for name, v in zip(table.columns, row)}
-            ds = _run_sample(design, replicates, seed, threads, values)
+            ds = _file_order(_run_sample(design, replicates, seed, threads, values))
             write(ds, part)
+            computed[i] = ds
         if progress is not None:
             progress(i + 1, len(table), resumed)
-    combined = _assemble(parts_dir, table, design, seed)
+    combined = _assemble(parts_dir, table, design, seed, computed)
     # The runs' own `scenario` attribute carries sample 0's overrides; the sweep's is the
     # scenario as the design names it.
     combined.attrs["scenario"] = loaded.yaml

@@ -59,6 +59,21 @@ fs::path find_analysis_dir() {
   return {};
 }
 
+// The directory holding this build's compiled module (`<build>/python/childsim/_core*.so`,
+// beside `<build>/sim/childsim`); empty when there is none (an installed program). Put on
+// the path before anything else, so that a command (sweep) runs the model of the program
+// that was called and not another build's found through a .pth file.
+fs::path find_core_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const fs::path dir = exe.parent_path().parent_path() / "python";
+  if (!fs::is_directory(dir / "childsim", ec)) return {};
+  for (const auto& entry : fs::directory_iterator(dir / "childsim", ec))
+    if (entry.path().filename().string().rfind("_core", 0) == 0) return dir;
+  return {};
+}
+
 }  // namespace
 
 int run_python_main(const std::string& module, const std::vector<std::string>& args) {
@@ -79,6 +94,8 @@ int run_python_main(const std::string& module, const std::vector<std::string>& a
     env_strings.push_back(entry);
   }
   std::string pythonpath = analysis.string();
+  if (const fs::path core = find_core_dir(); !core.empty())
+    pythonpath += (pythonpath.empty() ? "" : ":") + core.string();
   if (const char* old = std::getenv("PYTHONPATH"); old && *old)
     pythonpath += (pythonpath.empty() ? "" : ":") + std::string(old);
   if (!pythonpath.empty()) env_strings.push_back("PYTHONPATH=" + pythonpath);
