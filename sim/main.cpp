@@ -29,10 +29,11 @@ int main(int argc, char** argv) {
   app.fallthrough();  // --verbose may also follow the subcommand
 
   const std::vector<cli::Command> commands = {
-      cli::add_run_command(app),       cli::add_validate_command(app),
-      cli::add_calibrate_command(app), cli::add_compare_command(app),
-      cli::add_outputs_command(app),   cli::add_parameters_command(app),
-      cli::add_monitor_command(app),   cli::add_sweep_command(app),
+      cli::add_run_command(app),        cli::add_validate_command(app),
+      cli::add_calibrate_command(app),  cli::add_compare_command(app),
+      cli::add_outputs_command(app),    cli::add_parameters_command(app),
+      cli::add_monitor_command(app),    cli::add_sweep_command(app),
+      cli::add_facilities_command(app),
   };
 
   CLI11_PARSE(app, argc, argv);
