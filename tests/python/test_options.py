@@ -136,3 +136,24 @@ def test_options_compare_refuses_bad_period_or_rate_with_one_line_and_no_file(
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
     assert not out.exists()
+
+
+@requires_cli
+def test_options_paired_difference_and_open_runs_align_different_facility_sets(runs, option_files):
+    base, alt = runs["baseline"], runs["xinjing-inclusive-nursery"]
+    assert "xinjing-inc-new" not in base["facility"].values
+    diff = childsim.paired_difference(alt, base)
+    new = diff["facility_capacity"].sel(facility="xinjing-inc-new")
+    np.testing.assert_array_equal(new.values, alt["facility_capacity"].sel(facility="xinjing-inc-new").values)
+    old = diff["facility_capacity"].drop_sel(facility="xinjing-inc-new")
+    assert int(np.abs(old).max()) == 0  # the baseline's facilities are unchanged
+    assert str(diff["facility_kind"].sel(facility="xinjing-inc-new").values) == "inclusive_nursery"
+    # Enrolment at the new facility is all "new" (zero in the baseline).
+    np.testing.assert_array_equal(
+        diff["nursery_enrolled"].sel(facility="xinjing-inc-new").values,
+        alt["nursery_enrolled"].sel(facility="xinjing-inc-new").values)
+    both = childsim.open_runs([option_files["baseline"], option_files["xinjing-inclusive-nursery"]])
+    cap = both["facility_capacity"].sel(facility="xinjing-inc-new")
+    assert int(cap.sel(scenario="baseline").max()) == 0
+    assert int(cap.sel(scenario="xinjing-inclusive-nursery").max()) == 120
+    assert both.sizes["facility"] == base.sizes["facility"] + 1
