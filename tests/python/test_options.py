@@ -157,3 +157,22 @@ def test_options_paired_difference_and_open_runs_align_different_facility_sets(r
     assert int(cap.sel(scenario="baseline").max()) == 0
     assert int(cap.sel(scenario="xinjing-inclusive-nursery").max()) == 120
     assert both.sizes["facility"] == base.sizes["facility"] + 1
+
+
+def test_plots_draw_chinese_labels_without_missing_glyphs():
+    """Figures of childsim.plots fall back to a CJK font: 普惠 in a legend draws every glyph."""
+    import io
+    import warnings
+
+    import xarray as xr
+    from childsim._briefing_plots import find_cjk_font
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (fonts-wqy-microhei, tools/install-deps.sh)")
+    times = np.array(["2024-01-01", "2024-02-01", "2024-03-01"], dtype="datetime64[ns]")
+    da = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("replicate", "time"),
+                      coords={"replicate": [0, 1], "time": times}, attrs={"units": "children"})
+    fig = childsim.plot_ensemble_band(da, label="普惠 nurseries 新泾镇")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from current font" is a warning
+        fig.savefig(io.BytesIO(), format="png")
