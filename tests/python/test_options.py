@@ -176,3 +176,21 @@ def test_plots_draw_chinese_labels_without_missing_glyphs():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from current font" is a warning
         fig.savefig(io.BytesIO(), format="png")
+
+
+@requires_cli
+def test_facilities_command_lists_by_street_name_and_kind():
+    result = run_cli("facilities", "--street", "新泾镇", "--kind", "inclusive_nursery")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split()[0] for line in result.stdout.splitlines()[1:-1]]
+    facilities = (ROOT / "scenarios/changning/facilities.yaml").read_text(encoding="utf-8")
+    expected = [line.split("id: ")[1] for line in facilities.splitlines()
+                if line.strip().startswith("- id: xinjing-inc-")]
+    assert rows == expected and rows
+    # With a scenario's investments: the new nursery is listed with its capacity at the end.
+    result = run_cli("facilities", ROOT / "scenarios/xinjing-inclusive-nursery.yaml",
+                     "--street", "Xinjing Town", "--kind", "inclusive_nursery")
+    new = [line.split() for line in result.stdout.splitlines() if line.startswith("xinjing-inc-new")]
+    assert new and new[0][3:5] == ["0", "120"]
+    bad = run_cli("facilities", "--kind", "nursery")
+    assert bad.returncode != 0 and "unknown facility kind 'nursery'" in bad.stderr
