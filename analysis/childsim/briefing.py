@@ -505,7 +505,26 @@ def _headline(ctx):
             elif row["extra_cost"] > 0 and np.isfinite(row["use_mean"]):
                 per.append(f"with no clear additional {SERVICE_LABELS.get(service, service).lower()} use")
         costs.append(text + (f" ({'; '.join(per)})" if per else ""))
-    if costs:
+    if ctx.options:
+        # Every lever's public cost in the period (decision table), not facilities alone.
+        p0, p1 = ctx.period
+        parts = []
+        for name, o in ctx.options.items():
+            public = o["public"][0]
+            text = f"{name} {fmt_money(public)}"
+            levers = [f"{label} {fmt_money(o[key][0])}" for key, label in
+                      (("subsidies", "subsidies"), ("price_cap", "price-cap compensation"))
+                      if np.isfinite(o[key][0]) and abs(o[key][0]) >= 1]
+            if levers:
+                text += " (" + ", ".join(levers) + ")"
+            if o["demand_changing"]:
+                text += ", which changes demand and is not ranked on cost"
+            elif np.isfinite(o["cost_per_net"][0]):
+                text += f", {fmt_money(o['cost_per_net'][0])} per net additional child-year"
+            parts.append(text)
+        sentences.append(f"Extra public cost against the baseline in {p0}–{p1} (discounted at "
+                         f"{ctx.rate * 100:g} % a year): " + "; ".join(parts[:5]) + ".")
+    elif costs:
         sentences.append(f"Compared with the baseline over {first}–{last}: " + "; ".join(costs[:5]) + ".")
     return '<div class="lead">' + "".join(f"<p>{esc(s)}</p>" for s in sentences) + "</div>"
 
@@ -932,7 +951,9 @@ def _section_costs(ctx):
         return "\n".join(out) + "</section>"
     years = ctx.years
     out.append(f"<p>Capital and running costs of all facilities, {int(years[0])}–{int(years[-1])}, "
-               "in yuan, undiscounted. Costs are scenario inputs (the same in every replicate): "
+               "in yuan, undiscounted. Subsidies and price-cap compensation are not facility "
+               "costs: with them, in the chosen period and discounted, every option’s public cost "
+               "is in <a href=\"#decision\">the options at a glance</a>. Costs are scenario inputs (the same in every replicate): "
                "the running costs of facilities while open and of the investments in effect, and "
                "the capital cost of each investment in the month it takes effect.</p>")
     header = ["Scenario", ("Capital", "num"), ("Running", "num"), ("Total", "num"),
