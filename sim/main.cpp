@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
       cli::add_monitor_command(app),   cli::add_sweep_command(app),
       cli::add_export_command(app),
       cli::add_site_command(app),
+      cli::add_facilities_command(app),
   };
 
   CLI11_PARSE(app, argc, argv);

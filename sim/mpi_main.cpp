@@ -19,6 +19,9 @@
 #include <mpi.h>         // MPI_*
 #include <CLI/CLI.hpp>   // CLI::App
 
+#include <cstdint>  // std::int64_t
+#include <limits>   // std::numeric_limits
+
 namespace {
 
 int run(int argc, char** argv, int rank, int size) {
@@ -31,7 +34,8 @@ int run(int argc, char** argv, int rank, int size) {
   app.add_option("-o,--output", out_path, "Output file (.h5), written by rank 0")->required();
   app.add_option("--replicates", replicates, "Override the number of replicates")
       ->check(CLI::Range(1, 10000));
-  app.add_option("--seed", seed, "Override the seed")->check(CLI::NonNegativeNumber);
+  app.add_option("--seed", seed, "Override the seed")
+      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
   app.add_option("--threads", threads, "OpenMP threads per rank")->check(CLI::Range(1, 1024));
   app.add_flag("-q,--quiet", quiet, "Do not print the summary");
   try {

@@ -125,15 +125,15 @@ def section_decision(ctx):
            f"(the 15th Five-Year Plan unless chosen otherwise). Costs and child-years are "
            f"discounted to {period[0]} at {rate * 100:g} % a year (the social discount rate of "
            f"China’s project appraisal rules; change with <code>--discount-rate</code>). "
-           f"Brackets: {esc(band_label(n))}. Unmet demand and targets are for {year}.</p>"]
+           f"Brackets: {esc(band_label(n))}. Unmet nursery demand: children wanting a place without one, average month of {year}; targets: the plan’s targets met in {year} (of those that apply).</p>"]
     header = ["Option",
-              ("Net additional child-years of care", "num"),
+              ("Net extra child-years", "num"),
               ("Gross: in new or changed places", "num"),
               ("Displaced from other places", "num"),
-              (f"Unmet nursery demand {year} (children, average month)", "num"),
-              (f"Plan targets met in {year}", "num"),
+              (f"Unmet nursery demand {year}", "num"),
+              (f"Targets met {year}", "num"),
               (f"Extra public cost {period[0]}–{period[1]}", "num"),
-              ("Public cost per net additional child-year", "num"),
+              ("Public cost per net child-year", "num"),
               "Caveat"]
     rows = []
     base_unmet = _unmet(ctx.base, year)
@@ -168,7 +168,8 @@ def section_decision(ctx):
                      (_targets_met(ctx, name, year), "num"),
                      (_money(option["public"]), "num"), (per_text, "num"),
                      f"<span class='caveat'>{esc(_caveat(option, name))}</span>"])
-    out.append(table(header, rows, raw=True, id_="decision-table", cls="decision"))
+    widths = ["12%", "9%", "9%", "9%", "8%", "7%", "9%", "10%", "27%"]
+    out.append(table(header, rows, raw=True, id_="decision-table", cls="decision", widths=widths))
     # Spending split: public (facilities, subsidies, price cap) and families' own.
     header = ["Option", ("Facilities: capital + running", "num"), ("Subsidies", "num"),
               ("Price-cap compensation", "num"), ("Public, total", "num"),

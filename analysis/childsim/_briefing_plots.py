@@ -21,8 +21,17 @@ __all__ = ["PALETTE", "scenario_colours", "find_cjk_font", "district", "capacity
 PALETTE = ["#3b3b3b", "#1f6fb4", "#d9730d", "#2a9d5c", "#8e44ad", "#c0392b", "#17a2b8",
            "#b08d00", "#e377c2", "#7f7f7f"]
 
-#: Quantiles of the bands (a 90 % band over replicates).
+#: Quantiles of the bands (a 90 % band over replicates) ...
 BAND = (0.05, 0.95)
+#: ... drawn only with at least this many replicates; with fewer, a band is the min–max and
+#: the page calls it a "range over N replicates" (5 % and 95 % quantiles of 4 numbers are
+#: not a 90 % band).
+MIN_REPLICATES_FOR_BAND = 20
+
+
+def band_quantiles(n):
+    """The quantiles a band over ``n`` replicates is drawn between."""
+    return BAND if n >= MIN_REPLICATES_FOR_BAND else (0.0, 1.0)
 
 _CJK_FILES = ("wqy-microhei", "wqy-zenhei", "NotoSansCJK", "NotoSerifCJK", "SourceHanSans",
               "DroidSansFallback", "uming", "ukai")
@@ -137,7 +146,7 @@ def _plot_band(ax, da, colour, label=None, linestyle="-"):
     times = da["time"].values
     mean = da.mean("replicate")
     if da.sizes["replicate"] > 1:
-        low, high = (da.quantile(q, "replicate") for q in BAND)
+        low, high = (da.quantile(q, "replicate") for q in band_quantiles(da.sizes["replicate"]))
         ax.fill_between(times, low.values, high.values, color=colour, alpha=0.18, linewidth=0)
     ax.plot(times, mean.values, color=colour, linewidth=1.8, linestyle=linestyle, label=label)
 
@@ -226,8 +235,9 @@ def holiday_figure(runs, colours, rows, *, cjk_font=None, legend=True):
                     ax.plot(years + offset, mean, color=colour, marker="o", markersize=3.5,
                             linewidth=1.4, label=name)
                     if da.sizes["replicate"] > 1:
-                        low = da.quantile(BAND[0], "replicate").values
-                        high = da.quantile(BAND[1], "replicate").values
+                        q = band_quantiles(da.sizes["replicate"])
+                        low = da.quantile(q[0], "replicate").values
+                        high = da.quantile(q[1], "replicate").values
                         ax.vlines(years + offset, low, high, color=colour, linewidth=1.0, alpha=0.7)
                 ax.set_title(panel["title"])
                 ax.set_ylabel(panel["ylabel"])

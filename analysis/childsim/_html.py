@@ -162,8 +162,11 @@ td.num { white-space: nowrap; }
 .nowrap { white-space: nowrap; }
 .scroll { overflow-x: auto; }
 table.targets { table-layout: fixed; }
-table.decision td, table.decision th { font-size: 0.82rem; padding: 5px 6px; vertical-align: top; }
-table.decision .caveat { display: block; min-width: 16em; font-size: 0.78rem; line-height: 1.3; }
+table.decision { table-layout: fixed; width: 100%; }
+table.decision td, table.decision th { font-size: 0.8rem; padding: 5px 5px; vertical-align: top;
+  overflow-wrap: anywhere; }
+table.decision .ci { display: block; white-space: normal; }
+table.decision .caveat { display: block; font-size: 0.76rem; line-height: 1.3; }
 .tag-demand { color: #8a3b00; font-weight: 600; }
 table.targets td, table.targets th { font-size: 0.84rem; padding: 6px 6px; overflow-wrap: anywhere; }
 table.targets .status { font-size: 0.74rem; padding: 1px 6px; }

@@ -8,6 +8,7 @@ import xarray as xr
 
 from ._convert import raw_from_dataset
 from ._native import core
+from ._facilities import align_facilities
 
 __all__ = ["write", "open_run", "open_runs"]
 
@@ -165,7 +166,9 @@ def open_runs(paths, names=None, *, join="exact"):
         Labels of the ``scenario`` coordinate; default: each file's ``scenario_name``
         attribute. They must be distinct.
     join : {"exact", "outer", "inner"}, default "exact"
-        How to align other coordinates (as ``xarray.concat``). With ``"exact"`` runs of
+        How to align other coordinates (as ``xarray.concat``); facilities are always
+        outer-joined on their ids (a facility a run lacks has zero capacity, use and cost
+        there; rates are NaN). With ``"exact"`` runs of
         different horizons or replicate counts are an error; ``"outer"`` fills the gaps
         with NaN (the counts then become floats).
 
@@ -218,6 +221,9 @@ def open_runs(paths, names=None, *, join="exact"):
     if join not in ("exact", "outer", "inner"):
         raise ValueError(f"join must be 'exact', 'outer' or 'inner', got {join!r}")
     index = pd.Index(names, name="scenario")
+    # Runs that open different facilities: outer join on the facility ids (an absent
+    # facility has zero capacity), whatever ``join`` says for the other dimensions.
+    runs = align_facilities(runs)
     try:
         combined = xr.concat(runs, dim=index, join=join, combine_attrs="drop_conflicts")
     except ValueError as error:

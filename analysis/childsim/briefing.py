@@ -322,14 +322,24 @@ class _Context:
 
 
 def _stats(da):
-    """(mean, 5 %, 95 %) over replicates of a (replicate,) DataArray."""
+    """(mean, low, high) over replicates of a (replicate,) DataArray: the 5 % and 95 %
+    quantiles, or the min and max with fewer replicates than a 90 % band needs
+    (:func:`_band_words`)."""
     if da is None:
         return (np.nan, np.nan, np.nan)
     values = np.asarray(da.values, dtype=float)
     if values.size == 0 or np.all(np.isnan(values)):
         return (np.nan, np.nan, np.nan)
-    return (float(np.nanmean(values)), float(np.nanquantile(values, 0.05)),
-            float(np.nanquantile(values, 0.95)))
+    low, high = bp.band_quantiles(int(np.isfinite(values).sum()))
+    return (float(np.nanmean(values)), float(np.nanquantile(values, low)),
+            float(np.nanquantile(values, high)))
+
+
+def _band_words(ctx):
+    """What the page calls an interval over the runs' replicates: "90 % interval" only with
+    enough replicates for one, else "range over N replicates"."""
+    n = min(int(ds.sizes["replicate"]) for ds in ctx.runs.values())
+    return "90 % interval" if n >= bp.MIN_REPLICATES_FOR_BAND else f"range over {n} replicates"
 
 
 def _at(da, year):
@@ -460,7 +470,7 @@ def _headline(ctx):
         year = known[-1]
         mean, low, high = _stats(series.sel(year=year))
         text = (f"In {year} about {fmt_count(mean)} {noun} in the baseline "
-                f"(90 % band {fmt_count(low)}–{fmt_count(high)})")
+                f"({_band_words(ctx)} {fmt_count(low)}–{fmt_count(high)})")
         best = None
         for name in ctx.whatifs:
             diff = _at(ctx.paired(name, measure), year)
@@ -470,10 +480,10 @@ def _headline(ctx):
         if best and best[1][2] < 0:
             name, (d, lo, hi) = best
             text += (f"; {name} cuts this most, by {fmt_count(-d)} "
-                     f"(90 % interval {fmt_count(-hi)} to {fmt_count(-lo)})")
+                     f"({_band_words(ctx)} {fmt_count(-hi)} to {fmt_count(-lo)})")
         elif best:
             name, (d, lo, hi) = best
-            text += (f"; no what-if clearly reduces it ({name}: {fmt_signed(d)}, 90 % interval "
+            text += (f"; no what-if clearly reduces it ({name}: {fmt_signed(d)}, {_band_words(ctx)} "
                      f"{fmt_signed(lo)} to {fmt_signed(hi)})")
         elif ctx.whatifs:
             text += "; no what-if reduces it"
@@ -496,7 +506,26 @@ def _headline(ctx):
             elif row["extra_cost"] > 0 and np.isfinite(row["use_mean"]):
                 per.append(f"with no clear additional {SERVICE_LABELS.get(service, service).lower()} use")
         costs.append(text + (f" ({'; '.join(per)})" if per else ""))
-    if costs:
+    if ctx.options:
+        # Every lever's public cost in the period (decision table), not facilities alone.
+        p0, p1 = ctx.period
+        parts = []
+        for name, o in ctx.options.items():
+            public = o["public"][0]
+            text = f"{name} {fmt_money(public)}"
+            levers = [f"{label} {fmt_money(o[key][0])}" for key, label in
+                      (("subsidies", "subsidies"), ("price_cap", "price-cap compensation"))
+                      if np.isfinite(o[key][0]) and abs(o[key][0]) >= 1]
+            if levers:
+                text += " (" + ", ".join(levers) + ")"
+            if o["demand_changing"]:
+                text += ", which changes demand and is not ranked on cost"
+            elif np.isfinite(o["cost_per_net"][0]):
+                text += f", {fmt_money(o['cost_per_net'][0])} per net additional child-year"
+            parts.append(text)
+        sentences.append(f"Extra public cost against the baseline in {p0}–{p1} (discounted at "
+                         f"{ctx.rate * 100:g} % a year): " + "; ".join(parts[:5]) + ".")
+    elif costs:
         sentences.append(f"Compared with the baseline over {first}–{last}: " + "; ".join(costs[:5]) + ".")
     return '<div class="lead">' + "".join(f"<p>{esc(s)}</p>" for s in sentences) + "</div>"
 
@@ -514,8 +543,13 @@ def _section_summary(ctx):
         out.append(f'<div class="warn">{esc(note)}</div>')
     out.append("<h3>Scenarios compared</h3>")
     out.append(_scenario_cards(ctx))
+    n = min(int(ds.sizes["replicate"]) for ds in ctx.runs.values())
+    band = ("the 5–95 % range over replicates (a 90 % band)" if n >= bp.MIN_REPLICATES_FOR_BAND
+            else f"the range over the {n} replicates (min–max: too few replicates for a 90 % "
+                 f"band; run {bp.MIN_REPLICATES_FOR_BAND} or more for one)")
     out.append('<p class="note">Every figure shows, for each scenario in its colour, the mean over '
-               "replicates as a line and the 5–95 % range over replicates (a 90 % band) shaded. "
+               f"replicates as a line and {band} shaded; every interval on this page is of "
+               "that kind. "
                "Replicates are runs of the same scenario with different random histories; "
                "a what-if and the baseline run with the same seed share their random numbers, "
                "so their differences are computed replicate by replicate.</p></section>")
@@ -532,8 +566,26 @@ def _target_value(target, threshold):
     return lambda x: fmt_count(x, 2 if np.isfinite(x) and abs(x) < 10 and x != round(x) else 0)
 
 
-def _status_cell(row, targets, target):
-    """The HTML of one scenario's cell in the target table."""
+def _year_lines(met, target, years, value, skip):
+    """"2030: 87 %, met in 100 % of runs" for each of ``years`` in the run (not in ``skip``)."""
+    lines = []
+    if met is None:
+        return lines
+    for year in years:
+        if year in skip or year not in met["year"].values:
+            continue
+        m = met["met"].sel(target=target, year=year)
+        if not m.notnull().any():
+            continue
+        v = float(met["value"].sel(target=target, year=year).mean())
+        lines.append(f"{year}: {value(v)}, met in {fmt_share(float(m.mean()))} of runs")
+    return lines
+
+
+def _status_cell(row, targets, target, met=None):
+    """The HTML of one scenario's cell in the target table; ``met`` (from
+    :func:`targets_met`) adds the value in 2030 (the end of the 15th Five-Year Plan) and
+    2035."""
     status = row["status"]
     value = _target_value(target, targets.loc[target, "threshold"])
     if status == "n/a":
@@ -543,6 +595,7 @@ def _status_cell(row, targets, target):
     deadline = int(row["deadline"])
     lines = [f"{deadline}: {value(row['value_at_deadline'])}",
              f"met in {fmt_share(row['share_at_deadline'])} of runs"]
+    lines += _year_lines(met, target, (2030, 2035), value, {deadline})
     if status == "met":
         badge = f'<span class="status s-met">✓ met from {deadline}</span>'
     elif status == "late":
@@ -551,7 +604,8 @@ def _status_cell(row, targets, target):
         badge = '<span class="status s-not">✗ not met</span>'
         if status == "lapses":
             lines.append(f"met in {row['years_met']} of {row['years']} years, not at the end")
-        elif np.isfinite(row.get("value_end", np.nan)) and row.get("end_year", deadline) != deadline:
+        elif (np.isfinite(row.get("value_end", np.nan)) and row.get("end_year", deadline) != deadline
+              and row.get("end_year") not in (2030, 2035)):
             lines.append(f"{int(row['end_year'])}: {value(row['value_end'])}")
     return badge + "".join(f'<span class="detail">{esc(line)}</span>' for line in lines)
 
@@ -581,15 +635,17 @@ def _section_targets(ctx):
         shown = _target_value(t, info["threshold"])(info["threshold"])
         row = [label, (f"{_SYMBOL[info['comparison']]}&nbsp;{esc(shown)}", "num")]
         for name in ctx.runs:
-            row.append(_status_cell(ctx.target_tables[name].loc[t], ctx.targets, t))
+            row.append(_status_cell(ctx.target_tables[name].loc[t], ctx.targets, t,
+                                    ctx.target_met.get(name)))
         rows.append(row)
     share = (100 - 27) / len(ctx.runs)
     widths = ["19%", "8%"] + [f"{share:.2f}%"] * len(ctx.runs)
     out.append(table(header, rows, cls="targets", id_="target-table", raw=True, widths=widths))
     out.append('<p class="note">✓ met: from the year the target applies and in every later '
                "year; late: met only from a later year on; ✗ not met at the end of the run. Under "
-               "each status: the indicator in the first year the target applies and the share of "
-               "replicates meeting it that year (for targets not met, also the last year’s value). "
+               "each status: the indicator in the first year the target applies (its deadline) and the "
+               "share of replicates meeting it that year, then the same in 2030 (the end of the "
+               "15th Five-Year Plan) and 2035 when the runs reach them. "
                "Counts and shares of facilities do not vary between replicates; ratios to "
                "residents or children do.</p></section>")
     return "\n".join(out)
@@ -714,7 +770,7 @@ def _section_holiday(ctx):
              "parents all work and who have no grandparent care. Per session: the mean of the "
              "July and August sessions in summer, the January session in winter. Dashed: places "
              "per session (classes × class size). Points are means over replicates, whiskers "
-             "the 90 % range.")
+             f"the {_band_words(ctx)}.")
     return _figure_section(
         ctx, "holiday", "Holiday classes", intro,
         ["holiday_seekers", "holiday_placed", "holiday_unmet", "facility_capacity"],
@@ -770,7 +826,7 @@ def _section_waiting(ctx):
     if not measures:
         out.append(_missing("Waiting lists and unmet demand"))
         return "\n".join(out) + "</section>"
-    out.append(f"<p>Mean over replicates and, below it, the 90 % range, in {', '.join(map(str, ctx.report_years))}. "
+    out.append(f"<p>Mean over replicates and, below it, the {_band_words(ctx)}, in {', '.join(map(str, ctx.report_years))}. "
                "Stocks (waiting lists, unmet nursery and kindergarten demand) are averaged over "
                "the months of the year; holiday figures are per session; baby-room sessions are "
                "summed over the year.</p>")
@@ -896,7 +952,9 @@ def _section_costs(ctx):
         return "\n".join(out) + "</section>"
     years = ctx.years
     out.append(f"<p>Capital and running costs of all facilities, {int(years[0])}–{int(years[-1])}, "
-               "in yuan, undiscounted. Costs are scenario inputs (the same in every replicate): "
+               "in yuan, undiscounted. Subsidies and price-cap compensation are not facility "
+               "costs: with them, in the chosen period and discounted, every option’s public cost "
+               "is in <a href=\"#decision\">the options at a glance</a>. Costs are scenario inputs (the same in every replicate): "
                "the running costs of facilities while open and of the investments in effect, and "
                "the capital cost of each investment in the month it takes effect.</p>")
     header = ["Scenario", ("Capital", "num"), ("Running", "num"), ("Total", "num"),
@@ -914,7 +972,7 @@ def _section_costs(ctx):
     out.append(table(header, rows, raw=True, id_="cost-table"))
     out.append("<h3>What each what-if buys</h3>")
     header = ["What-if", "Service", ("Extra capital", "num"), ("Extra running", "num"),
-              ("Additional use (90 % interval)", "num"), "Unit", ("Cost per additional unit", "num")]
+              (f"Additional use ({_band_words(ctx)})", "num"), "Unit", ("Cost per additional unit", "num")]
     rows = []
     for name, tab in ctx.costs.items():
         for service, r in tab.iterrows():
@@ -946,7 +1004,7 @@ def _section_costs(ctx):
                "of that service over the whole run, what-if minus baseline.</dd>"
                "<dd><b>Additional use</b>: use of that service over the whole run, what-if minus "
                "baseline, replicate by replicate (same seed, so the same random histories); "
-               "the 90 % interval is the 5th–95th percentile over replicates. Use is counted as: "
+               f"the interval is the {_band_words(ctx)}. Use is counted as: "
                + "; ".join(f"{esc(SERVICE_LABELS[s])}: {esc(spec['definition'])}"
                            for s, spec in USE_MEASURES.items()) +
                ".</dd><dd><b>Cost per additional unit</b> = extra cost ÷ mean additional use; its "
@@ -962,7 +1020,7 @@ def _section_differences(ctx):
         out.append(_missing("What-if scenarios"))
         return "\n".join(out) + "</section>"
     out.append(f"<p>What-if minus baseline, computed replicate by replicate and summarised as "
-               f"the mean and the 90 % interval (5th–95th percentile of the paired differences). "
+               f"the mean and the {_band_words(ctx)} of the paired differences. "
                f"Main figure {ctx.mid_year}; below it the first and last years. “no change”: "
                f"identical in every replicate.</p>")
     measures = [m for m in MEASURES if _has(ctx.base, *m.variables)]
@@ -1146,7 +1204,8 @@ def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
             ctx.target_tables[name] = target_summary(ctx.target_met[name], ctx.targets)
     if "facility_capital_cost" in base and "facility_running_cost" in base:
         for name, ds in ctx.whatifs.items():
-            ctx.costs[name] = cost_effectiveness(base, ds)
+            n = min(int(base.sizes["replicate"]), int(ds.sizes["replicate"]))
+            ctx.costs[name] = cost_effectiveness(base, ds, q=bp.band_quantiles(n))
     ctx.period = period or period_years(base)
     ctx.rate = rate
     ctx.decision_year = 2030 if 2030 in years else int(years[-1])

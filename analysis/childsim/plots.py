@@ -27,6 +27,36 @@ def _axes(ax, figsize):
     return ax.figure, ax
 
 
+def with_cjk_font(fig):
+    """Let every text of ``fig`` fall back to a Chinese font (e.g. for 普惠 or 新泾镇).
+
+    Sets the font family of each text to DejaVu Sans followed by the first CJK font found
+    (``fonts-wqy-microhei`` on Debian; see ``_briefing_plots.find_cjk_font``), per text, so
+    nothing global changes. Without a CJK font installed the figure is returned unchanged.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> _ = fig.add_subplot().set_title("普惠")
+    >>> with_cjk_font(fig) is fig
+    True
+    """
+    from matplotlib import font_manager
+    from matplotlib.text import Text
+
+    from ._briefing_plots import find_cjk_font
+
+    path = find_cjk_font()
+    if path is None:
+        return fig
+    font_manager.fontManager.addfont(path)  # idempotent: makes the family known by name
+    families = ["DejaVu Sans", font_manager.FontProperties(fname=path).get_name()]
+    for text in fig.findobj(Text):
+        text.set_fontfamily(families)
+    return fig
+
+
 def _check_ages(ages, population):
     if ages is None:
         return population
@@ -86,7 +116,7 @@ def plot_population_by_street(ds, *, ages=None, ax=None):
     ax.set_title("Children by street")
     ax.legend(fontsize="small", ncol=2)
     ax.grid(True, alpha=0.3)
-    return fig
+    return with_cjk_font(fig)
 
 
 def plot_children_by_age(ds, *, time=None, street=None, q=(0.05, 0.95), ax=None):
@@ -151,7 +181,7 @@ def plot_children_by_age(ds, *, time=None, street=None, q=(0.05, 0.95), ax=None)
     ax.set_xlabel(f"children (mean; whiskers {lo_q:.0%}–{hi_q:.0%} of replicates)")
     ax.set_title(f"Children by age, {where}, {str(month['time'].values)[:7]}")
     ax.grid(True, axis="x", alpha=0.3)
-    return fig
+    return with_cjk_font(fig)
 
 
 def _two_quantiles(q):
@@ -215,4 +245,4 @@ def plot_ensemble_band(da, *, q=(0.05, 0.95), label=None, color=None, ax=None):
     ax.set_xlabel("month")
     ax.legend(fontsize="small")
     ax.grid(True, alpha=0.3)
-    return fig
+    return with_cjk_font(fig)

@@ -243,4 +243,6 @@ def plot_sensitivity(indices, *, ax=None, title=None):
     ax.legend(loc="lower right", fontsize="small")
     if title:
         ax.set_title(title)
-    return fig
+    from .plots import with_cjk_font
+
+    return with_cjk_font(fig)

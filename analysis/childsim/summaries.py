@@ -13,6 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from ._checks import require_data, require_dims, require_quantiles, require_variable
+from ._facilities import align_facilities
 
 __all__ = [
     "AGE_GROUPS",
@@ -120,7 +121,9 @@ def paired_difference(a, b, *, dim="replicate", check_seed=True):
     ----------
     a, b : xarray.Dataset or xarray.DataArray
         Two runs (or the same variable of two runs), e.g. a what-if and the baseline; all
-        coordinates must be equal.
+        coordinates must be equal, except the facilities: a facility that only one run has
+        (a what-if that opens one) counts as zero capacity, zero use and zero cost in the
+        other (rates and shares are NaN there).
     dim : str, default "replicate"
     check_seed : bool, default True
         Refuse runs made with different seeds (their difference is still an estimate, only
@@ -162,6 +165,9 @@ def paired_difference(a, b, *, dim="replicate", check_seed=True):
                 f"do not share random numbers; run both with the same seed, or pass "
                 f"check_seed=False"
             )
+    # A what-if may open facilities the other run lacks: outer join on facility ids, an
+    # absent facility having zero capacity (``_facilities.align_facilities``).
+    a, b = align_facilities([a, b])
     try:
         a_aligned, b_aligned = xr.align(a, b, join="exact")
     except ValueError as error:

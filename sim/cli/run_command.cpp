@@ -13,8 +13,10 @@
 
 #include <algorithm>   // std::max
 #include <chrono>      // std::chrono::steady_clock
+#include <cstdint>     // std::int64_t
 #include <cstdio>      // stderr
 #include <filesystem>  // std::filesystem
+#include <limits>      // std::numeric_limits
 #include <memory>      // std::make_shared
 #include <set>         // std::set
 #include <stdexcept>   // std::runtime_error
@@ -125,7 +127,8 @@ Command add_run_command(CLI::App& app) {
       ->required();
   run->add_option("--replicates", a->replicates, "Override the scenario's number of replicates")
       ->check(CLI::Range(1, 10000));
-  run->add_option("--seed", a->seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+  run->add_option("--seed", a->seed, "Override the scenario's seed")
+      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
   run->add_option("--threads", a->threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   run->add_flag("-q,--quiet", a->quiet, "Do not print the summary");

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>  // fmt::format
 
+#include <cctype>   // std::tolower
 #include <cmath>    // std::cos, std::sqrt
 #include <numeric>  // std::accumulate
 
@@ -187,11 +188,29 @@ double TfrPath::at(double year) const {
 
 int BaseData::read_street(const config::ConfigNode& node) const {
   const std::string id = config::as_string(node);
-  const int s = street_index(id);
+  int s = street_index(id);
+  // Also by its Chinese name (新泾镇, or without 街道/镇: 新泾) or English name ("Xinjing
+  // Town", any case), as planners write them.
+  auto lower = [](std::string t) {
+    for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return t;
+  };
+  for (std::size_t k = 0; s < 0 && k < streets.size(); ++k) {
+    const Street& st = streets[k];
+    std::string short_zh = st.name_zh;
+    for (const std::string suffix : {"街道", "镇"})
+      if (short_zh.size() > suffix.size() &&
+          short_zh.compare(short_zh.size() - suffix.size(), suffix.size(), suffix) == 0)
+        short_zh.resize(short_zh.size() - suffix.size());
+    if (id == st.name_zh || id == short_zh || lower(id) == lower(st.name_en))
+      s = static_cast<int>(k);
+  }
   if (s < 0) {
     std::string ids;
-    for (const auto& st : streets) ids += (ids.empty() ? "" : ", ") + st.id;
-    node.fail(fmt::format("unknown street '{}' (expected one of: {})", id, ids));
+    for (const auto& st : streets)
+      ids += fmt::format("{}{} ({}, {})", ids.empty() ? "" : ", ", st.id, st.name_zh, st.name_en);
+    node.fail(
+        fmt::format("unknown street '{}' (expected an id, Chinese or English name: {})", id, ids));
   }
   return s;
 }

@@ -14,11 +14,37 @@
 namespace childsim {
 namespace {
 
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
 int read_facility(const config::ConfigNode& node, const Facilities& fac) {
   const std::string id = config::as_string(node);
   const int f = fac.index(id);
-  if (f < 0) node.fail(fmt::format("unknown facility '{}' (see facilities.yaml for the ids)", id));
-  return f;
+  if (f >= 0) return f;
+  // "Did you mean": the nearest ids (at most 3 edits away), else a pointer to the list.
+  std::size_t best = 4;
+  std::string near;
+  for (std::size_t k = 0; k < fac.size(); ++k) {
+    const std::size_t d = edit_distance(id, fac.id[k]);
+    if (d < best) best = d, near = fac.id[k];
+  }
+  node.fail(near.empty()
+                ? fmt::format("unknown facility '{}' (`childsim facilities` lists the ids)", id)
+                : fmt::format("unknown facility '{}' (did you mean '{}'? `childsim facilities` "
+                              "lists the ids)",
+                              id, near));
 }
 
 }  // namespace

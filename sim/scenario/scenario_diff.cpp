@@ -61,7 +61,7 @@ struct Walker {
       }
       const std::string id = id_or_name(item);
       out.lines.push_back(fmt::format("added {} '{}' (line {})", word,
-                                      id.empty() ? std::string("(no id)") : id, line));
+                                      id.empty() ? std::string("(unnamed)") : id, line));
     }
   }
 

@@ -202,3 +202,22 @@ TEST_CASE("scenario inheritance, the cost of a subsidy and a price cap is record
   CHECK(cap_cost > 0);
   CHECK(fb[0] + fb[1] == Approx(fees));
 }
+
+TEST_CASE("scenario inheritance, streets by id, Chinese or English name; facility typos suggested",
+          "[scenario]") {
+  const Scenario sc = what_if(
+      "demography:\n  new_housing:\n"
+      "    - {name: a, street: 新泾镇, start: 2027-01, households: 10}\n"
+      "    - {name: b, street: 新泾, start: 2027-01, households: 10}\n"
+      "    - {name: c, street: xinjing town, start: 2027-01, households: 10}\n"
+      "    - {name: d, street: xinjing, start: 2027-01, households: 10}\n");
+  REQUIRE(sc.housing.size() == 4);
+  for (const auto& h : sc.housing) CHECK(h.street == sc.base.street_index("xinjing"));
+  CHECK_THAT(error_of("demography:\n  new_housing:\n    - {street: 新泾路, start: 2027-01, "
+                      "households: 10}\n"),
+             Catch::Contains("unknown street '新泾路'") && Catch::Contains("xinjing (新泾镇"));
+  CHECK_THAT(
+      error_of("investments:\n  - {action: add_capacity, facility: xinjing-kg-3-n, amount: "
+               "5, start: 2026-01}\n"),
+      Catch::Contains("what-if.yaml:3:38") && Catch::Contains("did you mean 'xinjing-kg-3-nc'?"));
+}

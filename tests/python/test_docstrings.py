@@ -8,7 +8,8 @@ import pytest
 from conftest import requires_core
 
 MODULES = ["_errors", "_scenario", "_run", "_io", "summaries", "indicators", "plots",
-           "catalog", "testing", "targets", "costs", "options", "briefing", "validation",
+           "catalog", "testing", "targets", "costs", "options", "_facilities", "_briefing_decision",
+           "briefing", "validation",
            "observations", "monitoring",
            "sobol_sequence", "designs", "sensitivity", "sweeps", "exports"]
 

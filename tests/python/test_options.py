@@ -136,3 +136,61 @@ def test_options_compare_refuses_bad_period_or_rate_with_one_line_and_no_file(
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
     assert not out.exists()
+
+
+@requires_cli
+def test_options_paired_difference_and_open_runs_align_different_facility_sets(runs, option_files):
+    base, alt = runs["baseline"], runs["xinjing-inclusive-nursery"]
+    assert "xinjing-inc-new" not in base["facility"].values
+    diff = childsim.paired_difference(alt, base)
+    new = diff["facility_capacity"].sel(facility="xinjing-inc-new")
+    np.testing.assert_array_equal(new.values, alt["facility_capacity"].sel(facility="xinjing-inc-new").values)
+    old = diff["facility_capacity"].drop_sel(facility="xinjing-inc-new")
+    assert int(np.abs(old).max()) == 0  # the baseline's facilities are unchanged
+    assert str(diff["facility_kind"].sel(facility="xinjing-inc-new").values) == "inclusive_nursery"
+    # Enrolment at the new facility is all "new" (zero in the baseline).
+    np.testing.assert_array_equal(
+        diff["nursery_enrolled"].sel(facility="xinjing-inc-new").values,
+        alt["nursery_enrolled"].sel(facility="xinjing-inc-new").values)
+    both = childsim.open_runs([option_files["baseline"], option_files["xinjing-inclusive-nursery"]])
+    cap = both["facility_capacity"].sel(facility="xinjing-inc-new")
+    assert int(cap.sel(scenario="baseline").max()) == 0
+    assert int(cap.sel(scenario="xinjing-inclusive-nursery").max()) == 120
+    assert both.sizes["facility"] == base.sizes["facility"] + 1
+
+
+def test_plots_draw_chinese_labels_without_missing_glyphs():
+    """Figures of childsim.plots fall back to a CJK font: 普惠 in a legend draws every glyph."""
+    import io
+    import warnings
+
+    import xarray as xr
+    from childsim._briefing_plots import find_cjk_font
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (fonts-wqy-microhei, tools/install-deps.sh)")
+    times = np.array(["2024-01-01", "2024-02-01", "2024-03-01"], dtype="datetime64[ns]")
+    da = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("replicate", "time"),
+                      coords={"replicate": [0, 1], "time": times}, attrs={"units": "children"})
+    fig = childsim.plot_ensemble_band(da, label="普惠 nurseries 新泾镇")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from current font" is a warning
+        fig.savefig(io.BytesIO(), format="png")
+
+
+@requires_cli
+def test_facilities_command_lists_by_street_name_and_kind():
+    result = run_cli("facilities", "--street", "新泾镇", "--kind", "inclusive_nursery")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split()[0] for line in result.stdout.splitlines()[1:-1]]
+    facilities = (ROOT / "scenarios/changning/facilities.yaml").read_text(encoding="utf-8")
+    expected = [line.split("id: ")[1] for line in facilities.splitlines()
+                if line.strip().startswith("- id: xinjing-inc-")]
+    assert rows == expected and rows
+    # With a scenario's investments: the new nursery is listed with its capacity at the end.
+    result = run_cli("facilities", ROOT / "scenarios/xinjing-inclusive-nursery.yaml",
+                     "--street", "Xinjing Town", "--kind", "inclusive_nursery")
+    new = [line.split() for line in result.stdout.splitlines() if line.startswith("xinjing-inc-new")]
+    assert new and new[0][3:5] == ["0", "120"]
+    bad = run_cli("facilities", "--kind", "nursery")
+    assert bad.returncode != 0 and "unknown facility kind 'nursery'" in bad.stderr
