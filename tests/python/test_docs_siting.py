@@ -30,12 +30,15 @@ def test_docs_siting_commands_run_at_small_size(tmp_path):
     commands = _commands()
     assert commands and commands[0].startswith("childsim site ")
     small = PROBLEM.read_text(encoding="utf-8")
-    small = small.replace("scenario: ../baseline.yaml",
-                          f"scenario: {ROOT / 'scenarios' / 'baseline.yaml'}")
+    # the baseline to the end of the plan years only (2030, not 2035)
+    (tmp_path / "base.yaml").write_text(
+        f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nend: 2030-12\n", encoding="utf-8")
+    small = small.replace("scenario: ../baseline.yaml", "scenario: base.yaml")
     small = re.sub(r"demand: \{replicates: \d+\}", "demand: {replicates: 2}", small)
     small = re.sub(r"evaluate: \{plans: \d+, replicates: \d+\}",
                    "evaluate: {plans: 1, replicates: 2}", small)
-    assert small.count("replicates: 2") == 2, "the test no longer shrinks the example"
+    assert small.count("replicates: 2") == 2 and "scenario: base.yaml" in small, \
+        "the test no longer shrinks the example"
     (tmp_path / "nursery-60.yaml").write_text(small, encoding="utf-8")
     for command in commands:
         words = shlex.split(command)[1:]

@@ -165,7 +165,9 @@ def test_plan_scenarios_open_the_chosen_site_at_its_place_and_month(tmp_path):
 
 @requires_cli
 def test_site_outputs_identical_at_one_and_two_threads(tmp_path):
-    path = _problem(tmp_path)
+    path = _problem(tmp_path, PROBLEM.replace("demand: {replicates: 2}", "demand: {replicates: 1}")
+                    .replace("evaluate: {plans: 2, replicates: 3}",
+                             "evaluate: {plans: 1, replicates: 2}"))
     digests = []
     out = tmp_path / "out"  # the same path both times: runs record their scenario's path
     for threads in (1, 2):
