@@ -1300,7 +1300,8 @@ def _markdown(table, floats=None):
     return "\n".join(lines)
 
 
-def _write_map(result, out, streets, mean_demand):
+def map_figure(result, streets, mean_demand):
+    """The chosen sites of each plan over the streets' expected unmet demand (a Figure)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1333,6 +1334,13 @@ def _write_map(result, out, streets, mean_demand):
                  f"(children, {result.problem.years[0]}-{result.problem.years[1]})", fontsize=9)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
+    return fig
+
+
+def _write_map(result, out, streets, mean_demand):
+    import matplotlib.pyplot as plt
+
+    fig = map_figure(result, streets, mean_demand)
     fig.savefig(out / "map.png", metadata={"Software": None})
     plt.close(fig)
 
@@ -1343,6 +1351,10 @@ def _write_outputs(result, out, streets, mean_demand):
     result.candidates.to_csv(out / "candidates.csv", float_format=_FLOAT)
     result.plans.to_csv(out / "plans.csv", float_format=_FLOAT)
     _write_map(result, out, streets, mean_demand)
+    from .siting_report import siting_page
+
+    (out / "report.html").write_text(siting_page(result, streets, mean_demand),
+                                     encoding="utf-8")
     limit = (f"at most {p.sites} site(s)" if p.sites is not None
              else f"a budget of {p.budget:,.0f} yuan (capital + running, {p.years[0]}-{p.years[1]})")
     lines = [

@@ -177,7 +177,7 @@ def test_site_outputs_identical_at_one_and_two_threads(tmp_path):
         digests.append({str(p.relative_to(out)): _digest(p) for p in files})
         shutil.rmtree(out)
     assert digests[0] == digests[1]
-    assert {"report.md", "plans.csv", "demand.csv", "candidates.csv", "map.png",
+    assert {"report.md", "report.html", "plans.csv", "demand.csv", "candidates.csv", "map.png",
             "plans/exact-1.yaml", "runs/base.h5", "runs/exact-1.h5"} <= set(digests[0])
 
 
@@ -199,8 +199,9 @@ def test_exact_plan_is_as_good_in_simulation_as_the_best_single_street(tmp_path)
     assert np.corrcoef(plans["objective_value"], plans["net_child_years"])[0, 1] > 0.5
 
 
-def test_siting_docstrings_run():
-    mod = importlib.import_module("childsim.siting")
+@pytest.mark.parametrize("module", ["siting", "siting_report"])
+def test_siting_docstrings_run(module):
+    mod = importlib.import_module(f"childsim.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
 
