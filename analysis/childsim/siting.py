@@ -1182,7 +1182,6 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
     import tempfile
 
     from ._run import run
-    from ._scenario import load_scenario
     from .sweeps import _base_data_of
 
     say = progress or (lambda text: None)

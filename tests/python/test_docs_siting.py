@@ -3,7 +3,6 @@
 import re
 import shlex
 
-import pytest
 import yaml
 
 from conftest import ROOT, requires_cli, requires_core, run_cli

@@ -15,7 +15,6 @@ import pytest
 
 import childsim
 from childsim.siting import ProblemError, read_problem
-from childsim.siting_solvers import InfeasibleError
 from conftest import BUILD_DIR, ROOT, cli_binary, requires_cli, requires_core
 
 pytestmark = requires_core
