@@ -911,7 +911,7 @@ def plan_effects(base, run, service, years):
     -------
     pandas.DataFrame
         Index ``replicate``; columns ``net_child_years``, ``worst_coverage``,
-        ``base_worst_coverage``.
+        ``base_worst_coverage`` and ``worst_street`` (the plan's worst street).
 
     Examples
     --------
@@ -923,20 +923,23 @@ def plan_effects(base, run, service, years):
     ...                      coords={"time": t, "street": ["a", "b"]})
     ...     return xr.Dataset({"nursery_unmet": a, "nursery_wanting": 0 * a + 10})
     >>> plan_effects(ds(4), ds(1), "nursery", (2026, 2026)).loc[0].tolist()
-    [6.0, 0.9, 0.6]
+    [6.0, 0.9, 0.6, 'a']
     """
     bu, bw = _service_frames(base, service, years)
     pu, pw = _service_frames(run, service, years)
     net = (bu - pu).sum(("time", "street")) / 12.0
 
-    def worst(u, w):
+    def coverage(u, w):
         tw = w.sum("time")
-        cov = (1 - u.sum("time") / tw).where(tw > 0)
-        return cov.min("street")
+        return (1 - u.sum("time") / tw).where(tw > 0)
 
+    plan_cov = coverage(pu, pw)
+    worst_street = plan_cov.fillna(np.inf).argmin("street").values
     return pd.DataFrame({"net_child_years": net.values,
-                         "worst_coverage": worst(pu, pw).values,
-                         "base_worst_coverage": worst(bu, bw).values},
+                         "worst_coverage": plan_cov.min("street").values,
+                         "base_worst_coverage": coverage(bu, bw).min("street").values,
+                         "worst_street": [str(x) for x in
+                                          np.asarray(plan_cov["street"].values)[worst_street]]},
                         index=pd.Index(np.asarray(base["replicate"].values), name="replicate"))
 
 
@@ -996,7 +999,9 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
         rows.append({"plan": plan, "net_child_years": net[0], "net_child_years_lo": net[1],
                      "net_child_years_hi": net[2], "worst_coverage": worst[0],
                      "worst_coverage_lo": worst[1], "worst_coverage_hi": worst[2],
-                     "base_worst_coverage": float(eff["base_worst_coverage"].mean())})
+                     "base_worst_coverage": float(eff["base_worst_coverage"].mean()),
+                     # the street most often worst over the replicates (ties: first in order)
+                     "worst_street": eff["worst_street"].value_counts(sort=False).idxmax()})
     table = plans.join(pd.DataFrame(rows).set_index("plan"))
     with np.errstate(divide="ignore", invalid="ignore"):
         table["cost_per_child_year"] = np.where(table["net_child_years"] > 0,
@@ -1383,7 +1388,8 @@ def _write_outputs(result, out, streets, mean_demand):
     if "net_child_years" in result.plans:
         table = result.plans[["public_cost_yuan", "net_child_years", "net_child_years_lo",
                                "net_child_years_hi", "worst_coverage", "worst_coverage_lo",
-                               "worst_coverage_hi", "cost_per_child_year", "pareto"]]
+                               "worst_coverage_hi", "worst_street", "cost_per_child_year",
+                               "pareto"]]
         lines += [
             "## Proof by simulation", "",
             f"The base and each plan, {p.evaluate_replicates} replicates each with the base's "

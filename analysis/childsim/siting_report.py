@@ -100,7 +100,8 @@ def siting_section(result, streets, mean_demand):
         if simulated:
             cells += [f"{row['net_child_years']:.1f} ({row['net_child_years_lo']:.1f} to "
                       f"{row['net_child_years_hi']:.1f})",
-                      f"{row['worst_coverage']:.3f} (base {row['base_worst_coverage']:.3f})",
+                      f"{row['worst_coverage']:.3f} ({row['worst_street']}; base "
+                      f"{row['base_worst_coverage']:.3f})",
                       "yes" if row["pareto"] else ""]
         rows.append(cells)
     parts.append(table(header, rows))

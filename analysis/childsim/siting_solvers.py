@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Instance", "Plan", "OBJECTIVES", "InfeasibleError", "SolverTimeout", "covering_bound", "evaluate", "solve_exact", "solve_greedy",
-           "top_plans", "brute_force"]
+__all__ = ["Instance", "Plan", "OBJECTIVES", "InfeasibleError", "SolverTimeout", "covering_bound",
+           "evaluate", "solve_exact", "solve_greedy", "top_plans", "brute_force"]
 
 OBJECTIVES = ("covering", "p_median", "equity")
 # Weight of the total covered (as a share of all unmet demand) beside the worst street's

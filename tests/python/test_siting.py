@@ -224,3 +224,22 @@ def test_fertility_variant_gives_each_plan_a_regret(tmp_path):
     assert "max_regret" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     with pytest.raises(ProblemError, match="evaluate.variants\\[0\\]"):
         read_problem(_problem(tmp_path, text.replace("[low.yaml]", "[lower.yaml]"), "bad.yaml"))
+
+
+@pytest.mark.parametrize("objective", ["p_median", "equity"])
+def test_other_objectives_on_simulated_demand(tmp_path, objective):
+    text = (PROBLEM.replace("objective: covering", f"objective: {objective}")
+            .replace("  streets: true", "  streets: true\n  existing: true")
+            .replace("sites: 1\n", "budget: 3000000\n"))
+    result = childsim.site(_problem(tmp_path, text), simulate=False, threads=1)
+    plans = result.plans
+    exact = plans.loc["exact-1"]
+    assert exact["gap"] <= 1e-6 and exact["public_cost_yuan"] <= 3000000
+    # the exact optimum is at least as good as the greedy's plan and as every other plan
+    better = (lambda a, b: a <= b + 1e-6) if objective == "p_median" else (lambda a, b: a >= b - 1e-9)
+    for name in plans.index:
+        assert better(exact["objective_value"], plans.loc[name, "objective_value"]), name
+    if objective == "equity":  # no plan lowers any street's coverage: the worst only rises
+        demand = result.demand.groupby("street").mean()
+        base_worst = float((1 - demand["unmet"] / demand["wanting"]).min())
+        assert exact["objective_value"] >= base_worst - 1e-9
