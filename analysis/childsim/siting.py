@@ -54,7 +54,7 @@ __all__ = ["ProblemError", "SitingProblem", "SitingResult", "read_problem", "str
            "evaluate_plans", "site"]
 
 _KEYS = ("name", "description", "scenario", "kind", "years", "opening", "candidates",
-         "capacities", "costs", "budget", "sites", "objective", "walk_minutes", "constraints",
+         "capacities", "costs", "budget", "sites", "budget_year", "objective", "walk_minutes", "constraints",
          "facility", "demand", "evaluate", "time_limit")
 _CANDIDATE_KEYS = ("streets", "grid", "existing", "csv")
 _COST_KEYS = ("capital_per_place", "running_per_place_year")
@@ -116,6 +116,7 @@ class SitingProblem:
     capacities: list
     sites: int = None
     budget: float = None
+    budget_year: float = None
     streets: bool = False
     grid_spacing_m: float = None
     existing: bool = False
@@ -336,10 +337,13 @@ def read_problem(source, *, base_dir=None):
              "budget" if "budget" in data else "sites")
     sites = integer(data["sites"], "sites", 1) if "sites" in data else None
     budget = real(data["budget"], "budget", 0, open_low=True) if "budget" in data else None
+    budget_year = (real(data["budget_year"], "budget_year", 0, open_low=True)
+                   if "budget_year" in data else None)
 
     problem = SitingProblem(scenario=scenario, kind=kind, service=service,
                             years=(int(years[0]), int(years[1])), opening=opening,
                             objective=objective, capacities=caps, sites=sites, budget=budget,
+                            budget_year=budget_year,
                             file=file, name=str(data.get("name", Path(file).stem
                                                          if file != "<dict>" else "siting")),
                             description=str(data.get("description", "")))
@@ -790,7 +794,8 @@ def build_instance(problem, points, options, ds, parameters):
         cost=options["cost"].to_numpy(dtype=float),
         option_street=options["street"].map(street_index).to_numpy(), distance=distance,
         radius=radius, existing=existing, unmet=by_street["unmet"].to_numpy(),
-        wanting=by_street["wanting"].to_numpy())
+        wanting=by_street["wanting"].to_numpy(),
+        running=options["running_year"].to_numpy(dtype=float))
 
 
 # --- plans as scenarios -----------------------------------------------------------------------
@@ -1087,7 +1092,7 @@ class SitingResult:
 
 def _solve(problem, inst, say=lambda text: None):
     constraints = {"sites": problem.sites, "budget": problem.budget,
-                   "max_per_street": problem.max_per_street}
+                   "budget_year": problem.budget_year, "max_per_street": problem.max_per_street}
     try:
         exact = _solvers.top_plans(inst, problem.objective, problem.plans,
                                    min_coverage=problem.min_coverage,
@@ -1361,6 +1366,8 @@ def _write_outputs(result, out, streets, mean_demand):
                                      encoding="utf-8")
     limit = (f"at most {p.sites} site(s)" if p.sites is not None
              else f"a budget of {p.budget:,.0f} yuan (capital + running, {p.years[0]}-{p.years[1]})")
+    if p.budget_year is not None:
+        limit += f" and running costs of at most {p.budget_year:,.0f} yuan a year"
     lines = [
         f"# Siting: {p.name}", "",
         f"Problem `{p.file}`: place `{p.kind}` ({p.service}) with {limit}, objective "

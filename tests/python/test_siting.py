@@ -68,6 +68,7 @@ def _digest(path):
     (("capacities: [60]", "capacities: [60, 0]"), 8, "capacities[1]", "expected an integer >= 1"),
     (("sites: 1\n", "sites: 1\nbudget: 100\n"), 10, "budget", "exactly one of 'budget'"),
     (("objective: covering", "objective: pmedian"), 10, "objective", "did you mean 'p_median'?"),
+    (("sites: 1\n", "sites: 1\nbudget_year: -5\n"), 10, "budget_year", "expected a number > 0"),
     (("  streets: true", "  streets: yes please"), 7, "candidates.streets", "true or false"),
     (("  streets: true", "  streets: true\n  grid: {spacing: 500}"), 8,
      "candidates.grid.spacing", "unknown key"),
