@@ -98,6 +98,8 @@ class ProblemError(ValueError):
 
     def __init__(self, message, *, file="", line=0, column=0, key=""):
         where = f"{file}:{line}:{column}: " if file else ""
+        if file and not line and file != "<dict>":  # not about a place in the file
+            where = f"{file}: "
         what = f"key '{key}': " if key else ""
         super().__init__(f"{where}{what}{message}")
         self.file, self.line, self.column, self.key = str(file), line, column, key

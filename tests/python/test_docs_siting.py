@@ -1,11 +1,20 @@
 # test_docs_siting: docs/siting.md's worked example is the shipped problem file, and the
 # commands of its blocks marked `# test` run as written (with fewer replicates and plans).
+import os
 import re
 import shlex
+import subprocess
 
 import yaml
 
-from conftest import ROOT, requires_cli, requires_core, run_cli
+from conftest import BUILD_DIR, ROOT, cli_binary, requires_cli, requires_core
+
+
+def run_cli(*args):
+    # the compiled module of this build (not one a .pth file may name), as test_sweeps does
+    env = dict(os.environ, PYTHONPATH=str(BUILD_DIR / "python"))
+    return subprocess.run([str(cli_binary()), *map(str, args)], capture_output=True, text=True,
+                          timeout=1200, env=env)
 
 DOC = ROOT / "docs" / "siting.md"
 PROBLEM = ROOT / "scenarios" / "siting" / "nursery-60.yaml"
