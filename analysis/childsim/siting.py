@@ -50,7 +50,7 @@ from . import siting_solvers as _solvers
 from ._errors import ScenarioError
 
 __all__ = ["ProblemError", "SitingProblem", "SitingResult", "read_problem", "street_demand",
-           "demand_points", "candidate_options", "build_instance", "plan_scenario",
+           "demand_points", "candidate_options", "build_instance", "plan_scenario", "write_plan",
            "evaluate_plans", "site"]
 
 _KEYS = ("name", "description", "scenario", "kind", "years", "opening", "candidates",
@@ -816,8 +816,9 @@ def _kind_defaults(base_data, kind):
 def plan_scenario(problem, chosen, *, name, base_investments, extends, price_month, quality):
     """A plan as an ordinary what-if scenario (YAML text) extending the base scenario.
 
-    Lists are replaced whole under ``extends`` (docs/scenarios.md), so the base's investments
-    are repeated first and the plan's sites follow: ``open`` at the site's coordinates (and
+    ``base_investments`` are written first and the plan's sites follow (pass the base's list
+    where ``extends`` replaces lists whole, an empty one where it adds to them; see
+    :func:`write_plan`): ``open`` at the site's coordinates (and
     street) for new sites, ``add_capacity`` for expansions, each with its capital and running
     cost.
 
@@ -874,8 +875,9 @@ def plan_scenario(problem, chosen, *, name, base_investments, extends, price_mon
                           "quality": float(quality), **common})
     head = (f"# Siting plan '{name}' for {problem.kind} ({problem.objective}), written by "
             f"`childsim site` from {Path(problem.file).name}.\n"
-            f"# The base scenario's investments are repeated (lists replace whole), then the "
-            f"plan's sites.\n")
+            + ("# The base scenario's investments are repeated (lists replace whole), then the "
+               "plan's sites.\n" if base_investments else
+               "# The base scenario's investments are inherited; these are the plan's sites.\n"))
     body = {"extends": str(extends), "name": f"siting-{name}",
             "description": f"{problem.name}: plan {name}",
             "investments": list(base_investments) + items}
@@ -889,6 +891,37 @@ def plan_scenario(problem, chosen, *, name, base_investments, extends, price_mon
 
     _Flow.add_representer(dict, _map)
     return head + yaml.dump(body, Dumper=_Flow, sort_keys=False, allow_unicode=True, width=100)
+
+
+def write_plan(path, problem, chosen, *, name, base, extends, price_month, quality):
+    """Write a plan's scenario so that it holds the base's investments and the plan's sites.
+
+    How ``extends`` treats lists changed between versions of the scenario language: older
+    versions replace a list whole (a what-if repeats the base's investments), newer ones
+    inherit and add to it (repeating an inherited item is an error). The plan is first
+    written with its own items only and loaded; if the base's investments are not in the
+    result, it is written again with them repeated in front.
+
+    Returns
+    -------
+    str
+        The text written.
+    """
+    import yaml
+
+    from ._scenario import load_scenario
+
+    loaded = load_scenario(base)
+    inherited = (yaml.safe_load(loaded.yaml) or {}).get("investments") or []
+    text = plan_scenario(problem, chosen, name=name, base_investments=[], extends=extends,
+                         price_month=price_month, quality=quality)
+    Path(path).write_text(text, encoding="utf-8")
+    resolved = (yaml.safe_load(load_scenario(path).yaml) or {}).get("investments") or []
+    if inherited and len(resolved) < len(inherited) + len(chosen):
+        text = plan_scenario(problem, chosen, name=name, base_investments=inherited,
+                             extends=extends, price_month=price_month, quality=quality)
+        Path(path).write_text(text, encoding="utf-8")
+    return text
 
 
 # --- proof by simulation ----------------------------------------------------------------------
@@ -1025,8 +1058,6 @@ def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality
     ``max_regret`` is the largest over the base and the variants (minimax regret picks the
     plan that is never far from the best, whichever future comes).
     """
-    import yaml
-
     from ._run import run
     from ._scenario import load_scenario
 
@@ -1034,7 +1065,6 @@ def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality
     for variant in problem.variants:
         loaded = load_scenario(variant)
         stem = Path(variant).stem
-        inv = (yaml.safe_load(loaded.yaml) or {}).get("investments") or []
         say(f"variant {stem}: base and {len(unique)} plan(s) x {problem.evaluate_replicates} "
             f"replicates")
         reps = problem.evaluate_replicates
@@ -1043,10 +1073,8 @@ def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality
         net = {}
         for name, chosen in unique.items():
             path = Path(plan_dir) / f"{name}@{stem}.yaml"
-            path.write_text(plan_scenario(problem, options.iloc[list(chosen)],
-                                          name=f"{name}@{stem}", base_investments=inv,
-                                          extends=extends, price_month=price, quality=quality),
-                            encoding="utf-8")
+            write_plan(path, problem, options.iloc[list(chosen)], name=f"{name}@{stem}",
+                       base=variant, extends=extends, price_month=price, quality=quality)
             ds = run(path, replicates=reps, seed=loaded.seed, threads=threads)
             net[name] = float(plan_effects(base, ds, problem.service, problem.years)
                               ["net_child_years"].mean())
@@ -1232,9 +1260,7 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
     price, quality = _kind_defaults(base_data, problem.kind)
     price = problem.price_month if problem.price_month is not None else price
     quality = problem.quality if problem.quality is not None else quality
-    import yaml
 
-    base_investments = (yaml.safe_load(loaded.yaml) or {}).get("investments") or []
     holder = None
     if out is None:
         holder = tempfile.TemporaryDirectory()
@@ -1250,10 +1276,9 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
                 continue
             path = plan_dir / f"{name}.yaml"
             extends = os.path.relpath(Path(problem.scenario).resolve(), plan_dir.resolve())
-            texts[name] = plan_scenario(problem, options.iloc[list(plan.options)], name=name,
-                                        base_investments=base_investments, extends=extends,
-                                        price_month=price, quality=quality)
-            path.write_text(texts[name], encoding="utf-8")
+            texts[name] = write_plan(path, problem, options.iloc[list(plan.options)],
+                                     name=name, base=problem.scenario, extends=extends,
+                                     price_month=price, quality=quality)
             scenarios[name] = path
         effects = {}
         if simulate:
