@@ -38,12 +38,14 @@ from . import testing  # noqa: E402
 from ._errors import ScenarioError  # noqa: E402
 from ._errors import OutputError  # noqa: E402
 from ._io import open_run, open_runs, write  # noqa: E402
-from ._run import run  # noqa: E402
+from .exports import export_csv, to_frame  # noqa: E402
+from ._run import run, run_many  # noqa: E402
 from ._scenario import Scenario, find_root, load_scenario, scenario_from_yaml  # noqa: E402
 from .catalog import outputs  # noqa: E402
 from .monitoring import MonitorResult, monitor, write_posterior  # noqa: E402
 from .observations import INDICATORS, ObservationsError, read_observations  # noqa: E402
 from .costs import cost_effectiveness, costs_by_service, service_use  # noqa: E402
+from .options import changes_demand, gross_net, option_summary, period_years, public_costs  # noqa: E402,E501
 from .indicators import births_per_year, children_by_street_and_year  # noqa: E402
 from .plots import (  # noqa: E402
     plot_children_by_age,
@@ -54,6 +56,8 @@ from .targets import (  # noqa: E402
     base_data_dir,
     load_kinds,
     load_targets,
+    merge_targets,
+    run_targets,
     target_indicators,
     target_summary,
     targets_met,
@@ -93,11 +97,14 @@ __all__ = [
     "load_scenario",
     "scenario_from_yaml",
     "run",
+    "run_many",
     "outputs",
     # files
     "write",
     "open_run",
     "open_runs",
+    "to_frame",
+    "export_csv",
     # summaries
     "AGE_GROUPS",
     "ensemble_mean",
@@ -114,6 +121,8 @@ __all__ = [
     "plot_ensemble_band",
     # the plan's targets
     "load_targets",
+    "run_targets",
+    "merge_targets",
     "load_kinds",
     "base_data_dir",
     "target_indicators",
@@ -123,6 +132,12 @@ __all__ = [
     "costs_by_service",
     "service_use",
     "cost_effectiveness",
+    # options: public cost in a period, gross and net effect (issue #11)
+    "period_years",
+    "public_costs",
+    "gross_net",
+    "changes_demand",
+    "option_summary",
     # the briefing page (childsim compare)
     "BriefingError",
     "read_runs",

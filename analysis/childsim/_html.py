@@ -162,6 +162,9 @@ td.num { white-space: nowrap; }
 .nowrap { white-space: nowrap; }
 .scroll { overflow-x: auto; }
 table.targets { table-layout: fixed; }
+table.decision td, table.decision th { font-size: 0.82rem; padding: 5px 6px; vertical-align: top; }
+table.decision .caveat { display: block; min-width: 16em; font-size: 0.78rem; line-height: 1.3; }
+.tag-demand { color: #8a3b00; font-weight: 600; }
 table.targets td, table.targets th { font-size: 0.84rem; padding: 6px 6px; overflow-wrap: anywhere; }
 table.targets .status { font-size: 0.74rem; padding: 1px 6px; }
 table.grouped tr.first td { border-top: 1px solid #8c959f; }

@@ -32,10 +32,13 @@ import numpy as np
 import xarray as xr
 
 from . import _briefing_plots as bp
+from ._briefing_decision import section_decision
 from ._html import (PAGE_CSS, chip, esc, figure_img, fmt_count, fmt_interval, fmt_money,
                     fmt_share, fmt_signed, table)
 from .costs import SERVICE_LABELS, USE_MEASURES, cost_effectiveness, costs_by_service
+from .options import DISCOUNT_RATE, DISCOUNT_RATE_RANGE, option_summary, period_years
 from .targets import base_data_dir, load_kinds, load_targets, target_summary, targets_met
+from .targets import merge_targets, run_targets
 
 __all__ = ["BriefingError", "read_runs", "build_briefing", "write_briefing", "main",
            "MEASURES"]
@@ -283,6 +286,12 @@ class _Context:
     target_tables: dict = field(default_factory=dict)
     costs: dict = field(default_factory=dict)
     measure_cache: dict = field(default_factory=dict)
+    # The decision table (issue #11): period, discount rate, options and yearly targets met.
+    period: tuple = (2026, 2030)
+    rate: float = DISCOUNT_RATE
+    decision_year: int = 2030
+    options: dict = field(default_factory=dict)
+    target_met: dict = field(default_factory=dict)
 
     @property
     def base_name(self):
@@ -348,7 +357,7 @@ def _section_header(ctx, title):
 
 
 def _toc():
-    items = [("summary", "Summary"), ("targets", "Plan targets"), ("nursery", "Nurseries"),
+    items = [("decision", "Options"), ("summary", "Summary"), ("targets", "Plan targets"), ("nursery", "Nurseries"),
              ("kindergarten", "Kindergartens"), ("holiday", "Holiday classes"),
              ("babyroom", "Baby rooms"), ("clinic", "Paediatric clinics"),
              ("waiting", "Waiting lists"), ("streets", "Streets"), ("costs", "Costs"),
@@ -1041,7 +1050,7 @@ def _section_provenance(ctx):
 # The page
 
 
-def build_briefing(paths, *, names=None, title=None):
+def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=DISCOUNT_RATE):
     """The briefing page as an HTML string.
 
     Parameters
@@ -1052,6 +1061,11 @@ def build_briefing(paths, *, names=None, title=None):
         Scenario labels (default: each run's ``scenario_name``).
     title : str, optional
         The page title.
+    period : (int, int), optional
+        First and last year of the decision table's costs and child-years (default the 15th
+        Five-Year Plan years 2026–2030 within the runs; :func:`childsim.period_years`).
+    discount_rate : float, default :data:`childsim.options.DISCOUNT_RATE`
+        Yearly discount rate, in [0, 0.2].
 
     Returns
     -------
@@ -1073,14 +1087,29 @@ def build_briefing(paths, *, names=None, title=None):
     ...                             pathlib.Path(tmp) / f"{i}.h5")
     ...              for i, f in enumerate(["baseline.yaml", "holiday-classes-30-12.yaml"])]
     ...     page = childsim.build_briefing(files)
-    >>> page.startswith("<!DOCTYPE html>") and 'id="target-table"' in page
+    >>> page.startswith("<!DOCTYPE html>") and 'id="decision-table"' in page
     True
     """
     runs, notes = read_runs(paths, names)
-    return _render(runs, notes, title=title)
+    period = check_period(runs, period, discount_rate)
+    return _render(runs, notes, title=title, period=period, rate=discount_rate)
 
 
-def _render(runs, notes, *, title=None):
+def check_period(runs, period, rate):
+    """The period of the decision table, checked against the runs; raises BriefingError."""
+    base = next(iter(runs.values()))
+    if not (isinstance(rate, (int, float)) and np.isfinite(rate) and 0.0 <= rate <= 0.2):
+        raise BriefingError(f"--discount-rate {rate}: expected a yearly rate in [0, 0.2] "
+                            f"(default {DISCOUNT_RATE}, plausible {DISCOUNT_RATE_RANGE[0]}–"
+                            f"{DISCOUNT_RATE_RANGE[1]})")
+    start, end = period if period is not None else (None, None)
+    try:
+        return period_years(base, start, end)
+    except ValueError as error:
+        raise BriefingError(str(error)) from None
+
+
+def _render(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
     import warnings
 
     with warnings.catch_warnings():
@@ -1088,10 +1117,10 @@ def _render(runs, notes, *, title=None):
         # ending in June) are NaN by design.
         warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
         warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
-        return _render_page(runs, notes, title=title)
+        return _render_page(runs, notes, title=title, period=period, rate=rate)
 
 
-def _render_page(runs, notes, *, title=None):
+def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
     base = next(iter(runs.values()))
     years = np.unique(base["time"].dt.year.values)
     report_years = [y for y in (2025, 2030, 2035) if y in years] or [int(years[0]), int(years[-1])]
@@ -1109,16 +1138,27 @@ def _render_page(runs, notes, *, title=None):
         ctx.notes.append(f"The plan's targets could not be read ({error}); the target table is left out.")
         ctx.targets = None
     if ctx.targets is not None:
+        # The scenarios' own targets (a `targets:` list) join the base data's; each run is
+        # tested against its own thresholds (the model's indicator_target_met).
+        ctx.targets = merge_targets([ctx.targets] + [run_targets(ds) for ds in runs.values()])
         for name, ds in runs.items():
-            ctx.target_tables[name] = target_summary(targets_met(ds, ctx.targets, ctx.kinds), ctx.targets)
+            ctx.target_met[name] = targets_met(ds, ctx.targets, ctx.kinds)
+            ctx.target_tables[name] = target_summary(ctx.target_met[name], ctx.targets)
     if "facility_capital_cost" in base and "facility_running_cost" in base:
         for name, ds in ctx.whatifs.items():
             ctx.costs[name] = cost_effectiveness(base, ds)
+    ctx.period = period or period_years(base)
+    ctx.rate = rate
+    ctx.decision_year = 2030 if 2030 in years else int(years[-1])
+    if "facility_capacity" in base and "nursery_enrolled" in base:
+        for name, ds in ctx.whatifs.items():
+            ctx.options[name] = option_summary(base, ds, ctx.period, rate)
     title = title or "Child services in Changning 长宁区: scenario briefing"
     body = [
         _section_header(ctx, title),
         _toc(),
         "<main>",
+        section_decision(ctx) if ctx.options else "",
         _section_summary(ctx),
         _section_targets(ctx),
         _section_nursery(ctx),
@@ -1143,7 +1183,8 @@ def _render_page(runs, notes, *, title=None):
             f"<style>{PAGE_CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")
 
 
-def write_briefing(paths, output, *, names=None, title=None):
+def write_briefing(paths, output, *, names=None, title=None, period=None,
+                   discount_rate=DISCOUNT_RATE):
     """Write the briefing page to ``output`` (under a temporary name, then renamed).
 
     Parameters
@@ -1152,7 +1193,7 @@ def write_briefing(paths, output, *, names=None, title=None):
         Result files; the first is the baseline.
     output : str or os.PathLike
         The HTML file to write; its directory must exist.
-    names, title : optional
+    names, title, period, discount_rate : optional
         As for :func:`build_briefing`.
 
     Returns
@@ -1181,7 +1222,8 @@ def write_briefing(paths, output, *, names=None, title=None):
     brief.html True
     """
     output = _check_output(output)
-    page = build_briefing(paths, names=names, title=title)
+    page = build_briefing(paths, names=names, title=title, period=period,
+                          discount_rate=discount_rate)
     _write_atomic(page, output)
     return output
 
@@ -1209,6 +1251,27 @@ def _write_atomic(page, output):
             temporary.unlink()
 
 
+def _numbers(args):
+    """--from, --to (years) and --discount-rate (a number), or a one-line BriefingError."""
+    years = []
+    for flag, text in (("--from", args.start), ("--to", args.end)):
+        if text is None:
+            years.append(None)
+            continue
+        try:
+            years.append(int(text))
+        except ValueError:
+            raise BriefingError(f"{flag} {text!r}: expected a year such as 2026") from None
+    rate = DISCOUNT_RATE
+    if args.discount_rate is not None:
+        try:
+            rate = float(args.discount_rate)
+        except ValueError:
+            raise BriefingError(f"--discount-rate {args.discount_rate!r}: expected a number "
+                                f"such as 0.08") from None
+    return years[0], years[1], rate
+
+
 def main(argv=None):
     """Command line: ``python3 -m childsim.briefing BASE.h5 A.h5 [B.h5 …] -o OUT.html``.
 
@@ -1226,6 +1289,14 @@ def main(argv=None):
     parser.add_argument("--names", default=None,
                         help="comma-separated scenario labels, one per file (default: each "
                              "run's scenario_name)")
+    parser.add_argument("--from", dest="start", default=None,
+                        help="first year of the decision table's costs and child-years "
+                             "(default 2026, the 15th Five-Year Plan)")
+    parser.add_argument("--to", dest="end", default=None,
+                        help="last year of the period (default 2030)")
+    parser.add_argument("--discount-rate", default=None,
+                        help=f"yearly discount rate for costs and child-years (default "
+                             f"{DISCOUNT_RATE}; docs/scenarios.md)")
     args = parser.parse_args(argv)
     if len(args.files) < 2:
         parser.print_usage(sys.stderr)
@@ -1233,11 +1304,13 @@ def main(argv=None):
         return 2
     names = [n.strip() for n in args.names.split(",")] if args.names else None
     try:
+        start, end, rate = _numbers(args)
         _check_output(args.output)
         runs, notes = read_runs(args.files, names)
+        period = check_period(runs, (start, end), rate)
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
-        page = _render(runs, notes, title=args.title)
+        page = _render(runs, notes, title=args.title, period=period, rate=rate)
         _write_atomic(page, args.output)
     except BriefingError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -191,6 +191,15 @@ class Converter {
 };
 
 ConfigNode merge(ConfigNode base, ConfigNode over) {
+  if (base.is_sequence() && over.is_sequence() &&
+      std::find(accumulating_lists().begin(), accumulating_lists().end(), over.path) !=
+          accumulating_lists().end()) {
+    // Inherited items first; each keeps the origin (file, line) where it was written.
+    for (auto& item : over.items) base.items.push_back(std::move(item));
+    base.origin = over.origin;
+    base.key_origin = over.key_origin;
+    return base;
+  }
   if (!base.is_map() || !over.is_map()) return over;
   for (auto& [key, value] : over.entries) {
     auto it = std::find_if(base.entries.begin(), base.entries.end(),
@@ -213,7 +222,8 @@ struct ChainLink {
 };
 
 ConfigNode load_document(const std::string& text, const std::string& display,
-                         const fs::path& base_dir, std::vector<ChainLink>& chain) {
+                         const fs::path& base_dir, std::vector<ChainLink>& chain,
+                         bool follow_extends = true) {
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);
@@ -236,7 +246,7 @@ ConfigNode load_document(const std::string& text, const std::string& display,
 
   auto extends = std::find_if(root.entries.begin(), root.entries.end(),
                               [](const auto& entry) { return entry.first == "extends"; });
-  if (extends == root.entries.end()) return root;
+  if (extends == root.entries.end() || !follow_extends) return root;
   const ConfigNode named = std::move(extends->second);
   root.entries.erase(extends);
   if (!named.is_scalar() || named.scalar.empty()) {
@@ -417,6 +427,18 @@ ConfigNode load_config_file(const std::filesystem::path& file) {
   }
   std::vector<ChainLink> chain{{file_identity(normal), normal.string()}};
   return load_document(text, normal.string(), normal.parent_path(), chain);
+}
+
+ConfigNode load_config_file_unmerged(const std::filesystem::path& file) {
+  const fs::path normal = file.lexically_normal();
+  std::string text;
+  std::string reason;
+  if (!read_file(normal, text, reason)) {
+    throw ConfigError(Origin{}, "",
+                      fmt::format("cannot read scenario file '{}': {}", file.string(), reason));
+  }
+  std::vector<ChainLink> chain{{file_identity(normal), normal.string()}};
+  return load_document(text, normal.string(), normal.parent_path(), chain, false);
 }
 
 ConfigNode load_config_text(const std::string& text, const std::string& name,

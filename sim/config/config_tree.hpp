@@ -60,12 +60,26 @@ struct ConfigNode {
   [[noreturn]] void fail(const std::string& message) const;
 };
 
+/// Lists that a file which `extends:` another adds to instead of replacing: the inherited
+/// items come first, then the extending file's own (which may remove or replace an inherited
+/// item by id, `- remove: ID`; see sim/scenario/list_edits.hpp). Dotted key paths.
+inline const std::vector<std::string>& accumulating_lists() {
+  static const std::vector<std::string> paths{"investments", "demography.new_housing",
+                                              "policy.subsidies"};
+  return paths;
+}
+
 /// Read `file` and, recursively, every file it `extends:` (path relative to the extending
-/// file). Maps merge key by key, the extending file winning; scalars and sequences are
-/// replaced whole. The `extends` key itself is removed from the result. Errors: unreadable
-/// or missing file (naming the file and, for an extended file, the `extends` line that named
-/// it), YAML syntax error (with its line and column), circular `extends` (listing the chain).
+/// file). Maps merge key by key, the extending file winning; scalars are replaced; sequences
+/// are replaced whole, except those of `accumulating_lists()`, which are concatenated. The
+/// `extends` key itself is removed from the result. Errors: unreadable or missing file (naming the
+/// file and, for an extended file, the `extends` line that named it), YAML syntax error (with its
+/// line and column), circular `extends` (listing the chain).
 ConfigNode load_config_file(const std::filesystem::path& file);
+
+/// Read `file` alone, without following `extends:` (the key is kept as written): what a
+/// what-if itself writes, for reporting its changes against its base.
+ConfigNode load_config_file_unmerged(const std::filesystem::path& file);
 
 /// Parse YAML text (for tests and for the Python front door); `name` is used as the file name
 /// in messages. `extends` is resolved relative to `base_dir`.

@@ -2,12 +2,14 @@
 #include "sim/scenario/investments.hpp"
 #include "sim/config/month_value.hpp"  // config::as_month
 
-#include "sim/data/base_data.hpp"  // BaseData
+#include "sim/data/base_data.hpp"       // BaseData
+#include "sim/scenario/list_edits.hpp"  // edited_items, id_or_name
 
 #include <fmt/format.h>  // fmt::format
 
 #include <algorithm>  // std::max, std::min
 #include <cmath>      // std::hypot
+#include <iterator>   // std::prev
 
 namespace childsim {
 namespace {
@@ -21,22 +23,141 @@ int read_facility(const config::ConfigNode& node, const Facilities& fac) {
 
 }  // namespace
 
+// A number, or a map `year: value` (a step path).
+YearPath read_year_path(const config::ConfigNode& node, double lo, double hi) {
+  YearPath p;
+  if (node.is_scalar()) {
+    p.points[0] = config::check_range(node, config::as_double(node), lo, hi);
+    return p;
+  }
+  if (!node.is_map() || node.entries.empty())
+    node.fail(
+        "expected a number or a map 'year: value' (each value holds from January of its "
+        "year)");
+  for (const auto& [year_text, v] : node.entries) {
+    int year = 0;
+    try {
+      year = std::stoi(year_text);
+    } catch (...) {
+      v.fail(fmt::format("expected a year, got '{}'", year_text));
+    }
+    if (year < 1900 || year > 2200) v.fail(fmt::format("expected a year, got '{}'", year_text));
+    p.points[year] = config::check_range(v, config::as_double(v), lo, hi);
+  }
+  return p;
+}
+
+double YearPath::at(int year) const {
+  if (points.empty()) return 0.0;
+  auto it = points.upper_bound(year);
+  if (it == points.begin()) return it->second;
+  return std::prev(it)->second;
+}
+
+double Subsidy::month_amount(YearMonth month, double national_year) const {
+  if (month < start || !(month < end)) return 0.0;
+  return (from_parameter ? national_year : amount_year.at(month.year)) / 12.0;
+}
+
+double PriceCap::at(YearMonth month) const {
+  if (!set || month < start || !(month < end)) return std::numeric_limits<double>::infinity();
+  return cap_month.at(month.year);
+}
+
 Policy read_policy(config::MapReader& r) {
   Policy p;
-  if (const auto* n = r.optional("subsidy_start")) p.subsidy_start = config::as_month(*n);
-  p.inclusive_price_cap = r.get_double("inclusive_price_cap", p.inclusive_price_cap, 0, 1e6);
+  if (const auto* n = r.optional("subsidy_start"))
+    n->fail(
+        "'subsidy_start' is no longer read: it moved the national subsidy and silently dropped "
+        "it before that month. To add a subsidy from a month, write 'subsidies: [{id: top-up, "
+        "amount_year: 2400, start: 2026-01}]' (it adds to the national one); to start the "
+        "national subsidy later, write 'subsidies: [{replace: national, amount_year: 3600, "
+        "start: 2026-01}]' (docs/scenarios.md, Policy levers)");
+  // The national subsidy is the first item, so that a scenario can remove or replace it by id.
+  config::ConfigNode list;
+  list.kind = config::ConfigNode::Kind::sequence;
+  config::ConfigNode national;
+  national.kind = config::ConfigNode::Kind::map;
+  national.origin = {"<built-in national subsidy>", 0, 0};
+  config::ConfigNode id_node;
+  id_node.kind = config::ConfigNode::Kind::scalar;
+  id_node.scalar = "national";
+  national.entries.emplace_back("id", id_node);
+  list.items.push_back(national);
+  const auto* given = r.optional("subsidies");
+  if (given) {
+    if (!given->is_sequence()) given->fail("expected a list of subsidies");
+    for (const auto& item : given->items) list.items.push_back(item);
+    list.origin = given->origin;
+    list.path = given->path;
+  }
+  p.subsidies.clear();  // rebuilt from the list, the national subsidy included
+  for (const auto* item : edited_items(list, "subsidy", id_or_name)) {
+    Subsidy sub;
+    if (item->origin.file == national.origin.file) {
+      sub.id = "national";
+      sub.from_parameter = true;
+      p.subsidies.push_back(sub);
+      continue;
+    }
+    config::MapReader s(*item);
+    s.allow("replace");
+    sub.id = s.require_string("id");
+    sub.amount_year = read_year_path(s.required("amount_year"), 0, 1e6);
+    sub.start = config::as_month(s.required("start"));
+    if (const auto* e = s.optional("end")) {
+      sub.end = config::as_month(*e);
+      if (!(sub.start < sub.end)) e->fail("expected an end after the start");
+    }
+    sub.enrolled_only = s.get_choice("paid_to", "every_child_under_3",
+                                     {"every_child_under_3", "enrolled"}) == "enrolled";
+    s.allow("note");
+    s.finish();
+    p.subsidies.push_back(sub);
+  }
+  if (const auto* cap = r.optional("inclusive_price_cap")) {
+    p.inclusive_price_cap.set = true;
+    if (cap->is_scalar()) {
+      p.inclusive_price_cap.cap_month = read_year_path(*cap, 0, 1e6);  // the whole run
+    } else {
+      config::MapReader c(*cap);
+      p.inclusive_price_cap.cap_month = read_year_path(c.required("cap_month"), 0, 1e6);
+      if (const auto* n = c.optional("start")) p.inclusive_price_cap.start = config::as_month(*n);
+      if (const auto* e = c.optional("end")) {
+        p.inclusive_price_cap.end = config::as_month(*e);
+        if (!(p.inclusive_price_cap.start < p.inclusive_price_cap.end))
+          e->fail("expected an end after the start");
+      }
+      c.allow("note");
+      c.finish();
+    }
+  }
   p.public_hukou_only = r.get_bool("public_nursery_hukou_only", false);
+  if (const auto* o = r.optional("babyroom_outreach")) {  // {start: YYYY-MM, end: YYYY-MM}
+    config::MapReader orr(*o);
+    p.babyroom_outreach = true;
+    p.babyroom_outreach_start = config::as_month(orr.required("start"));
+    if (const auto* e = orr.optional("end")) {
+      p.babyroom_outreach_end = config::as_month(*e);
+      p.babyroom_outreach_has_end = true;
+      if (!(p.babyroom_outreach_start < p.babyroom_outreach_end))
+        e->fail("expected an end after the start");
+    }
+    orr.finish();
+  }
   return p;
 }
 
 std::vector<Investment> apply_investments(const config::ConfigNode& list, const BaseData& base,
                                           YearMonth start, YearMonth /*end*/, Facilities& fac) {
-  if (!list.is_sequence()) list.fail("expected a list of investments");
   std::vector<Investment> out;
   const int n_months = fac.n_months;
-  for (const auto& item : list.items) {
+  for (const auto* item_ptr : edited_items(list, "investment", id_or_name)) {
+    const config::ConfigNode& item = *item_ptr;
     config::MapReader r(item);
+    r.allow("replace");
     Investment inv;
+    inv.id = id_or_name(item);
     inv.action = r.get_choice("action", "", {"add_capacity", "remove_capacity", "open", "close"});
     if (inv.action.empty()) r.required("action");
     inv.name = r.get_string("name", fmt::format("investment {}", out.size() + 1));
@@ -101,7 +222,15 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
         if (fac.service_of(static_cast<std::size_t>(hf)) != Service::kindergarten)
           h->fail("expected the id of a kindergarten");
         fac.host[static_cast<std::size_t>(f)] = hf;
+        // A class in a kindergarten is run by whoever runs the kindergarten and is designated
+        // 普惠 when its host is (targets.yaml, plan item 19), unless the investment says.
+        fac.run_by[static_cast<std::size_t>(f)] = fac.run_by[static_cast<std::size_t>(hf)];
+        fac.inclusive[static_cast<std::size_t>(f)] = fac.inclusive[static_cast<std::size_t>(hf)];
       }
+      if (const auto* rb = r.optional("run_by"))
+        fac.run_by[static_cast<std::size_t>(f)] = read_run_by(*rb);
+      if (r.has("inclusive"))
+        fac.inclusive[static_cast<std::size_t>(f)] = r.get_bool("inclusive", false) ? 1 : 0;
       inv.facility = f;
       inv.amount = static_cast<int>(r.require_int("capacity", 0, 1000000000));
       fac.running_cost_year[static_cast<std::size_t>(f)] = inv.running_cost_year;
@@ -111,6 +240,7 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
             inv.running_cost_year / 12.0;
       }
     } else {
+      r.allow("id");  // the investment's own id (for `remove:` / `replace:` in a what-if)
       inv.facility = read_facility(r.required("facility"), fac);
       const auto f = static_cast<std::size_t>(inv.facility);
       if (inv.action == "close") {

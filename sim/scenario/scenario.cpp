@@ -3,6 +3,7 @@
 #include "sim/config/month_value.hpp"  // config::as_month
 
 #include "sim/calibration/posterior.hpp"  // Posterior, read_posterior
+#include "sim/scenario/list_edits.hpp"    // edited_items, id_or_name
 
 #include <fmt/format.h>  // fmt::format
 
@@ -52,13 +53,17 @@ void read_fertility(Scenario& s, const config::ConfigNode& node) {
 }
 
 void read_housing(Scenario& s, const config::ConfigNode& list) {
-  if (!list.is_sequence()) list.fail("expected a list of housing projects");
-  for (const auto& item : list.items) {
-    config::MapReader r(item);
+  for (const auto* item : edited_items(list, "housing project", id_or_name)) {
+    config::MapReader r(*item);
+    r.allow("replace");
     HousingProject h;
     h.name = r.get_string("name", fmt::format("project {}", s.housing.size() + 1));
     h.street = s.base.read_street(r.required("street"));
-    h.start = config::as_month(r.required("start"));
+    const auto& start = r.required("start");
+    h.start = config::as_month(start);
+    if (h.start < s.start || s.end < h.start)
+      start.fail(fmt::format("expected a start within the run ({} to {}), got {}",
+                             s.start.to_string(), s.end.to_string(), h.start.to_string()));
     h.households = static_cast<int>(r.require_int("households", 0, 1000000));
     h.months = static_cast<int>(r.get_int("months", 12, 1, 600));
     r.allow("note");
@@ -142,6 +147,7 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
     pr.finish();
   }
   const config::ConfigNode* investments_node = r.optional("investments");
+  const config::ConfigNode* targets_node = r.optional("targets");  // added to targets.yaml's
   if (const auto* params = r.optional("parameters")) {
     if (!params->is_map()) params->fail("expected a map 'name: value'");
     std::vector<std::string> overridden;
@@ -163,27 +169,12 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
     if (posterior_node) read_posterior_key(s, *posterior_node, file, overridden);
   }
   r.finish();
-  for (std::size_t k = 0; k < s.housing.size(); ++k) {
-    const auto& h = s.housing[k];
-    if (h.start < s.start || s.end < h.start) {
-      const auto* demo = root.find("demography");
-      const auto& node = demo->find("new_housing")->items[k];
-      node.find("start")->fail(fmt::format("expected a start within the run ({} to {}), got {}",
-                                           s.start.to_string(), s.end.to_string(),
-                                           h.start.to_string()));
-    }
-  }
   s.targets = load_targets(s.base.dir / "targets.yaml");
+  if (targets_node) apply_scenario_targets(*targets_node, s.targets);
   s.facilities = load_facilities(s.base, s.start, s.n_months());
   s.facilities.public_hukou_only = s.policy.public_hukou_only;
   if (investments_node)
     s.investments = apply_investments(*investments_node, s.base, s.start, s.end, s.facilities);
-  for (std::size_t f = 0; f < s.facilities.size(); ++f)
-    if (s.facilities.kind_of(f).inclusive &&  // the cap is on nursery-age care only
-        (s.facilities.service_of(f) == Service::nursery ||
-         s.facilities.service_of(f) == Service::babyroom))
-      s.facilities.price[f] = std::min(s.facilities.price[f], s.policy.inclusive_price_cap);
-
   return s;
 }
 

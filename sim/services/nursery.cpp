@@ -56,6 +56,31 @@ std::vector<OutputSpec> nursery_outputs() {
        "mean walking distance from home to the place held, of children holding a place "
        "(NaN when none)",
        true},
+      {"policy_subsidy_cost",
+       {"replicate", "year"},
+       "yuan",
+       "public spending on subsidies",
+       "childcare subsidies paid in the year (scenario policy.subsidies, the national one "
+       "included): each month, the subsidies paid to every child under 36 months times the "
+       "children under 36 months living in the district, plus fee subsidies (at most the fee) "
+       "for children of that age holding a nursery place",
+       true},
+      {"policy_price_cap_cost",
+       {"replicate", "year"},
+       "yuan",
+       "public compensation for the price cap",
+       "compensation to providers of inclusive nurseries for the price cap, in the year: for "
+       "each child holding a place and each month, the facility's list price minus the cap "
+       "in effect (0 where the price is below the cap)",
+       true},
+      {"family_nursery_fees",
+       {"replicate", "year"},
+       "yuan",
+       "families' out-of-pocket nursery fees",
+       "nursery fees families pay in the year: for each child holding a place and each month, "
+       "the price after the cap minus fee subsidies (not minus the subsidies paid to every "
+       "child, which families receive whether or not they use a nursery)",
+       true},
   };
 }
 }  // namespace io
@@ -77,9 +102,22 @@ NurseryWork nursery_facilities(const Facilities& F) {
   return w;
 }
 
+// The price a family pays before subsidies: the list price, capped for inclusive kinds.
+double capped_price(const ServiceContext& cx, std::size_t f, int month) {
+  const Facilities& F = cx.scenario.facilities;
+  const double list = F.price[f];
+  return F.inclusive[f]
+             ? std::min(list, cx.params.price_cap_month[static_cast<std::size_t>(month)])
+             : list;
+}
+
+// The price a family weighs: after the cap and every subsidy for a child under 36 months.
 double net_price(const ServiceContext& cx, std::size_t f, int month, int age_months) {
-  const bool subsidised = month >= cx.params.subsidy_from_month && age_months < 36;
-  const double p = cx.scenario.facilities.price[f] - (subsidised ? cx.params.subsidy_month : 0.0);
+  const auto t = static_cast<std::size_t>(month);
+  const double subsidy =
+      age_months < 36 ? cx.params.subsidy_every_child_month[t] + cx.params.subsidy_enrolled_month[t]
+                      : 0.0;
+  const double p = capped_price(cx, f, month) - subsidy;
   return p > 0 ? p : 0.0;
 }
 
@@ -203,7 +241,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       const auto fu = static_cast<std::size_t>(f);
       const FacilityKind& k = F.kind_of(fu);
       if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
-      if (F.public_hukou_only && k.id == "nursery_class" && !h.hukou_local[hh]) continue;
+      if (F.public_hukou_only && k.id == "nursery_class" && F.is_public(fu) && !h.hukou_local[hh])
+        continue;
       const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
       if (d > max_m) continue;
       options.push_back(f);
@@ -240,7 +279,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       choice[i] = -1;
       continue;
     }
-    Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::nursery);
+    Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
+                Purpose::nursery);
     choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
   }
   std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
@@ -248,8 +288,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     if (choice[i] >= 0) seekers.emplace_back(child_key(st, i, t), i);
   std::sort(seekers.begin(), seekers.end());
   for (const auto& [key, i] : seekers) {
-    if (t == 0 && enrolled[static_cast<std::size_t>(choice[i])] >=
-                      F.capacity(static_cast<std::size_t>(choice[i]), t)) {
+    if (t == 0 && cx.settle_first_month &&
+        enrolled[static_cast<std::size_t>(choice[i])] >=
+            F.capacity(static_cast<std::size_t>(choice[i]), t)) {
       // The first month stands for places already allocated before the run: a family whose
       // first choice is full takes its logit choice among the places still free (a stream
       // month no real month uses), instead of everyone queueing at once for the cheapest.
@@ -263,7 +304,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
           free_v.push_back(v[k]);
         }
       if (!free_options.empty()) {
-        Stream settle(sc.seed, rep, c.id[i], 0xffffu, Purpose::nursery);
+        Stream settle(sc.seed, rep, c.id[i], 0, Purpose::nursery_settle);
         choice[i] = free_options[static_cast<std::size_t>(logit_choice(free_v, settle.uniform()))];
       }
     }
@@ -288,14 +329,27 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::int32_t* wait_street = rec.block("nursery_children_waiting", r, t);
   std::int32_t* unmet = rec.block("nursery_unmet", r, t);
   double* walk = rec.real_block("nursery_walk_m", r, t);
+  // Costs of the policy levers, added month by month into the year (policy.subsidies, the
+  // price cap) and what families pay.
+  const int y = rec.year_index(t);
+  double* subsidy_cost = rec.real_block("policy_subsidy_cost", r, y);
+  double* cap_cost = rec.real_block("policy_price_cap_cost", r, y);
+  double* fees = rec.real_block("family_nursery_fees", r, y);
+  const auto tt = static_cast<std::size_t>(t);
   std::vector<double> walk_sum(ns, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     if (!c.present[i]) continue;
     const std::size_t s = street_of(i);
     const int age = age_in_months(t, c.birth_month[i]);
     if (age >= w.min_age && age < w.max_age) eligible[s] += 1;
+    if (age < 36) *subsidy_cost += P.subsidy_every_child_month[tt];
     if (c.nursery[i] >= 0) {
       const auto f = static_cast<std::size_t>(c.nursery[i]);
+      const double price = capped_price(cx, f, t);
+      const double fee_subsidy = age < 36 ? std::min(price, P.subsidy_enrolled_month[tt]) : 0.0;
+      *subsidy_cost += fee_subsidy;
+      *cap_cost += F.price[f] - price;
+      *fees += price - fee_subsidy;
       const auto hh = static_cast<std::size_t>(c.household[i]);
       enr[f] += 1;
       by_street[s] += 1;

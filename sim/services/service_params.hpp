@@ -19,10 +19,24 @@ struct ServiceParams {
   std::vector<double> asc_by_kind;  ///< alternative-specific constant per facility kind
   double max_distance_km = 5;
   int max_wait_months = 6;
-  double subsidy_month = 0;    ///< childcare subsidy per child under 3, yuan per month
-  int subsidy_from_month = 0;  ///< model month the subsidy starts (2025-01)
+  /// Per model month, yuan per child under 36 months: subsidies paid to every such child
+  /// (the national one) and fee subsidies paid only for a child holding a nursery place
+  /// (at most the fee). Both lower the net price a family weighs (scenario `policy.subsidies`).
+  std::vector<double> subsidy_every_child_month, subsidy_enrolled_month;
+  /// Per model month, the cap on inclusive nursery prices (yuan a month; +inf when none).
+  std::vector<double> price_cap_month;
 
   double babyroom_take_up = 0, babyroom_sessions_per_month = 0;
+  // Baby-room take-up (docs/model.md §7.12): a logit whose log-odds are those of
+  // babyroom.take_up for a family 1 km's walk from a room of the reference size (660
+  // child-sessions a month) without outreach, plus the terms below.
+  double babyroom_beta_distance_per_km = 0;  ///< per km of walking beyond 1 km (negative)
+  double babyroom_beta_log_sessions = 0;     ///< per unit of ln(room's sessions / 660)
+  double babyroom_outreach_log_odds = 0;     ///< added in months of the outreach policy
+  int babyroom_outreach_from = 0, babyroom_outreach_until = 0;  ///< model months [from, until)
+  /// Probability that a family of an eligible child uses a baby room whose walk is
+  /// `distance_km` and which offers `room_sessions` child-sessions a month.
+  double babyroom_probability(double distance_km, double room_sessions, bool outreach) const;
   double kindergarten_take_up = 1;
   double holiday_take_up = 0;
 

@@ -23,9 +23,10 @@ def test_docs_scenarios_has_an_example_of_every_lever():
     for key in ("fertility:", "values:", "new_housing:", "add_capacity", "remove_capacity",
                 "action: open", "action: close", "start:", "end:", "capital_cost:",
                 "running_cost_year:", "location:", "lat:", "lon:", "street:", "host:",
-                "childcare_subsidy_year:", "subsidy_start:", "inclusive_price_cap:",
+                "childcare_subsidy_year:", "subsidies:", "amount_year:", "paid_to:",
+                "inclusive_price_cap:", "cap_month:", "remove:", "replace:",
                 "public_nursery_hukou_only:", "babyroom_sessions_per_month:", "parameters:",
-                "population_scale:", "replicates:", "seed:"):
+                "population_scale:", "replicates:", "seed:", "targets:"):
         assert key in text, f"docs/scenarios.md has no validated example with {key!r}"
 
 

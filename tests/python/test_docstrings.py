@@ -8,9 +8,9 @@ import pytest
 from conftest import requires_core
 
 MODULES = ["_errors", "_scenario", "_run", "_io", "summaries", "indicators", "plots",
-           "catalog", "testing", "targets", "costs", "briefing", "validation",
+           "catalog", "testing", "targets", "costs", "options", "briefing", "validation",
            "observations", "monitoring",
-           "sobol_sequence", "designs", "sensitivity", "sweeps"]
+           "sobol_sequence", "designs", "sensitivity", "sweeps", "exports"]
 
 
 @requires_core

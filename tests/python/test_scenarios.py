@@ -1,8 +1,9 @@
 """test_scenarios: the ready scenarios and what investments do to a run.
 
 - every file in scenarios/ validates, opens with a comment asking its question, and what-ifs
-  extend baseline.yaml; what-ifs that repeat the baseline's committed investments (a list is
-  replaced whole under `extends`) repeat them exactly;
+  extend baseline.yaml; they inherit the baseline's committed investments (a list adds to the
+  inherited one under `extends`) and hold no copy of them; the one that drops commitments
+  does so by id, and `validate` warns about it;
 - investments change facility capacity exactly from their start month (and until their end),
   never before, compared month by month with a run without them;
 - two scenarios share their random numbers: every output is identical before the first month
@@ -20,7 +21,7 @@ from conftest import ROOT, requires_cli, run_cli, scenario_variant
 
 SCENARIOS = ROOT / "scenarios"
 READY = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
-WHATIFS_WITH_COMMITMENTS = ["nursery-expansion.yaml", "baby-room-every-street.yaml",
+WHATIFS_WITH_COMMITMENTS = ["nursery-expansion.yaml", "baby-room-every-street.yaml", "baby-room-outreach.yaml",
                             "holiday-classes-30-12.yaml", "paediatrics-every-chc.yaml"]
 
 
@@ -47,17 +48,28 @@ def test_ready_scenario_validates_and_states_its_question(name):
         assert _load(name)["extends"] == "baseline.yaml"
 
 
-def test_whatifs_repeat_the_committed_investments_exactly():
+def _ids(items):
+    return [i.get("id", i.get("name")) for i in items]
+
+
+@requires_cli
+def test_whatifs_inherit_the_committed_investments_and_remove_only_by_id():
     committed = _load("baseline.yaml")["investments"]
     assert committed, "baseline.yaml lists the plan's committed investments"
     for name in WHATIFS_WITH_COMMITMENTS:
-        listed = _load(name)["investments"]
-        assert listed[: len(committed)] == committed, (
-            f"{name}: its investments must start with baseline.yaml's, unchanged (a list is "
-            f"replaced whole under extends)")
-    in_2024 = [i for i in committed if str(i["start"]).startswith("2024")]
-    assert _load("do-nothing-after-2024.yaml")["investments"] == in_2024
-    assert len(in_2024) < len(committed)
+        own = _ids(_load(name)["investments"])
+        assert not set(own) & set(_ids(committed)), (
+            f"{name}: a what-if adds to the baseline's investments under extends; a copy of a "
+            f"committed item would be an error")
+        result = run_cli("validate", SCENARIOS / name)
+        assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+        assert result.stdout.count("added investment") == len(own)
+    from_2025 = [i["id"] for i in committed if not str(i["start"]).startswith("2024")]
+    assert _load("do-nothing-after-2024.yaml")["investments"] == [{"remove": i} for i in from_2025]
+    result = run_cli("validate", SCENARIOS / "do-nothing-after-2024.yaml")
+    assert result.returncode == 0, result.stderr
+    for i in from_2025:
+        assert f"removes the base scenario's investment '{i}'" in result.stderr
 
 
 def _facility_index(ds):
@@ -117,7 +129,9 @@ def test_investments_change_capacity_exactly_from_their_start(tmp_path):
             expected[active, f] = inv["capacity"]
     np.testing.assert_array_equal(var["facility_capacity"].values, expected)
     # Capital costs fall in the year the investment starts, if it starts within the run.
-    capital = var["facility_capital_cost"].sum("facility")
+    # (Both runs inherit the baseline's committed investments: compare the difference.)
+    capital = (var["facility_capital_cost"].sum("facility")
+               - ref["facility_capital_cost"].sum("facility"))
     assert float(capital.sel(year=2025)) == 1000 + 5000
     assert float(capital.sel(year=2024)) == 0 and float(capital.sel(year=2026)) == 0
     # Facilities opened are listed (with a host-less, empty facility_host).
