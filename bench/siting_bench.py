@@ -59,7 +59,8 @@ def main():
     t3 = time.perf_counter()
     print(f"exact: {exact.value:.2f} children, gap {exact.gap:.2e}, bound {exact.bound:.2f}, "
           f"in {t3 - t2:.1f} s wall, {time.process_time() - cpu:.1f} s CPU ({exact.status})")
-    print(f"greedy / exact: {greedy.value / exact.value:.4f}")
+    if exact.value > 0:
+        print(f"greedy / exact: {greedy.value / exact.value:.4f}")
 
 
 if __name__ == "__main__":

@@ -50,11 +50,11 @@ from . import siting_solvers as _solvers
 from ._errors import ScenarioError
 
 __all__ = ["ProblemError", "SitingProblem", "SitingResult", "read_problem", "street_demand",
-           "demand_points", "candidate_options", "build_instance", "plan_scenario",
+           "demand_points", "candidate_options", "build_instance", "plan_scenario", "write_plan",
            "evaluate_plans", "site"]
 
 _KEYS = ("name", "description", "scenario", "kind", "years", "opening", "candidates",
-         "capacities", "costs", "budget", "sites", "objective", "walk_minutes", "constraints",
+         "capacities", "costs", "budget", "sites", "budget_year", "objective", "walk_minutes", "constraints",
          "facility", "demand", "evaluate", "time_limit")
 _CANDIDATE_KEYS = ("streets", "grid", "existing", "csv")
 _COST_KEYS = ("capital_per_place", "running_per_place_year")
@@ -98,6 +98,8 @@ class ProblemError(ValueError):
 
     def __init__(self, message, *, file="", line=0, column=0, key=""):
         where = f"{file}:{line}:{column}: " if file else ""
+        if file and not line and file != "<dict>":  # not about a place in the file
+            where = f"{file}: "
         what = f"key '{key}': " if key else ""
         super().__init__(f"{where}{what}{message}")
         self.file, self.line, self.column, self.key = str(file), line, column, key
@@ -116,6 +118,7 @@ class SitingProblem:
     capacities: list
     sites: int = None
     budget: float = None
+    budget_year: float = None
     streets: bool = False
     grid_spacing_m: float = None
     existing: bool = False
@@ -336,10 +339,13 @@ def read_problem(source, *, base_dir=None):
              "budget" if "budget" in data else "sites")
     sites = integer(data["sites"], "sites", 1) if "sites" in data else None
     budget = real(data["budget"], "budget", 0, open_low=True) if "budget" in data else None
+    budget_year = (real(data["budget_year"], "budget_year", 0, open_low=True)
+                   if "budget_year" in data else None)
 
     problem = SitingProblem(scenario=scenario, kind=kind, service=service,
                             years=(int(years[0]), int(years[1])), opening=opening,
                             objective=objective, capacities=caps, sites=sites, budget=budget,
+                            budget_year=budget_year,
                             file=file, name=str(data.get("name", Path(file).stem
                                                          if file != "<dict>" else "siting")),
                             description=str(data.get("description", "")))
@@ -790,7 +796,8 @@ def build_instance(problem, points, options, ds, parameters):
         cost=options["cost"].to_numpy(dtype=float),
         option_street=options["street"].map(street_index).to_numpy(), distance=distance,
         radius=radius, existing=existing, unmet=by_street["unmet"].to_numpy(),
-        wanting=by_street["wanting"].to_numpy())
+        wanting=by_street["wanting"].to_numpy(),
+        running=options["running_year"].to_numpy(dtype=float))
 
 
 # --- plans as scenarios -----------------------------------------------------------------------
@@ -809,8 +816,9 @@ def _kind_defaults(base_data, kind):
 def plan_scenario(problem, chosen, *, name, base_investments, extends, price_month, quality):
     """A plan as an ordinary what-if scenario (YAML text) extending the base scenario.
 
-    Lists are replaced whole under ``extends`` (docs/scenarios.md), so the base's investments
-    are repeated first and the plan's sites follow: ``open`` at the site's coordinates (and
+    ``base_investments`` are written first and the plan's sites follow (pass the base's list
+    where ``extends`` replaces lists whole, an empty one where it adds to them; see
+    :func:`write_plan`): ``open`` at the site's coordinates (and
     street) for new sites, ``add_capacity`` for expansions, each with its capital and running
     cost.
 
@@ -867,8 +875,9 @@ def plan_scenario(problem, chosen, *, name, base_investments, extends, price_mon
                           "quality": float(quality), **common})
     head = (f"# Siting plan '{name}' for {problem.kind} ({problem.objective}), written by "
             f"`childsim site` from {Path(problem.file).name}.\n"
-            f"# The base scenario's investments are repeated (lists replace whole), then the "
-            f"plan's sites.\n")
+            + ("# The base scenario's investments are repeated (lists replace whole), then the "
+               "plan's sites.\n" if base_investments else
+               "# The base scenario's investments are inherited; these are the plan's sites.\n"))
     body = {"extends": str(extends), "name": f"siting-{name}",
             "description": f"{problem.name}: plan {name}",
             "investments": list(base_investments) + items}
@@ -882,6 +891,37 @@ def plan_scenario(problem, chosen, *, name, base_investments, extends, price_mon
 
     _Flow.add_representer(dict, _map)
     return head + yaml.dump(body, Dumper=_Flow, sort_keys=False, allow_unicode=True, width=100)
+
+
+def write_plan(path, problem, chosen, *, name, base, extends, price_month, quality):
+    """Write a plan's scenario so that it holds the base's investments and the plan's sites.
+
+    How ``extends`` treats lists changed between versions of the scenario language: older
+    versions replace a list whole (a what-if repeats the base's investments), newer ones
+    inherit and add to it (repeating an inherited item is an error). The plan is first
+    written with its own items only and loaded; if the base's investments are not in the
+    result, it is written again with them repeated in front.
+
+    Returns
+    -------
+    str
+        The text written.
+    """
+    import yaml
+
+    from ._scenario import load_scenario
+
+    loaded = load_scenario(base)
+    inherited = (yaml.safe_load(loaded.yaml) or {}).get("investments") or []
+    text = plan_scenario(problem, chosen, name=name, base_investments=[], extends=extends,
+                         price_month=price_month, quality=quality)
+    Path(path).write_text(text, encoding="utf-8")
+    resolved = (yaml.safe_load(load_scenario(path).yaml) or {}).get("investments") or []
+    if inherited and len(resolved) < len(inherited) + len(chosen):
+        text = plan_scenario(problem, chosen, name=name, base_investments=inherited,
+                             extends=extends, price_month=price_month, quality=quality)
+        Path(path).write_text(text, encoding="utf-8")
+    return text
 
 
 # --- proof by simulation ----------------------------------------------------------------------
@@ -911,7 +951,7 @@ def plan_effects(base, run, service, years):
     -------
     pandas.DataFrame
         Index ``replicate``; columns ``net_child_years``, ``worst_coverage``,
-        ``base_worst_coverage``.
+        ``base_worst_coverage`` and ``worst_street`` (the plan's worst street).
 
     Examples
     --------
@@ -923,20 +963,23 @@ def plan_effects(base, run, service, years):
     ...                      coords={"time": t, "street": ["a", "b"]})
     ...     return xr.Dataset({"nursery_unmet": a, "nursery_wanting": 0 * a + 10})
     >>> plan_effects(ds(4), ds(1), "nursery", (2026, 2026)).loc[0].tolist()
-    [6.0, 0.9, 0.6]
+    [6.0, 0.9, 0.6, 'a']
     """
     bu, bw = _service_frames(base, service, years)
     pu, pw = _service_frames(run, service, years)
     net = (bu - pu).sum(("time", "street")) / 12.0
 
-    def worst(u, w):
+    def coverage(u, w):
         tw = w.sum("time")
-        cov = (1 - u.sum("time") / tw).where(tw > 0)
-        return cov.min("street")
+        return (1 - u.sum("time") / tw).where(tw > 0)
 
+    plan_cov = coverage(pu, pw)
+    worst_street = plan_cov.fillna(np.inf).argmin("street").values
     return pd.DataFrame({"net_child_years": net.values,
-                         "worst_coverage": worst(pu, pw).values,
-                         "base_worst_coverage": worst(bu, bw).values},
+                         "worst_coverage": plan_cov.min("street").values,
+                         "base_worst_coverage": coverage(bu, bw).min("street").values,
+                         "worst_street": [str(x) for x in
+                                          np.asarray(plan_cov["street"].values)[worst_street]]},
                         index=pd.Index(np.asarray(base["replicate"].values), name="replicate"))
 
 
@@ -996,7 +1039,9 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
         rows.append({"plan": plan, "net_child_years": net[0], "net_child_years_lo": net[1],
                      "net_child_years_hi": net[2], "worst_coverage": worst[0],
                      "worst_coverage_lo": worst[1], "worst_coverage_hi": worst[2],
-                     "base_worst_coverage": float(eff["base_worst_coverage"].mean())})
+                     "base_worst_coverage": float(eff["base_worst_coverage"].mean()),
+                     # the street most often worst over the replicates (ties: first in order)
+                     "worst_street": eff["worst_street"].value_counts(sort=False).idxmax()})
     table = plans.join(pd.DataFrame(rows).set_index("plan"))
     with np.errstate(divide="ignore", invalid="ignore"):
         table["cost_per_child_year"] = np.where(table["net_child_years"] > 0,
@@ -1013,8 +1058,6 @@ def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality
     ``max_regret`` is the largest over the base and the variants (minimax regret picks the
     plan that is never far from the best, whichever future comes).
     """
-    import yaml
-
     from ._run import run
     from ._scenario import load_scenario
 
@@ -1022,7 +1065,6 @@ def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality
     for variant in problem.variants:
         loaded = load_scenario(variant)
         stem = Path(variant).stem
-        inv = (yaml.safe_load(loaded.yaml) or {}).get("investments") or []
         say(f"variant {stem}: base and {len(unique)} plan(s) x {problem.evaluate_replicates} "
             f"replicates")
         reps = problem.evaluate_replicates
@@ -1031,10 +1073,8 @@ def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality
         net = {}
         for name, chosen in unique.items():
             path = Path(plan_dir) / f"{name}@{stem}.yaml"
-            path.write_text(plan_scenario(problem, options.iloc[list(chosen)],
-                                          name=f"{name}@{stem}", base_investments=inv,
-                                          extends=extends, price_month=price, quality=quality),
-                            encoding="utf-8")
+            write_plan(path, problem, options.iloc[list(chosen)], name=f"{name}@{stem}",
+                       base=variant, extends=extends, price_month=price, quality=quality)
             ds = run(path, replicates=reps, seed=loaded.seed, threads=threads)
             net[name] = float(plan_effects(base, ds, problem.service, problem.years)
                               ["net_child_years"].mean())
@@ -1082,7 +1122,7 @@ class SitingResult:
 
 def _solve(problem, inst, say=lambda text: None):
     constraints = {"sites": problem.sites, "budget": problem.budget,
-                   "max_per_street": problem.max_per_street}
+                   "budget_year": problem.budget_year, "max_per_street": problem.max_per_street}
     try:
         exact = _solvers.top_plans(inst, problem.objective, problem.plans,
                                    min_coverage=problem.min_coverage,
@@ -1182,7 +1222,6 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
     import tempfile
 
     from ._run import run
-    from ._scenario import load_scenario
     from .sweeps import _base_data_of
 
     say = progress or (lambda text: None)
@@ -1221,9 +1260,7 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
     price, quality = _kind_defaults(base_data, problem.kind)
     price = problem.price_month if problem.price_month is not None else price
     quality = problem.quality if problem.quality is not None else quality
-    import yaml
 
-    base_investments = (yaml.safe_load(loaded.yaml) or {}).get("investments") or []
     holder = None
     if out is None:
         holder = tempfile.TemporaryDirectory()
@@ -1239,10 +1276,9 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
                 continue
             path = plan_dir / f"{name}.yaml"
             extends = os.path.relpath(Path(problem.scenario).resolve(), plan_dir.resolve())
-            texts[name] = plan_scenario(problem, options.iloc[list(plan.options)], name=name,
-                                        base_investments=base_investments, extends=extends,
-                                        price_month=price, quality=quality)
-            path.write_text(texts[name], encoding="utf-8")
+            texts[name] = write_plan(path, problem, options.iloc[list(plan.options)],
+                                     name=name, base=problem.scenario, extends=extends,
+                                     price_month=price, quality=quality)
             scenarios[name] = path
         effects = {}
         if simulate:
@@ -1300,7 +1336,8 @@ def _markdown(table, floats=None):
     return "\n".join(lines)
 
 
-def _write_map(result, out, streets, mean_demand):
+def map_figure(result, streets, mean_demand):
+    """The chosen sites of each plan over the streets' expected unmet demand (a Figure)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1333,6 +1370,13 @@ def _write_map(result, out, streets, mean_demand):
                  f"(children, {result.problem.years[0]}-{result.problem.years[1]})", fontsize=9)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
+    return fig
+
+
+def _write_map(result, out, streets, mean_demand):
+    import matplotlib.pyplot as plt
+
+    fig = map_figure(result, streets, mean_demand)
     fig.savefig(out / "map.png", metadata={"Software": None})
     plt.close(fig)
 
@@ -1343,8 +1387,14 @@ def _write_outputs(result, out, streets, mean_demand):
     result.candidates.to_csv(out / "candidates.csv", float_format=_FLOAT)
     result.plans.to_csv(out / "plans.csv", float_format=_FLOAT)
     _write_map(result, out, streets, mean_demand)
+    from .siting_report import siting_page
+
+    (out / "report.html").write_text(siting_page(result, streets, mean_demand),
+                                     encoding="utf-8")
     limit = (f"at most {p.sites} site(s)" if p.sites is not None
              else f"a budget of {p.budget:,.0f} yuan (capital + running, {p.years[0]}-{p.years[1]})")
+    if p.budget_year is not None:
+        limit += f" and running costs of at most {p.budget_year:,.0f} yuan a year"
     lines = [
         f"# Siting: {p.name}", "",
         f"Problem `{p.file}`: place `{p.kind}` ({p.service}) with {limit}, objective "
@@ -1372,7 +1422,8 @@ def _write_outputs(result, out, streets, mean_demand):
     if "net_child_years" in result.plans:
         table = result.plans[["public_cost_yuan", "net_child_years", "net_child_years_lo",
                                "net_child_years_hi", "worst_coverage", "worst_coverage_lo",
-                               "worst_coverage_hi", "cost_per_child_year", "pareto"]]
+                               "worst_coverage_hi", "worst_street", "cost_per_child_year",
+                               "pareto"]]
         lines += [
             "## Proof by simulation", "",
             f"The base and each plan, {p.evaluate_replicates} replicates each with the base's "

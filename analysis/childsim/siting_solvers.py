@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Instance", "Plan", "OBJECTIVES", "InfeasibleError", "SolverTimeout", "covering_bound", "evaluate", "solve_exact", "solve_greedy",
-           "top_plans", "brute_force"]
+__all__ = ["Instance", "Plan", "OBJECTIVES", "InfeasibleError", "SolverTimeout", "covering_bound",
+           "evaluate", "solve_exact", "solve_greedy", "top_plans", "brute_force"]
 
 OBJECTIVES = ("covering", "p_median", "equity")
 # Weight of the total covered (as a share of all unmet demand) beside the worst street's
@@ -79,6 +79,8 @@ class Instance:
     unmet, wanting : ndarray (streets,), optional
         Per street: unmet demand and all demand (equity, minimum coverage); default: the
         weights summed by street.
+    running : ndarray (m,), optional
+        Running cost a year of each option (yuan; for a yearly budget); default 0.
 
     Examples
     --------
@@ -102,6 +104,7 @@ class Instance:
     existing: np.ndarray = None
     unmet: np.ndarray = None
     wanting: np.ndarray = None
+    running: np.ndarray = None
 
     def __post_init__(self):
         self.weight = np.asarray(self.weight, dtype=float)
@@ -121,6 +124,8 @@ class Instance:
         self.wanting = np.asarray(self.wanting, dtype=float)
         if self.existing is None:
             self.existing = np.full(len(self.weight), 3.0 * self.radius)
+        self.running = (np.zeros(len(self.site)) if self.running is None
+                        else np.asarray(self.running, dtype=float))
         self.existing = np.asarray(self.existing, dtype=float)
 
     @property
@@ -249,7 +254,7 @@ def _check(objective):
 
 
 def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None,
-                min_coverage=None, exclude=(), time_limit=60.0, gap=1e-6):
+                min_coverage=None, exclude=(), time_limit=60.0, gap=1e-6, budget_year=None):
     """Solve the siting model exactly as a mixed-integer programme (HiGHS via scipy).
 
     Parameters
@@ -260,6 +265,8 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
         At most this many options chosen.
     budget : float, optional
         Total public cost at most this (yuan).
+    budget_year : float, optional
+        Running cost a year of the chosen options at most this (yuan).
     max_per_street : int, optional
         At most this many chosen options per street.
     min_coverage : float, optional
@@ -375,6 +382,8 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
         groups(np.zeros(m, dtype=int), np.arange(m), 1, hi=float(sites))
     if budget is not None:
         groups(np.zeros(m, dtype=int), np.arange(m), 1, coef=inst.cost, hi=float(budget))
+    if budget_year is not None:
+        groups(np.zeros(m, dtype=int), np.arange(m), 1, coef=inst.running, hi=float(budget_year))
     if max_per_street is not None:
         codes, index = np.unique(inst.option_street, return_inverse=True)
         groups(index, np.arange(m), codes.size, hi=float(max_per_street))
@@ -458,8 +467,11 @@ def top_plans(inst, objective, k, **constraints):
     return plans
 
 
-def _allowed(inst, j, chosen, spent, sites, budget, max_per_street):
+def _allowed(inst, j, chosen, spent, sites, budget, max_per_street, budget_year=None):
     if j in chosen or any(inst.site[c] == inst.site[j] for c in chosen):
+        return False
+    if budget_year is not None and (inst.running[list(chosen)].sum() + inst.running[j]
+                                    > budget_year + 1e-9):
         return False
     if sites is not None and len(chosen) >= sites:
         return False
@@ -472,7 +484,7 @@ def _allowed(inst, j, chosen, spent, sites, budget, max_per_street):
 
 
 def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=None,
-                 exact_gains=None):
+                 exact_gains=None, budget_year=None):
     """Add options one at a time by marginal gain, with lazy re-evaluation.
 
     Under a budget the gain per yuan is used, and the result is the better of that plan and
@@ -572,7 +584,8 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
             if lazy:
                 while heap:
                     neg, j, when = heapq.heappop(heap)
-                    if not _allowed(inst, j, chosen, spent, sites, budget, max_per_street):
+                    if not _allowed(inst, j, chosen, spent, sites, budget, max_per_street,
+                                    budget_year):
                         continue  # never allowed again: budgets and counts only tighten
                     if when == step:
                         best = (j, -neg)
@@ -580,7 +593,8 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
                     heapq.heappush(heap, (-score(j), j, step))
             else:
                 scores = [(score(j), -j) for j in range(m)
-                          if _allowed(inst, j, chosen, spent, sites, budget, max_per_street)]
+                          if _allowed(inst, j, chosen, spent, sites, budget, max_per_street,
+                                      budget_year)]
                 if scores:
                     value, neg_j = max(scores)
                     best = (-neg_j, value)
@@ -597,7 +611,7 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
     current = sign * evaluate(inst, objective, chosen)
     if budget is not None:
         single = [(sign * evaluate(inst, objective, [j]), -j) for j in range(m)
-                  if _allowed(inst, j, [], 0.0, sites, budget, max_per_street)]
+                  if _allowed(inst, j, [], 0.0, sites, budget, max_per_street, budget_year)]
         if single and max(single)[0] > current + 1e-12:
             current, neg_j = max(single)
             chosen = (-neg_j,)
@@ -631,7 +645,8 @@ def covering_bound(inst, sites):
     return float(min(inst.weight.sum(), top))
 
 
-def brute_force(inst, objective, *, sites=None, budget=None, max_per_street=None):
+def brute_force(inst, objective, *, sites=None, budget=None, max_per_street=None,
+                budget_year=None):
     """Enumerate every feasible plan (small instances only; for tests).
 
     Examples
@@ -655,6 +670,8 @@ def brute_force(inst, objective, *, sites=None, budget=None, max_per_street=None
             if len({inst.site[j] for j in chosen}) < size:
                 continue
             if budget is not None and inst.cost[list(chosen)].sum() > budget + 1e-9:
+                continue
+            if budget_year is not None and inst.running[list(chosen)].sum() > budget_year + 1e-9:
                 continue
             if max_per_street is not None and size and np.bincount(
                     inst.option_street[list(chosen)]).max() > max_per_street:

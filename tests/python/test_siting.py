@@ -15,7 +15,6 @@ import pytest
 
 import childsim
 from childsim.siting import ProblemError, read_problem
-from childsim.siting_solvers import InfeasibleError
 from conftest import BUILD_DIR, ROOT, cli_binary, requires_cli, requires_core
 
 pytestmark = requires_core
@@ -69,6 +68,7 @@ def _digest(path):
     (("capacities: [60]", "capacities: [60, 0]"), 8, "capacities[1]", "expected an integer >= 1"),
     (("sites: 1\n", "sites: 1\nbudget: 100\n"), 10, "budget", "exactly one of 'budget'"),
     (("objective: covering", "objective: pmedian"), 10, "objective", "did you mean 'p_median'?"),
+    (("sites: 1\n", "sites: 1\nbudget_year: -5\n"), 10, "budget_year", "expected a number > 0"),
     (("  streets: true", "  streets: yes please"), 7, "candidates.streets", "true or false"),
     (("  streets: true", "  streets: true\n  grid: {spacing: 500}"), 8,
      "candidates.grid.spacing", "unknown key"),
@@ -165,7 +165,9 @@ def test_plan_scenarios_open_the_chosen_site_at_its_place_and_month(tmp_path):
 
 @requires_cli
 def test_site_outputs_identical_at_one_and_two_threads(tmp_path):
-    path = _problem(tmp_path)
+    path = _problem(tmp_path, PROBLEM.replace("demand: {replicates: 2}", "demand: {replicates: 1}")
+                    .replace("evaluate: {plans: 2, replicates: 3}",
+                             "evaluate: {plans: 1, replicates: 2}"))
     digests = []
     out = tmp_path / "out"  # the same path both times: runs record their scenario's path
     for threads in (1, 2):
@@ -175,7 +177,7 @@ def test_site_outputs_identical_at_one_and_two_threads(tmp_path):
         digests.append({str(p.relative_to(out)): _digest(p) for p in files})
         shutil.rmtree(out)
     assert digests[0] == digests[1]
-    assert {"report.md", "plans.csv", "demand.csv", "candidates.csv", "map.png",
+    assert {"report.md", "report.html", "plans.csv", "demand.csv", "candidates.csv", "map.png",
             "plans/exact-1.yaml", "runs/base.h5", "runs/exact-1.h5"} <= set(digests[0])
 
 
@@ -197,8 +199,9 @@ def test_exact_plan_is_as_good_in_simulation_as_the_best_single_street(tmp_path)
     assert np.corrcoef(plans["objective_value"], plans["net_child_years"])[0, 1] > 0.5
 
 
-def test_siting_docstrings_run():
-    mod = importlib.import_module("childsim.siting")
+@pytest.mark.parametrize("module", ["siting", "siting_report"])
+def test_siting_docstrings_run(module):
+    mod = importlib.import_module(f"childsim.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
 
@@ -222,3 +225,22 @@ def test_fertility_variant_gives_each_plan_a_regret(tmp_path):
     assert "max_regret" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     with pytest.raises(ProblemError, match="evaluate.variants\\[0\\]"):
         read_problem(_problem(tmp_path, text.replace("[low.yaml]", "[lower.yaml]"), "bad.yaml"))
+
+
+@pytest.mark.parametrize("objective", ["p_median", "equity"])
+def test_other_objectives_on_simulated_demand(tmp_path, objective):
+    text = (PROBLEM.replace("objective: covering", f"objective: {objective}")
+            .replace("  streets: true", "  streets: true\n  existing: true")
+            .replace("sites: 1\n", "budget: 3000000\n"))
+    result = childsim.site(_problem(tmp_path, text), simulate=False, threads=1)
+    plans = result.plans
+    exact = plans.loc["exact-1"]
+    assert exact["gap"] <= 1e-6 and exact["public_cost_yuan"] <= 3000000
+    # the exact optimum is at least as good as the greedy's plan and as every other plan
+    better = (lambda a, b: a <= b + 1e-6) if objective == "p_median" else (lambda a, b: a >= b - 1e-9)
+    for name in plans.index:
+        assert better(exact["objective_value"], plans.loc[name, "objective_value"]), name
+    if objective == "equity":  # no plan lowers any street's coverage: the worst only rises
+        demand = result.demand.groupby("street").mean()
+        base_worst = float((1 - demand["unmet"] / demand["wanting"]).min())
+        assert exact["objective_value"] >= base_worst - 1e-9

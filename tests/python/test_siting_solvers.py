@@ -24,14 +24,15 @@ def _random_instance(seed, n=12, sites=7, options_per_site=1, streets=3):
                     street=rng.integers(0, streets, n), site=site, capacity=cap,
                     cost=rng.choice([1.0, 2.0, 3.0], site.size),
                     option_street=rng.integers(0, streets, sites)[site], distance=d,
-                    radius=1200.0, existing=np.full(n, 2500.0))
+                    radius=1200.0, existing=np.full(n, 2500.0), running=cap / 5)
 
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("objective", ["covering", "p_median", "equity"])
 def test_exact_equals_brute_force(seed, objective):
     inst = _random_instance(seed, options_per_site=2 if seed % 2 else 1)
-    for constraints in ({"sites": 2}, {"budget": 4.0}, {"sites": 3, "max_per_street": 1}):
+    for constraints in ({"sites": 2}, {"budget": 4.0}, {"sites": 3, "max_per_street": 1},
+                        {"sites": 3, "budget_year": 5.0}):
         exact = solve_exact(inst, objective, **constraints)
         brute = brute_force(inst, objective, **constraints)
         assert exact.value == pytest.approx(brute.value, rel=1e-6, abs=1e-6), constraints
@@ -41,6 +42,10 @@ def test_exact_equals_brute_force(seed, objective):
             assert inst.cost[list(exact.options)].sum() <= constraints["budget"] + 1e-9
         if "sites" in constraints:
             assert len(exact.options) <= constraints["sites"]
+        if "budget_year" in constraints:
+            assert inst.running[list(exact.options)].sum() <= constraints["budget_year"] + 1e-9
+            greedy = solve_greedy(inst, objective, **constraints)
+            assert inst.running[list(greedy.options)].sum() <= constraints["budget_year"] + 1e-9
         assert len({inst.site[j] for j in exact.options}) == len(exact.options)
 
 
