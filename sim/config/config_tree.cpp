@@ -2,7 +2,8 @@
 #include "sim/config/config_tree.hpp"
 
 #include <fmt/format.h>
-#include <yaml-cpp/depthguard.h>  // YAML::DeepRecursion
+#include <yaml-cpp/depthguard.h>    // YAML::DeepRecursion
+#include <yaml-cpp/eventhandler.h>  // YAML::EventHandler (counting documents)
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <chrono>  // std::chrono::steady_clock (the time bound on alias expansion)
 #include <cstring>
 #include <limits>
+#include <sstream>  // std::istringstream
 #include <system_error>
 
 #include <fcntl.h>     // open, O_NONBLOCK (a FIFO must not block the open)
@@ -327,12 +329,58 @@ struct ChainLink {
   std::string display;
 };
 
+/// Where each document of a stream starts, without building any.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+/// The first document of `text`, after checking that it is the only one. Not YAML::LoadAll:
+/// in yaml-cpp 0.7 it loops forever, allocating, on a stray ',' outside brackets (found by
+/// tests/fuzz/config_fuzz; jbeder/yaml-cpp#1040, fixed upstream after 0.8 by #1319): the
+/// parser returns an empty document again and again without consuming the ','. Here at most
+/// three documents are parsed, and one that starts where the previous one started is that loop.
+YAML::Node load_single_document(const std::string& text, const Converter& converter) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts documents;
+  // Three, so that a loop after a first real document ("[a],") is seen too.
+  while (documents.starts.size() < 3 && parser.HandleNextDocument(documents)) {
+  }
+  const auto& starts = documents.starts;
+  for (std::size_t k = 1; k < starts.size(); ++k) {
+    if (starts[k].pos != starts[k - 1].pos) continue;
+    const std::size_t at = static_cast<std::size_t>(std::max(starts[k].pos, 0));
+    throw ConfigError(converter.origin_of(starts[k]), "",
+                      fmt::format("unexpected '{}' (a stray comma outside brackets?)",
+                                  at < text.size() ? text.substr(at, 1) : std::string()));
+  }
+  if (starts.size() > 1) {
+    throw ConfigError(converter.origin_of(starts[1]), "",
+                      "expected a single YAML document, found a second one");
+  }
+  return YAML::Load(text);
+}
+
 ConfigNode load_document(const std::string& text, const std::string& display,
                          const fs::path& base_dir, std::vector<ChainLink>& chain) {
   check_text(text, display);
-  std::vector<YAML::Node> documents;
+  Converter converter(text, display);
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(text);
+    document = load_single_document(text, converter);
   } catch (const YAML::DeepRecursion& e) {
     Origin origin{display, 0, 0};
     if (!e.mark.is_null()) origin = Origin{display, e.mark.line + 1, e.mark.column + 1};
@@ -344,14 +392,12 @@ ConfigNode load_document(const std::string& text, const std::string& display,
     throw ConfigError(origin, key_before(text, line_of_open_flow(text, origin.line, origin.column)),
                       e.msg);
   }
-  Converter converter(text, display);
   const Origin top{display, 1, 1};
-  if (documents.size() > 1) {
-    throw ConfigError(converter.origin_of(documents[1].Mark()), "",
-                      "expected a single YAML document, found a second one");
+  if (!document.IsDefined() || document.IsNull()) {
+    // An empty file, or only comments (a written `~` or `null` is also nothing).
+    throw ConfigError(top, "", "the top level must be a map, got nothing");
   }
-  if (documents.empty()) throw ConfigError(top, "", "the top level must be a map, got nothing");
-  ConfigNode root = converter.convert(documents.front(), "", top, 0);
+  ConfigNode root = converter.convert(document, "", top, 0);
   if (!root.is_map()) {
     throw ConfigError(top, "", "the top level must be a map, got " + describe(root));
   }

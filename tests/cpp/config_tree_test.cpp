@@ -286,7 +286,7 @@ TEST_CASE("config_tree, structural errors point at the offending text") {
   CHECK(text_error("- 1\n- 2\n") == "s.yaml:1:1: the top level must be a map, got a list");
   CHECK(text_error("# only a comment\n") == "s.yaml:1:1: the top level must be a map, got nothing");
   CHECK(text_error("a: 1\n---\nb: 2\n") ==
-        "s.yaml:3:1: expected a single YAML document, found a second one");
+        "s.yaml:2:1: expected a single YAML document, found a second one");
   CHECK(text_error("a: &x [1, *x]\n").find("nesting deeper than 200 levels") != std::string::npos);
 }
 

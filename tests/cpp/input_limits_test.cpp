@@ -160,3 +160,14 @@ TEST_CASE("input_limits, syntax errors and deep nesting name the key being writt
       error_of([&] { load_config_text(deep, "deep.yaml"); }),
       Catch::StartsWith("deep.yaml:4:1: key 'b.c'") && Catch::Contains("nesting deeper than"));
 }
+
+TEST_CASE("input_limits, a stray comma is an error, not an endless loop (fuzz finding)") {
+  // yaml-cpp 0.7's LoadAll loops forever on these, allocating (jbeder/yaml-cpp#1040); found by
+  // tests/fuzz/config_fuzz in its first minute.
+  CHECK(error_of([] { load_config_text(",", "c.yaml"); }) ==
+        "c.yaml:1:1: unexpected ',' (a stray comma outside brackets?)");
+  CHECK(error_of([] { load_config_text("[a],", "c.yaml"); }) ==
+        "c.yaml:1:4: unexpected ',' (a stray comma outside brackets?)");
+  CHECK_THAT(error_of([] { load_config_text("a: 1\n,\n", "c.yaml"); }),
+             Catch::StartsWith("c.yaml:2:1: key 'a':"));
+}
