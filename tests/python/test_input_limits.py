@@ -234,3 +234,37 @@ def test_syntax_errors_and_deep_nesting_name_a_key(tmp_path):
     one_error(r, 2, "tiny.yaml:", "key 'demography.new_housing'")
     r = cli("validate", tiny(tmp_path, "policy:\n  x: " + "[" * 5000 + "\n", "deep.yaml"))
     one_error(r, 2, "deep.yaml:7:1: key 'policy.x'", "nesting deeper than")
+
+
+PYTHON_TOO_BIG = """\
+import resource, sys
+sys.path[:0] = {paths!r}
+import childsim
+sc = childsim.load_scenario({baseline!r})   # 144 months: ~6.5 MB per replicate
+limit = 8 << 30
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    childsim.run(sc, replicates=10000)
+except childsim.ResourceError as error:
+    assert isinstance(error, MemoryError)
+    print("ResourceError:", error)
+else:
+    raise SystemExit("no error")
+ds = childsim.run(childsim.load_scenario({tiny!r}))   # the interpreter is still usable
+print("usable", int(ds.sizes["replicate"]))
+"""
+
+
+def test_python_ensemble_too_large_raises_resource_error_and_stays_usable(tmp_path):
+    build = Path(os.environ.get("CHILDSIM_BUILD_DIR", ROOT / "build/release"))
+    if not (build / "python" / "childsim").exists():
+        pytest.skip("childsim._core is not built")
+    tiny_sc = tiny(tmp_path)
+    script = PYTHON_TOO_BIG.format(paths=[str(ROOT / "analysis"), str(build / "python")],
+                                   baseline=str(BASELINE), tiny=str(tiny_sc))
+    r = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True,
+                       timeout=300, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("ResourceError: 10000 replicates need about"), lines
+    assert lines[-1] == "usable 1"
