@@ -33,6 +33,7 @@
 #include "sim/io/output_catalog.hpp"   // output_catalog, dimension_catalog
 #include "sim/io/output_error.hpp"     // OutputError
 #include "sim/run/ensemble.hpp"        // run_scenario, RunOptions
+#include "sim/run/footprint.hpp"       // check_footprint, ResourceError
 #include "sim/scenario/scenario.hpp"   // Scenario, scenario_from_tree
 
 #include <pybind11/numpy.h>           // py::array_t
@@ -111,16 +112,35 @@ Scenario load_scenario_text(const std::string& text, const fs::path& base_dir,
 
 // Raise childsim.ScenarioError (defined in Python, childsim/_errors.py, so that it exists
 // even where this module is not built) with the message and where it points.
+// Text for a message: bytes that are not UTF-8 (a file name, say) become U+FFFD, so that
+// building the exception can never fail and leave a bare ValueError() without a message.
+py::str message_text(const std::string& text) {
+  return py::reinterpret_steal<py::str>(
+      PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "replace"));
+}
+
 void raise_scenario_error(const ConfigError& e) {
   try {
     const py::object cls = py::module_::import("childsim._errors").attr("ScenarioError");
     const auto& o = e.origin();
-    const py::object error = cls(e.what(), py::arg("file") = o.file, py::arg("line") = o.line,
-                                 py::arg("column") = o.column, py::arg("key") = e.key());
+    const py::object error = cls(message_text(e.what()), py::arg("file") = message_text(o.file),
+                                 py::arg("line") = o.line, py::arg("column") = o.column,
+                                 py::arg("key") = message_text(e.key()));
     PyErr_SetObject(cls.ptr(), error.ptr());
   } catch (py::error_already_set&) {
     // The package is not importable (the module loaded on its own): keep the message.
-    PyErr_SetString(PyExc_ValueError, e.what());
+    PyErr_SetObject(PyExc_ValueError, message_text(e.what()).ptr());
+  }
+}
+
+// A run that cannot fit becomes childsim.ResourceError (a MemoryError).
+void raise_resource_error(const childsim::ResourceError& e) {
+  try {
+    const py::object cls = py::module_::import("childsim._errors").attr("ResourceError");
+    const py::object error = cls(e.what());
+    PyErr_SetObject(cls.ptr(), error.ptr());
+  } catch (py::error_already_set&) {
+    PyErr_SetString(PyExc_MemoryError, e.what());
   }
 }
 
@@ -269,6 +289,7 @@ py::dict run(const Scenario& scenario, std::optional<int> replicates,
              std::optional<std::int64_t> seed, int threads) {
   Scenario sc = scenario;  // the caller's object stays as loaded, as in the CLI
   override_run(sc, replicates ? *replicates : -1, seed ? *seed : -1);
+  childsim::check_footprint(sc);  // before any allocation: ResourceError, not a dead kernel
   childsim::RunOptions options;
   options.threads = threads;
   // Every half second of simulation, take the GIL back for a moment to notice Ctrl-C.
@@ -334,6 +355,8 @@ PYBIND11_MODULE(_core, m) {
       raise_scenario_error(e);
     } catch (const io::OutputError& e) {
       raise_output_error(e);
+    } catch (const childsim::ResourceError& e) {
+      raise_resource_error(e);
     }
   });
 

@@ -1,10 +1,12 @@
 // main: the `childsim` command line. Each subcommand is one file in sim/cli/ (command.hpp);
 // this file lists them, parses the arguments and turns errors into one line and an exit code:
-// 2 for a scenario or input error (file, line, column and key), 1 for any other failure.
+// 2 for a scenario or input error (file, line, column and key), 3 for a run that does not fit
+// in memory or on disk (refused before it starts, or out of memory), 1 for any other failure.
 #include "childsim/version.hpp"        // version, git_commit
 #include "sim/cli/command.hpp"         // Command, add_*_command
 #include "sim/config/config_tree.hpp"  // ConfigError
-#include "sim/io/hdf5_writer.hpp"      // set_hdf5_error_stack
+#include "sim/io/hdf5_writer.hpp"      // set_hdf5_error_stack, remove_temporary_on_signals
+#include "sim/run/footprint.hpp"       // ResourceError
 #include "sim/run/openmp_wait.hpp"     // ensure_passive_openmp_wait
 
 #include <fmt/format.h>  // fmt::print, fmt::format
@@ -12,6 +14,7 @@
 
 #include <cstdio>     // stderr
 #include <exception>  // std::exception
+#include <new>        // std::bad_alloc
 #include <vector>     // std::vector
 
 int main(int argc, char** argv) {
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   childsim::io::set_hdf5_error_stack(verbose);
+  childsim::io::remove_temporary_on_signals();
 
   try {
     for (const auto& command : commands)
@@ -48,6 +52,17 @@ int main(int argc, char** argv) {
   } catch (const childsim::config::ConfigError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;
+  } catch (const childsim::ResourceError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 3;
+  } catch (const std::bad_alloc&) {
+    // The estimate (sim/run/footprint) let the run start, but memory ran out: say so in words
+    // rather than "std::bad_alloc", and with the same exit status as a refused run.
+    fmt::print(stderr,
+               "error: out of memory (the estimate before the run said it would fit: other "
+               "programs may have taken memory since); lower --replicates or "
+               "population_scale\n");
+    return 3;
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

@@ -37,6 +37,7 @@ if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
 from . import testing  # noqa: E402
 from ._errors import ScenarioError  # noqa: E402
 from ._errors import OutputError  # noqa: E402
+from ._errors import ResourceError  # noqa: E402
 from ._io import open_run, open_runs, write  # noqa: E402
 from .exports import export_csv, to_frame  # noqa: E402
 from ._run import run, run_many  # noqa: E402
@@ -93,6 +94,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "OutputError",
+    "ResourceError",
     "find_root",
     "load_scenario",
     "scenario_from_yaml",

@@ -4,7 +4,7 @@ Defined in Python (not in the compiled ``_core``) so that they exist, and can be
 even where the compiled module is not built; ``_core`` raises them.
 """
 
-__all__ = ["ScenarioError", "OutputError"]
+__all__ = ["ScenarioError", "OutputError", "ResourceError"]
 
 
 class ScenarioError(ValueError):
@@ -62,4 +62,21 @@ class OutputError(OSError):
     ... except childsim.OutputError as error:
     ...     print("refused:", "character device" in str(error))
     refused: True
+    """
+
+
+class ResourceError(MemoryError):
+    """A run would not fit in this machine's memory: nothing was run.
+
+    Raised by :func:`childsim.run` before anything is allocated, when the estimated peak
+    memory of the run (about three times its output arrays, plus one replicate's agents)
+    exceeds what the process may still allocate. The message gives both figures and the
+    largest replicate count that fits; the ``childsim`` command line prints the same line
+    and exits with status 3.
+
+    Examples
+    --------
+    >>> import childsim
+    >>> issubclass(childsim.ResourceError, MemoryError)
+    True
     """

@@ -3,6 +3,7 @@
 import numbers
 
 from ._convert import dataset_from_raw
+from ._errors import ScenarioError
 from ._native import core
 from ._scenario import load_scenario
 
@@ -17,7 +18,8 @@ def _check_int(name, value, lo, hi):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if not lo <= value <= hi:
-        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
+        # The same rule and words as ``childsim run --seed`` and a scenario's ``seed:``.
+        raise ScenarioError(f"{name} must be in [{lo}, {hi}], got {value}", key=name)
     return int(value)
 
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ._errors import ScenarioError
 from ._native import core
 
 __all__ = ["Scenario", "load_scenario", "scenario_from_yaml", "find_root"]
@@ -141,7 +142,10 @@ def _parameters_yaml(parameters):
         if isinstance(value, (bool,)) or not isinstance(value, numbers.Real):
             raise TypeError(f"parameter {name!r}: expected a number, got {value!r}")
         if not math.isfinite(float(value)):
-            raise ValueError(f"parameter {name!r}: expected a finite number, got {value!r}")
+            raise ScenarioError(
+                f"parameter {name!r}: expected a finite number, got {value!r}",
+                key=f"parameters.{name}",
+            )
         text = str(int(value)) if isinstance(value, numbers.Integral) else repr(float(value))
         lines.append(f"  {json.dumps(name, ensure_ascii=False)}: {text}")
     return "\n".join(lines) + "\n" if len(lines) > 1 else ""

@@ -341,6 +341,10 @@ std::vector<Generation> read_checkpoint(const std::filesystem::path& path, std::
       throw std::runtime_error(
           fmt::format("checkpoint '{}' is damaged (generation {}); delete it", path.string(), g));
     gen.tolerance = parse_real(tol, path);
+    if (std::isnan(gen.tolerance))
+      throw std::runtime_error(
+          fmt::format("checkpoint '{}' is damaged (generation {}: tolerance is NaN); delete it",
+                      path.string(), g));
     gen.particles.resize(n, d);
     gen.weights.resize(n);
     gen.distances.resize(n);
@@ -358,6 +362,17 @@ std::vector<Generation> read_checkpoint(const std::filesystem::path& path, std::
       for (long k = 0; k < d; ++k) gen.particles(i, k) = v[c++];
       gen.weights[i] = v[c++];
       gen.distances[i] = v[c++];
+      // strtod reads "nan" and "inf": a particle or weight that is not a finite number, or a
+      // distance that is NaN, is damage (hand edits, a bad disk), never a result to resume.
+      const bool finite_particle = gen.particles.row(i).allFinite();
+      if (!finite_particle || !std::isfinite(gen.weights[i]) || gen.weights[i] < 0 ||
+          std::isnan(gen.distances[i]))
+        throw std::runtime_error(fmt::format(
+            "checkpoint '{}' is damaged (generation {}, particle {}: {} is not a finite "
+            "number); delete it",
+            path.string(), g, i,
+            !finite_particle ? "a parameter value"
+                             : (std::isnan(gen.distances[i]) ? "the distance" : "the weight")));
       for (long k = 0; k < ns; ++k) gen.statistics(i, k) = v[c++];
     }
     gens.push_back(std::move(gen));

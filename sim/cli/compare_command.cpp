@@ -2,9 +2,14 @@
 #include "sim/cli/command.hpp"
 #include "sim/cli/python_launcher.hpp"  // run_python_main
 
-#include <memory>  // std::make_shared
-#include <string>  // std::string
-#include <vector>  // std::vector
+#include <fmt/format.h>  // fmt::print
+
+#include <cstdio>        // stderr
+#include <filesystem>    // std::filesystem::equivalent
+#include <memory>        // std::make_shared
+#include <string>        // std::string
+#include <system_error>  // std::error_code
+#include <vector>        // std::vector
 
 namespace childsim::cli {
 namespace {
@@ -13,6 +18,21 @@ struct CompareArgs {
   std::vector<std::string> files;
   std::string out, title, names, from, to, discount_rate;
 };
+
+// The same run given twice (under one name or two, e.g. a link) compares to zero everywhere:
+// allowed, since it is harmless, but almost always a slip of the shell.
+void warn_repeated_files(const std::vector<std::string>& files) {
+  for (std::size_t j = 1; j < files.size(); ++j)
+    for (std::size_t i = 0; i < j; ++i) {
+      std::error_code ec;
+      if (!std::filesystem::equivalent(files[i], files[j], ec) || ec) continue;
+      fmt::print(stderr,
+                 "warning: files {} and {} ('{}' and '{}') are the same file: their "
+                 "differences will all be zero\n",
+                 i + 1, j + 1, files[i], files[j]);
+      break;
+    }
+}
 
 }  // namespace
 
@@ -34,6 +54,7 @@ Command add_compare_command(CLI::App& app) {
   compare->add_option("--discount-rate", a->discount_rate,
                       "Yearly discount rate for costs and child-years (default 0.08)");
   return {compare, [a] {
+            warn_repeated_files(a->files);
             std::vector<std::string> args = a->files;
             args.insert(args.end(), {"-o", a->out});
             if (!a->title.empty()) args.insert(args.end(), {"--title", a->title});

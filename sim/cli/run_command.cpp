@@ -3,6 +3,7 @@
 #include "sim/cli/output_path.hpp"         // check_output_path
 #include "sim/io/dataset.hpp"              // write_dataset
 #include "sim/run/ensemble.hpp"            // run_scenario
+#include "sim/run/footprint.hpp"           // check_footprint
 #include "sim/run/summary.hpp"             // print_summary
 #include "sim/scenario/scenario.hpp"       // load_scenario, override_run
 #include "sim/scenario/scenario_diff.hpp"  // scenario_changes
@@ -11,17 +12,18 @@
 
 #include <unistd.h>  // isatty
 
-#include <algorithm>   // std::max
-#include <chrono>      // std::chrono::steady_clock
-#include <cstdint>     // std::int64_t
-#include <cstdio>      // stderr
-#include <filesystem>  // std::filesystem
-#include <limits>      // std::numeric_limits
-#include <memory>      // std::make_shared
-#include <set>         // std::set
-#include <stdexcept>   // std::runtime_error
-#include <string>      // std::string
-#include <vector>      // std::vector
+#include <algorithm>     // std::max
+#include <charconv>      // std::from_chars
+#include <chrono>        // std::chrono::steady_clock
+#include <cstdint>       // std::int64_t
+#include <cstdio>        // stderr
+#include <filesystem>    // std::filesystem
+#include <memory>        // std::make_shared
+#include <set>           // std::set
+#include <stdexcept>     // std::runtime_error
+#include <string>        // std::string
+#include <system_error>  // std::errc
+#include <vector>        // std::vector
 
 namespace childsim::cli {
 namespace {
@@ -113,6 +115,19 @@ void make_output_directory(const std::string& dir) {
   fs::create_directory(d);
 }
 
+// Seeds are 0 … 2^63−1 here as in a scenario's `seed:` and Python's `seed=` (max_seed);
+// CLI11 alone would clamp 2^64 to 2^63−1 silently and print its whole range for -1.
+const CLI::Validator seed_range(
+    [](std::string& text) -> std::string {
+      std::int64_t value = -1;
+      const char* end = text.data() + text.size();
+      const auto [at, ec] = std::from_chars(text.data(), end, value);
+      if (text.empty() || ec != std::errc() || at != end || value < 0)
+        return fmt::format("expected an integer in 0 … 2^63−1 ({}), got '{}'", max_seed, text);
+      return {};
+    },
+    "0..2^63-1");
+
 }  // namespace
 
 Command add_run_command(CLI::App& app) {
@@ -127,8 +142,8 @@ Command add_run_command(CLI::App& app) {
       ->required();
   run->add_option("--replicates", a->replicates, "Override the scenario's number of replicates")
       ->check(CLI::Range(1, 10000));
-  run->add_option("--seed", a->seed, "Override the scenario's seed")
-      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
+  run->add_option("--seed", a->seed, "Override the scenario's seed (0 … 2^63−1)")
+      ->check(seed_range);
   run->add_option("--threads", a->threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   run->add_flag("-q,--quiet", a->quiet, "Do not print the summary");
@@ -147,7 +162,10 @@ Command add_run_command(CLI::App& app) {
               outs = plan_outputs(scenarios, a->out);
               make_output_directory(a->out);
             }
-            for (const auto& out : outs) check_output_path(out);
+            for (std::size_t k = 0; k < outs.size(); ++k) {
+              check_output_path(outs[k]);
+              check_footprint(scenarios[k], outs[k]);
+            }
             RunOptions options;
             options.threads = a->threads;
             for (std::size_t k = 0; k < scenarios.size(); ++k) {
@@ -167,11 +185,13 @@ Command add_validate_command(CLI::App& app) {
   validate->add_option("scenario", *path, "Scenario file (YAML)")->required();
   return {validate, [path] {
             const auto sc = load_scenario(*path);
+            const Footprint f = estimate_footprint(sc);
             fmt::print(
                 "{}: valid — scenario '{}', {} to {} ({} months), {} replicate(s), seed {}, "
-                "{} streets\n",
+                "{} streets; a run needs about {} of memory and {} of disk\n",
                 *path, sc.name, sc.start.to_string(), sc.end.to_string(), sc.n_months(),
-                sc.replicates, sc.seed, sc.base.n_streets());
+                sc.replicates, sc.seed, sc.base.n_streets(), format_bytes(f.memory_bytes),
+                format_bytes(f.disk_bytes));
             // What a what-if changes in the scenario it extends; removing a commitment warns.
             const auto changes = scenario_changes(*path);
             if (!changes.base.empty()) {

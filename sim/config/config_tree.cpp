@@ -2,17 +2,23 @@
 #include "sim/config/config_tree.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>    // YAML::DeepRecursion
+#include <yaml-cpp/eventhandler.h>  // YAML::EventHandler (counting documents)
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <chrono>  // std::chrono::steady_clock (the time bound on alias expansion)
 #include <cstring>
-#include <fstream>
 #include <limits>
-#include <sstream>
+#include <sstream>  // std::istringstream
 #include <system_error>
+
+#include <fcntl.h>     // open, O_NONBLOCK (a FIFO must not block the open)
+#include <sys/stat.h>  // fstat, S_ISREG
+#include <unistd.h>    // read, close
 
 namespace childsim::config {
 
@@ -55,26 +61,53 @@ std::string describe(const ConfigNode& node) {
 /// Reads a whole file; on failure `reason` gets the system's words for it, because "cannot
 /// read" alone does not tell a planner whether the name or the permissions are wrong.
 bool read_file(const fs::path& file, std::string& text, std::string& reason) {
-  std::error_code ec;
-  if (fs::is_directory(file, ec)) {
-    reason = std::make_error_code(std::errc::is_a_directory).message();
-    return false;
+  return read_text_file(file, text, reason);
+}
+
+/// What kind of file `mode` is, in a planner's words.
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a named pipe";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+/// The first byte of `text` that is not well-formed UTF-8 (or is NUL), or npos. Overlong
+/// forms, surrogates and code points above U+10FFFF are refused, as RFC 3629 says.
+std::size_t first_bad_byte(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char c = s[i];
+    if (c == 0) return i;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return i;
+    for (std::size_t k = 2; k < len; ++k)
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return i;
+    i += len;
   }
-  errno = 0;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    const int err = errno != 0 ? errno : ENOENT;
-    reason = std::generic_category().message(err);
-    return false;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    reason = std::generic_category().message(errno != 0 ? errno : EIO);
-    return false;
-  }
-  text = buffer.str();
-  return true;
+  return std::string_view::npos;
 }
 
 /// The identity used to detect circular `extends`: two spellings of one file must compare
@@ -96,7 +129,7 @@ bool starts_with_word(std::string_view text, std::string_view word) {
 // Hostile or mistaken documents (a recursive alias, an alias bomb) must end in an error, not
 // in a stack overflow or an exhausted machine.
 constexpr int kMaxDepth = 200;
-constexpr std::size_t kMaxNodes = 5'000'000;
+constexpr auto kMaxExpansionTime = std::chrono::seconds(10);
 
 /// Turns one parsed document into ConfigNodes.
 class Converter {
@@ -118,10 +151,22 @@ class Converter {
     ConfigNode out;
     out.path = path;
     out.origin = origin_of(in.Mark());
-    if (depth > kMaxDepth || ++count_ > kMaxNodes) {
-      throw ConfigError(out.origin, path,
-                        depth > kMaxDepth ? "nesting too deep (a recursive alias?)"
-                                          : "document too large (an alias bomb?)");
+    if (depth > kMaxDepth) {
+      throw ConfigError(
+          out.origin, path,
+          fmt::format("nesting deeper than {} levels (a recursive alias?)", kMaxDepth));
+    }
+    // Aliases are shared in yaml-cpp's tree but copied here, so a small file can expand to
+    // any size: count values and bytes as they are made, and the time taken.
+    bytes_ += sizeof(ConfigNode) + path.size() + 2 * file_.size();
+    if (in.Type() == YAML::NodeType::Scalar) bytes_ += in.Scalar().size();
+    if (++count_ > max_document_values || bytes_ > max_document_bytes ||
+        ((count_ & 0xFFF) == 0 && std::chrono::steady_clock::now() - start_ > kMaxExpansionTime)) {
+      throw ConfigError(
+          out.origin, path,
+          fmt::format("document too large once its aliases are expanded (limits: {} values, {} "
+                      "MiB, {} s; an alias bomb?)",
+                      max_document_values, max_document_bytes >> 20, kMaxExpansionTime.count()));
     }
     switch (in.Type()) {
       case YAML::NodeType::Undefined:
@@ -134,6 +179,7 @@ class Converter {
       case YAML::NodeType::Scalar:
         out.kind = ConfigNode::Kind::scalar;
         out.scalar = in.Scalar();
+        out.tagged_string = in.Tag() == "tag:yaml.org,2002:str";
         break;
       case YAML::NodeType::Sequence: {
         out.kind = ConfigNode::Kind::sequence;
@@ -188,6 +234,8 @@ class Converter {
   std::string file_;
   std::vector<std::size_t> line_starts_;
   std::size_t count_ = 0;
+  std::size_t bytes_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 ConfigNode merge(ConfigNode base, ConfigNode over) {
@@ -203,7 +251,8 @@ ConfigNode merge(ConfigNode base, ConfigNode over) {
   if (!base.is_map() || !over.is_map()) return over;
   for (auto& [key, value] : over.entries) {
     auto it = std::find_if(base.entries.begin(), base.entries.end(),
-                           [&](const auto& entry) { return entry.first == key; });
+                           // (by name: clang 14 cannot capture a structured binding in C++17)
+                           [&name = key](const auto& entry) { return entry.first == name; });
     if (it == base.entries.end()) {
       base.entries.emplace_back(key, std::move(value));
     } else {
@@ -215,31 +264,150 @@ ConfigNode merge(ConfigNode base, ConfigNode over) {
   return base;
 }
 
+/// The dotted path of the block-style key being written at 1-based `line` of `text`, for a
+/// syntax error, where no tree exists yet: the last `key:` on or before the line, then the
+/// keys of less indentation above it. "" when there is none (or the text is flow style).
+std::string key_before(std::string_view text, int line) {
+  std::vector<std::string_view> lines;
+  for (std::size_t from = 0; from <= text.size();) {
+    const std::size_t end = std::min(text.find('\n', from), text.size());
+    lines.push_back(text.substr(from, end - from));
+    from = end + 1;
+  }
+  std::string path;
+  std::size_t indent = std::string_view::npos;
+  const std::size_t last = std::min(lines.size(), static_cast<std::size_t>(std::max(line, 0)));
+  for (std::size_t i = last; i-- > 0;) {
+    const std::string_view l = lines[i];
+    const std::size_t at = l.find_first_not_of(" -");
+    if (at == std::string_view::npos || l[at] == '#' || at >= indent) continue;
+    const std::size_t colon = l.find(':', at);
+    if (colon == std::string_view::npos || colon == at ||
+        (colon + 1 < l.size() && l[colon + 1] != ' ')) {
+      continue;
+    }
+    const std::string_view key = l.substr(at, colon - at);
+    if (key.find_first_of("{}[],&*!|>'\"%@`") != std::string_view::npos) continue;
+    path = path.empty() ? std::string(key) : std::string(key) + "." + path;
+    indent = at;
+    if (indent == 0 || path.size() > 200) break;
+  }
+  return path;
+}
+
+/// The 1-based line of the outermost `[` or `{` still open at 1-based (line, column) of
+/// `text`, or `line` when none is: an unclosed flow collection is reported where yaml-cpp
+/// gives up, often lines later, but was opened by the key that has to be fixed.
+int line_of_open_flow(std::string_view text, int line, int column) {
+  std::size_t end = 0;
+  for (int l = 1; l < line && end < text.size(); ++l)
+    end = std::min(text.find('\n', end), text.size()) + 1;
+  end = std::min(text.size(), end + static_cast<std::size_t>(std::max(column - 1, 0)));
+  int depth = 0, current = 1, opened_at = 0;
+  char quote = 0;
+  bool comment = false;
+  for (std::size_t i = 0; i < end; ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++current;
+      comment = false;
+      if (depth == 0) quote = 0;  // a quote in plain block text is not a string
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if ((c == '"' || c == '\'') && depth > 0) {
+      quote = c;
+    } else if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t')) {
+      comment = true;
+    } else if (c == '[' || c == '{') {
+      if (depth++ == 0) opened_at = current;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return depth > 0 ? opened_at : line;
+}
+
 /// One file in the chain of `extends` being loaded.
 struct ChainLink {
   std::string identity;
   std::string display;
 };
 
+/// Where each document of a stream starts, without building any.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+/// The first document of `text`, after checking that it is the only one. Not YAML::LoadAll:
+/// in yaml-cpp 0.7 it loops forever, allocating, on a stray ',' outside brackets (found by
+/// tests/fuzz/config_fuzz; jbeder/yaml-cpp#1040, fixed upstream after 0.8 by #1319): the
+/// parser returns an empty document again and again without consuming the ','. Here at most
+/// three documents are parsed, and one that starts where the previous one started is that loop.
+YAML::Node load_single_document(const std::string& text, const Converter& converter) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts documents;
+  // Three, so that a loop after a first real document ("[a],") is seen too.
+  while (documents.starts.size() < 3 && parser.HandleNextDocument(documents)) {
+  }
+  const auto& starts = documents.starts;
+  for (std::size_t k = 1; k < starts.size(); ++k) {
+    if (starts[k].pos != starts[k - 1].pos) continue;
+    const std::size_t at = static_cast<std::size_t>(std::max(starts[k].pos, 0));
+    throw ConfigError(converter.origin_of(starts[k]), "",
+                      fmt::format("unexpected '{}' (a stray comma outside brackets?)",
+                                  at < text.size() ? text.substr(at, 1) : std::string()));
+  }
+  if (starts.size() > 1) {
+    throw ConfigError(converter.origin_of(starts[1]), "",
+                      "expected a single YAML document, found a second one");
+  }
+  return YAML::Load(text);
+}
+
 ConfigNode load_document(const std::string& text, const std::string& display,
                          const fs::path& base_dir, std::vector<ChainLink>& chain,
                          bool follow_extends = true) {
-  std::vector<YAML::Node> documents;
+  check_text(text, display);
+  Converter converter(text, display);
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(text);
+    document = load_single_document(text, converter);
+  } catch (const YAML::DeepRecursion& e) {
+    Origin origin{display, 0, 0};
+    if (!e.mark.is_null()) origin = Origin{display, e.mark.line + 1, e.mark.column + 1};
+    throw ConfigError(origin, key_before(text, line_of_open_flow(text, origin.line, origin.column)),
+                      fmt::format("nesting deeper than {} levels", e.depth()));
   } catch (const YAML::Exception& e) {
     Origin origin{display, 0, 0};
     if (!e.mark.is_null()) origin = Origin{display, e.mark.line + 1, e.mark.column + 1};
-    throw ConfigError(origin, "", e.msg);
+    throw ConfigError(origin, key_before(text, line_of_open_flow(text, origin.line, origin.column)),
+                      e.msg);
   }
-  Converter converter(text, display);
   const Origin top{display, 1, 1};
-  if (documents.size() > 1) {
-    throw ConfigError(converter.origin_of(documents[1].Mark()), "",
-                      "expected a single YAML document, found a second one");
+  if (!document.IsDefined() || document.IsNull()) {
+    // An empty file, or only comments (a written `~` or `null` is also nothing).
+    throw ConfigError(top, "", "the top level must be a map, got nothing");
   }
-  if (documents.empty()) throw ConfigError(top, "", "the top level must be a map, got nothing");
-  ConfigNode root = converter.convert(documents.front(), "", top, 0);
+  ConfigNode root = converter.convert(document, "", top, 0);
   if (!root.is_map()) {
     throw ConfigError(top, "", "the top level must be a map, got " + describe(root));
   }
@@ -403,6 +571,80 @@ bool is_yaml_float(std::string_view text) {
 
 }  // namespace
 
+bool read_text_file(const std::filesystem::path& file, std::string& text, std::string& reason) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    reason = std::generic_category().message(errno);
+    return false;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    reason = std::generic_category().message(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    reason = S_ISDIR(st.st_mode) ? std::make_error_code(std::errc::is_a_directory).message()
+                                 : fmt::format("{}, not a regular file", file_kind(st.st_mode));
+    return false;
+  }
+  if (static_cast<std::uintmax_t>(st.st_size) > max_file_bytes) {
+    reason = fmt::format("{} bytes, more than the limit of {} MiB for a configuration file",
+                         st.st_size, max_file_bytes >> 20);
+    return false;
+  }
+  // Read at most one byte beyond the limit, so that a file growing while it is read is caught.
+  std::string out(static_cast<std::size_t>(st.st_size) + 1, '\0');
+  std::size_t got = 0;
+  for (;;) {
+    if (got == out.size()) out.resize(std::min(out.size() * 2, max_file_bytes + 1));
+    if (got == out.size()) break;
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      reason = std::generic_category().message(errno);
+      return false;
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > max_file_bytes) {
+    reason =
+        fmt::format("more than the limit of {} MiB for a configuration file", max_file_bytes >> 20);
+    return false;
+  }
+  out.resize(got);
+  text = std::move(out);
+  return true;
+}
+
+void check_text(std::string_view text, const std::string& name) {
+  const std::size_t at = first_bad_byte(text);
+  if (at == std::string_view::npos) return;
+  const std::size_t newline = at == 0 ? std::string_view::npos : text.rfind('\n', at - 1);
+  const std::size_t column_from = newline == std::string_view::npos ? 0 : newline + 1;
+  const auto line =
+      1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+  // The column in characters, as an editor shows it (the text before `at` is valid UTF-8).
+  const auto column = 1 + std::count_if(text.begin() + static_cast<std::ptrdiff_t>(column_from),
+                                        text.begin() + static_cast<std::ptrdiff_t>(at), [](char c) {
+                                          return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+                                        });
+  const Origin origin{name, static_cast<int>(line), static_cast<int>(column)};
+  const auto byte = static_cast<unsigned>(static_cast<unsigned char>(text[at]));
+  if (byte == 0) {
+    throw ConfigError(origin, "",
+                      "a NUL byte (the file is binary or damaged; save it as UTF-8 text)");
+  }
+  throw ConfigError(origin, "",
+                    fmt::format("byte 0x{:02X} is not UTF-8 (GBK or another encoding?); save the "
+                                "file as UTF-8",
+                                byte));
+}
+
 ConfigError::ConfigError(const Origin& origin, const std::string& key, const std::string& message)
     : std::runtime_error(compose_message(origin, key, message)), origin_(origin), key_(key) {}
 
@@ -459,6 +701,8 @@ std::string to_yaml(const ConfigNode& node) {
 
 double as_double(const ConfigNode& node) {
   if (!node.is_scalar()) node.fail("expected a number, got " + describe(node));
+  if (node.tagged_string)
+    node.fail("expected a number, got the text " + describe(node) + " (!!str)");
   const std::string& text = node.scalar;
   static const char* const kInfinities[] = {".inf", ".Inf", ".INF"};
   for (const char* word : kInfinities) {
@@ -481,6 +725,8 @@ double as_double(const ConfigNode& node) {
 
 std::int64_t as_int(const ConfigNode& node) {
   if (!node.is_scalar()) node.fail("expected an integer, got " + describe(node));
+  if (node.tagged_string)
+    node.fail("expected an integer, got the text " + describe(node) + " (!!str)");
   const std::string_view text = node.scalar;
   const bool signed_text = !text.empty() && (text.front() == '+' || text.front() == '-');
   if (!all_digits(signed_text ? text.substr(1) : text)) {
@@ -498,7 +744,7 @@ std::int64_t as_int(const ConfigNode& node) {
 bool as_bool(const ConfigNode& node) {
   // YAML 1.2 core booleans only: "yes", "no", "on" and "off" are text (a country code "NO"
   // must not silently become false).
-  if (node.is_scalar()) {
+  if (node.is_scalar() && !node.tagged_string) {
     const std::string& text = node.scalar;
     if (text == "true" || text == "True" || text == "TRUE") return true;
     if (text == "false" || text == "False" || text == "FALSE") return false;

@@ -8,6 +8,7 @@
 // that nobody asked for ("unknown key"), always with the origin of the offending node.
 #pragma once
 
+#include <cstddef>      // std::size_t
 #include <cstdint>      // std::int64_t
 #include <filesystem>   // std::filesystem::path
 #include <stdexcept>    // std::runtime_error
@@ -50,6 +51,8 @@ struct ConfigNode {
   /// For a map entry, where its key was written: "unknown key" and "duplicate key" point at
   /// the key, which is where the planner has to look, not at the value after it.
   Origin key_origin;
+  /// True for a scalar with an explicit `!!str` tag: text, never a number or a boolean.
+  bool tagged_string = false;
 
   bool is_map() const { return kind == Kind::map; }
   bool is_sequence() const { return kind == Kind::sequence; }
@@ -68,6 +71,24 @@ inline const std::vector<std::string>& accumulating_lists() {
                                               "policy.subsidies"};
   return paths;
 }
+
+/// Limits on what a configuration file may cost before anything is validated, so that a
+/// mistaken or hostile file (`extends: /dev/zero`, a named pipe, an alias bomb) ends in a
+/// located error rather than a hang or an exhausted machine (docs/reliability.md). The largest
+/// shipped file is under 20 KB.
+inline constexpr std::size_t max_file_bytes = std::size_t{4} << 20;  ///< 4 MiB per file
+/// Values (nodes) and bytes of one document after its aliases are expanded.
+inline constexpr std::size_t max_document_values = 1'000'000;
+inline constexpr std::size_t max_document_bytes = std::size_t{64} << 20;  ///< 64 MiB
+
+/// Read a whole configuration file: only a regular file (not a directory, FIFO or device; a
+/// FIFO does not block) of at most `max_file_bytes`. On failure `reason` says why, in the
+/// system's words where it has them.
+bool read_text_file(const std::filesystem::path& file, std::string& text, std::string& reason);
+
+/// Throw a ConfigError at the line and column of the first NUL byte or byte that is not
+/// well-formed UTF-8 in `text` (the file `name`); a GBK file is told to be saved as UTF-8.
+void check_text(std::string_view text, const std::string& name);
 
 /// Read `file` and, recursively, every file it `extends:` (path relative to the extending
 /// file). Maps merge key by key, the extending file winning; scalars are replaced; sequences

@@ -58,7 +58,13 @@ std::vector<double> sourced_vector(const config::ConfigNode& node, std::size_t e
 }
 
 config::ConfigNode load_file(const std::filesystem::path& dir, const char* name) {
-  return config::load_config_file(dir / name);
+  const std::filesystem::path file = (dir / name).lexically_normal();
+  std::string text, reason;
+  if (!config::read_text_file(file, text, reason))
+    throw config::ConfigError(
+        config::Origin{}, "",
+        fmt::format("cannot read base data file '{}' ({})", file.string(), reason));
+  return config::load_config_text(text, file.string(), file.parent_path());
 }
 
 void normalise(std::vector<double>& v, const config::ConfigNode& at) {

@@ -30,6 +30,7 @@
 #include <H5DSpublic.h>
 
 #include <fcntl.h>     // open, O_*
+#include <signal.h>    // sigaction, raise
 #include <sys/stat.h>  // fchmod
 #include <unistd.h>    // getpid, write, fsync, close, fchown, geteuid
 
@@ -48,6 +49,29 @@
 #include "childsim/version.hpp"
 
 namespace childsim::io {
+
+namespace {
+// The temporary being written, for the signal handler: a fixed buffer and a lock-free flag,
+// because a handler may only call async-signal-safe functions (unlink, sigaction, raise).
+char signal_temporary[4096];
+std::atomic<bool> signal_temporary_set{false};
+
+void note_temporary(const std::filesystem::path& path) {
+  const std::string& text = path.native();
+  if (text.size() >= sizeof signal_temporary) return;  // too long to note: left stale
+  signal_temporary_set = false;
+  std::memcpy(signal_temporary, text.c_str(), text.size() + 1);
+  signal_temporary_set = true;
+}
+
+extern "C" void remove_temporary_and_die(int sig) {
+  if (signal_temporary_set) ::unlink(signal_temporary);
+  struct sigaction fallback {};
+  fallback.sa_handler = SIG_DFL;
+  ::sigaction(sig, &fallback, nullptr);
+  ::raise(sig);  // die of the same signal, so the parent sees what happened
+}
+}  // namespace
 namespace {
 
 // Attributes that HDF5 dimension scales and netCDF-4 manage themselves; a user value under
@@ -535,9 +559,13 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path) : impl_(std::mak
   im.temporary_path += ".tmp-" + std::to_string(static_cast<long long>(::getpid()));
   // EXCL: never clobber a file we did not create (e.g. a second writer to the same target).
   // Reserving the name now makes an unwritable place fail before any work.
+  // Noted before it exists, so that a signal as it is created still removes it (the name
+  // carries our pid: no other process's file can have it).
+  note_temporary(im.temporary_path);
   im.temporary_fd = ::open(im.temporary_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
                            0666);  // the umask applies, as for any new file
   if (im.temporary_fd < 0) {
+    signal_temporary_set = false;
     im.fail_output("cannot create temporary file " + im.temporary_path.string() + ": " +
                    std::strerror(errno));
   }
@@ -616,6 +644,7 @@ Hdf5Writer::~Hdf5Writer() {
   impl_->file.close();  // in memory: nothing to flush, so this cannot fail on a full disk
   if (impl_->temporary_fd >= 0) ::close(impl_->temporary_fd);
   if (impl_->temporary_reserved) {
+    signal_temporary_set = false;
     std::error_code ignored;  // nothing useful to do about a failure in a destructor
     std::filesystem::remove(impl_->temporary_path, ignored);
   }
@@ -623,6 +652,13 @@ Hdf5Writer::~Hdf5Writer() {
 
 void set_hdf5_error_stack(bool print) {
   print_error_stack = print;
+}
+
+void remove_temporary_on_signals() {
+  struct sigaction action {};
+  action.sa_handler = remove_temporary_and_die;
+  sigemptyset(&action.sa_mask);
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
 }
 
 void Hdf5Writer::set_attribute(const std::string& name, const AttributeValue& value) {
@@ -733,6 +769,7 @@ void Hdf5Writer::commit() {
   }
   im.committed = true;
   im.temporary_reserved = false;
+  signal_temporary_set = false;
 }
 
 const std::filesystem::path& Hdf5Writer::temporary_path() const {

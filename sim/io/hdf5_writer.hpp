@@ -42,6 +42,13 @@ using Attributes = std::map<std::string, AttributeValue>;
 /// by default only its innermost message goes into the exception.
 void set_hdf5_error_stack(bool print);
 
+/// On SIGINT, SIGTERM or SIGHUP, remove the temporary file being written (if any), then die of
+/// the signal as before: an interrupted write leaves no `<out>.tmp-<pid>` behind (the CLI
+/// installs this; Python keeps its own SIGINT handling, and the writer's destructor cleans up
+/// after KeyboardInterrupt). SIGKILL cannot be caught: its temporary is removed by the next
+/// write to the same target (remove_stale_temporaries).
+void remove_temporary_on_signals();
+
 class Hdf5Writer {
  public:
   /// Create the temporary file next to `final_path`. Throws std::runtime_error naming the

@@ -23,17 +23,22 @@ int Recorder::year_index(int month) const {
 }
 
 std::size_t Recorder::dim_size(const std::string& dim) const {
-  if (dim == "replicate") return static_cast<std::size_t>(replicates_);
-  if (dim == "time") return static_cast<std::size_t>(sc_.n_months());
   if (dim == "year") return years_.size();
-  if (dim == "street") return sc_.base.streets.size();
+  return dimension_length(sc_, replicates_, dim);
+}
+
+std::size_t dimension_length(const Scenario& sc, int replicates, const std::string& dim) {
+  if (dim == "replicate") return static_cast<std::size_t>(replicates);
+  if (dim == "time") return static_cast<std::size_t>(sc.n_months());
+  if (dim == "year") return static_cast<std::size_t>(sc.end.year - sc.start.year + 1);
+  if (dim == "street") return sc.base.streets.size();
   if (dim == "age") return 18;
   if (dim == "parity") return 3;
   if (dim == "woman_age") return 32;
-  if (dim == "facility") return sc_.facilities.size();
-  if (dim == "kind") return sc_.facilities.kinds.size();
-  if (dim == "target") return sc_.targets.size();
-  if (dim == "parameter") return sc_.base.parameters.rows().size();
+  if (dim == "facility") return sc.facilities.size();
+  if (dim == "kind") return sc.facilities.kinds.size();
+  if (dim == "target") return sc.targets.size();
+  if (dim == "parameter") return sc.base.parameters.rows().size();
   CHILDSIM_CHECK(false, "unknown dimension " + dim);
 }
 

@@ -16,6 +16,10 @@
 
 namespace childsim::io {
 
+/// Length of dimension `dim` (dimension_catalog()) of a run of `sc` with `replicates`
+/// replicates: what a Recorder allocates, known before it does (sim/run/footprint).
+std::size_t dimension_length(const Scenario& sc, int replicates, const std::string& dim);
+
 class Recorder {
  public:
   /// `first_replicate`: the replicate number of the first slice (a recorder for replicates

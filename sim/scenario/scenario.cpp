@@ -116,7 +116,14 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
   const auto base_dir = directory_of(base, file.parent_path()) / config::as_string(base);
   if (!std::filesystem::is_directory(base_dir))
     base.fail(fmt::format("base data directory '{}' does not exist", base_dir.string()));
-  s.base = load_base_data(base_dir);
+  try {
+    s.base = load_base_data(base_dir);
+  } catch (const config::ConfigError& e) {
+    // A file of the base data that cannot be read has no line of its own: name the
+    // `base_data:` line that chose the directory.
+    if (!e.origin().file.empty()) throw;
+    base.fail(e.what());
+  }
 
   if (const auto* n = r.optional("start")) s.start = config::as_month(*n);
   if (const auto* n = r.optional("end")) s.end = config::as_month(*n);
@@ -124,7 +131,7 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
     (r.optional("end") ? *r.optional("end") : root).fail("expected end on or after start");
   if (s.n_months() > 12 * 100) r.required("end").fail("expected a horizon of at most 100 years");
   s.replicates = static_cast<int>(r.get_int("replicates", 1, 1, 10000));
-  s.seed = static_cast<std::uint64_t>(r.get_int("seed", 1, 0, INT64_MAX));
+  s.seed = static_cast<std::uint64_t>(r.get_int("seed", 1, 0, max_seed));
   s.population_scale = r.get_double("population_scale", 1.0, 0.001, 10.0);
   s.services = r.get_bool("services", true);
 

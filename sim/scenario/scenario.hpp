@@ -62,6 +62,10 @@ struct Scenario {
                                 ///< with the scenario's `targets:` added or overriding
 };
 
+/// The largest seed: seeds are 0 … 2^63−1 in a scenario's `seed:`, the CLI's `--seed` and
+/// Python's `seed=` alike, and anything beyond is refused (docs/reliability.md).
+inline constexpr std::int64_t max_seed = INT64_MAX;
+
 /// Read, merge (`extends`) and validate a scenario file. Throws config::ConfigError.
 Scenario load_scenario(const std::filesystem::path& file);
 /// The same from YAML text (Python front door, tests); relative paths resolve in `base_dir`.

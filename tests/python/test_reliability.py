@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -144,7 +145,8 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(mount)], check=True)
 
 
-def test_full_disk_gives_one_line_and_keeps_old_output(tmp_path, small_disk, old_output):
+@pytest.mark.parametrize("command", ["run", "calibrate"])
+def test_full_disk_gives_one_line_and_keeps_old_output(tmp_path, small_disk, old_output, command):
     out = small_disk / "out.h5"
     shutil.copy(old_output, out)
     before = digest(out)
@@ -152,15 +154,29 @@ def test_full_disk_gives_one_line_and_keeps_old_output(tmp_path, small_disk, old
     filler = small_disk / "filler"
     free = shutil.disk_usage(small_disk).free
     filler.write_bytes(b"\0" * max(0, free - 8192))
-    r = run("run", tiny_scenario(tmp_path), "-o", out, "-q")
-    assert_one_clean_error(r, str(out), "No space left on device", "the file needs")
+    if command == "run":
+        args = ["run", tiny_scenario(tmp_path), "-o", out, "-q"]
+        keep = {"out.h5", "filler"}
+    else:
+        (tmp_path / "cal.yaml").write_text(CALIBRATION.format(root=ROOT))
+        args = ["calibrate", tmp_path / "cal.yaml", "-o", out, "--threads", "1"]
+        keep = {"out.h5", "filler", "out.h5.checkpoint"}
+    r = run(*args)
+    if command == "run":
+        # `run` estimates the file first (sim/run/footprint) and refuses before simulating.
+        assert r.returncode == 3, r.stderr
+        assert r.stderr.count("\n") == 1 and "nothing was run" in r.stderr, r.stderr
+        assert "its file system has 8 kB free" in r.stderr and str(out) in r.stderr
+    else:
+        # `calibrate` meets the full disk when it writes: the same one line, after the work.
+        assert_one_clean_error(r, str(out), "No space left on device", "the file needs")
     assert digest(out) == before
-    assert stray_files(small_disk, {"out.h5", "filler"}) == []
+    assert stray_files(small_disk, keep) == []
     # With the space back, the same command succeeds and replaces the file.
     filler.unlink()
-    r = run("run", tiny_scenario(tmp_path), "-o", out, "-q")
+    r = run(*args)
     assert r.returncode == 0, r.stderr
-    assert stray_files(small_disk, {"out.h5"}) == []
+    assert stray_files(small_disk, keep - {"filler"}) == []
 
 
 PYTHON_FULL_DISK = textwrap.dedent("""\
@@ -291,3 +307,78 @@ def test_kill_during_simulation_leaves_old_output_and_no_temporary(tmp_path, old
         p.stderr.close()
         assert digest(out) == before
         assert stray_files(tmp_path, {"out.h5", "long.yaml"}) == []
+
+
+def _kill_during_the_write(tmp_path, out, sig):
+    """Start a run whose write takes a while, send `sig` once its temporary file exists."""
+    sc = tmp_path / "wide.yaml"
+    # Little to simulate (1 s), much to compress and write (the temporary exists ~1.4 s).
+    sc.write_text(f"extends: {ROOT / 'scenarios/baseline.yaml'}\npopulation_scale: 0.001\n"
+                  "replicates: 40\n")
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1767225600", OMP_NUM_THREADS="1")
+    p = subprocess.Popen([BINARY, "run", sc, "-o", out, "-q"], env=env, stderr=subprocess.PIPE)
+    seen = False
+    while p.poll() is None:
+        if any(f.name.startswith(out.name + ".tmp-") for f in tmp_path.iterdir()):
+            p.send_signal(sig)
+            seen = True
+            break
+        time.sleep(0.001)
+    p.wait(timeout=120)
+    p.stderr.close()
+    return seen, p.returncode
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_kill_during_the_write_keeps_old_output(tmp_path, old_output, sig):
+    out = tmp_path / "out.h5"
+    shutil.copy(old_output, out)
+    before = digest(out)
+    seen, returncode = _kill_during_the_write(tmp_path, out, sig)
+    if not seen:
+        pytest.skip("the write was over before its temporary file could be seen")
+    assert returncode == -sig  # died of the signal, as an interrupted program should
+    assert digest(out) == before
+    leftovers = stray_files(tmp_path, {"out.h5", "wide.yaml"})
+    if sig == signal.SIGKILL:
+        # Cannot be caught: the temporary stays until the next write to the same file.
+        assert len(leftovers) <= 1 and all(n.startswith("out.h5.tmp-") for n in leftovers)
+        r = run("run", tiny_scenario(tmp_path), "-o", out, "-q")
+        assert r.returncode == 0, r.stderr
+        assert stray_files(tmp_path, {"out.h5", "wide.yaml", "tiny.yaml"}) == []
+    else:
+        assert leftovers == []
+
+
+# --- damaged calibration files ------------------------------------------------------------------
+
+
+def test_nan_in_checkpoint_is_refused(tmp_path):
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(CALIBRATION.format(root=ROOT))
+    out = tmp_path / "post.h5"
+    r = run("calibrate", cal, "-o", out, "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    checkpoint = tmp_path / "post.h5.checkpoint"
+    assert checkpoint.exists()
+    lines = checkpoint.read_text().splitlines()
+    # The first particle row of generation 0 follows its "generation 0 ..." line.
+    row = next(i for i, line in enumerate(lines) if line.startswith("generation 0")) + 1
+    values = lines[row].split()
+    values[0] = "nan"
+    lines[row] = " ".join(values)
+    checkpoint.write_text("\n".join(lines) + "\n")
+    before = digest(out)
+    r = run("calibrate", cal, "-o", out, "--threads", "1")
+    assert_one_clean_error(r, "checkpoint", "damaged", "not a finite number", "delete it")
+    assert digest(out) == before
+
+
+def test_compare_of_one_file_twice_warns(tmp_path, old_output):
+    # The page itself is the briefing's business (and slow): an unwritable page ends the
+    # command early, after the warning, which comes before any work.
+    link = tmp_path / "same.h5"
+    link.symlink_to(old_output)
+    r = run("compare", old_output, link, "-o", tmp_path / "no" / "such" / "dir" / "page.html")
+    assert "warning: files 1 and 2" in r.stderr and "are the same file" in r.stderr, r.stderr
+    assert r.stderr.index("warning:") < r.stderr.find("error:") or "error:" not in r.stderr

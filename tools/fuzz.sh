@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# fuzz: build the libFuzzer targets (the `fuzz` preset: clang, ASan, UBSan) and run them.
+#
+# Usage: tools/fuzz.sh [--long] [target ...]
+#   (default)  60 s per target: the bounded run for CI
+#   --long     until 1,000,000 executions per target (the documented run, docs/reliability.md)
+# Targets: config_fuzz scenario_fuzz base_data_fuzz (default: all three).
+#
+# The seed corpus is every YAML file of tests/data/, scenarios/ and calibration/ (for
+# base_data_fuzz, each base-data file prefixed with the byte that selects it). New inputs go
+# to build/fuzz/corpus/<target>/; a crash is saved as build/fuzz/crash-<target>-* and the
+# script exits non-zero. Each crash must become a regression test (tests/cpp/input_limits_test.cpp).
+# Limits per input: 10 s, 2 GB (-timeout, -rss_limit_mb); inputs up to 64 kB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=()
+seconds=60
+if [[ "${1:-}" == "--long" ]]; then
+  shift
+  runs=(-runs=1000000)
+  seconds=0  # no time limit
+fi
+targets=("$@")
+[[ ${#targets[@]} -eq 0 ]] && targets=(config_fuzz scenario_fuzz base_data_fuzz)
+
+command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
+[[ -f build/fuzz/CMakeCache.txt ]] || cmake --preset fuzz >/dev/null
+cmake --build build/fuzz -j"$(nproc)" --target "${targets[@]}" 2>&1 |
+  { grep -vE '^\[ *[0-9]+%\]|^Consolidate compiler|^Scanning dependencies' || true; }
+
+base_files=(streets population fertility mortality parameters facilities targets)
+status=0
+for target in "${targets[@]}"; do
+  corpus=build/fuzz/corpus/$target
+  seeds=build/fuzz/seeds/$target
+  mkdir -p "$corpus" "$seeds"
+  if [[ $target == base_data_fuzz ]]; then
+    for k in "${!base_files[@]}"; do
+      { printf "\\x$(printf %02x "$k")"; cat "scenarios/changning/${base_files[$k]}.yaml"; } \
+        >"$seeds/${base_files[$k]}.yaml"
+    done
+  else
+    cp tests/data/*.yaml scenarios/*.yaml calibration/*.yaml "$seeds/"
+  fi
+  echo "fuzz: $target (${runs[*]:-${seconds} s})" >&2
+  # UBSan reports are fatal (-fno-sanitize-recover); ASan's leak check is on.
+  if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    "build/fuzz/tests/fuzz/$target" "$corpus" "$seeds" -max_total_time="$seconds" "${runs[@]}" \
+    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="build/fuzz/crash-$target-" 2>"build/fuzz/$target.log"; then
+    echo "fuzz: $target FAILED; see build/fuzz/$target.log and build/fuzz/crash-$target-*" >&2
+    status=1
+  fi
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb|^Done|ERROR" "build/fuzz/$target.log" >&2 || true
+done
+exit $status
