@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
       cli::add_calibrate_command(app),  cli::add_compare_command(app),
       cli::add_outputs_command(app),    cli::add_parameters_command(app),
       cli::add_monitor_command(app),    cli::add_sweep_command(app),
+      cli::add_export_command(app),     cli::add_site_command(app),
       cli::add_facilities_command(app),
   };
 

@@ -24,6 +24,10 @@ STREET_IDS = ["huayanglu", "jiangsulu", "xinhualu", "zhoujiaqiao", "tianshanlu",
 PARAMETER_NAMES = [
     "population.carry_to_2024", "population.women_18_49_share",
     "fertility.sex_ratio_at_birth", "mortality.women_annual",
+    "fertility.district_level", "fertility.second_birth_relative",
+    "fertility.third_birth_relative", "fertility.higher_order_multiplier",
+    "fertility.min_birth_interval_months", "fertility.twin_share",
+    "fertility.unpartnered_relative", "household.partnering_rate",
     "migration.out_rate", "migration.between_rate", "migration.neighbour_share",
     "migration.inflow_ratio", "migration.out_base", "migration.out_peak_age",
     "migration.out_rise", "migration.out_fall", "migration.in_peak_age", "migration.in_rise",
@@ -44,6 +48,8 @@ PARAMETER_NAMES = [
     "clinic.beta_quality", "clinic.outside_distance_km", "policy.childcare_subsidy_year", "access.walk_speed_m_per_min",
     "access.detour_factor", "access.walk_minutes",
 ]
+# who may run a facility (facilities.yaml run_by); the first two are public (公办)
+RUN_BY = {"education_bureau", "public_body", "private", "employer"}
 # facilities.yaml: the kinds, in this order, with the service each must have
 FACILITY_KINDS = {
     "nursery_class": "nursery", "baby_room": "babyroom", "inclusive_nursery": "nursery",
@@ -353,7 +359,8 @@ def check_facilities(d, street_pop_total, carry):
     for name, k in kinds.items():
         key = f"kinds.{name}"
         if not keys_exact(f, key, k, ["label_zh", "service", "capacity_unit", "min_age_months",
-                                      "max_age_months", "inclusive"], ["source", "assumed"]):
+                                      "max_age_months", "inclusive", "run_by"],
+                          ["source", "assumed"]):
             continue
         provenance(f, key, k)
         want = FACILITY_KINDS.get(name)
@@ -366,6 +373,8 @@ def check_facilities(d, street_pop_total, carry):
             err(f, key, f"ages must be integers 0 <= min < max <= 216, got {lo!r}..{hi!r}")
         if not isinstance(k["inclusive"], bool):
             err(f, key + ".inclusive", "must be true or false")
+        if k["run_by"] not in RUN_BY:
+            err(f, key + ".run_by", f"must be one of {sorted(RUN_BY)}, got {k['run_by']!r}")
         if not isinstance(k["label_zh"], str) or not k["label_zh"].strip():
             err(f, key + ".label_zh", "must be a non-empty string")
     rows = d["facilities"]
@@ -379,7 +388,7 @@ def check_facilities(d, street_pop_total, carry):
         if not keys_exact(f, key, r, ["id", "name", "kind", "street", "capacity", "price_month",
                                       "quality"],
                           ["opens", "closes", "location", "running_cost_year", "visits_per_session",
-                           "host", "source", "assumed"]):
+                           "host", "run_by", "inclusive", "source", "assumed"]):
             continue
         provenance(f, key, r)
         if not isinstance(fid, str) or not ID_RE.match(fid):
@@ -422,6 +431,10 @@ def check_facilities(d, street_pop_total, carry):
                 err(f, key + ".visits_per_session", f"a clinic needs visits_per_session > 0, got {v!r}")
         elif "visits_per_session" in r:
             err(f, key + ".visits_per_session", "only clinics have visits_per_session")
+        if "run_by" in r and r["run_by"] not in RUN_BY:
+            err(f, key + ".run_by", f"must be one of {sorted(RUN_BY)}, got {r['run_by']!r}")
+        if "inclusive" in r and not isinstance(r["inclusive"], bool):
+            err(f, key + ".inclusive", "must be true or false")
         if "host" in r and r["kind"] != "nursery_class":
             err(f, key + ".host", "only nursery_class entries have a host")
     # hosts: after all ids are known
@@ -447,8 +460,11 @@ def check_facilities(d, street_pop_total, carry):
            for k in kinds}
     count = {k: sum(1 for r in now if r["kind"] == k) for k in kinds}
     places = sum(cap.get(k, 0) for k in NURSERY_PLACE_KINDS)
-    incl = sum(cap.get(k, 0) for k in NURSERY_PLACE_KINDS
-               if isinstance(kinds.get(k), dict) and kinds[k].get("inclusive") is True)
+    def inclusive(r):
+        k = kinds.get(r["kind"])
+        return r.get("inclusive", isinstance(k, dict) and k.get("inclusive") is True) is True
+    incl = sum(r["capacity"] for r in now if r["kind"] in NURSERY_PLACE_KINDS and inclusive(r)
+               and isinstance(r["capacity"], int))
     kgs = {r["id"] for r in now if r["kind"] == "kindergarten"}
     hosted = {r["host"] for r in now if r["kind"] == "nursery_class" and r.get("capacity", 0) > 0
               and r.get("host") in kgs}
@@ -472,7 +488,7 @@ def check_targets(d):
         tid = r.get("id", f"[{i}]") if isinstance(r, dict) else f"[{i}]"
         key = f"targets.{tid}"
         if not keys_exact(f, key, r, ["id", "description", "threshold", "comparison", "plan_item"],
-                          ["year", "source", "assumed"]):
+                          ["year", "source", "assumed", "plan_text"]):
             continue
         provenance(f, key, r)
         if not isinstance(tid, str) or not re.match(r"^[a-z0-9_]+$", tid):
@@ -491,6 +507,9 @@ def check_targets(d):
         pi = r["plan_item"]
         if pi is not None and not (isinstance(pi, int) and not isinstance(pi, bool) and 1 <= pi <= 90):
             err(f, key + ".plan_item", f"must be null or an action number 1..90, got {pi!r}")
+        if isinstance(pi, int) and not str(r.get("plan_text", "")).startswith(f"({pi})"):
+            err(f, key + ".plan_text", f"a target of plan item {pi} quotes the item: plan_text "
+                f"starting \"({pi})\"")
         text = r.get("source", r.get("assumed", ""))
         if isinstance(pi, int) and isinstance(text, str) and f"({pi})" not in text:
             err(f, key, f"plan_item {pi} but its source text does not cite item ({pi})")

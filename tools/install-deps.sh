@@ -12,6 +12,7 @@ packages=(
   # Python (Debian's /usr/bin/python3)
   python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas python3-matplotlib
   python3-pytest python3-nbclient python3-ipykernel python3-scipy python3-yaml
+  python3-dask  # lazy reading: childsim.open_run(path, chunks=...)
   # a Chinese font for the street names in the briefing's figures (matplotlib) and pages
   fonts-wqy-microhei
 )

@@ -125,82 +125,97 @@ KIND_ORDER = ["nursery_class", "baby_room", "inclusive_nursery", "market_nursery
 KINDS = {
     "nursery_class": dict(
         label_zh="托班", service="nursery", capacity_unit="places",
-        min_age_months=24, max_age_months=36, inclusive=True,
-        assumed="托班 inside a kindergarten (托幼一体, plan item 19), counted as 普惠 (inclusive). "
+        min_age_months=24, max_age_months=36, inclusive=True, run_by="education_bureau",
+        assumed="托班 inside a kindergarten (托幼一体, plan item 19). "
         "Ages 24-36 months: nursery classes take 2-3-year-olds (BRIEF.md); the child moves to the "
         "kindergarten at the September intake. Most hosts are public (fee 220-270 yuan a month, "
-        "changning.md L52); a few are private kindergartens charging a capped 普惠 price "
-        "(assumed 2,000). Places per class 20-25 (L50: 18-20 per class; L67: 25 old standard)"),
+        "changning.md L52); a few are private kindergartens charging 2,000 (assumed). Places per "
+        "class 20-25 (L50: 18-20 per class; L67: 25 old standard). run_by and inclusive are the "
+        "host's: a class in a public kindergarten is run by the education bureau (公办) at the "
+        "government-set fee of L52, hence designated 普惠; a class in a private kindergarten is "
+        "private and NOT counted as 普惠 (ASSUMED: no 普惠 designation of private kindergartens' "
+        "托班 was found, and a price under the assumed cap is not a designation)"),
     "baby_room": dict(
         label_zh="宝宝屋", service="babyroom", capacity_unit="child_sessions_per_month",
-        min_age_months=12, max_age_months=36, inclusive=True,
+        min_age_months=12, max_age_months=36, inclusive=True, run_by="public_body",
         assumed="Community baby room (社区托育宝宝屋, plan item 20): 3-hour sessions, first 12 "
         "sessions free (changning.md L51). Ages 12-36 months assumed because Shanghai's target "
         "is stated for 1-3-year-olds (L51); younger infants may come with a parent, which is "
         "not modelled (plausible lower bound 6 months). Capacity = children at once x 2 "
-        "sessions a day x 22 weekdays; not counted as nursery places (not full-day care)"),
+        "sessions a day x 22 weekdays; not counted as nursery places (not full-day care). Run by the "
+        "street office (public_body, assumed: 社区托育 is a street-level service, L51); free, "
+        "hence inclusive"),
     "inclusive_nursery": dict(
         label_zh="普惠性托育机构", service="nursery", capacity_unit="places",
-        min_age_months=12, max_age_months=36, inclusive=True,
-        assumed="Private nursery with a 普惠 (price-capped, publicly supported) agreement. The "
+        min_age_months=12, max_age_months=36, inclusive=True, run_by="private",
+        assumed="Private nursery with a 普惠 (price-capped, publicly supported) agreement: run "
+        "privately, designated 普惠 (the kind's definition). The "
         "Shanghai price cap was not found (changning.md L57): assumed <= 2,500 yuan a month, "
         "near the national average childcare cost of about 2,700 (2020) -> 1,900 (2025) (L54). "
         "Ages 12-36 months assumed (private nurseries commonly take toddlers from about 1 year)"),
     "market_nursery": dict(
         label_zh="市场化托育机构", service="nursery", capacity_unit="places",
-        min_age_months=6, max_age_months=36, inclusive=False,
+        min_age_months=6, max_age_months=36, inclusive=False, run_by="private",
         assumed="Private full-day nursery at market prices, 5,000-10,000 yuan a month (one chain, "
-        "changning.md L53). Ages from 6 months assumed (some high-price providers take infants; "
+        "changning.md L53): private, not 普惠. Ages from 6 months assumed (some high-price providers take infants; "
         "DESIGN.md models nursery demand from about 6 months)"),
     "employer_nursery": dict(
         label_zh="用人单位办托", service="nursery", capacity_unit="places",
-        min_age_months=12, max_age_months=36, inclusive=True,
-        assumed="Employer-run nursery (plan item 19 supports employers providing childcare). "
-        "Counted as 普惠 (inclusive = true) because Shanghai's measures ask employer care to be "
-        "priced below market (changning.md L94) and item 19 lists it under the 普惠 effort; "
-        "places are in practice reserved for employees' children, which this file cannot say "
-        "(no eligibility key). Ages 12-36 months assumed as for inclusive nurseries"),
+        min_age_months=12, max_age_months=36, inclusive=False, run_by="employer",
+        assumed="Employer-run nursery (plan item 19: \"支持有条件的用人单位为职工提供托育服务\", "
+        "a sentence of its own after the 普惠 share). Run by the employer and NOT counted as "
+        "普惠 (ASSUMED): Shanghai's measures ask employer care to be priced below market "
+        "(changning.md L94), but no 普惠 designation of these places was found and they are "
+        "reserved for employees' children (which this file cannot say: no eligibility key). "
+        "A scenario may open one with inclusive: true. Ages 12-36 months assumed as for "
+        "inclusive nurseries"),
     "kindergarten": dict(
         label_zh="幼儿园", service="kindergarten", capacity_unit="places",
-        min_age_months=36, max_age_months=72, inclusive=True,
-        assumed="Kindergarten for ages 3-6 (BRIEF.md), public or private. inclusive = true because "
-        "most places are public (61.6 %, changning.md L47) or price-regulated; the flag enters "
-        "no target (the 普惠 share counts nursery places only). Places = classes x 30 (L67)"),
+        min_age_months=36, max_age_months=72, inclusive=True, run_by="education_bureau",
+        assumed="Kindergarten for ages 3-6 (BRIEF.md), public or private (61.6 % public, "
+        "changning.md L47). Each entry says run_by: a public one is run by the education bureau "
+        "at the government-set fee (inclusive); a private one is private and not counted as "
+        "普惠 (ASSUMED: which private kindergartens hold a 普惠 designation was not found); the "
+        "flag enters no target (the 普惠 share counts nursery places only), but a nursery class "
+        "opened in a kindergarten takes its host's run_by and inclusive. Places = classes x 30 "
+        "(L67)"),
     "summer_class": dict(
         label_zh="爱心暑托班", service="holiday", capacity_unit="places_per_session",
-        min_age_months=72, max_age_months=144, inclusive=True,
+        min_age_months=72, max_age_months=144, inclusive=True, run_by="public_body",
         source="Holiday day-care class for primary pupils (plan item 44), about 6-11 years "
         "(BRIEF.md), hence 72-144 months. Two 3-week sessions in July-August (changning.md L74); "
         "about 100 children per class (60,000 / 579, L72-73); 600 yuan per child per session "
-        "incl. lunch and insurance (L75). Publicly organised and price-capped: inclusive"),
+        "incl. lunch and insurance (L75). Publicly organised (public_body) and price-capped: inclusive"),
     "winter_class": dict(
         label_zh="爱心寒托班", service="holiday", capacity_unit="places_per_session",
-        min_age_months=72, max_age_months=144, inclusive=True,
+        min_age_months=72, max_age_months=144, inclusive=True, run_by="public_body",
         source="Winter holiday class, first run in 2024 (changning.md L76): 229 sites in 16 "
         "districts, 2 weeks, about 10,000 children, i.e. about 44 per site (10,000 / 229). Ages as "
-        "the summer class. The winter fee was not found: assumed equal to the summer fee (L75)"),
+        "the summer class; publicly organised (public_body), inclusive. The winter fee was not found: "
+        "assumed equal to the summer fee (L75)"),
     "chc_clinic": dict(
         label_zh="社区卫生服务中心儿科门诊", service="clinic",
         capacity_unit="doctor_sessions_per_month", min_age_months=0, max_age_months=216,
-        inclusive=True,
-        source="Paediatric clinic of the community health service centre; one centre per "
+        inclusive=True, run_by="public_body",
+        source="Paediatric clinic of the community health service centre (public: run by the "
+        "district health commission, public_body); one centre per "
         "street/town (changning.md L87); plan item 31: every centre opens one. Ages 0-17 "
         "(BRIEF.md); in practice adolescents of 14+ often use adult departments, which the "
         "assumed low visit rate at 12-17 reflects (parameters.yaml clinic.visits_age12_17)"),
     "mch_hospital": dict(
         label_zh="区妇幼保健院", service="clinic", capacity_unit="doctor_sessions_per_month",
-        min_age_months=0, max_age_months=84, inclusive=True,
-        assumed="长宁区妇幼保健院 (plan items 29, 33): its child clinics are nutrition, "
+        min_age_months=0, max_age_months=84, inclusive=True, run_by="public_body",
+        assumed="长宁区妇幼保健院 (public hospital, public_body) (plan items 29, 33): its child clinics are nutrition, "
         "development screening and high-risk infants (item 33), so ages 0-6 (under 84 months) "
         "are assumed; its general paediatric role was not found"),
     "tongren_paediatrics": dict(
         label_zh="同仁医院儿科", service="clinic", capacity_unit="doctor_sessions_per_month",
-        min_age_months=0, max_age_months=216, inclusive=True,
-        assumed="Paediatric department of 上海市同仁医院, the district's referral hospital (plan "
+        min_age_months=0, max_age_months=216, inclusive=True, run_by="public_body",
+        assumed="Paediatric department of 上海市同仁医院 (public hospital, public_body), the district's referral hospital (plan "
         "item 30: green referral lanes from every CHC). Ages 0-17 as the CHC clinics"),
     "childrens_hospital": dict(
         label_zh="区外儿童专科医院", service="clinic", capacity_unit="doctor_sessions_per_month",
-        min_age_months=0, max_age_months=216, inclusive=True,
+        min_age_months=0, max_age_months=216, inclusive=True, run_by="public_body",
         assumed="A children's hospital outside the district, the overflow for visits the "
         "district cannot serve (plan item 30: the western paediatric alliance of Shanghai "
         "Children's Hospital). Street `outside`; its capacity is large on purpose"),
@@ -312,7 +327,8 @@ def build():
                    f"international kindergartens of the Gubei/Hongqiao area); {k['classes']} classes x 30; "
                    f"cost ({staff} staff) x {STAFF_COST:,} + {cap} x {KG_OTHER_PER_PLACE:,}")
         fac.append(dict(id=k["id"], name=k["name"], kind="kindergarten", street=k["street"],
-                        capacity=cap, price_month=k["price"], quality=k["quality"],
+                        run_by="education_bureau" if k["public"] else "private",
+                        inclusive=bool(k["public"]), capacity=cap, price_month=k["price"], quality=k["quality"],
                         running_cost_year=cost, assumed=why[len("assumed: "):]))
 
     # --- nursery classes -----------------------------------------------------------------
@@ -332,7 +348,8 @@ def build():
                f"{STAFF_COST:,} + {places} x {NURSERY_OTHER_PER_PLACE:,}")
         fac.append(dict(id=f"{k['id']}-nc", name=f"Nursery class at {k['name']}",
                         kind="nursery_class", street=k["street"], host=k["id"],
-                        capacity=places, price_month=price, quality=k["quality"],
+                        run_by="education_bureau" if k["public"] else "private",
+                        inclusive=bool(k["public"]), capacity=places, price_month=price, quality=k["quality"],
                         running_cost_year=cost, assumed=why))
 
     # --- baby rooms ----------------------------------------------------------------------
@@ -501,12 +518,14 @@ def summary(fac, kgs, hosts):
     cap = {k: sum(f["capacity"] for f in v) for k, v in by.items()}
     nursery_kinds = ["nursery_class", "inclusive_nursery", "market_nursery", "employer_nursery"]
     places = sum(cap[k] for k in nursery_kinds)
-    incl = sum(cap[k] for k in nursery_kinds if KINDS[k]["inclusive"])
+    incl = sum(f["capacity"] for k in nursery_kinds for f in by[k]
+               if f.get("inclusive", KINDS[k]["inclusive"]))
     return by, cap, places, incl
 
 
 def header(fac, kgs, hosts):
     by, cap, places, incl = summary(fac, kgs, hosts)
+    nc_public = sum(f["capacity"] for f in by["nursery_class"] if f["run_by"] == "education_bureau")
     n_pub = sum(k["public"] for k in kgs)
     kg_streets = {s: sum(1 for k in kgs if k["street"] == s) for s in STREET_IDS}
     def per_street(kind):
@@ -567,8 +586,11 @@ def header(fac, kgs, hosts):
         "#   Shanghai: 58,000 x 0.0279 = 1,616 places (2022). Per child aged 0-2 this is",
         f"#   {places:,} / {CHILDREN_0_2:,} = {places / CHILDREN_0_2:.2f} places, far more than the share of families",
         "#   expected to seek care (parameters.yaml nursery.seek_*): occupancy is an output.",
-        f"#   普惠 (inclusive) share: ({cap['nursery_class']} + {cap['inclusive_nursery']} + "
-        f"{cap['employer_nursery']}) / {places:,} = {incl / places:.1%} (target > 60 % by 2025, item 19).",
+        f"#   普惠 (inclusive) share, designated places only (each entry's `inclusive`): public",
+        f"#   kindergartens' classes {nc_public} + inclusive nurseries {cap['inclusive_nursery']} = {incl:,} / {places:,} "
+        f"= {incl / places:.1%} (target > 60 % by 2025, item 19); not counted: private "
+        f"kindergartens' classes ({cap['nursery_class'] - nc_public}), market and employer nurseries.",
+        f"#   Public (公办, run_by education_bureau or public_body) nursery-class places: {nc_public}.",
         f"#   Facilities: {len(by['inclusive_nursery'])} inclusive, {len(by['market_nursery'])} market, "
         f"{len(by['employer_nursery'])} employer nurseries (Shanghai-scaled: 1,309 x",
         "#   0.0279 = 36.5 childcare facilities in 2022, L49, which may include kindergartens' classes).",
@@ -624,7 +646,10 @@ def wrap_comments(lines, width=98):
 
 
 def fmt_entry(f):
-    keys = ["id", "name", "kind", "street", "host", "capacity", "price_month", "quality", "opens",
+    f = dict(f)
+    f.setdefault("run_by", KINDS[f["kind"]]["run_by"])
+    f.setdefault("inclusive", KINDS[f["kind"]]["inclusive"])
+    keys = ["id", "name", "kind", "street", "host", "run_by", "inclusive", "capacity", "price_month", "quality", "opens",
             "closes", "location", "running_cost_year", "visits_per_session", "source", "assumed"]
     out = []
     first = True
@@ -635,7 +660,7 @@ def fmt_entry(f):
         if isinstance(v, bool):
             v = "true" if v else "false"
         elif isinstance(v, str) and k not in ("opens", "closes") and not (
-                k in ("id", "kind", "street", "host")):
+                k in ("id", "kind", "street", "host", "run_by")):
             v = q(v)
         out.append(f"  {'- ' if first else '  '}{k}: {v}")
         first = False
@@ -650,7 +675,7 @@ def render():
         d = KINDS[k]
         L.append(f"  {k}:")
         for key in ("label_zh", "service", "capacity_unit", "min_age_months", "max_age_months",
-                    "inclusive", "source", "assumed"):
+                    "inclusive", "run_by", "source", "assumed"):
             if key not in d:
                 continue
             v = d[key]

@@ -38,7 +38,8 @@ from . import testing  # noqa: E402
 from ._errors import ScenarioError  # noqa: E402
 from ._errors import OutputError  # noqa: E402
 from ._io import open_run, open_runs, write  # noqa: E402
-from ._run import run  # noqa: E402
+from .exports import export_csv, to_frame  # noqa: E402
+from ._run import run, run_many  # noqa: E402
 from ._scenario import Scenario, find_root, load_scenario, scenario_from_yaml  # noqa: E402
 from .catalog import outputs  # noqa: E402
 from .monitoring import MonitorResult, monitor, write_posterior  # noqa: E402
@@ -55,6 +56,8 @@ from .targets import (  # noqa: E402
     base_data_dir,
     load_kinds,
     load_targets,
+    merge_targets,
+    run_targets,
     target_indicators,
     target_summary,
     targets_met,
@@ -62,6 +65,7 @@ from .targets import (  # noqa: E402
 from .designs import full_factorial, latin_hypercube, morris, saltelli  # noqa: E402
 from .sensitivity import morris_indices, plot_sensitivity, sobol_indices  # noqa: E402
 from .sweeps import DesignError, read_design, sweep, sweep_design, sweep_indices, sweep_output  # noqa: E402,E501
+from .siting import ProblemError, read_problem, site  # noqa: E402
 from .summaries import (  # noqa: E402
     AGE_GROUPS,
     annual,
@@ -93,11 +97,14 @@ __all__ = [
     "load_scenario",
     "scenario_from_yaml",
     "run",
+    "run_many",
     "outputs",
     # files
     "write",
     "open_run",
     "open_runs",
+    "to_frame",
+    "export_csv",
     # summaries
     "AGE_GROUPS",
     "ensemble_mean",
@@ -114,6 +121,8 @@ __all__ = [
     "plot_ensemble_band",
     # the plan's targets
     "load_targets",
+    "run_targets",
+    "merge_targets",
     "load_kinds",
     "base_data_dir",
     "target_indicators",
@@ -156,6 +165,10 @@ __all__ = [
     "sweep_design",
     "sweep_output",
     "sweep_indices",
+    # siting (childsim site, docs/siting.md)
+    "ProblemError",
+    "read_problem",
+    "site",
     # helpers for users' tests
     "testing",
 ]

@@ -12,6 +12,10 @@ from ._facilities import align_facilities
 
 __all__ = ["write", "open_run", "open_runs"]
 
+# Dask chunks of a lazily opened run (open_run(..., chunks={})): those of the writer
+# (sim/io/hdf5_writer.cpp, chunk_shape), 1 along the ensemble dimensions.
+_FILE_CHUNKS = {"sample": 1, "scenario": 1, "replicate": 1}
+
 
 def _check_path(path, what="path"):
     if not isinstance(path, (str, os.PathLike)):
@@ -78,15 +82,24 @@ def write(ds, path):
     return path
 
 
-def open_run(path):
-    """Read a run written by ``childsim run`` or :func:`write`, fully into memory.
+def open_run(path, *, chunks=None):
+    """Read a run written by ``childsim run`` or :func:`write`: fully, or lazily with dask.
 
-    The file is opened with the h5netcdf engine, loaded and closed again, so it can be
-    overwritten or deleted afterwards.
+    By default the file is opened with the h5netcdf engine, loaded and closed again, so it
+    can be overwritten or deleted afterwards. With ``chunks`` nothing but the coordinates is
+    read: every variable is a dask array, and only the HDF5 chunks a computation needs are
+    read when it is computed (``.values``, ``.compute()``, ``.load()``). The files are chunked
+    one replicate (and one sweep sample) at a time, each variable on its own
+    (docs/output-format.md), so one street's series of one replicate reads one chunk of one
+    variable. A lazy dataset keeps the file open until ``ds.close()`` (or a ``with`` block).
 
     Parameters
     ----------
     path : str or os.PathLike
+    chunks : dict, "auto" or None, optional
+        None (default): load everything. ``{}``: dask chunks equal to the file's chunks (the
+        usual choice); a dict such as ``{"replicate": 10}`` or ``"auto"``: as
+        ``xarray.open_dataset`` takes them. Needs dask (Debian ``python3-dask``).
 
     Returns
     -------
@@ -110,10 +123,34 @@ def open_run(path):
     ...     back = childsim.open_run(childsim.write(ds, pathlib.Path(tmp) / "run.h5"))
     >>> int(back["births"].sum()) == int(ds["births"].sum())
     True
+
+    Lazily, one replicate's series of one street:
+
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = childsim.write(ds, pathlib.Path(tmp) / "run.h5")
+    ...     with childsim.open_run(path, chunks={}) as lazy:
+    ...         kind = type(lazy["births"].data).__module__.split(".")[0]
+    ...         series = lazy["births"].sel(street="xinjing").isel(replicate=0).values
+    >>> kind, series.tolist() == ds["births"].sel(street="xinjing").isel(replicate=0).values.tolist()
+    ('dask', True)
     """
     path = _check_path(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no such file: '{path}'")
+    if chunks is not None:
+        if not (chunks == "auto" or isinstance(chunks, dict)):
+            raise TypeError(f"chunks must be a dict, 'auto' or None, got {chunks!r}")
+        try:
+            import dask  # noqa: F401
+        except ImportError as error:
+            raise ImportError("lazy reading (chunks=...) needs dask: apt-get install "
+                              "python3-dask") from error
+        if isinstance(chunks, dict) and not chunks:
+            # The file's own chunking (docs/output-format.md): one per replicate, sweep sample
+            # and scenario, whole along the rest. Stated here because this xarray's h5netcdf
+            # backend does not report the chunks it finds (`preferred_chunks`).
+            chunks = dict(_FILE_CHUNKS)
+        return xr.open_dataset(path, engine="h5netcdf", chunks=chunks)
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         return ds.load()
 

@@ -38,6 +38,7 @@ from ._html import (PAGE_CSS, chip, esc, figure_img, fmt_count, fmt_interval, fm
 from .costs import SERVICE_LABELS, USE_MEASURES, cost_effectiveness, costs_by_service
 from .options import DISCOUNT_RATE, DISCOUNT_RATE_RANGE, option_summary, period_years
 from .targets import base_data_dir, load_kinds, load_targets, target_summary, targets_met
+from .targets import merge_targets, run_targets
 
 __all__ = ["BriefingError", "read_runs", "build_briefing", "write_briefing", "main",
            "MEASURES"]
@@ -1195,6 +1196,9 @@ def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
         ctx.notes.append(f"The plan's targets could not be read ({error}); the target table is left out.")
         ctx.targets = None
     if ctx.targets is not None:
+        # The scenarios' own targets (a `targets:` list) join the base data's; each run is
+        # tested against its own thresholds (the model's indicator_target_met).
+        ctx.targets = merge_targets([ctx.targets] + [run_targets(ds) for ds in runs.values()])
         for name, ds in runs.items():
             ctx.target_met[name] = targets_met(ds, ctx.targets, ctx.kinds)
             ctx.target_tables[name] = target_summary(ctx.target_met[name], ctx.targets)

@@ -114,10 +114,13 @@ def sobol_indices(design, y, *, bootstrap=1000, confidence=0.95, seed=0):
         bt = np.empty((int(bootstrap), d))
         for k in range(int(bootstrap)):
             j = rng.integers(0, n, n)
-            b1[k], bt[k] = _sobol_point(fa[j], fb[j], fab[:, j])
+            try:
+                b1[k], bt[k] = _sobol_point(fa[j], fb[j], fab[:, j])
+            except ValueError:  # a resample without variance (small N): left out
+                b1[k], bt[k] = np.nan, np.nan
         tail = 50.0 * (1.0 - confidence)
-        out["S1_low"], out["S1_high"] = np.percentile(b1, [tail, 100 - tail], axis=0)
-        out["ST_low"], out["ST_high"] = np.percentile(bt, [tail, 100 - tail], axis=0)
+        out["S1_low"], out["S1_high"] = np.nanpercentile(b1, [tail, 100 - tail], axis=0)
+        out["ST_low"], out["ST_high"] = np.nanpercentile(bt, [tail, 100 - tail], axis=0)
         out = out[["S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high"]]
     out.attrs.update(method="sobol", base_samples=n, bootstrap=int(bootstrap),
                      confidence=float(confidence))

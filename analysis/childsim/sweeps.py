@@ -397,9 +397,39 @@ def _part_name(i):
     return f"sample-{i:06d}.h5"
 
 
+def _run_sample(design, replicates, seed, threads, values):
+    """One sample's run, only the design's variables kept (and the coordinates they need).
+
+    The outputs not kept are dropped before they are decoded into xarray: with a few
+    variables kept, decoding all of them cost a sweep as much as a short run
+    (docs/performance.md, "Sweeps").
+    """
+    from ._convert import dataset_from_raw
+    from ._native import core
+    from ._run import _check_int
+    from ._scenario import load_scenario
+
+    loaded = load_scenario(design.scenario, parameters=values)
+    raw = core().run(loaded._impl, replicates, seed, _check_int("threads", threads, 1, 1024) or 0)
+    if design.variables:
+        known = {v["name"] for v in raw["variables"]}
+        missing = [v for v in design.variables if v not in known]
+        if missing:
+            raise DesignError(f"unknown output variable(s) {missing}; `childsim outputs` "
+                              f"lists them", file=design.file, key="variables")
+        wanted = set(design.variables)
+        # Variables without a replicate dimension are the auxiliary coordinates (labels).
+        raw = dict(raw, variables=[v for v in raw["variables"]
+                                   if v["name"] in wanted or "replicate" not in v["dims"]])
+        return dataset_from_raw(raw)[design.variables]
+    return dataset_from_raw(raw)
+
+
 def _assemble(parts_dir, table, design, seed):
     from ._io import open_run
 
+    # Every sample is read back from its part, also those run by this process: the file is
+    # then the same whether or not the sweep was interrupted (test_sweeps checks the bytes).
     runs = []
     for i in range(len(table)):
         run = open_run(parts_dir / _part_name(i))
@@ -469,7 +499,6 @@ def sweep(design, output, *, threads=None, base_dir=None, progress=None):
     ('sample', [0.8, 1.2])
     """
     from ._io import write
-    from ._run import run
     from ._scenario import load_scenario
 
     if not isinstance(design, SweepDesign):
@@ -506,14 +535,7 @@ def sweep(design, output, *, threads=None, base_dir=None, progress=None):
             resumed += 1
         else:
             values = {name: float(v) for name, v in zip(table.columns, row)}
-            ds = run(design.scenario, replicates=replicates, seed=seed, threads=threads,
-                     parameters=values)
-            if design.variables:
-                missing = [v for v in design.variables if v not in ds.data_vars]
-                if missing:
-                    raise DesignError(f"unknown output variable(s) {missing}; `childsim outputs` "
-                                      f"lists them", file=design.file, key="variables")
-                ds = ds[design.variables]
+            ds = _run_sample(design, replicates, seed, threads, values)
             write(ds, part)
         if progress is not None:
             progress(i + 1, len(table), resumed)

@@ -1,7 +1,9 @@
 """targets: the action plan's targets — each year's indicator, whether it is met, and when.
 
 The targets are those of the base data's ``targets.yaml`` (``scenarios/changning/targets.yaml``:
-id, description, threshold, comparison, first year, plan item). A run made by a model with the
+id, description, threshold, comparison, first year, plan item), with those a scenario adds or
+overrides in its own ``targets:`` list; a run stores the result as its ``target_*``
+coordinates (:func:`run_targets`). A run made by a model with the
 indicator outputs holds ``indicator_target_met`` (replicate, year, target); for runs without
 them the indicators are computed here from the raw outputs, following the definitions written
 in ``targets.yaml``:
@@ -10,7 +12,10 @@ in ``targets.yaml``:
   classes, counted in July (summer) and January (winter);
 - nursery places are the capacities of the facility kinds of the ``nursery`` service (baby
   rooms are a service of their own and are not counted); the inclusive (普惠) ones are the
-  kinds with ``inclusive: true`` in ``facilities.yaml``;
+  facilities designated at the capped price (the ``facility_inclusive`` coordinate, from each
+  entry's ``inclusive`` in ``facilities.yaml``, else its kind's);
+- "public" (公办) places are those of facilities run by the education bureau or another
+  public body (the ``facility_run_by`` coordinate); item 19's +250 counts only these;
 - a kindergarten "has a nursery class" when an open nursery class names it as its host
   (the ``facility_host`` coordinate).
 
@@ -30,6 +35,8 @@ from ._checks import require_dims
 
 __all__ = [
     "load_targets",
+    "run_targets",
+    "merge_targets",
     "load_kinds",
     "base_data_dir",
     "target_indicators",
@@ -119,7 +126,8 @@ def load_targets(path=None):
         Index ``target`` (id); columns ``label`` (short), ``description``, ``threshold``
         (float), ``comparison`` (``>=``, ``>``, ``<=``, ``<``), ``year`` (first year the
         target applies; 0 when it applies every year), ``plan_item`` (str, empty when the
-        target is national or municipal).
+        target is national or municipal), ``plan_text`` (the plan's sentence, quoted; empty
+        when none).
 
     Examples
     --------
@@ -153,8 +161,107 @@ def load_targets(path=None):
             "comparison": comparison,
             "year": int(item.get("year") or 0),
             "plan_item": "" if plan_item is None else str(plan_item),
+            "plan_text": str(item.get("plan_text") or ""),
         })
     return pd.DataFrame(rows).set_index("target")
+
+
+def run_targets(ds, *, fallback=True):
+    """The targets a run was tested against: the base data's with the scenario's own.
+
+    A scenario's ``targets:`` list adds targets or overrides those of ``targets.yaml``
+    (docs/scenarios.md); the model stores the result as the ``target_*`` coordinates of the
+    run, which this reads. A run without them (an older file) gets the base data's
+    ``targets.yaml`` when ``fallback`` is true.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run (``childsim.run`` or ``childsim.open_run``).
+    fallback : bool, default True
+        Read the base data's ``targets.yaml`` when the run has no ``target`` coordinates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`load_targets`: index ``target``; columns ``label``, ``description``,
+        ``threshold``, ``comparison``, ``year``, ``plan_item``.
+
+    Examples
+    --------
+    >>> import childsim
+    >>> ds = childsim.run({"extends": "baseline.yaml", "population_scale": 0.05,
+    ...                    "end": "2024-12", "targets": [
+    ...                        {"id": "nursery_places_per_1000_2030", "threshold": 5.0,
+    ...                         "variable": "indicator_nursery_places_per_1000", "year": 2030,
+    ...                         "assumed": "a 15th Five-Year Plan target under study"}]},
+    ...                   base_dir=childsim.find_root() / "scenarios")
+    >>> childsim.run_targets(ds).loc["nursery_places_per_1000_2030", ["threshold", "year"]].tolist()
+    [5.0, 2030]
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    if "target" not in ds.coords or "target_threshold" not in ds.coords:
+        if not fallback:
+            raise ValueError("the run has no target coordinates")
+        base_dir = base_data_dir(ds)
+        return load_targets(base_dir / "targets.yaml" if base_dir else None)
+
+    def column(name, default):
+        if name in ds.coords:
+            return ds[name].values
+        return np.full(ds.sizes["target"], default, dtype=object)
+
+    ids = [str(t) for t in ds["target"].values]
+    descriptions = [str(d) for d in column("target_description", "")]
+    rows = []
+    for k, t in enumerate(ids):
+        rows.append({
+            "target": t,
+            "label": SHORT_LABELS.get(t, _short(descriptions[k])),
+            "description": descriptions[k],
+            "threshold": float(column("target_threshold", np.nan)[k]),
+            "comparison": str(column("target_comparison", ">=")[k]),
+            "year": int(column("target_first_year", 0)[k]),
+            "plan_item": str(column("target_plan_item", "")[k]),
+        })
+    columns = ["target", "label", "description", "threshold", "comparison", "year", "plan_item"]
+    return pd.DataFrame(rows, columns=columns).set_index("target")
+
+
+def merge_targets(tables):
+    """One table of targets from several runs' (:func:`run_targets`): the union of their ids.
+
+    The first table's rows come first and win where runs define the same id differently (a
+    scenario overriding a threshold); ids added by later runs follow in order.
+
+    Parameters
+    ----------
+    tables : sequence of pandas.DataFrame
+        From :func:`run_targets` or :func:`load_targets`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The union, same columns.
+
+    Examples
+    --------
+    >>> import childsim
+    >>> base = childsim.load_targets()
+    >>> extra = base.loc[["summer_classes"]].rename(index={"summer_classes": "summer_2030"})
+    >>> merged = childsim.merge_targets([base, extra])
+    >>> len(merged) == len(base) + 1, merged.index[-1]
+    (True, 'summer_2030')
+    """
+    tables = list(tables)
+    if not tables:
+        raise ValueError("tables is empty")
+    merged = tables[0]
+    for table in tables[1:]:
+        extra = table.loc[[t for t in table.index if t not in merged.index]]
+        merged = pd.concat([merged, extra])
+    return merged
 
 
 def _short(description):
@@ -173,7 +280,8 @@ def load_kinds(path=None):
     Returns
     -------
     pandas.DataFrame
-        Index ``kind``; columns ``service``, ``inclusive`` (bool), ``label_zh``.
+        Index ``kind``; columns ``service``, ``inclusive`` (bool: the default of the kind's
+        facilities), ``run_by`` (the default operator), ``label_zh``.
 
     Examples
     --------
@@ -192,7 +300,7 @@ def load_kinds(path=None):
         data = yaml.safe_load(handle)
     rows = [
         {"kind": str(k), "service": str(v.get("service", "")), "inclusive": bool(v.get("inclusive", False)),
-         "label_zh": str(v.get("label_zh", ""))}
+         "run_by": str(v.get("run_by", "public_body")), "label_zh": str(v.get("label_zh", ""))}
         for k, v in (data.get("kinds") or {}).items()
     ]
     return pd.DataFrame(rows).set_index("kind")
@@ -238,7 +346,8 @@ def target_indicators(ds, targets=None, kinds=None):
     ds : xarray.Dataset
         A run (``childsim.run`` or ``childsim.open_run``).
     targets : pandas.DataFrame, optional
-        From :func:`load_targets`; default the run's base data's ``targets.yaml``.
+        From :func:`load_targets`; default the run's own (:func:`run_targets`: the base
+        data's ``targets.yaml`` with the scenario's ``targets:``).
     kinds : pandas.DataFrame, optional
         From :func:`load_kinds`; default the run's base data's ``facilities.yaml``.
 
@@ -262,7 +371,7 @@ def target_indicators(ds, targets=None, kinds=None):
     require_dims(ds, ["replicate", "time", "street"], "ds")
     base_dir = base_data_dir(ds)
     if targets is None:
-        targets = load_targets(base_dir / "targets.yaml" if base_dir else None)
+        targets = run_targets(ds)
     if kinds is None:
         kinds = load_kinds(base_dir / "facilities.yaml" if base_dir else None)
     years = np.unique(ds["time"].dt.year.values)
@@ -295,8 +404,18 @@ def _indicator(ds, target, kinds):
     street = ds["facility_street"].values.astype(str) if "facility_street" in ds.coords else \
         np.array(["?"] * ds.sizes["facility"])
     inside = street != "outside"
-    inclusive = np.array([bool(kinds["inclusive"].get(k, False)) if kinds is not None else False
-                          for k in kind])
+    if "facility_inclusive" in ds.coords:
+        inclusive = ds["facility_inclusive"].values.astype(bool)
+    else:
+        inclusive = np.array([bool(kinds["inclusive"].get(k, False)) if kinds is not None else False
+                              for k in kind])
+    if "facility_run_by" in ds.coords:
+        run_by = ds["facility_run_by"].values.astype(str)
+    elif kinds is not None and "run_by" in kinds:
+        run_by = np.array([str(kinds["run_by"].get(k, "")) for k in kind])
+    else:
+        run_by = np.array([""] * len(kind))
+    public = np.isin(run_by, ["education_bureau", "public_body"])
     year_end = _year_end(cap)
 
     def places(mask):
@@ -332,9 +451,9 @@ def _indicator(ds, target, kinds):
             classes = ds["facility_host"].values.astype(str) != ""
         else:
             classes = kind == "nursery_class"
-        mask = np.flatnonzero(classes & nursery)
+        mask = np.flatnonzero(classes & nursery & public)
         first = cap.isel(time=0, facility=mask).sum("facility")
-        return places(classes & nursery) - first
+        return places(classes & nursery & public) - first
     if target == "babyroom_street_share":
         rooms = np.flatnonzero((service == "babyroom") & inside)
         open_rooms = year_end.isel(facility=rooms) > 0
@@ -395,9 +514,8 @@ def targets_met(ds, targets=None, kinds=None):
     >>> met.sel(target="winter_classes").values.tolist()   # 8 in 2024, 10 from 2025
     [[0.0, 1.0]]
     """
-    base_dir = base_data_dir(ds)
     if targets is None:
-        targets = load_targets(base_dir / "targets.yaml" if base_dir else None)
+        targets = run_targets(ds)
     years = np.unique(ds["time"].dt.year.values)
     applies = np.array([[t_year == 0 or y >= t_year for t_year in targets["year"]] for y in years])
     applies = xr.DataArray(applies, dims=("year", "target"),

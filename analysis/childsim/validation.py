@@ -146,6 +146,7 @@ SHANGHAI_CENSUS_2020 = {
 
 CENSUS_DATE = 2020 + 10 / 12  # 1 November 2020, in years
 BIRTH_RATE_2024 = 4.75e-3  # Shanghai, per resident (source bulletin2024)
+BIRTH_RATE_2023 = 3.95e-3  # Shanghai, per resident (source bulletin2024: 98,000 births)
 DISTRICT_2010, DISTRICT_2020 = 690_571, 693_051  # Changning census totals (source districts)
 PUPILS = {2020: (571_499, "moe2020"), 2022: (534_000, "sd2022")}  # autumn of the year
 KINDERGARTENS = {2020: 1_678, 2022: 1_708}
@@ -759,15 +760,22 @@ def _birth_rows(ds):
                 f"model's mean 2024 residents {_cite('bulletin2024')}. Changning's own births: "
                 "not found.",
                 "The level of births differs from Shanghai's rate by more than a district's "
-                "plausible deviation; the assumed central-district factor (0.85 in fertility.yaml) "
-                "and fertility.tfr_multiplier set it (calibration target births_2024). A "
-                "Changning birth count (长宁统计年鉴, chapter 人口) would settle it.", digits=0))
+                "plausible deviation; fertility.district_level sets it (calibrated to this "
+                "figure, target births_2024: 1.00, Changning bearing at Shanghai's rate; the "
+                "former assumed central-district factor 0.85 gave 2,787, just outside). A pass "
+                "says only that the model is at Shanghai's rate: a Changning birth count "
+                "(长宁统计年鉴, chapter 人口) would test the level itself.", digits=0))
         else:
+            assumed = float(res.mean()) * BIRTH_RATE_2023
             rows.append(_Row(
                 theme, f"Births 2025, district total (model crude rate {rate:.2f} per 1,000)",
                 m, se, tolerance="-",
                 source="Shanghai's 2025 births (bulletin due March 2026) and Changning's: not "
-                "found.", meaning="Reported only.", digits=0))
+                "found. For context (not compared): the medium path assumes Shanghai's 2023 "
+                f"rate, 3.95 per 1,000 ({_cite('bulletin2024')}), which gives {assumed:,.0f} "
+                "with the model's mean 2025 residents.",
+                meaning="Reported only: the row can pass or fail only once Shanghai's 2025 "
+                "births are published.", digits=0))
     return rows
 
 

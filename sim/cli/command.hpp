@@ -27,6 +27,8 @@ Command add_outputs_command(CLI::App& app);
 Command add_parameters_command(CLI::App& app);
 Command add_monitor_command(CLI::App& app);
 Command add_sweep_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
+Command add_site_command(CLI::App& app);
 Command add_facilities_command(CLI::App& app);
 
 }  // namespace childsim::cli

@@ -11,13 +11,17 @@
 
 #include <unistd.h>  // isatty
 
-#include <algorithm>  // std::max
-#include <chrono>     // std::chrono::steady_clock
-#include <cstdint>    // std::int64_t
-#include <cstdio>     // stderr
-#include <limits>     // std::numeric_limits
-#include <memory>     // std::make_shared
-#include <string>     // std::string
+#include <algorithm>   // std::max
+#include <chrono>      // std::chrono::steady_clock
+#include <cstdint>     // std::int64_t
+#include <cstdio>      // stderr
+#include <filesystem>  // std::filesystem
+#include <limits>      // std::numeric_limits
+#include <memory>      // std::make_shared
+#include <set>         // std::set
+#include <stdexcept>   // std::runtime_error
+#include <string>      // std::string
+#include <vector>      // std::vector
 
 namespace childsim::cli {
 namespace {
@@ -52,19 +56,75 @@ class Progress {
 };
 
 struct RunArgs {
-  std::string scenario, out;
+  std::vector<std::string> scenarios;
+  std::string out;
   int replicates = 0, threads = 0;
   std::int64_t seed = -1;
   bool quiet = false;
 };
 
+// Several scenarios in one call (`childsim run a.yaml b.yaml … -o DIR`): one file per scenario,
+// DIR/<file stem>.h5, each byte-identical to `childsim run x.yaml -o DIR/x.h5`. Every scenario
+// is loaded and validated, the seeds compared and the output paths checked before the first
+// run, so that an error in any file touches nothing. One file per scenario rather than one file
+// with a `scenario` dimension: scenarios may differ in their facilities, targets, horizon and
+// replicates (a common dimension would need padding), every tool reads a single-run file
+// (compare, briefing, open_runs), and a scenario can be re-run or added alone.
+std::vector<std::filesystem::path> plan_outputs(const std::vector<Scenario>& scenarios,
+                                                const std::string& dir) {
+  std::vector<std::filesystem::path> outs;
+  std::set<std::string> stems;
+  for (const auto& sc : scenarios) {
+    const std::string stem = sc.file.stem().string();
+    if (!stems.insert(stem).second)
+      throw std::runtime_error(fmt::format(
+          "two scenario files are named '{}' ({}): their outputs would both be {}/{}.h5; "
+          "run them in separate calls",
+          stem, sc.file.string(), dir, stem));
+    outs.push_back(std::filesystem::path(dir) / (stem + ".h5"));
+  }
+  return outs;
+}
+
+// Common random numbers: scenarios run together share one seed, so that their differences are
+// those of the scenarios and not of the draws.
+void check_common_seed(const std::vector<Scenario>& scenarios) {
+  for (const auto& sc : scenarios)
+    if (sc.seed != scenarios.front().seed)
+      throw std::runtime_error(fmt::format(
+          "scenarios run together share one seed (common random numbers), but {} has seed {} "
+          "and {} has seed {}; give --seed",
+          scenarios.front().file.string(), scenarios.front().seed, sc.file.string(), sc.seed));
+}
+
+void make_output_directory(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path d(dir);
+  if (fs::exists(d)) {
+    if (!fs::is_directory(d))
+      throw std::runtime_error(fmt::format(
+          "output '{}' is not a directory (with several scenarios, -o names a directory)", dir));
+    return;
+  }
+  const fs::path parent = d.parent_path().empty() ? fs::path(".") : d.parent_path();
+  if (!fs::is_directory(parent))
+    throw std::runtime_error(fmt::format(
+        "output directory '{}' cannot be made: '{}' does not exist", dir, parent.string()));
+  fs::create_directory(d);
+}
+
 }  // namespace
 
 Command add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
-  auto* run = app.add_subcommand("run", "Run a scenario and write its outputs (HDF5)");
-  run->add_option("scenario", a->scenario, "Scenario file (YAML)")->required();
-  run->add_option("-o,--output", a->out, "Output file (.h5)")->required();
+  auto* run = app.add_subcommand(
+      "run",
+      "Run a scenario and write its outputs (HDF5); with several scenarios, -o is a directory "
+      "and each is written to DIR/<file stem>.h5");
+  run->add_option("scenario", a->scenarios, "Scenario file(s) (YAML)")->required();
+  run->add_option("-o,--output", a->out,
+                  "Output file (.h5); a directory when several scenarios are given")
+      ->required();
   run->add_option("--replicates", a->replicates, "Override the scenario's number of replicates")
       ->check(CLI::Range(1, 10000));
   run->add_option("--seed", a->seed, "Override the scenario's seed")
@@ -73,16 +133,30 @@ Command add_run_command(CLI::App& app) {
       ->check(CLI::Range(1, 1024));
   run->add_flag("-q,--quiet", a->quiet, "Do not print the summary");
   return {run, [a] {
-            auto sc = load_scenario(a->scenario);
-            override_run(sc, a->replicates, a->seed);
-            check_output_path(a->out);
+            // Load → validate (every file) → check outputs → run → write, scenario by scenario.
+            std::vector<Scenario> scenarios;
+            for (const auto& file : a->scenarios) {
+              scenarios.push_back(load_scenario(file));
+              override_run(scenarios.back(), a->replicates, a->seed);
+            }
+            std::vector<std::filesystem::path> outs;
+            if (scenarios.size() == 1) {
+              outs.push_back(a->out);
+            } else {
+              check_common_seed(scenarios);
+              outs = plan_outputs(scenarios, a->out);
+              make_output_directory(a->out);
+            }
+            for (const auto& out : outs) check_output_path(out);
             RunOptions options;
             options.threads = a->threads;
-            Progress progress;
-            options.progress = [&](int r, int m, int rs, int ms) { progress(r, m, rs, ms); };
-            const auto ds = run_scenario(sc, options);
-            io::write_dataset(ds, a->out);
-            if (!a->quiet) print_summary(ds, a->out);
+            for (std::size_t k = 0; k < scenarios.size(); ++k) {
+              Progress progress;
+              options.progress = [&](int r, int m, int rs, int ms) { progress(r, m, rs, ms); };
+              const auto ds = run_scenario(scenarios[k], options);
+              io::write_dataset(ds, outs[k]);
+              if (!a->quiet) print_summary(ds, outs[k].string());
+            }
             return 0;
           }};
 }

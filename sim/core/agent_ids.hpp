@@ -36,6 +36,10 @@ inline std::uint64_t initial_child(std::uint64_t index) {
 inline std::uint64_t newborn(std::uint64_t mother_household, int month) {
   return tagged(Origin::newborn, mother_household, static_cast<std::uint64_t>(month));
 }
+/// The second of twins born in `month` (the first has newborn()'s id).
+inline std::uint64_t newborn_twin(std::uint64_t mother_household, int month) {
+  return tagged(Origin::newborn, mother_household, static_cast<std::uint64_t>(month), 1);
+}
 inline std::uint64_t arrival_household(int street, int month, int k) {
   return tagged(Origin::arrival_household, static_cast<std::uint64_t>(street),
                 static_cast<std::uint64_t>(month), static_cast<std::uint64_t>(k));

@@ -34,6 +34,7 @@ enum class Purpose : std::uint16_t {
   clinic = 10,
   calibration = 11,
   parameters = 12,
+  nursery_settle = 13,  ///< the first month's settling where there is room (nursery.cpp)
 };
 
 /// A URBG (uniform random bit generator) over one (seed, replicate, agent, month, purpose).

@@ -3,6 +3,7 @@
 
 #include "sim/core/agent_ids.hpp"         // ids::
 #include "sim/core/rng.hpp"               // Stream, Purpose
+#include "sim/demography/births.hpp"      // birth_renormalisation, delivery_probability
 #include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
@@ -14,7 +15,14 @@ constexpr int child_age_limit_months = 18 * 12;  // children leave the tables at
 constexpr int fertile_from_months = 18 * 12;
 constexpr int fertile_until_months = 50 * 12;  // exclusive
 
-enum Event : std::uint8_t { birth = 1, mother_dies = 2, leaves = 4, moves = 8 };
+enum Event : std::uint8_t {
+  birth = 1,
+  mother_dies = 2,
+  leaves = 4,
+  moves = 8,
+  twins = 16,
+  partners = 32
+};
 
 struct HouseholdEvents {
   std::vector<std::uint8_t> flags;
@@ -36,13 +44,18 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     f.aged_out[static_cast<std::size_t>(s)] += 1;
     // Now an adult resident. Adults outside families are not followed: those turning 18 are
     // taken to balance adult deaths and the moves of adults without children, so the adult
-    // count changes only with families moving (docs/model.md, "adults").
-    if (c.sex[i] == 0) add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]);
+    // count changes only with families moving (docs/model.md, "adults"). A daughter becomes a
+    // single woman of parity 0 (she may form a couple later: form_couples).
+    if (c.sex[i] == 0) {
+      const int row = add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]);
+      h.partnered[static_cast<std::size_t>(row)] = 0;
+    }
   }
 }
 
 HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const Rates& r) {
   const Households& h = st.households;
+  const std::vector<double> renorm = birth_renormalisation(st, r);
   const std::size_t n = h.size();
   HouseholdEvents ev;
   ev.flags.assign(n, 0);
@@ -55,15 +68,19 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   for (std::size_t i = 0; i < n; ++i) {
     if (!h.present[i]) continue;  // retired rows wait for the next compaction
     Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
-    // Always take the same four words in the same roles, whether or not they are used, so
+    // Always take the same five words in the same roles, whether or not they are used, so
     // that a change in one event's probability does not shift the others' draws.
     const double u_birth = rng.uniform(), u_death = rng.uniform(), u_out = rng.uniform(),
-                 u_move = rng.uniform();
+                 u_move = rng.uniform(), u_couple = rng.uniform();
     std::uint8_t flags = 0;
     const int age = age_in_months(st.month, h.mother_birth_month[i]);
     if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
-      if (u_birth < r.birth_probability(st.month, age / 12)) flags |= birth;
+      // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
+      const double q = delivery_probability(st, r, renorm, i);
+      if (u_birth < q) flags |= birth;
+      if (u_birth < q * r.twins_per_delivery) flags |= twins;
       if (u_death < r.women_death_hazard) flags |= mother_dies;
+      if (!h.partnered[i] && u_couple < r.partnering_hazard) flags |= partners;
     }
     // The family leaves at the rate of the mother's age (also after her death: the household
     // keeps her birth month), so children move with their parents (migration_schedule.hpp).
@@ -84,12 +101,33 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
 
 void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEvents& ev,
                 MonthFlows& f) {
+  Households& h = st.households;
   const std::size_t n = ev.flags.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (!(ev.flags[i] & birth)) continue;
-    const std::uint64_t id = ids::newborn(st.households.id[i], st.month);
-    add_child(st, sc, r, id, static_cast<int>(i), st.month);
-    f.births[static_cast<std::size_t>(st.households.street[i])] += 1;
+    const auto s = static_cast<std::size_t>(h.street[i]);
+    const int babies = (ev.flags[i] & twins) ? 2 : 1;
+    for (int k = 0; k < babies; ++k) {
+      const std::uint64_t id =
+          k == 0 ? ids::newborn(h.id[i], st.month) : ids::newborn_twin(h.id[i], st.month);
+      add_child(st, sc, r, id, static_cast<int>(i), st.month);
+      const int order = h.parity[i] + 1;
+      f.births_by_parity[s * n_parity_classes + static_cast<std::size_t>(parity_class(order))] += 1;
+      if (h.parity[i] < 255) h.parity[i] += 1;
+    }
+    h.last_birth_month[i] = st.month;
+    f.births[s] += babies;
+  }
+}
+
+// Single women who form a couple: the partner is an adult resident already counted in the
+// street's adults (docs/model.md, "Family formation"), so the adult count does not change.
+void form_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
+  Households& h = st.households;
+  for (std::size_t i = 0; i < ev.flags.size(); ++i) {
+    if (!(ev.flags[i] & partners) || (ev.flags[i] & mother_dies)) continue;
+    h.partnered[i] = 1;
+    f.partnerships += 1;
   }
 }
 
@@ -174,6 +212,7 @@ void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& 
   age_out(st, sc, r, f);
   const HouseholdEvents ev = draw_household_events(st, sc, r);
   add_births(st, sc, r, ev, f);
+  form_couples(st, ev, f);
   child_deaths(st, sc, r, f);
   move_households(st, ev, f);
   arrivals(st, sc, r, f);

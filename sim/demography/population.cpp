@@ -7,6 +7,9 @@
 
 #include <boost/random/normal_distribution.hpp>  // boost::random::normal_distribution
 
+#include <algorithm>  // std::max
+#include <cmath>      // std::exp
+
 namespace childsim {
 void draw_home(const Scenario& sc, int street, double u1, double u2, float& x_m, float& y_m) {
   double x = 0, y = 0;
@@ -33,8 +36,9 @@ int add_household(State& st, const Scenario& sc, const Rates& r, std::uint64_t i
   h.mother_works.push_back(rng.bernoulli(r.p_mother_works));
   // Draw every attribute whether or not it applies, so that each keeps its place in the
   // stream (common random numbers between scenarios).
-  const bool partner_works = rng.bernoulli(r.p_partner_works);
-  h.partner_works.push_back(h.partnered.back() && partner_works);
+  // Kept whether or not a partner lives there now: a single woman may form a couple later
+  // (services read it only for partnered households).
+  h.partner_works.push_back(rng.bernoulli(r.p_partner_works));
   h.grandparent_care.push_back(rng.bernoulli(r.p_grandparent));
   const double u = rng.uniform();
   h.income_band.push_back(u < r.p_income_low ? 0 : (u < 1.0 - r.p_income_high ? 1 : 2));
@@ -42,8 +46,25 @@ int add_household(State& st, const Scenario& sc, const Rates& r, std::uint64_t i
   boost::random::normal_distribution<float> normal(0.0f, 1.0f);
   h.taste.push_back(normal(rng));
   h.n_children.push_back(0);
+  h.parity.push_back(0);
+  h.last_birth_month.push_back(no_birth_month);
   h.present.push_back(1);
   return static_cast<int>(h.size() - 1);
+}
+
+void record_past_birth(State& st, int row, std::int32_t birth_month) {
+  Households& h = st.households;
+  const auto i = static_cast<std::size_t>(row);
+  if (h.parity[i] < 255) h.parity[i] += 1;
+  h.last_birth_month[i] = std::max(h.last_birth_month[i], birth_month);
+}
+
+void settle_partnership(State& st, const Rates& r, int row, int month, double u) {
+  Households& h = st.households;
+  const auto i = static_cast<std::size_t>(row);
+  if (h.parity[i] > 0) return;  // mothers keep household.partnered
+  const double years = (month - h.mother_birth_month[i]) / 12.0 - arriving_woman_min_age;
+  h.partnered[i] = years > 0 && u < 1.0 - std::exp(-r.partnering_rate * years);
 }
 
 int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, int household,
@@ -81,11 +102,14 @@ int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint
     const int w = static_cast<int>(rng() % 12u);
     if (y >= mother_age || !(u < r.in_birth_prob[static_cast<std::size_t>(y - 18)])) continue;
     const int age_months = mother_months - (12 * y + w);
+    record_past_birth(st, row, month - age_months);
     if (age_months >= 12 * 18) continue;  // an adult child, not in the child tables
     add_child(st, sc, r, ids::arriving_child(id, y), row, month - age_months);
     ++k;
   }
-  st.adults[static_cast<std::size_t>(street)] += 1 + st.households.partnered[row];
+  settle_partnership(st, r, row, month, rng.uniform());
+  st.adults[static_cast<std::size_t>(street)] +=
+      1 + st.households.partnered[static_cast<std::size_t>(row)];
   return k;
 }
 
@@ -126,9 +150,18 @@ State build_initial_state(const Scenario& sc, const Rates& r, const InitialCount
               add_household(st, sc, r, hid, s, -(12 * mother_age + static_cast<int>(rng() % 12u)));
         }
         add_child(st, sc, r, id, row, -age_months);
+        record_past_birth(st, row, -age_months);
         ++street_children;
       }
     }
+    // Women without a child at home are partnered as a constant partnering rate from age 18
+    // implies (settle_partnership); their own stream, one word.
+    for (const auto& rows : women_of_age)
+      for (int row : rows) {
+        Stream rng(sc.seed, rep, st.households.id[static_cast<std::size_t>(row)], 1,
+                   Purpose::initial_population);
+        settle_partnership(st, r, row, 0, rng.uniform());
+      }
     st.adults.push_back(std::llround(counts.residents[s]) - street_children);
     CHILDSIM_CHECK(st.adults.back() >= 0, "a street has more children than residents");
   }

@@ -42,6 +42,16 @@ int add_child(State& state, const Scenario& sc, const Rates& rates, std::uint64_
 int add_arriving_family(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id,
                         int street, int month);
 
+/// Count a birth the woman of row `row` had before she entered the model (her parity and last
+/// delivery; the child need not be in the tables).
+void record_past_birth(State& state, int row, std::int32_t birth_month);
+
+/// A woman who has borne no child lives with a partner with probability 1 − exp(−ρ (x − 18))
+/// at exact age x (ρ = household.partnering_rate: the share a constant partnering rate from
+/// 18 gives); uniform `u` decides. Mothers keep household.partnered. Used when a woman enters
+/// the model (start, arrival); during the run single women form couples at the rate ρ.
+void settle_partnership(State& state, const Rates& rates, int row, int month, double u);
+
 /// Arriving women are 18..49 (the women of the household tables).
 constexpr int arriving_woman_min_age = 18;
 

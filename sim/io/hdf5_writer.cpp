@@ -349,14 +349,19 @@ struct Hdf5Writer::Impl {
   }
 
   // Chunk shape: the full extent on trailing dimensions (a reader usually wants whole
-  // time series / street vectors), 1 along a leading `replicate` dimension (replicates are
-  // analysed one at a time and written independently), then leading dimensions shrunk until
-  // one chunk holds at most kChunkBytes.
+  // time series / street vectors), 1 along the leading ensemble dimensions — `sample` (a
+  // sweep), `scenario`, `replicate` — (they are analysed one at a time and written
+  // independently, and a lazy reader of one of them reads nothing of the others), then
+  // leading dimensions shrunk until one chunk holds at most kChunkBytes.
   static std::vector<hsize_t> chunk_shape(const std::vector<std::string>& dims,
                                           const std::vector<hsize_t>& extent,
                                           std::size_t element_size) {
     std::vector<hsize_t> chunk = extent;
-    if (chunk.size() > 1 && dims.front() == "replicate") chunk.front() = 1;
+    for (std::size_t axis = 0; axis + 1 < chunk.size(); ++axis) {
+      const std::string& d = dims[axis];
+      if (d != "sample" && d != "scenario" && d != "replicate") break;
+      chunk[axis] = 1;
+    }
     const hsize_t cap = std::max<hsize_t>(1, kChunkBytes / element_size);
     for (std::size_t axis = 0; axis < chunk.size(); ++axis) {
       hsize_t rest = 1;  // elements in the trailing part of the chunk

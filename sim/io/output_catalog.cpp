@@ -15,11 +15,14 @@ const std::vector<DimensionSpec>& dimension_catalog() {
        "pinyin id of the street-level unit (街道/镇); `street_name` holds the "
        "Chinese name, `street_name_en` the English one"},
       {"age", "years", "completed years of age, 0..17"},
+      {"parity", "", "birth order of a child: `1` first, `2` second, `3+` third or later"},
       {"woman_age", "years", "completed years of age of women, 18..49"},
       {"year", "", "calendar year (annual outputs and indicators)"},
       {"facility", "",
        "facility id; `facility_kind`, `facility_street`, `facility_name`, "
-       "`facility_host` (a nursery class's kindergarten, or empty), "
+       "`facility_host` (a nursery class's kindergarten, or empty), `facility_run_by` "
+       "(education_bureau, public_body, private, employer), `facility_inclusive` (1: "
+       "designated 普惠), "
        "`facility_x`, `facility_y` describe it"},
       {"kind", "",
        "facility kind (e.g. nursery_class, baby_room, kindergarten, summer_class, "
@@ -50,6 +53,12 @@ std::vector<OutputSpec> demography_outputs() {
        "children",
        "births",
        "children born in the month to mothers living in the street"},
+      {"births_by_parity",
+       {"replicate", "time", "street", "parity"},
+       "children",
+       "births by birth order",
+       "children born in the month by their order among their mother's children (twins count "
+       "as two births of consecutive orders); sums over parity to `births`"},
       {"deaths",
        {"replicate", "time", "street"},
        "children",

@@ -5,7 +5,8 @@
 
 namespace childsim::io {
 
-Recorder::Recorder(const Scenario& sc, int replicates) : sc_(sc), replicates_(replicates) {
+Recorder::Recorder(const Scenario& sc, int replicates, int first_replicate)
+    : sc_(sc), replicates_(replicates), first_replicate_(first_replicate) {
   for (int y = sc.start.year; y <= sc.end.year; ++y) years_.push_back(y);
   for (const auto& o : output_catalog()) {
     std::size_t n = 1;
@@ -27,6 +28,7 @@ std::size_t Recorder::dim_size(const std::string& dim) const {
   if (dim == "year") return years_.size();
   if (dim == "street") return sc_.base.streets.size();
   if (dim == "age") return 18;
+  if (dim == "parity") return 3;
   if (dim == "woman_age") return 32;
   if (dim == "facility") return sc_.facilities.size();
   if (dim == "kind") return sc_.facilities.kinds.size();
@@ -53,7 +55,11 @@ std::size_t Recorder::offset(const OutputSpec& o, int replicate, int index) cons
   CHILDSIM_CHECK(has_index == (index >= 0), "index given (or missing) for " + o.name);
   const std::size_t per_index = block_size(o.name);
   const std::size_t n_index = has_index ? dim_size(o.dims[after_rep]) : 1;
-  if (has_rep) k += static_cast<std::size_t>(replicate) * n_index * per_index;
+  if (has_rep) {
+    CHILDSIM_CHECK(replicate >= first_replicate_ && replicate < first_replicate_ + replicates_,
+                   "replicate out of range for " + o.name);
+    k += static_cast<std::size_t>(replicate - first_replicate_) * n_index * per_index;
+  }
   if (has_index) {
     CHILDSIM_CHECK(static_cast<std::size_t>(index) < n_index, "index out of range for " + o.name);
     k += static_cast<std::size_t>(index) * per_index;
@@ -107,6 +113,9 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   for (int a = 0; a < 32; ++a) wages[static_cast<std::size_t>(a)] = 18 + a;
   ds.dims.push_back(
       {"age", ages, {{"units", text("years")}, {"long_name", text("completed years of age")}}});
+  ds.dims.push_back({"parity",
+                     std::vector<std::string>{"1", "2", "3+"},
+                     {{"long_name", text("birth order among the mother's children")}}});
   ds.dims.push_back(
       {"woman_age",
        wages,
@@ -152,9 +161,12 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("street_x", "street", xs, "street centre, metres east of the reference point", "m");
   aux("street_y", "street", ys, "street centre, metres north of the reference point", "m");
   aux("street_area", "street", areas, "street area", "km2");
-  std::vector<std::string> f_kind, f_street, f_unit, f_host;
+  std::vector<std::string> f_kind, f_street, f_unit, f_host, f_run_by;
+  std::vector<std::int32_t> f_inclusive;
   for (std::size_t f = 0; f < fac.size(); ++f) {
     f_kind.push_back(fac.kind_of(f).id);
+    f_run_by.push_back(run_by_name(fac.run_by[f]));
+    f_inclusive.push_back(fac.inclusive[f]);
     f_host.push_back(fac.host[f] < 0 ? "" : fac.id[static_cast<std::size_t>(fac.host[f])]);
     f_street.push_back(fac.street[f] < 0
                            ? "outside"
@@ -167,6 +179,10 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("facility_capacity_unit", "facility", f_unit, "unit of the facility's capacity");
   aux("facility_host", "facility", f_host,
       "kindergarten hosting the nursery class (facility id), or empty");
+  aux("facility_run_by", "facility", f_run_by,
+      "who runs it: education_bureau, public_body (both public, 公办), private or employer");
+  aux("facility_inclusive", "facility", f_inclusive,
+      "1 when its places are designated 普惠 (inclusive) at the capped price, else 0");
   aux("facility_x", "facility", fac.x_m, "facility location, metres east of the reference point",
       "m");
   aux("facility_y", "facility", fac.y_m, "facility location, metres north of the reference point",
@@ -185,7 +201,7 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
       {"street", "street_name street_name_en street_x street_y street_area"},
       {"facility",
        "facility_kind facility_street facility_name facility_capacity_unit facility_host "
-       "facility_x facility_y"},
+       "facility_run_by facility_inclusive facility_x facility_y"},
       {"kind", "kind_label_zh kind_service"},
       {"target",
        "target_description target_threshold target_comparison target_plan_item "

@@ -18,7 +18,9 @@ namespace childsim::io {
 
 class Recorder {
  public:
-  Recorder(const Scenario& sc, int replicates);
+  /// `first_replicate`: the replicate number of the first slice (a recorder for replicates
+  /// first_replicate .. first_replicate + replicates − 1; the warm start's scratch recorder).
+  Recorder(const Scenario& sc, int replicates, int first_replicate = 0);
 
   /// The block of int32 variable `name` for one replicate and one month or year index (−1
   /// when the variable has neither): a pointer to the trailing dimensions, row-major.
@@ -49,6 +51,7 @@ class Recorder {
   std::size_t offset(const OutputSpec& o, int replicate, int index) const;
   const Scenario& sc_;
   int replicates_;
+  int first_replicate_ = 0;
   std::vector<int> years_;
   std::map<std::string, std::vector<std::int32_t>> ints_;
   std::map<std::string, std::vector<double>> reals_;

@@ -26,6 +26,8 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   const std::size_t ns = f.births.size();
   count_children(st, t, rec.block("population", r, t));
   std::copy(f.births.begin(), f.births.end(), rec.block("births", r, t));
+  std::copy(f.births_by_parity.begin(), f.births_by_parity.end(),
+            rec.block("births_by_parity", r, t));
   std::copy(f.deaths.begin(), f.deaths.end(), rec.block("deaths", r, t));
   std::copy(f.moves_in.begin(), f.moves_in.end(), rec.block("moves_in", r, t));
   std::copy(f.moves_out.begin(), f.moves_out.end(), rec.block("moves_out", r, t));
@@ -53,7 +55,8 @@ Model::Model(const Scenario& sc)
     : scenario(sc),
       counts(initial_counts(sc)),
       rates(make_rates(sc, counts)),
-      services(make_service_params(sc)) {}
+      services(make_service_params(sc)),
+      warm(make_warm_start(sc)) {}
 
 void record_start(const State& st, io::Recorder& rec) {
   // Ages at the start are those of month 0.
@@ -69,7 +72,11 @@ void step_month(const Model& m, State& st, io::Recorder& rec) {
   MonthFlows flows(m.rates.n_streets);
   step_demography(st, m.scenario, m.rates, flows);
   record_month(st, flows, rec);
-  if (m.scenario.services) step_services(ServiceContext{m.scenario, m.services}, st, rec);
+  if (m.scenario.services) {
+    ServiceContext cx{m.scenario, m.services};
+    cx.settle_first_month = m.warm == nullptr;  // a warm start has settled in its spin-up
+    step_services(cx, st, rec);
+  }
   retire_households(st);
   // Rows that left stay (flagged) until the end of the year: compaction copies every array,
   // and doing it monthly cost a fifth of the run time. Row order, and so the results, are the
@@ -81,6 +88,7 @@ void run_replicate(const Model& m, int replicate, io::Recorder& rec,
                    const std::function<void(int)>& on_month) {
   State st = build_initial_state(m.scenario, m.rates, m.counts, replicate);
   record_start(st, rec);
+  if (m.warm) warm_start_services(*m.warm, st);  // enrolments and lists at steady state
   record_parameters(m.scenario, replicate, rec);
   if (replicate == 0) record_facilities(m.scenario, rec);
   for (int t = 0; t < m.rates.n_months; ++t) {

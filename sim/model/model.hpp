@@ -6,8 +6,10 @@
 #include "sim/model/state.hpp"              // State
 #include "sim/scenario/scenario.hpp"        // Scenario
 #include "sim/services/service_params.hpp"  // ServiceParams
+#include "sim/services/warm_start.hpp"      // WarmStart
 
 #include <functional>  // std::function
+#include <memory>      // std::shared_ptr
 
 namespace childsim {
 
@@ -17,6 +19,7 @@ struct Model {
   InitialCounts counts;
   Rates rates;
   ServiceParams services;
+  std::shared_ptr<const WarmStart> warm;  ///< the services' spin-up; null: cold start
   explicit Model(const Scenario& sc);
 };
 

@@ -94,13 +94,29 @@ Rates make_rates(const Scenario& sc, const InitialCounts& counts) {
 
   r.birth_prob.resize(static_cast<std::size_t>(r.n_months * Rates::n_women_ages));
   for (int t = 0; t < r.n_months; ++t) {
-    const double tfr = sc.tfr.at(sc.start.plus(t).year) * p["fertility.tfr_multiplier"];
+    const double tfr = sc.tfr.at(sc.start.plus(t).year) * p["fertility.district_level"] *
+                       p["fertility.tfr_multiplier"];
     for (int a = 0; a < Rates::n_women_ages; ++a) {
       const double prob = tfr * b.asfr_shape[static_cast<std::size_t>(a)] / 12.0;
       CHILDSIM_CHECK(prob < 1.0, "monthly birth probability must be below 1");
       r.birth_prob[static_cast<std::size_t>(t * Rates::n_women_ages + a)] = prob;
     }
   }
+  r.parity_relative = {1.0, p["fertility.second_birth_relative"],
+                       p["fertility.third_birth_relative"]};
+  r.unpartnered_relative = p["fertility.unpartnered_relative"];
+  r.higher_order_multiplier = p["fertility.higher_order_multiplier"];
+  r.min_birth_interval_months =
+      static_cast<int>(std::lround(p["fertility.min_birth_interval_months"]));
+  // fertility.twin_share s is the share of children born as twins. With τ the share of
+  // deliveries that are of twins, a delivery gives 1 + τ children, so s = 2τ / (1 + τ) and
+  // τ = s / (2 − s).
+  {
+    const double share = p["fertility.twin_share"];
+    r.twins_per_delivery = share / (2.0 - share);
+  }
+  r.partnering_rate = p["household.partnering_rate"];
+  r.partnering_hazard = 1.0 - std::exp(-r.partnering_rate / 12.0);
   for (double q : b.child_death_probability) r.child_death_hazard.push_back(monthly_hazard(q));
   r.women_death_hazard = monthly_hazard(p["mortality.women_annual"]);
   // Ages are evaluated at mid-year (a + 0.5): a mother in her a-th completed year.

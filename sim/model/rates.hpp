@@ -8,6 +8,7 @@
 
 #include "sim/scenario/scenario.hpp"  // Scenario
 
+#include <array>   // std::array
 #include <vector>  // std::vector
 
 namespace childsim {
@@ -30,7 +31,19 @@ struct Rates {
   static constexpr int n_child_ages = 18;
   static constexpr int n_women_ages = 32;  ///< 18..49
 
-  std::vector<double> birth_prob;          ///< [month × n_women_ages]
+  /// Children born per woman and month, by month and age: district level × TFR(year) ×
+  /// shape(age) / 12 (the age-specific rate the births keep; births.hpp).
+  std::vector<double> birth_prob;  ///< [month × n_women_ages]
+  // Who bears them (births.hpp): relative risks by parity and partnership, renormalised each
+  // month so that the age-specific rate above holds; a lever on births of order two and later
+  // that is not renormalised; a minimum interval between deliveries; twins.
+  std::array<double, 3> parity_relative{{1.0, 1.0, 1.0}};  ///< women of parity 0, 1, 2+
+  double unpartnered_relative = 1.0;
+  double higher_order_multiplier = 1.0;
+  int min_birth_interval_months = 12;
+  double twins_per_delivery = 0.0;  ///< τ: the probability that a delivery is of twins
+  double partnering_rate = 0.0;     ///< annual hazard that a single woman 18–49 forms a couple
+  double partnering_hazard = 0.0;   ///< the same, monthly
   std::vector<double> child_death_hazard;  ///< monthly, [age 0..17]
   double women_death_hazard = 0;
   /// Monthly probability that a household leaves the district, by the mother's age in

@@ -36,6 +36,8 @@ void compact(State& s) {
   keep_rows(h.hukou_local, keep_h, kept_h);
   keep_rows(h.taste, keep_h, kept_h);
   keep_rows(h.n_children, keep_h, kept_h);
+  keep_rows(h.parity, keep_h, kept_h);
+  keep_rows(h.last_birth_month, keep_h, kept_h);
   keep_rows(h.present, keep_h, kept_h);
 
   std::size_t kept_c = 0;

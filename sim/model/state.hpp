@@ -33,10 +33,21 @@ struct Households {
   std::vector<std::uint8_t> hukou_local;       ///< Shanghai hukou
   std::vector<float> taste;                    ///< family's taste for formal care, N(0, 1)
   std::vector<std::uint16_t> n_children;       ///< children present
-  std::vector<std::uint8_t> present;           ///< cleared when the household leaves
+  /// Children the woman has borne (all ages, also those who left or grew up), saturating at
+  /// 255; sets the order of her next birth (births.hpp).
+  std::vector<std::uint8_t> parity;
+  /// Model month of her last delivery (no_birth_month when none is known).
+  std::vector<std::int32_t> last_birth_month;
+  std::vector<std::uint8_t> present;  ///< cleared when the household leaves
 
   std::size_t size() const { return id.size(); }
 };
+
+/// last_birth_month of a woman with no known birth.
+constexpr std::int32_t no_birth_month = -1000000;
+
+/// Birth orders reported by births_by_parity: first, second, third and later.
+constexpr int n_parity_classes = 3;
 
 /// Children aged 0..17.
 struct Children {
@@ -61,12 +72,15 @@ struct Children {
 /// Demographic flows of one month, children only, by street.
 struct MonthFlows {
   std::vector<std::int32_t> births, deaths, moves_in, moves_out, aged_out;
+  std::vector<std::int32_t> births_by_parity;  ///< [street × n_parity_classes], by birth order
+  std::int32_t partnerships = 0;               ///< single women who formed a couple
   explicit MonthFlows(int n_streets = 0)
       : births(n_streets),
         deaths(n_streets),
         moves_in(n_streets),
         moves_out(n_streets),
-        aged_out(n_streets) {}
+        aged_out(n_streets),
+        births_by_parity(static_cast<std::size_t>(n_streets) * n_parity_classes) {}
 };
 
 /// Everything about one replicate that changes over time.

@@ -159,6 +159,18 @@ Policy read_policy(config::MapReader& r) {
     }
   }
   p.public_hukou_only = r.get_bool("public_nursery_hukou_only", false);
+  if (const auto* o = r.optional("babyroom_outreach")) {  // {start: YYYY-MM, end: YYYY-MM}
+    config::MapReader orr(*o);
+    p.babyroom_outreach = true;
+    p.babyroom_outreach_start = config::as_month(orr.required("start"));
+    if (const auto* e = orr.optional("end")) {
+      p.babyroom_outreach_end = config::as_month(*e);
+      p.babyroom_outreach_has_end = true;
+      if (!(p.babyroom_outreach_start < p.babyroom_outreach_end))
+        e->fail("expected an end after the start");
+    }
+    orr.finish();
+  }
   return p;
 }
 
@@ -236,7 +248,15 @@ std::vector<Investment> apply_investments(const config::ConfigNode& list, const 
         if (fac.service_of(static_cast<std::size_t>(hf)) != Service::kindergarten)
           h->fail("expected the id of a kindergarten");
         fac.host[static_cast<std::size_t>(f)] = hf;
+        // A class in a kindergarten is run by whoever runs the kindergarten and is designated
+        // 普惠 when its host is (targets.yaml, plan item 19), unless the investment says.
+        fac.run_by[static_cast<std::size_t>(f)] = fac.run_by[static_cast<std::size_t>(hf)];
+        fac.inclusive[static_cast<std::size_t>(f)] = fac.inclusive[static_cast<std::size_t>(hf)];
       }
+      if (const auto* rb = r.optional("run_by"))
+        fac.run_by[static_cast<std::size_t>(f)] = read_run_by(*rb);
+      if (r.has("inclusive"))
+        fac.inclusive[static_cast<std::size_t>(f)] = r.get_bool("inclusive", false) ? 1 : 0;
       inv.facility = f;
       inv.amount = static_cast<int>(r.require_int("capacity", 0, 1000000000));
       fac.running_cost_year[static_cast<std::size_t>(f)] = inv.running_cost_year;

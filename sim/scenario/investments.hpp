@@ -61,6 +61,12 @@ struct Policy {
   std::vector<Subsidy> subsidies{Subsidy{"national", {}, true}};
   PriceCap inclusive_price_cap;
   bool public_hukou_only = false;  ///< nursery classes only for Shanghai-hukou families
+  /// Baby-room outreach (home visits, invitations at child health checks) from `start` until
+  /// `end` (exclusive; none: to the end of the run): raises take-up by
+  /// babyroom.outreach_log_odds.
+  bool babyroom_outreach = false;
+  bool babyroom_outreach_has_end = false;
+  YearMonth babyroom_outreach_start{2024, 1}, babyroom_outreach_end{2024, 1};
 };
 
 /// One applied investment, kept for reporting.

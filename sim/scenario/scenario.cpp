@@ -147,6 +147,7 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
     pr.finish();
   }
   const config::ConfigNode* investments_node = r.optional("investments");
+  const config::ConfigNode* targets_node = r.optional("targets");  // added to targets.yaml's
   if (const auto* params = r.optional("parameters")) {
     if (!params->is_map()) params->fail("expected a map 'name: value'");
     std::vector<std::string> overridden;
@@ -169,6 +170,7 @@ Scenario scenario_from_tree(const config::ConfigNode& root, const std::filesyste
   }
   r.finish();
   s.targets = load_targets(s.base.dir / "targets.yaml");
+  if (targets_node) apply_scenario_targets(*targets_node, s.targets);
   s.facilities = load_facilities(s.base, s.start, s.n_months());
   s.facilities.public_hukou_only = s.policy.public_hukou_only;
   if (investments_node)

@@ -58,7 +58,8 @@ struct Scenario {
   std::shared_ptr<const calibration::Posterior> posterior;
 
   int n_months() const { return months_between(start, end) + 1; }
-  std::vector<Target> targets;  ///< the place's targets.yaml (indicators tested each year)
+  std::vector<Target> targets;  ///< the place's targets.yaml (indicators tested each year),
+                                ///< with the scenario's `targets:` added or overriding
 };
 
 /// Read, merge (`extends`) and validate a scenario file. Throws config::ConfigError.

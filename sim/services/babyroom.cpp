@@ -1,11 +1,16 @@
 // babyroom: community baby rooms (宝宝屋) — short, low-cost sessions for children under 3.
 //
-// A child of baby-room age who holds no full-day place uses a baby room if its family is a
-// user (babyroom.take_up, a number fixed per child). A user asks for
-// babyroom.sessions_per_month sessions at the nearest open baby room within
-// nursery.max_distance_km. A room's capacity is child-sessions per month; requests are served
-// in a monthly random order (each child's own stream), whole requests first, and the last one
-// served may be partly met. Unserved sessions are unmet demand.
+// Baby rooms give free 3-hour sessions to 1-3-year-olds (changning.md L51); any child of
+// baby-room age without a full-day place may come: at home, with grandparents or in
+// part-time care (the model does not tell these apart). Whether its family uses the nearest
+// open room within nursery.max_distance_km is a logit (ServiceParams::babyroom_probability):
+// take-up falls with the walk, rises with the sessions the room offers and with outreach
+// (policy babyroom_outreach), all assumed (parameters.yaml babyroom.*, docs/model.md §7.12).
+// The family's uniform number is fixed per child, so a better offer only adds users. A user
+// asks for babyroom.sessions_per_month sessions. A family with no room in reach is counted at
+// the largest distance (its demand is recorded, unserved). A room's capacity is child-sessions per
+// month; requests are served in a monthly random order (each child's own stream), whole requests
+// first, and the last one served may be partly met. Unserved sessions are unmet demand.
 #include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/services.hpp"      // ServiceContext
@@ -50,6 +55,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::int32_t* served = rec.block("babyroom_sessions_served", r, t);
   std::int32_t* used = rec.block("babyroom_sessions_used", r, t);
   if (rooms.empty() || want <= 0) return;
+  const bool outreach = t >= P.babyroom_outreach_from && t < P.babyroom_outreach_until;
 
   struct Request {
     std::uint64_t order;
@@ -80,7 +86,11 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     }
     Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
     wish();  // the first word is the nursery wish; the second is the baby-room one
-    if (wish.uniform() >= P.babyroom_take_up) continue;
+    const double take_up = P.babyroom_probability(
+        (best < 0 ? max_m : best_d) / 1000.0,
+        best < 0 ? 0.0 : static_cast<double>(F.capacity(static_cast<std::size_t>(best), t)),
+        outreach);
+    if (wish.uniform() >= take_up) continue;
     const auto s = static_cast<std::size_t>(h.street[hh]);
     users[s] += 1;
     demanded[s] += want;

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>  // fmt::format
 
-
 namespace childsim {
 namespace {
 
@@ -24,6 +23,42 @@ Service read_service(const config::ConfigNode& node) {
 }
 
 }  // namespace
+
+const char* run_by_name(RunBy r) {
+  switch (r) {
+    case RunBy::education_bureau:
+      return "education_bureau";
+    case RunBy::public_body:
+      return "public_body";
+    case RunBy::private_operator:
+      return "private";
+    case RunBy::employer:
+      return "employer";
+  }
+  return "?";
+}
+
+RunBy read_run_by(const config::ConfigNode& node) {
+  const std::string s = config::as_string(node);
+  for (const RunBy r :
+       {RunBy::education_bureau, RunBy::public_body, RunBy::private_operator, RunBy::employer})
+    if (s == run_by_name(r)) return r;
+  node.fail(fmt::format(
+      "unknown run_by '{}' (expected one of: education_bureau, public_body, private, employer)",
+      s));
+}
+
+NurseryPlaces count_nursery_places(const Facilities& fac, int month) {
+  NurseryPlaces n;
+  for (std::size_t f = 0; f < fac.size(); ++f) {
+    if (fac.service_of(f) != Service::nursery || fac.street[f] < 0) continue;
+    const double cap = fac.capacity(f, month);
+    n.all += cap;
+    if (fac.inclusive[f]) n.inclusive += cap;
+    if (fac.host[f] >= 0 && fac.is_public(f)) n.public_classes += cap;
+  }
+  return n;
+}
 
 const char* service_name(Service s) {
   switch (s) {
@@ -74,6 +109,8 @@ int add_facility(Facilities& fac, const std::string& id, const std::string& name
   fac.capital_cost.push_back(0.0);
   fac.visits_per_session.push_back(0.0);
   fac.host.push_back(-1);
+  fac.run_by.push_back(fac.kinds[static_cast<std::size_t>(kind)].run_by);
+  fac.inclusive.push_back(fac.kinds[static_cast<std::size_t>(kind)].inclusive ? 1 : 0);
   fac.capacity_schedule.resize(
       fac.capacity_schedule.size() + static_cast<std::size_t>(fac.n_months), 0);
   fac.running_cost_schedule.resize(
@@ -103,6 +140,7 @@ Facilities load_facilities(const BaseData& base, YearMonth start, int n_months) 
     if (k.max_age_months <= k.min_age_months)
       node.fail("expected max_age_months above min_age_months");
     k.inclusive = r.get_bool("inclusive", false);
+    if (const auto* rb = r.optional("run_by")) k.run_by = read_run_by(*rb);
     if (!r.has("source") && !r.has("assumed")) node.fail("expected 'source:' or 'assumed:'");
     r.allow("source");
     r.allow("assumed");
@@ -137,6 +175,10 @@ Facilities load_facilities(const BaseData& base, YearMonth start, int n_months) 
     fac.running_cost_year.push_back(r.get_double("running_cost_year", 0, 0, 1e12));
     fac.capital_cost.push_back(r.get_double("capital_cost", 0, 0, 1e12));
     fac.visits_per_session.push_back(r.get_double("visits_per_session", 0, 0, 1000));
+    const FacilityKind& fk = fac.kinds[static_cast<std::size_t>(k)];
+    const auto* rb = r.optional("run_by");
+    fac.run_by.push_back(rb ? read_run_by(*rb) : fk.run_by);
+    fac.inclusive.push_back(r.get_bool("inclusive", fk.inclusive) ? 1 : 0);
     if (const auto* h = r.optional("host")) {
       hosts.push_back(config::as_string(*h));
       host_nodes.push_back(h);

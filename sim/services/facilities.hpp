@@ -22,6 +22,14 @@ namespace childsim {
 /// The services a facility kind belongs to; each has its own submodel.
 enum class Service : std::uint8_t { nursery, babyroom, kindergarten, holiday, clinic };
 
+/// Who runs a facility (facilities.yaml `run_by`). "Public" (公办) is run by the education
+/// bureau or another public body (a street office, the health commission); the plan's item 19
+/// counts only these for "公办园托额".
+enum class RunBy : std::uint8_t { education_bureau, public_body, private_operator, employer };
+
+/// The yaml spelling of a RunBy ("education_bureau", "public_body", "private", "employer").
+const char* run_by_name(RunBy r);
+
 /// A kind of facility and its defaults.
 struct FacilityKind {
   std::string id;        ///< e.g. "nursery_class"
@@ -29,8 +37,9 @@ struct FacilityKind {
   Service service = Service::nursery;
   std::string capacity_unit;
   int min_age_months = 0;
-  int max_age_months = 216;  ///< exclusive
-  bool inclusive = false;    ///< counts as 普惠 (price-capped, publicly supported)
+  int max_age_months = 216;           ///< exclusive
+  bool inclusive = false;             ///< default of its facilities' `inclusive`
+  RunBy run_by = RunBy::public_body;  ///< default of its facilities' `run_by`
 };
 
 struct Facilities {
@@ -48,6 +57,10 @@ struct Facilities {
   std::vector<double> capital_cost;        ///< yuan, spent in the opening month (investments)
   std::vector<double> visits_per_session;  ///< clinics: patients a doctor sees per session
   std::vector<int> host;                   ///< nursery class: index of its kindergarten, else -1
+  std::vector<RunBy> run_by;               ///< who runs it (public = education bureau or body)
+  /// Designated 普惠 (inclusive) place at the capped price, as the plan's item 19 counts them;
+  /// not a property of the kind (a nursery class in a private kindergarten is not designated).
+  std::vector<std::uint8_t> inclusive;
 
   int n_months = 0;
   std::vector<std::int32_t> capacity_schedule;  ///< [facility × month]
@@ -68,13 +81,18 @@ struct Facilities {
     return kinds[static_cast<std::size_t>(kind[f])];
   }
   Service service_of(std::size_t f) const { return kind_of(f).service; }
+  /// Run by the education bureau or another public body (公办).
+  bool is_public(std::size_t f) const {
+    return run_by[f] == RunBy::education_bureau || run_by[f] == RunBy::public_body;
+  }
   int kind_index(const std::string& kind_id) const;  ///< -1 when unknown
   int index(const std::string& facility_id) const;   ///< -1 when unknown
   /// Indices of facilities of one service, in file order.
   std::vector<int> of_service(Service s) const;
 };
 
-/// Append a facility (its schedules all zero); returns its index.
+/// Append a facility (its schedules all zero; `run_by` and `inclusive` its kind's defaults);
+/// returns its index.
 int add_facility(Facilities& fac, const std::string& id, const std::string& name, int kind,
                  int street, double x_m, double y_m, double price, double quality);
 
@@ -84,5 +102,17 @@ int add_facility(Facilities& fac, const std::string& id, const std::string& name
 Facilities load_facilities(const BaseData& base, YearMonth start, int n_months);
 
 const char* service_name(Service s);
+
+/// Full-day nursery places (service nursery) of the district's facilities (not `outside`) in
+/// a month, as the plan's item 19 counts them (targets.yaml).
+struct NurseryPlaces {
+  double all = 0;             ///< every full-day place
+  double inclusive = 0;       ///< designated 普惠 places (`inclusive`)
+  double public_classes = 0;  ///< places in nursery classes of public kindergartens (公办园托额)
+};
+NurseryPlaces count_nursery_places(const Facilities& fac, int month);
+
+/// Read a `run_by` value; a ConfigError listing the four spellings when unknown.
+RunBy read_run_by(const config::ConfigNode& node);
 
 }  // namespace childsim

@@ -13,6 +13,7 @@
 #include "sim/services/targets.hpp"   // target_met
 
 #include <algorithm>  // std::max, std::fill
+#include <cmath>      // std::lround
 #include <limits>     // std::numeric_limits
 
 namespace childsim {
@@ -39,8 +40,8 @@ std::vector<OutputSpec> indicator_outputs() {
        "host is the kindergarten) / open district kindergartens, at year end (plan item 19)",
        real},
       {"indicator_inclusive_nursery_share", ry, "1", "share of 普惠 nursery places",
-       "full-day nursery places of inclusive kinds / all full-day nursery places, district "
-       "facilities at year end (plan item 19)",
+       "full-day nursery places designated 普惠 (facility_inclusive = 1: at the capped price) "
+       "/ all full-day nursery places, district facilities at year end (plan item 19)",
        real},
       {"indicator_babyroom_street_share", ry, "1", "share of streets with a baby room",
        "streets with at least one open baby room at year end / all streets (plan item 20)", real},
@@ -69,9 +70,10 @@ std::vector<OutputSpec> indicator_outputs() {
        "places in nursery classes hosted by kindergartens at year end minus those at the end "
        "of the previous year (the first month of the run for its first year; plan item 19)"},
       {"indicator_public_nursery_places_added", ry, "places",
-       "nursery-class places added since the start",
-       "places in nursery classes hosted by kindergartens at year end minus those in the run's "
-       "first month (plan item 19: +250 public places in 2024; targets.yaml "
+       "public nursery-class places added since the start",
+       "places in nursery classes of public kindergartens (facility_run_by education_bureau or "
+       "public_body) at year end minus those in the run's first month (plan item 19: +250 public "
+       "places in 2024; targets.yaml "
        "public_nursery_places_added_2024)"},
       {"indicator_nursery_waiting", ry, "children", "children on nursery waiting lists",
        "children on a nursery waiting list at year end"},
@@ -148,7 +150,7 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
     if (F.street[f] < 0) continue;
     places += cap(f, t);
     places_street[static_cast<std::size_t>(F.street[f])] += cap(f, t);
-    if (F.kind_of(f).inclusive) inclusive += cap(f, t);
+    if (F.inclusive[f]) inclusive += cap(f, t);  // as count_nursery_places
   }
   double* per_street = real("indicator_nursery_places_per_1000_by_street");
   for (std::size_t s = 0; s < ns; ++s) {
@@ -252,10 +254,9 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
     if (F.service_of(f) == Service::nursery && F.host[f] >= 0 && F.street[f] >= 0)
       added += F.capacity(f, t) - F.capacity(f, before);
   *rec.block("indicator_nursery_class_places_added", r, y) = static_cast<std::int32_t>(added);
-  std::int64_t since_start = 0;
-  for (std::size_t f = 0; f < nf; ++f)
-    if (F.service_of(f) == Service::nursery && F.host[f] >= 0 && F.street[f] >= 0)
-      since_start += F.capacity(f, t) - F.capacity(f, 0);
+  // Public (公办) kindergartens' classes only (plan item 19).
+  const auto since_start = std::lround(count_nursery_places(F, t).public_classes -
+                                       count_nursery_places(F, 0).public_classes);
   *rec.block("indicator_public_nursery_places_added", r, y) =
       static_cast<std::int32_t>(since_start);
 

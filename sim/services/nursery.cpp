@@ -106,7 +106,7 @@ NurseryWork nursery_facilities(const Facilities& F) {
 double capped_price(const ServiceContext& cx, std::size_t f, int month) {
   const Facilities& F = cx.scenario.facilities;
   const double list = F.price[f];
-  return F.kind_of(f).inclusive
+  return F.inclusive[f]
              ? std::min(list, cx.params.price_cap_month[static_cast<std::size_t>(month)])
              : list;
 }
@@ -241,7 +241,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       const auto fu = static_cast<std::size_t>(f);
       const FacilityKind& k = F.kind_of(fu);
       if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
-      if (F.public_hukou_only && k.id == "nursery_class" && !h.hukou_local[hh]) continue;
+      if (F.public_hukou_only && k.id == "nursery_class" && F.is_public(fu) && !h.hukou_local[hh])
+        continue;
       const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
       if (d > max_m) continue;
       options.push_back(f);
@@ -278,7 +279,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       choice[i] = -1;
       continue;
     }
-    Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::nursery);
+    Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
+                Purpose::nursery);
     choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
   }
   std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
@@ -286,8 +288,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     if (choice[i] >= 0) seekers.emplace_back(child_key(st, i, t), i);
   std::sort(seekers.begin(), seekers.end());
   for (const auto& [key, i] : seekers) {
-    if (t == 0 && enrolled[static_cast<std::size_t>(choice[i])] >=
-                      F.capacity(static_cast<std::size_t>(choice[i]), t)) {
+    if (t == 0 && cx.settle_first_month &&
+        enrolled[static_cast<std::size_t>(choice[i])] >=
+            F.capacity(static_cast<std::size_t>(choice[i]), t)) {
       // The first month stands for places already allocated before the run: a family whose
       // first choice is full takes its logit choice among the places still free (a stream
       // month no real month uses), instead of everyone queueing at once for the cheapest.
@@ -301,7 +304,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
           free_v.push_back(v[k]);
         }
       if (!free_options.empty()) {
-        Stream settle(sc.seed, rep, c.id[i], 0xffffu, Purpose::nursery);
+        Stream settle(sc.seed, rep, c.id[i], 0, Purpose::nursery_settle);
         choice[i] = free_options[static_cast<std::size_t>(logit_choice(free_v, settle.uniform()))];
       }
     }

@@ -1,7 +1,9 @@
 // service_params: reading the service parameters.
 #include "sim/services/service_params.hpp"
 
-#include <cmath>  // std::sqrt, std::lround
+#include <algorithm>  // std::clamp, std::max
+#include <cmath>      // std::sqrt, std::lround, std::log, std::exp
+#include <limits>     // std::numeric_limits
 
 namespace childsim {
 
@@ -10,6 +12,18 @@ double ServiceParams::walk_m(double x1, double y1, double x2, double y2) const {
   // at most tens of kilometres.
   const double dx = x1 - x2, dy = y1 - y2;
   return detour_factor * std::sqrt(dx * dx + dy * dy);
+}
+
+double ServiceParams::babyroom_probability(double distance_km, double room_sessions,
+                                           bool outreach) const {
+  constexpr double kReferenceSessions = 660.0;  // 15 children at once x 2 a day x 22 days
+  constexpr double kReferenceKm = 1.0;
+  const double p0 = std::clamp(babyroom_take_up, 1e-9, 1.0 - 1e-9);
+  const double log_odds =
+      std::log(p0 / (1.0 - p0)) + babyroom_beta_distance_per_km * (distance_km - kReferenceKm) +
+      babyroom_beta_log_sessions * std::log(std::max(room_sessions, 1.0) / kReferenceSessions) +
+      (outreach ? babyroom_outreach_log_odds : 0.0);
+  return 1.0 / (1.0 + std::exp(-log_odds));
 }
 
 ServiceParams make_service_params(const Scenario& sc) {
@@ -47,6 +61,15 @@ ServiceParams make_service_params(const Scenario& sc) {
 
   s.babyroom_take_up = p["babyroom.take_up"];
   s.babyroom_sessions_per_month = p["babyroom.sessions_per_month"];
+  s.babyroom_beta_distance_per_km = p["babyroom.beta_distance_per_km"];
+  s.babyroom_beta_log_sessions = p["babyroom.beta_log_sessions"];
+  s.babyroom_outreach_log_odds = p["babyroom.outreach_log_odds"];
+  if (sc.policy.babyroom_outreach) {
+    s.babyroom_outreach_from = months_between(sc.start, sc.policy.babyroom_outreach_start);
+    s.babyroom_outreach_until = sc.policy.babyroom_outreach_has_end
+                                    ? months_between(sc.start, sc.policy.babyroom_outreach_end)
+                                    : std::numeric_limits<int>::max();
+  }
   s.kindergarten_take_up = p["kindergarten.take_up"];
   s.holiday_take_up = p["holiday.take_up"];
 

@@ -27,6 +27,16 @@ struct ServiceParams {
   std::vector<double> price_cap_month;
 
   double babyroom_take_up = 0, babyroom_sessions_per_month = 0;
+  // Baby-room take-up (docs/model.md §7.12): a logit whose log-odds are those of
+  // babyroom.take_up for a family 1 km's walk from a room of the reference size (660
+  // child-sessions a month) without outreach, plus the terms below.
+  double babyroom_beta_distance_per_km = 0;  ///< per km of walking beyond 1 km (negative)
+  double babyroom_beta_log_sessions = 0;     ///< per unit of ln(room's sessions / 660)
+  double babyroom_outreach_log_odds = 0;     ///< added in months of the outreach policy
+  int babyroom_outreach_from = 0, babyroom_outreach_until = 0;  ///< model months [from, until)
+  /// Probability that a family of an eligible child uses a baby room whose walk is
+  /// `distance_km` and which offers `room_sessions` child-sessions a month.
+  double babyroom_probability(double distance_km, double room_sessions, bool outreach) const;
   double kindergarten_take_up = 1;
   double holiday_take_up = 0;
 

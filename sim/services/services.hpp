@@ -23,6 +23,13 @@ namespace childsim {
 struct ServiceContext {
   const Scenario& scenario;
   const ServiceParams& params;
+  /// Added to the month of the monthly random streams: −N in the warm start's spin-up
+  /// (warm_start.hpp), whose month m is month m − N of the run; 0 in the run.
+  int rng_month_shift = 0;
+  /// Whether the nursery's first month stands for the allocation that exists before it
+  /// (families whose choice is full settle where there is room): in a cold start, and in the
+  /// first month of a warm start's spin-up.
+  bool settle_first_month = true;
 };
 
 void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec);

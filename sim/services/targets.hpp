@@ -17,6 +17,7 @@
 //       plan_item: 19                     # optional: the plan's item number
 //       indicator: nursery_places_per_1000  # optional: the indicator, when the id differs
 //       note: "..."                       # optional
+//       plan_text: "(19)..."              # optional: the plan's sentence, quoted
 //
 // The indicator tested is `indicator_<indicator>` when `indicator:` is given, else
 // `indicator_<id>`, else `indicator_<id without a trailing _<year>>` (so two targets on the
@@ -24,6 +25,17 @@
 // to no yearly district indicator is an error naming the ones that exist, except the few
 // targets the model knows but cannot evaluate (`not_computed_reason`): they keep an empty
 // `indicator` and are recorded as -1 (not evaluated).
+//
+// A scenario may add targets or override those of the place with a `targets:` list of the
+// same items (apply_scenario_targets), e.g. to ask whether 5.0 nursery places per 1,000
+// residents are reached by 2030 without editing the base data:
+//
+//   targets:
+//     - id: nursery_places_per_1000_2030
+//       variable: indicator_nursery_places_per_1000
+//       threshold: 5.0
+//       year: 2030
+//       assumed: "a 15th Five-Year Plan target under study"
 #pragma once
 
 #include <filesystem>  // std::filesystem::path
@@ -31,6 +43,10 @@
 #include <vector>      // std::vector
 
 namespace childsim {
+
+namespace config {
+struct ConfigNode;  // sim/config/config_tree.hpp
+}
 
 struct Target {
   std::string id;
@@ -46,6 +62,13 @@ struct Target {
 
 /// Read a targets file; a missing file gives no targets. Throws config::ConfigError.
 std::vector<Target> load_targets(const std::filesystem::path& file);
+
+/// A scenario's `targets:` list applied to the place's targets: an item whose `id` is one of
+/// `targets` overrides the keys it gives (a changed threshold, comparison, year or indicator
+/// needs its own `source:` or `assumed:`); any other id adds a target, read like one of
+/// targets.yaml. `indicator:` may also be written `variable:` (the output's full name,
+/// `indicator_…`). Throws config::ConfigError at the offending key.
+void apply_scenario_targets(const config::ConfigNode& list, std::vector<Target>& targets);
 
 /// Whether `value` meets the target (a NaN value never does).
 bool target_met(const Target& target, double value);

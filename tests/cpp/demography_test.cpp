@@ -145,7 +145,10 @@ Projection project(const Scenario& sc) {
       }
     }
     const int year = sc.start.plus(t).year;
-    const double tfr = sc.tfr.at(year) * P["fertility.tfr_multiplier"];
+    // The age-specific rate the births keep whatever the parity mix (births.hpp): children
+    // per woman of each age, with twins, are district level × TFR × shape / 12.
+    const double tfr =
+        sc.tfr.at(year) * P["fertility.district_level"] * P["fertility.tfr_multiplier"];
     std::vector<double> births(ns, 0.0);
     for (int s = 0; s < ns; ++s) {
       for (int m = 0; m < n_women_months; ++m) {

@@ -359,6 +359,36 @@ TEST_CASE("hdf5_writer, chunks stay under about 1 MiB", "[hdf5_writer]") {
   CHECK(read_numbers<float>(file.get(), "count", H5T_NATIVE_FLOAT).back() == 2.0F);
 }
 
+TEST_CASE("hdf5_writer, one chunk per sample and replicate of a sweep", "[hdf5_writer]") {
+  TempDir dir;
+  const fs::path path = dir.path() / "sweep.nc";
+  {
+    Hdf5Writer writer(path);
+    writer.add_dimension("sample", std::vector<std::int64_t>{0, 1, 2});
+    writer.add_dimension("replicate", std::vector<std::int64_t>{0, 1});
+    writer.add_dimension("time", std::vector<std::int64_t>{0, 1, 2, 3});
+    writer.add_variable("births", {"sample", "replicate", "time"},
+                        std::vector<std::int32_t>(24, 1));
+    writer.add_variable("per_sample", {"sample", "time"}, std::vector<double>(12, 0.5));
+    writer.add_variable("one_axis", {"sample"}, std::vector<double>(3, 0.5));
+    writer.commit();
+  }
+  Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  REQUIRE(file.get() >= 0);
+  const auto chunk_of = [&](const char* name, int rank) {
+    Id dataset(H5Dopen2(file.get(), name, H5P_DEFAULT), H5Dclose);
+    Id create(H5Dget_create_plist(dataset.get()), H5Pclose);
+    std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
+    REQUIRE(H5Pget_chunk(create.get(), rank, chunk.data()) == rank);
+    return chunk;
+  };
+  // Leading ensemble dimensions are 1 each: one sample's replicate is one chunk.
+  CHECK(chunk_of("births", 3) == std::vector<hsize_t>{1, 1, 4});
+  CHECK(chunk_of("per_sample", 2) == std::vector<hsize_t>{1, 4});
+  // A one-dimensional array along `sample` stays one chunk (nothing to split it from).
+  CHECK(chunk_of("one_axis", 1) == std::vector<hsize_t>{3});
+}
+
 TEST_CASE("hdf5_writer, zero-size dimensions", "[hdf5_writer]") {
   TempDir dir;
   const fs::path path = dir.path() / "empty.nc";

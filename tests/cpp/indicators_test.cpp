@@ -3,6 +3,7 @@
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/model/model.hpp"            // Model, step_month
 #include "sim/run/ensemble.hpp"           // run_scenario
+#include "sim/scenario/investments.hpp"   // apply_investments
 #include "sim/services/access.hpp"        // is_access_month
 #include "sim/services/services.hpp"      // record_facilities
 #include "sim/services/targets.hpp"       // load_targets, target_met
@@ -295,7 +296,7 @@ TEST_CASE("indicators, each equals a recomputation from the facility tables and 
         if (F.street[static_cast<std::size_t>(f)] < 0) continue;
         places += cap(f, t);
         by_street[static_cast<std::size_t>(F.street[static_cast<std::size_t>(f)])] += cap(f, t);
-        if (F.kind_of(static_cast<std::size_t>(f)).inclusive) incl += cap(f, t);
+        if (F.inclusive[static_cast<std::size_t>(f)]) incl += cap(f, t);
       }
       for (int s = 0; s < S; ++s) {
         const double rs = residents[(r * T + t) * S + s];
@@ -384,7 +385,7 @@ TEST_CASE("indicators, each equals a recomputation from the facility tables and 
       int since_start = 0;
       for (int f = 0; f < NF; ++f)
         if (svc(f) == Service::nursery && F.host[static_cast<std::size_t>(f)] >= 0 &&
-            F.street[static_cast<std::size_t>(f)] >= 0)
+            F.street[static_cast<std::size_t>(f)] >= 0 && F.is_public(static_cast<std::size_t>(f)))
           since_start += static_cast<int>(cap(f, t) - cap(f, 0));
       CHECK(test::ints(ds, "indicator_public_nursery_places_added")[ry] == since_start);
 
@@ -543,4 +544,73 @@ TEST_CASE("indicators, a place without targets has an empty target dimension in 
   const auto dir = test::fresh_dir("no-targets");
   REQUIRE_NOTHROW(io::write_dataset(ds, dir / "run.h5"));
   CHECK(std::filesystem::file_size(dir / "run.h5") > 0);
+}
+
+// A hand-made facility set with known answers for plan item 19's counts: who runs a place and
+// whether it is designated 普惠 are per facility, and a class opened by an investment takes
+// its host kindergarten's.
+TEST_CASE("indicators, item-19 counts on a hand-made facility set", "[indicators][targets]") {
+  const Scenario base = small(12);
+  Facilities F;
+  F.kinds = base.facilities.kinds;
+  F.n_months = 12;
+  auto add = [&](const char* id, const char* kind, int cap, RunBy by, bool incl) {
+    const int k = F.kind_index(kind);
+    REQUIRE(k >= 0);
+    const int f = add_facility(F, id, id, k, 0, 0.0, 0.0, 0.0, 0.5);
+    F.run_by[static_cast<std::size_t>(f)] = by;
+    F.inclusive[static_cast<std::size_t>(f)] = incl ? 1 : 0;
+    for (int t = 0; t < F.n_months; ++t)
+      F.capacity_schedule[F.at(static_cast<std::size_t>(f), t)] = cap;
+    return f;
+  };
+  const int kg_pub = add("kg-public", "kindergarten", 300, RunBy::education_bureau, true);
+  const int kg_priv = add("kg-private", "kindergarten", 300, RunBy::private_operator, false);
+  add("kg-public-2", "kindergarten", 300, RunBy::education_bureau, true);
+  const int nc_pub = add("kg-public-nc", "nursery_class", 20, RunBy::education_bureau, true);
+  const int nc_priv = add("kg-private-nc", "nursery_class", 25, RunBy::private_operator, false);
+  F.host[static_cast<std::size_t>(nc_pub)] = kg_pub;
+  F.host[static_cast<std::size_t>(nc_priv)] = kg_priv;
+  add("inc", "inclusive_nursery", 50, RunBy::private_operator, true);
+  add("market", "market_nursery", 80, RunBy::private_operator, false);
+  add("employer", "employer_nursery", 40, RunBy::employer, false);
+  add("room", "baby_room", 660, RunBy::public_body, true);  // not a full-day place
+  const int outside = add("far", "inclusive_nursery", 1000, RunBy::private_operator, true);
+  F.street[static_cast<std::size_t>(outside)] = -1;  // outside the district: not counted
+
+  // Known answers in January: places 20 + 25 + 50 + 80 + 40 = 215; designated 普惠 20 + 50;
+  // public kindergartens' classes 20.
+  const NurseryPlaces jan = count_nursery_places(F, 0);
+  CHECK(jan.all == 215);
+  CHECK(jan.inclusive == 70);
+  CHECK(jan.public_classes == 20);
+
+  // September: +30 in the public class, +10 in the private one, a new class of 25 in the
+  // second public kindergarten and one of 15 in the private one (host's run_by and 普惠).
+  const auto dir = test::fresh_dir("item19");
+  {
+    std::ofstream out(dir / "inv.yaml");
+    out << "investments:\n"
+           "- {action: add_capacity, facility: kg-public-nc, amount: 30, start: 2024-09}\n"
+           "- {action: add_capacity, facility: kg-private-nc, amount: 10, start: 2024-09}\n"
+           "- {action: open, id: new-pub-nc, kind: nursery_class, street: huayanglu, host: "
+           "kg-public-2, capacity: 25, start: 2024-09}\n"
+           "- {action: open, id: new-priv-nc, kind: nursery_class, street: huayanglu, host: "
+           "kg-private, capacity: 15, start: 2024-09}\n"
+           "- {action: open, id: new-emp, kind: employer_nursery, street: huayanglu, capacity: 30, "
+           "inclusive: true, start: 2024-09}\n";
+  }
+  const auto root = config::load_config_file(dir / "inv.yaml");
+  apply_investments(*root.find("investments"), base.base, base.start, base.end, F);
+  const int new_pub = F.index("new-pub-nc"), new_priv = F.index("new-priv-nc");
+  CHECK(F.run_by[static_cast<std::size_t>(new_pub)] == RunBy::education_bureau);
+  CHECK(F.inclusive[static_cast<std::size_t>(new_pub)] == 1);
+  CHECK(F.run_by[static_cast<std::size_t>(new_priv)] == RunBy::private_operator);
+  CHECK(F.inclusive[static_cast<std::size_t>(new_priv)] == 0);
+  CHECK(F.run_by[static_cast<std::size_t>(F.index("new-emp"))] == RunBy::employer);
+  const NurseryPlaces dec = count_nursery_places(F, 11);
+  CHECK(dec.all == 215 + 30 + 10 + 25 + 15 + 30);
+  CHECK(dec.inclusive == 70 + 30 + 25 + 30);  // the employer nursery opened as designated
+  CHECK(dec.public_classes - jan.public_classes == 55);  // not the 25 of the private host
+  std::filesystem::remove_all(dir);
 }

@@ -192,7 +192,7 @@ TEST_CASE("scenario inheritance, the cost of a subsidy and a price cap is record
   for (int t = 0; t < more.n_months(); ++t)
     for (std::size_t f = 0; f < nf; ++f) {
       const double n = enrolled[static_cast<std::size_t>(t) * nf + f];
-      const double price = F.kind_of(f).inclusive ? std::min(F.price[f], 1500.0) : F.price[f];
+      const double price = F.inclusive[f] ? std::min(F.price[f], 1500.0) : F.price[f];
       cap_cost += n * (F.price[f] - price);
       fees += n * price;
     }

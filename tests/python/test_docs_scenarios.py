@@ -26,7 +26,7 @@ def test_docs_scenarios_has_an_example_of_every_lever():
                 "childcare_subsidy_year:", "subsidies:", "amount_year:", "paid_to:",
                 "inclusive_price_cap:", "cap_month:", "remove:", "replace:",
                 "public_nursery_hukou_only:", "babyroom_sessions_per_month:", "parameters:",
-                "population_scale:", "replicates:", "seed:"):
+                "population_scale:", "replicates:", "seed:", "targets:"):
         assert key in text, f"docs/scenarios.md has no validated example with {key!r}"
 
 

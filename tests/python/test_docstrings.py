@@ -11,7 +11,7 @@ MODULES = ["_errors", "_scenario", "_run", "_io", "summaries", "indicators", "pl
            "catalog", "testing", "targets", "costs", "options", "_facilities", "_briefing_decision",
            "briefing", "validation",
            "observations", "monitoring",
-           "sobol_sequence", "designs", "sensitivity", "sweeps"]
+           "sobol_sequence", "designs", "sensitivity", "sweeps", "exports"]
 
 
 @requires_core

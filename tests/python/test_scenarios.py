@@ -21,7 +21,7 @@ from conftest import ROOT, requires_cli, run_cli, scenario_variant
 
 SCENARIOS = ROOT / "scenarios"
 READY = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
-WHATIFS_WITH_COMMITMENTS = ["nursery-expansion.yaml", "baby-room-every-street.yaml",
+WHATIFS_WITH_COMMITMENTS = ["nursery-expansion.yaml", "baby-room-every-street.yaml", "baby-room-outreach.yaml",
                             "holiday-classes-30-12.yaml", "paediatrics-every-chc.yaml"]
 
 

@@ -1,0 +1,50 @@
+# test_docs_siting: docs/siting.md's worked example is the shipped problem file, and the
+# commands of its blocks marked `# test` run as written (with fewer replicates and plans).
+import re
+import shlex
+
+import pytest
+import yaml
+
+from conftest import ROOT, requires_cli, requires_core, run_cli
+
+DOC = ROOT / "docs" / "siting.md"
+PROBLEM = ROOT / "scenarios" / "siting" / "nursery-60.yaml"
+
+
+def test_docs_siting_example_is_the_shipped_problem_file():
+    text = DOC.read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(name: nursery-60\n.*?)```", text, re.S).group(1)
+    assert yaml.safe_load(block) == yaml.safe_load(PROBLEM.read_text(encoding="utf-8"))
+
+
+def _commands():
+    text = DOC.read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```sh\n(.*?)```", text, re.S) if b.startswith("# test")]
+    return [line for b in blocks for line in b.splitlines() if line.startswith("childsim ")]
+
+
+@requires_core
+@requires_cli
+def test_docs_siting_commands_run_at_small_size(tmp_path):
+    commands = _commands()
+    assert commands and commands[0].startswith("childsim site ")
+    small = PROBLEM.read_text(encoding="utf-8")
+    small = small.replace("scenario: ../baseline.yaml",
+                          f"scenario: {ROOT / 'scenarios' / 'baseline.yaml'}")
+    small = re.sub(r"demand: \{replicates: \d+\}", "demand: {replicates: 2}", small)
+    small = re.sub(r"evaluate: \{plans: \d+, replicates: \d+\}",
+                   "evaluate: {plans: 1, replicates: 2}", small)
+    assert small.count("replicates: 2") == 2, "the test no longer shrinks the example"
+    (tmp_path / "nursery-60.yaml").write_text(small, encoding="utf-8")
+    for command in commands:
+        words = shlex.split(command)[1:]
+        words = [w.replace("scenarios/siting/nursery-60.yaml", str(tmp_path / "nursery-60.yaml"))
+                 .replace("out/", f"{tmp_path}/out/") for w in words]
+        (tmp_path / "out").mkdir(exist_ok=True)
+        result = run_cli(*words)
+        assert result.returncode == 0, f"{command}\n{result.stderr}"
+    out = tmp_path / "out" / "siting-nursery-60"
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Proof by simulation" in report and "exact-1" in report
+    assert (out / "brief.html").is_file()
