@@ -18,6 +18,7 @@
 #include <cstdint>       // std::int64_t
 #include <cstdio>        // stderr
 #include <filesystem>    // std::filesystem
+#include <limits>        // std::numeric_limits
 #include <memory>        // std::make_shared
 #include <set>           // std::set
 #include <stdexcept>     // std::runtime_error

@@ -45,7 +45,12 @@ def test_ready_scenario_validates_and_states_its_question(name):
     leading = [line for line in header.splitlines() if line.startswith("#")]
     assert "?" in " ".join(leading), f"{name}: the opening comment asks no question"
     if name != "baseline.yaml":
-        assert _load(name)["extends"] == "baseline.yaml"
+        # A what-if extends the baseline, directly or through another ready what-if.
+        chain, current = [name], name
+        while current != "baseline.yaml":
+            current = _load(current)["extends"]
+            assert current in READY and current not in chain, f"{name}: extends {chain}"
+            chain.append(current)
 
 
 def _ids(items):
@@ -57,7 +62,7 @@ def test_whatifs_inherit_the_committed_investments_and_remove_only_by_id():
     committed = _load("baseline.yaml")["investments"]
     assert committed, "baseline.yaml lists the plan's committed investments"
     for name in WHATIFS_WITH_COMMITMENTS:
-        own = _ids(_load(name)["investments"])
+        own = _ids(_load(name).get("investments", []))
         assert not set(own) & set(_ids(committed)), (
             f"{name}: a what-if adds to the baseline's investments under extends; a copy of a "
             f"committed item would be an error")
