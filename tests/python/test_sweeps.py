@@ -192,3 +192,21 @@ parameters:
     assert s.loc["fertility.tfr_multiplier", "ST"] > 0.9
     fig = childsim.plot_sensitivity(s)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()][-1] == "fertility.tfr_multiplier"
+
+
+@requires_cli
+def test_cli_sweep_runs_the_model_of_its_own_build(tmp_path):
+    # Without PYTHONPATH the program puts its own build's childsim._core first, so that a
+    # sweep never runs another build's model found through a .pth file (it once did).
+    path = _design(tmp_path, LHS)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = tmp_path / "own.h5"
+    result = subprocess.run([str(cli_binary()), "sweep", path, "-o", out, "--quiet"],
+                            capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr
+    version = subprocess.run([str(cli_binary()), "--version"], capture_output=True, text=True)
+    commit = version.stdout.split("commit ")[1].rstrip(")\n")
+    import h5py
+
+    with h5py.File(out, "r") as f:
+        assert f.attrs["git_commit"] == commit
