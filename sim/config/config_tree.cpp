@@ -452,6 +452,15 @@ void emit(YAML::Emitter& out, const std::string& text) {
       return;
     }
   }
+  // A control character (a bare carriage return, say) written plain does not read back as
+  // it was: quoted, it is escaped (found by tests/fuzz/config_fuzz). Newlines and tabs keep
+  // yaml-cpp's own choice of style.
+  if (std::any_of(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') || c == 0x7f;
+      })) {
+    out << YAML::DoubleQuoted << text;
+    return;
+  }
   out << text;
 }
 

@@ -14,6 +14,7 @@
 
 namespace fs = std::filesystem;
 using childsim::config::ConfigError;
+using childsim::config::ConfigNode;
 using childsim::config::load_config_file;
 using childsim::config::load_config_text;
 
@@ -170,4 +171,14 @@ TEST_CASE("input_limits, a stray comma is an error, not an endless loop (fuzz fi
         "c.yaml:1:4: unexpected ',' (a stray comma outside brackets?)");
   CHECK_THAT(error_of([] { load_config_text("a: 1\n,\n", "c.yaml"); }),
              Catch::StartsWith("c.yaml:2:1: key 'a':"));
+}
+
+TEST_CASE("input_limits, a value with bare carriage returns reads back as written (fuzz finding)") {
+  // Found by tests/fuzz/config_fuzz after 665,086 executions: written plain, the last '\r'
+  // was lost when the stored scenario text was read again.
+  const std::string text = "a: -s" + std::string(55, '\r') + "   # c";
+  const ConfigNode first = load_config_text(text, "cr.yaml");
+  const ConfigNode again = load_config_text(childsim::config::to_yaml(first), "again.yaml");
+  REQUIRE(first.find("a")->scalar == "-s" + std::string(55, '\r'));
+  CHECK(again.find("a")->scalar == first.find("a")->scalar);
 }
