@@ -4,7 +4,10 @@
 #include <fmt/format.h>  // fmt::format
 
 #include <algorithm>  // std::min
+#include <cstdint>    // std::int32_t
 #include <map>        // std::map
+#include <variant>    // std::get_if
+#include <vector>     // std::vector
 
 namespace childsim {
 
@@ -63,13 +66,23 @@ std::string summary_text(const io::Dataset& ds) {
     const auto& years = std::get<std::vector<std::int64_t>>(year_dim->values);
     const std::size_t Y = years.size(), K = targets.size();
     const std::size_t shown = std::min<std::size_t>(Y, 2);
-    out += "Plan targets met (share of replicates):\n";
+    // A target is judged only from its first year in force ("-" before it): a 2025 target
+    // that shows "0%" in 2024 would read as missed.
+    std::vector<std::int32_t> first_year(K, 0);
+    if (const auto* fy = ds.find_variable("target_first_year"))
+      if (const auto* v = std::get_if<std::vector<std::int32_t>>(&fy->data))
+        if (v->size() == K) first_year = *v;
+    out += "Plan targets met (share of replicates; - : not yet in force):\n";
     out += fmt::format("  {:<42}", "target");
     for (std::size_t y = 0; y < shown; ++y) out += fmt::format("{:>8}", years[y]);
     out += "\n";
     for (std::size_t k = 0; k < K; ++k) {
       out += fmt::format("  {:<42}", targets[k]);
       for (std::size_t y = 0; y < shown; ++y) {
+        if (years[y] < first_year[k]) {
+          out += fmt::format("{:>8}", "-");
+          continue;
+        }
         double share = 0;
         bool evaluated = true;
         for (std::size_t r = 0; r < R; ++r) {

@@ -72,6 +72,22 @@ def test_cli_summary_reports_children_and_births(tmp_path):
     assert "Plan targets met" in res.stdout and "summer_classes" in res.stdout
 
 
+def test_cli_summary_judges_a_target_only_from_its_first_year(tmp_path):
+    # A target not yet in force shows "-", not a share that reads as missed.
+    out = tmp_path / "s.h5"
+    res = run("run", small_scenario(tmp_path), "-o", out, "--replicates", 1, check=True)
+    with xr.open_dataset(out, engine="h5netcdf") as ds:
+        first = dict(zip(ds["target"].values.astype(str), ds["target_first_year"].values))
+        first_years = [int(y) for y in ds["year"].values[:2]]
+    lines = res.stdout.split("Plan targets met", 1)[1].splitlines()[2:]
+    rows = {line.split()[0]: line.split()[1:] for line in lines if line.startswith("  ")}
+    assert set(first) <= set(rows)
+    assert any(first[k] > first_years[0] for k in first)  # the check can fail
+    for target, year in first.items():
+        for column, run_year in enumerate(first_years):
+            assert (rows[target][column] == "-") == (run_year < year), (target, rows[target])
+
+
 BAD = {
     "unknown key": ("replicats: 3\n", "key 'replicats': unknown key"),
     "wrong type": ("seed: abc\n", "key 'seed': expected an integer, got 'abc'"),
