@@ -190,11 +190,12 @@ def _sobol_words(indices, variable, year):
         words[0] += "."
     width = float(np.nanmax(indices["ST_high"] - indices["ST_low"]))
     if width > WIDE or n < 64:
-        words.append(f"The intervals are wide (up to {width:.2f} on a scale of 0 to 1): with "
+        words.append(f"The intervals are wide (the widest spans {width:.2f}, for indices "
+                     f"that run from 0 to 1): with "
                      f"so few samples only large differences are meaningful; run more samples "
                      f"(docs/research.md) before ranking the rest.")
     else:
-        words.append(f"The intervals are at most {width:.2f} wide (on a scale of 0 to 1).")
+        words.append(f"The intervals are at most {width:.2f} wide (indices run from 0 to 1).")
     interactions = indices["ST"] - indices["S1"]
     if float(interactions.max()) > 0.1:
         words.append(f"ST exceeds S1 by up to {float(interactions.max()):.2f}: part of the "
@@ -245,7 +246,7 @@ def section(sweeps, variable=None, year=None):
         indices, var, yr = sweep_sensitivity(ds, variable, year)
         file = Path(ds.attrs.get("_briefing_file", "sweep")).name
         kind = ds.attrs["sweep_design"]
-        label = f"{var}, district mean of {yr}"
+        label = f"{var}, district monthly mean in {yr}"
         out.append(f"<h3>{esc(label)} — {esc(kind)} sweep {esc(file)} "
                    f"({ds.sizes['sample']} samples)</h3>")
         words = (_sobol_words if "ST" in indices else _morris_words)(indices, var, yr)

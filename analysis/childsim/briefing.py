@@ -7,7 +7,9 @@ from the numbers; the plan's targets (met or not, from which year, in what share
 replicates); demand against places for nurseries, kindergartens, holiday classes, baby rooms
 and (when the runs have them) paediatric clinics, with 90 % ensemble bands; waiting lists and
 unmet demand; a map-like panel of the ten streets; costs and cost per additional unit of
-service; paired differences from the baseline with 90 % intervals; provenance.
+service; paired differences from the baseline with 90 % intervals; provenance. With
+``--sensitivity SWEEP.h5`` (files of ``childsim sweep``) it adds "What drives the result":
+Sobol or Morris indices of an output summary, with a tornado figure (issue #13).
 
 Each section is drawn from the variables it needs and says "not available in these runs"
 when they are missing. The page loads nothing from outside (inline CSS, inline PNG figures,

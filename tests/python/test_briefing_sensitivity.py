@@ -119,7 +119,7 @@ def test_build_briefing_api_agrees_and_takes_an_output_choice(brief_files, sweep
         ds = ds.load()
     expected = sweep_indices(ds, sweep_output(ds, "nursery_unmet", 2029))
     assert _table_order(section) == list(expected.sort_values("ST", ascending=False).index)
-    assert "nursery_unmet, district mean of 2029" in section
+    assert "nursery_unmet, district monthly mean in 2029" in section
 
 
 def _latin(path):
@@ -158,3 +158,40 @@ def test_compare_refuses_a_file_that_is_not_a_sweep(case, words, brief_files, sw
     assert len(lines) == 1 and lines[0].startswith(f"error: {bad}: "), result.stderr
     assert words in lines[0]
     assert not out.exists() and not list(tmp_path.glob(".brief.html*"))
+
+
+REAL_DESIGN = """scenario: quick.yaml
+design: saltelli
+samples: 4
+replicates: 1
+variables: [nursery_unmet, nursery_wanting]
+parameters:
+  nursery.seek_intercept: [-2.5, -1.5]
+  fertility.tfr_multiplier:
+"""
+
+
+@requires_cli
+def test_compare_on_a_real_tiny_sweep_ranks_as_the_indices(brief_files, tmp_path):
+    """A real `childsim sweep` (16 runs of 5 % of the population to 2025, about 2 s of CPU)."""
+    from conftest import ROOT
+
+    (tmp_path / "quick.yaml").write_text(
+        f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\npopulation_scale: 0.05\n"
+        f"end: 2025-12\n", encoding="utf-8")
+    (tmp_path / "design.yaml").write_text(REAL_DESIGN, encoding="utf-8")
+    result = run_cli("sweep", tmp_path / "design.yaml", "-o", tmp_path / "sweep.h5", "--quiet")
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "brief.html"
+    # nursery_wanting varies with both parameters even in a tiny run; no year: the last (2025).
+    result = run_cli("compare", brief_files["baseline"], brief_files["nursery-expansion"],
+                     "--sensitivity", tmp_path / "sweep.h5", "--sensitivity-output",
+                     "nursery_wanting", "-o", out)
+    assert result.returncode == 0, result.stderr
+    section = _section(out.read_text(encoding="utf-8"))
+    with xr.open_dataset(tmp_path / "sweep.h5", engine="h5netcdf") as ds:
+        ds = ds.load()
+    expected = sweep_indices(ds, sweep_output(ds, "nursery_wanting", 2025))
+    assert _table_order(section) == list(expected.sort_values("ST", ascending=False).index)
+    assert "nursery_wanting, district monthly mean in 2025" in section
+    assert "With 4 base samples" in section and "The intervals are wide" in section
