@@ -167,8 +167,14 @@ def sweep_sensitivity(ds, variable=None, year=None, *, bootstrap=1000):
     return indices, variable, year
 
 
+def _share(x):
+    """An index to two decimals, with a real minus sign and no "-0.00"."""
+    text = f"{x:.2f}"
+    return "0.00" if text == "-0.00" else text.replace("-", "\u2212")
+
+
 def _interval(low, high):
-    return f"{low:.2f}–{high:.2f}"
+    return f"{_share(low)} – {_share(high)}"
 
 
 def _sobol_words(indices, variable, year):
@@ -176,11 +182,11 @@ def _sobol_words(indices, variable, year):
     top = list(indices.index)
     first = indices.iloc[0]
     words = [f"With {n} base samples, <b>{esc(top[0])}</b> drives the most of the variation in "
-             f"{esc(variable)} in {year}: total index ST {first['ST']:.2f} "
-             f"(95 % interval {_interval(first['ST_low'], first['ST_high'])})"]
+             f"{esc(variable)} in {year}: total index ST {_share(first['ST'])} "
+             f"(95&nbsp;% interval {_interval(first['ST_low'], first['ST_high'])})"]
     if len(top) > 1:
         second = indices.iloc[1]
-        words[0] += (f", then <b>{esc(top[1])}</b> (ST {second['ST']:.2f}, "
+        words[0] += (f", then <b>{esc(top[1])}</b> (ST {_share(second['ST'])}, "
                      f"{_interval(second['ST_low'], second['ST_high'])}).")
         if first["ST_low"] > second["ST_high"]:
             words.append("Their intervals do not overlap, so the first place is clear.")
@@ -222,8 +228,8 @@ def _table(indices):
     if "ST" in indices:
         header = ["Parameter", ("Total index ST", "num"), ("95 % interval", "num"),
                   ("First order S1", "num"), ("95 % interval", "num")]
-        rows = [[esc(p), (f"{r['ST']:.2f}", "num"), (_interval(r["ST_low"], r["ST_high"]), "num"),
-                 (f"{r['S1']:.2f}", "num"), (_interval(r["S1_low"], r["S1_high"]), "num")]
+        rows = [[esc(p), (_share(r["ST"]), "num"), (_interval(r["ST_low"], r["ST_high"]), "num"),
+                 (_share(r["S1"]), "num"), (_interval(r["S1_low"], r["S1_high"]), "num")]
                 for p, r in indices.iterrows()]
     else:
         header = ["Parameter", ("mu*", "num"), ("mu", "num"), ("sigma", "num")]

@@ -97,8 +97,8 @@ def test_compare_adds_the_section_ranked_as_the_indices_and_opens_in_chromium(
     assert _table_order(tables[0]) == sobol_rank
     assert _table_order(tables[1]) == morris_rank
     first = sobol.loc[sobol_rank[0]]
-    assert (f"ST {first['ST']:.2f} (95 % interval {first['ST_low']:.2f}–{first['ST_high']:.2f})"
-            in section)
+    assert (f"ST {first['ST']:.2f} (95&nbsp;% interval {first['ST_low']:.2f} – "
+            f"{first['ST_high']:.2f})".replace("-", "\u2212") in section)
     assert f"<b>{sobol_rank[0]}</b> drives the most" in section
     assert "With 64 base samples" in section and "With 8 Morris trajectories" in section
     assert f"mu* {morris_.loc[morris_rank[0], 'mu_star']:.3g}" in section
