@@ -78,7 +78,7 @@ from .summaries import (  # noqa: E402
 
 # The briefing is imported on first use (PEP 562), so that `python3 -m childsim.briefing`
 # runs the module fresh instead of finding it already imported by the package.
-_LAZY = {"BriefingError", "build_briefing", "read_runs", "write_briefing"}
+_LAZY = {"BriefingError", "SweepFileError", "build_briefing", "read_runs", "write_briefing"}
 
 
 def __getattr__(name):
@@ -142,6 +142,7 @@ __all__ = [
     "option_summary",
     # the briefing page (childsim compare)
     "BriefingError",
+    "SweepFileError",
     "read_runs",
     "build_briefing",
     "write_briefing",

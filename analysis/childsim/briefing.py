@@ -7,7 +7,9 @@ from the numbers; the plan's targets (met or not, from which year, in what share
 replicates); demand against places for nurseries, kindergartens, holiday classes, baby rooms
 and (when the runs have them) paediatric clinics, with 90 % ensemble bands; waiting lists and
 unmet demand; a map-like panel of the ten streets; costs and cost per additional unit of
-service; paired differences from the baseline with 90 % intervals; provenance.
+service; paired differences from the baseline with 90 % intervals; provenance. With
+``--sensitivity SWEEP.h5`` (files of ``childsim sweep``) it adds "What drives the result":
+Sobol or Morris indices of an output summary, with a tornado figure (issue #13).
 
 Each section is drawn from the variables it needs and says "not available in these runs"
 when they are missing. The page loads nothing from outside (inline CSS, inline PNG figures,
@@ -40,7 +42,7 @@ from .options import DISCOUNT_RATE, DISCOUNT_RATE_RANGE, option_summary, period_
 from .targets import base_data_dir, load_kinds, load_targets, target_summary, targets_met
 from .targets import merge_targets, run_targets
 
-__all__ = ["BriefingError", "read_runs", "build_briefing", "write_briefing", "main",
+__all__ = ["BriefingError", "SweepFileError", "read_runs", "build_briefing", "write_briefing", "main",
            "MEASURES"]
 
 #: Variables every childsim result has; a file without them is not one.
@@ -66,6 +68,20 @@ class BriefingError(ValueError):
     def __init__(self, message, path=None):
         super().__init__(message)
         self.path = path
+
+
+class SweepFileError(BriefingError):
+    """A ``--sensitivity`` file that is not a saltelli or morris sweep (exit code 2).
+
+    Examples
+    --------
+    >>> import childsim
+    >>> try:
+    ...     childsim.build_briefing(["a.h5", "b.h5"], sensitivity="missing.h5")
+    ... except childsim.SweepFileError as error:
+    ...     print(str(error).split(" (")[0])
+    missing.h5: no such file
+    """
 
 
 # --------------------------------------------------------------------------------------
@@ -366,12 +382,14 @@ def _section_header(ctx, title):
             f"<p>{esc(subtitle)}</p></div></header>")
 
 
-def _toc():
+def _toc(sensitivity=False):
     items = [("decision", "Options"), ("summary", "Summary"), ("targets", "Plan targets"), ("nursery", "Nurseries"),
              ("kindergarten", "Kindergartens"), ("holiday", "Holiday classes"),
              ("babyroom", "Baby rooms"), ("clinic", "Paediatric clinics"),
              ("waiting", "Waiting lists"), ("streets", "Streets"), ("costs", "Costs"),
              ("differences", "Differences"), ("provenance", "Provenance")]
+    if sensitivity:
+        items.insert(-1, ("sensitivity", "What drives it"))
     return '<nav class="toc">' + "".join(f'<a href="#{k}">{esc(v)}</a>' for k, v in items) + "</nav>"
 
 
@@ -1081,6 +1099,17 @@ def _difference_figure(ctx):
     return fig
 
 
+def _section_sensitivity(sweeps, output):
+    if not sweeps:
+        return ""
+    from . import _briefing_sensitivity as bs
+
+    try:
+        return bs.section(sweeps, *output)
+    except bs.SweepProblem as error:  # e.g. an output that does not vary over the design
+        raise SweepFileError(str(error), error.path) from None
+
+
 def _section_provenance(ctx):
     out = ['<section id="provenance"><h2>Provenance</h2>',
            "<p>Where every number on this page comes from. The scenarios’ full text (after "
@@ -1108,7 +1137,8 @@ def _section_provenance(ctx):
 # The page
 
 
-def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=DISCOUNT_RATE):
+def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=DISCOUNT_RATE,
+                   sensitivity=None, sensitivity_output=None):
     """The briefing page as an HTML string.
 
     Parameters
@@ -1124,6 +1154,13 @@ def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=
         Five-Year Plan years 2026–2030 within the runs; :func:`childsim.period_years`).
     discount_rate : float, default :data:`childsim.options.DISCOUNT_RATE`
         Yearly discount rate, in [0, 0.2].
+    sensitivity : str, os.PathLike or sequence of them, optional
+        Sweep files of ``childsim sweep`` (saltelli or morris design): adds the section
+        "What drives the result" with their sensitivity indices (docs/research.md).
+    sensitivity_output : str, optional
+        The output summarised per sample, ``VARIABLE`` or ``VARIABLE:YEAR`` (default
+        ``nursery_unmet`` if the sweep kept it, else its first output with a time
+        dimension; year 2030 if covered, else the sweep's last year).
 
     Returns
     -------
@@ -1133,7 +1170,8 @@ def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=
     Raises
     ------
     BriefingError
-        If a file cannot be compared (see :func:`read_runs`).
+        If a file cannot be compared (see :func:`read_runs`); :class:`SweepFileError` if a
+        ``sensitivity`` file is not a saltelli or morris sweep.
 
     Examples
     --------
@@ -1148,9 +1186,32 @@ def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=
     >>> page.startswith("<!DOCTYPE html>") and 'id="decision-table"' in page
     True
     """
+    sweeps, output = read_sweeps(sensitivity, sensitivity_output)
     runs, notes = read_runs(paths, names)
     period = check_period(runs, period, discount_rate)
-    return _render(runs, notes, title=title, period=period, rate=discount_rate)
+    return _render(runs, notes, title=title, period=period, rate=discount_rate,
+                   sweeps=sweeps, sweep_output=output)
+
+
+def read_sweeps(paths, output=None):
+    """Read and check the ``--sensitivity`` sweeps before anything is written.
+
+    Returns (list of datasets, (variable, year)); raises SweepFileError naming the file.
+    """
+    from . import _briefing_sensitivity as bs
+
+    if paths is None:
+        return [], (None, None)
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    try:
+        variable, year = bs.parse_output(output)
+        sweeps = [bs.read_sweep(p) for p in paths]
+        for ds in sweeps:
+            bs.choose_output(ds, variable, year)
+    except bs.SweepProblem as error:
+        raise SweepFileError(str(error), error.path) from None
+    return sweeps, (variable, year)
 
 
 def check_period(runs, period, rate):
@@ -1167,7 +1228,8 @@ def check_period(runs, period, rate):
         raise BriefingError(str(error)) from None
 
 
-def _render(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
+def _render(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE, sweeps=(),
+            sweep_output=(None, None)):
     import warnings
 
     with warnings.catch_warnings():
@@ -1175,10 +1237,12 @@ def _render(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
         # ending in June) are NaN by design.
         warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
         warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
-        return _render_page(runs, notes, title=title, period=period, rate=rate)
+        return _render_page(runs, notes, title=title, period=period, rate=rate,
+                            sweeps=sweeps, sweep_output=sweep_output)
 
 
-def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
+def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE, sweeps=(),
+                 sweep_output=(None, None)):
     base = next(iter(runs.values()))
     years = np.unique(base["time"].dt.year.values)
     report_years = [y for y in (2025, 2030, 2035) if y in years] or [int(years[0]), int(years[-1])]
@@ -1215,7 +1279,7 @@ def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
     title = title or "Child services in Changning 长宁区: scenario briefing"
     body = [
         _section_header(ctx, title),
-        _toc(),
+        _toc(bool(sweeps)),
         "<main>",
         section_decision(ctx) if ctx.options else "",
         _section_summary(ctx),
@@ -1229,6 +1293,7 @@ def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
         _section_streets(ctx),
         _section_costs(ctx),
         _section_differences(ctx),
+        _section_sensitivity(sweeps, sweep_output),
         _section_provenance(ctx),
         "</main>",
         '<footer>Made with childsim, an agent-based model of child-service demand in Changning '
@@ -1243,7 +1308,7 @@ def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE):
 
 
 def write_briefing(paths, output, *, names=None, title=None, period=None,
-                   discount_rate=DISCOUNT_RATE):
+                   discount_rate=DISCOUNT_RATE, sensitivity=None, sensitivity_output=None):
     """Write the briefing page to ``output`` (under a temporary name, then renamed).
 
     Parameters
@@ -1252,7 +1317,7 @@ def write_briefing(paths, output, *, names=None, title=None, period=None,
         Result files; the first is the baseline.
     output : str or os.PathLike
         The HTML file to write; its directory must exist.
-    names, title, period, discount_rate : optional
+    names, title, period, discount_rate, sensitivity, sensitivity_output : optional
         As for :func:`build_briefing`.
 
     Returns
@@ -1282,7 +1347,8 @@ def write_briefing(paths, output, *, names=None, title=None, period=None,
     """
     output = _check_output(output)
     page = build_briefing(paths, names=names, title=title, period=period,
-                          discount_rate=discount_rate)
+                          discount_rate=discount_rate, sensitivity=sensitivity,
+                          sensitivity_output=sensitivity_output)
     _write_atomic(page, output)
     return output
 
@@ -1335,7 +1401,8 @@ def main(argv=None):
     """Command line: ``python3 -m childsim.briefing BASE.h5 A.h5 [B.h5 …] -o OUT.html``.
 
     Returns the exit code: 0 written, 1 an input or output error (one line on stderr
-    starting with ``error:``), 2 a usage error.
+    starting with ``error:``), 2 a usage error or a ``--sensitivity`` file that is not a
+    saltelli or morris sweep.
     """
     parser = argparse.ArgumentParser(
         prog="childsim compare",
@@ -1356,6 +1423,12 @@ def main(argv=None):
     parser.add_argument("--discount-rate", default=None,
                         help=f"yearly discount rate for costs and child-years (default "
                              f"{DISCOUNT_RATE}; docs/scenarios.md)")
+    parser.add_argument("--sensitivity", action="append", default=None, metavar="SWEEP.h5",
+                        help="a file of 'childsim sweep' (saltelli or morris design; "
+                             "repeatable): adds the section 'What drives the result'")
+    parser.add_argument("--sensitivity-output", default=None, metavar="VARIABLE[:YEAR]",
+                        help="the output summarised per sample (default nursery_unmet, "
+                             "district monthly mean in 2030)")
     args = parser.parse_args(argv)
     if len(args.files) < 2:
         parser.print_usage(sys.stderr)
@@ -1365,12 +1438,17 @@ def main(argv=None):
     try:
         start, end, rate = _numbers(args)
         _check_output(args.output)
+        sweeps, output = read_sweeps(args.sensitivity, args.sensitivity_output)
         runs, notes = read_runs(args.files, names)
         period = check_period(runs, (start, end), rate)
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
-        page = _render(runs, notes, title=args.title, period=period, rate=rate)
+        page = _render(runs, notes, title=args.title, period=period, rate=rate,
+                       sweeps=sweeps, sweep_output=output)
         _write_atomic(page, args.output)
+    except SweepFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except BriefingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

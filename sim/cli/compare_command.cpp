@@ -16,7 +16,8 @@ namespace {
 
 struct CompareArgs {
   std::vector<std::string> files;
-  std::string out, title, names, from, to, discount_rate;
+  std::string out, title, names, from, to, discount_rate, sensitivity_output;
+  std::vector<std::string> sensitivity;
 };
 
 // The same run given twice (under one name or two, e.g. a link) compares to zero everywhere:
@@ -53,6 +54,15 @@ Command add_compare_command(CLI::App& app) {
   compare->add_option("--to", a->to, "Last year of that period (default 2030)");
   compare->add_option("--discount-rate", a->discount_rate,
                       "Yearly discount rate for costs and child-years (default 0.08)");
+  // Sweeps of `childsim sweep` (issue #13): checked in Python, one file per --sensitivity.
+  compare
+      ->add_option("--sensitivity", a->sensitivity,
+                   "A sweep file (saltelli or morris design; repeatable): adds the section "
+                   "'What drives the result'")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  compare->add_option("--sensitivity-output", a->sensitivity_output,
+                      "VARIABLE[:YEAR] summarised per sample (default nursery_unmet:2030)");
   return {compare, [a] {
             warn_repeated_files(a->files);
             std::vector<std::string> args = a->files;
@@ -63,6 +73,10 @@ Command add_compare_command(CLI::App& app) {
             if (!a->to.empty()) args.insert(args.end(), {"--to", a->to});
             if (!a->discount_rate.empty())
               args.insert(args.end(), {"--discount-rate", a->discount_rate});
+            for (const auto& sweep : a->sensitivity)
+              args.insert(args.end(), {"--sensitivity", sweep});
+            if (!a->sensitivity_output.empty())
+              args.insert(args.end(), {"--sensitivity-output", a->sensitivity_output});
             return run_python_main("briefing", args);
           }};
 }

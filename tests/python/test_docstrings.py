@@ -9,7 +9,7 @@ from conftest import requires_core
 
 MODULES = ["_errors", "_scenario", "_run", "_io", "summaries", "indicators", "plots",
            "catalog", "testing", "targets", "costs", "options", "_facilities", "_briefing_decision",
-           "briefing", "validation",
+           "briefing", "_briefing_sensitivity", "validation",
            "observations", "monitoring",
            "sobol_sequence", "designs", "sensitivity", "sweeps", "exports"]
 
