@@ -76,6 +76,8 @@ def figure_img(fig, alt, *, dpi=100):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    import matplotlib.pyplot as plt  # lazily: the page builder may run without a display
+    plt.close(fig)  # as documented: a long briefing must not pile up open pyplot figures
     return f'<img class="fig" alt="{esc(alt)}" src="data:image/png;base64,{data}">'
 
 

@@ -71,7 +71,8 @@ class BriefingError(ValueError):
 
 
 class SweepFileError(BriefingError):
-    """A ``--sensitivity`` file that is not a saltelli or morris sweep (exit code 2).
+    """A ``--sensitivity`` file that is not a saltelli or morris sweep (exit code 1, as for
+    any bad input file).
 
     Examples
     --------
@@ -1400,9 +1401,9 @@ def _numbers(args):
 def main(argv=None):
     """Command line: ``python3 -m childsim.briefing BASE.h5 A.h5 [B.h5 …] -o OUT.html``.
 
-    Returns the exit code: 0 written, 1 an input or output error (one line on stderr
-    starting with ``error:``), 2 a usage error or a ``--sensitivity`` file that is not a
-    saltelli or morris sweep.
+    Returns the exit code: 0 written, 1 an input or output error, including a
+    ``--sensitivity`` file that is not a saltelli or morris sweep (one line on stderr
+    starting with ``error:``), 2 a usage error.
     """
     parser = argparse.ArgumentParser(
         prog="childsim compare",
@@ -1446,9 +1447,6 @@ def main(argv=None):
         page = _render(runs, notes, title=args.title, period=period, rate=rate,
                        sweeps=sweeps, sweep_output=output)
         _write_atomic(page, args.output)
-    except SweepFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except BriefingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

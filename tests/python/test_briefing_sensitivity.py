@@ -3,7 +3,7 @@
 - the section "What drives the result" appears with the parameters ranked as
   childsim.sweep_indices, computed directly on the same file, ranks them (Sobol by ST,
   Morris by mu*), with the figure, the table and the intervals' width in words;
-- a file that is not a saltelli/morris sweep is refused with one located line, exit 2 and
+- a file that is not a saltelli/morris sweep is refused with one located line, exit 1 and
   no page;
 - the page with the section opens in headless Chromium without console messages.
 
@@ -153,7 +153,7 @@ def test_compare_refuses_a_file_that_is_not_a_sweep(case, words, brief_files, sw
     out = tmp_path / "brief.html"
     result = run_cli("compare", brief_files["baseline"], brief_files["nursery-expansion"],
                      "--sensitivity", bad, *extra, "-o", out)
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {bad}: "), result.stderr
     assert words in lines[0]
