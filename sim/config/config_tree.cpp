@@ -490,6 +490,8 @@ void emit(YAML::Emitter& out, const ConfigNode& node) {
   }
 }
 
+}  // namespace
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -504,6 +506,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   }
   return row[b.size()];
 }
+
+namespace {
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -668,7 +672,9 @@ void ConfigNode::fail(const std::string& message) const {
   throw ConfigError(origin, path, message);
 }
 
-ConfigNode load_config_file(const std::filesystem::path& file) {
+namespace {
+
+ConfigNode load_file(const std::filesystem::path& file, bool follow_extends) {
   const fs::path normal = file.lexically_normal();
   std::string text;
   std::string reason;
@@ -677,19 +683,17 @@ ConfigNode load_config_file(const std::filesystem::path& file) {
                       fmt::format("cannot read scenario file '{}': {}", file.string(), reason));
   }
   std::vector<ChainLink> chain{{file_identity(normal), normal.string()}};
-  return load_document(text, normal.string(), normal.parent_path(), chain);
+  return load_document(text, normal.string(), normal.parent_path(), chain, follow_extends);
+}
+
+}  // namespace
+
+ConfigNode load_config_file(const std::filesystem::path& file) {
+  return load_file(file, true);
 }
 
 ConfigNode load_config_file_unmerged(const std::filesystem::path& file) {
-  const fs::path normal = file.lexically_normal();
-  std::string text;
-  std::string reason;
-  if (!read_file(normal, text, reason)) {
-    throw ConfigError(Origin{}, "",
-                      fmt::format("cannot read scenario file '{}': {}", file.string(), reason));
-  }
-  std::vector<ChainLink> chain{{file_identity(normal), normal.string()}};
-  return load_document(text, normal.string(), normal.parent_path(), chain, false);
+  return load_file(file, false);
 }
 
 ConfigNode load_config_text(const std::string& text, const std::string& name,

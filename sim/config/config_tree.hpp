@@ -154,6 +154,9 @@ class MapReader {
   std::vector<std::string> known_;
 };
 
+/// Levenshtein distance between two strings (for "did you mean" suggestions).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 /// Range check helper used by readers: throws "expected a value in [lo, hi], got v".
 double check_range(const ConfigNode& node, double value, double lo, double hi);
 

@@ -14,21 +14,6 @@
 namespace childsim {
 namespace {
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 int read_facility(const config::ConfigNode& node, const Facilities& fac) {
   const std::string id = config::as_string(node);
   const int f = fac.index(id);
@@ -37,7 +22,7 @@ int read_facility(const config::ConfigNode& node, const Facilities& fac) {
   std::size_t best = 4;
   std::string near;
   for (std::size_t k = 0; k < fac.size(); ++k) {
-    const std::size_t d = edit_distance(id, fac.id[k]);
+    const std::size_t d = config::edit_distance(id, fac.id[k]);
     if (d < best) best = d, near = fac.id[k];
   }
   node.fail(near.empty()
