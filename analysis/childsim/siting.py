@@ -48,6 +48,7 @@ import xarray as xr
 
 from . import siting_solvers as _solvers
 from ._errors import ScenarioError
+from .sweeps import _close  # the same "did you mean" as design files
 
 __all__ = ["ProblemError", "SitingProblem", "SitingResult", "read_problem", "street_demand",
            "demand_points", "candidate_options", "build_instance", "plan_scenario", "write_plan",
@@ -141,13 +142,6 @@ class SitingProblem:
 
 
 # --- reading a problem file -----------------------------------------------------------------
-
-def _close(word, choices):
-    import difflib
-
-    found = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
-    return f" (did you mean '{found[0]}'?)" if found else ""
-
 
 def _positions(node, prefix="", out=None):
     """Dotted key path -> (line, column) of every key in a composed YAML node tree."""

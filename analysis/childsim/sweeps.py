@@ -208,7 +208,7 @@ def _base_data_of(scenario_path):
 def _close(word, choices):
     import difflib
 
-    found = difflib.get_close_matches(word, list(choices), n=1)
+    found = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
     return f" (did you mean '{found[0]}'?)" if found else ""
 
 
