@@ -8,12 +8,18 @@
 // scenario, seed and replicates, whatever the number of ranks.
 //
 //   mpirun -np 4 childsim-mpi SCENARIO.yaml -o OUT.h5 [--replicates N] [--seed S] [--threads T]
-#include "sim/config/config_tree.hpp"  // ConfigError
-#include "sim/io/recorder.hpp"         // Recorder
-#include "sim/run/ensemble.hpp"        // run_replicates, provenance_attributes
-#include "sim/run/openmp_wait.hpp"     // ensure_passive_openmp_wait
-#include "sim/run/summary.hpp"         // print_summary
-#include "sim/scenario/scenario.hpp"   // load_scenario, override_run
+//
+// `childsim-mpi sweep DESIGN.yaml -o OUT.h5 [--threads T]` spreads a sweep's samples over the
+// ranks instead. A sweep is the Python package's (childsim.sweeps: designs, parts, assembly
+// with xarray), so this process becomes that Python (exec, same process id, before MPI
+// exists) and mpi4py joins the job; docs/research.md says why it is not a C++ loop.
+#include "sim/cli/python_launcher.hpp"  // exec_python_main
+#include "sim/config/config_tree.hpp"   // ConfigError
+#include "sim/io/recorder.hpp"          // Recorder
+#include "sim/run/ensemble.hpp"         // run_replicates, provenance_attributes
+#include "sim/run/openmp_wait.hpp"      // ensure_passive_openmp_wait
+#include "sim/run/summary.hpp"          // print_summary
+#include "sim/scenario/scenario.hpp"    // load_scenario, override_run
 
 #include <fmt/format.h>  // fmt::print
 #include <mpi.h>         // MPI_*
@@ -21,6 +27,8 @@
 
 #include <cstdint>  // std::int64_t
 #include <limits>   // std::numeric_limits
+#include <string>   // std::string
+#include <vector>   // std::vector
 
 namespace {
 
@@ -69,6 +77,10 @@ int run(int argc, char** argv, int rank, int size) {
 int main(int argc, char** argv) {
   // Before MPI exists: idle OpenMP threads sleep unless the user chose (re-executes once).
   childsim::run::ensure_passive_openmp_wait(argv);
+  // A sweep runs in Python (childsim.sweeps with mpi4py), which calls MPI_Init itself.
+  if (argc > 1 && std::string(argv[1]) == "sweep")
+    return childsim::cli::exec_python_main("_mpi_sweep",
+                                           std::vector<std::string>(argv + 2, argv + argc));
   MPI_Init(&argc, &argv);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -13,6 +13,7 @@ packages=(
   python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas python3-matplotlib
   python3-pytest python3-nbclient python3-ipykernel python3-scipy python3-yaml
   python3-dask  # lazy reading: childsim.open_run(path, chunks=...)
+  python3-mpi4py  # childsim-mpi sweep: the Python sweep joins the MPI job
   # a Chinese font for the street names in the briefing's figures (matplotlib) and pages
   fonts-wqy-microhei
 )

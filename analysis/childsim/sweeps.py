@@ -35,7 +35,9 @@ The design file (YAML; docs/research.md describes every key)::
 Errors in it name the file, line, column and key, and nothing runs.
 """
 
+import contextlib
 import hashlib
+import io
 import json
 import math
 import numbers
@@ -61,6 +63,7 @@ __all__ = [
     "sweep_design",
     "sweep_output",
     "sweep_indices",
+    "RankError",
 ]
 
 KINDS = ("full_factorial", "latin_hypercube", "saltelli", "morris")
@@ -461,7 +464,59 @@ def _assemble(parts_dir, table, design, seed, in_memory=None):
     return combined
 
 
-def sweep(design, output, *, threads=None, base_dir=None, progress=None):
+class RankError(RuntimeError):
+    """Another MPI rank of a sweep failed (see :func:`sweep`'s ``comm``); nothing was written.
+
+    The message is that rank's; ``exit_code`` is what the command line returns for it (2 for
+    an invalid design or scenario, 1 otherwise).
+
+    Examples
+    --------
+    >>> from childsim.sweeps import RankError
+    >>> e = RankError("d.yaml:3:1: key 'sampels': unknown key", rank=1, exit_code=2)
+    >>> print(e)
+    d.yaml:3:1: key 'sampels': unknown key
+    >>> e.rank, e.exit_code
+    (1, 2)
+    """
+
+    def __init__(self, message, *, rank, exit_code):
+        super().__init__(message)
+        self.rank, self.exit_code = rank, exit_code
+
+
+def _exit_code(error):
+    """The command line's exit code for an error: 2 for bad input, 1 for anything else."""
+    if isinstance(error, RankError):
+        return error.exit_code
+    return 2 if isinstance(error, (DesignError, ScenarioError)) else 1
+
+
+def _collective(comm, step):
+    """``step()`` on this rank; if it raised on any rank, raise on every rank.
+
+    Every rank reaches the same point whatever happened, so no rank waits forever for one
+    that failed. A rank that failed raises its own error; the others raise a
+    :class:`RankError` with the message of the lowest failing rank. Without ``comm`` this is
+    just ``step()``.
+    """
+    if comm is None:
+        return step()
+    error, result = None, None
+    try:
+        result = step()
+    except Exception as caught:  # noqa: BLE001 (re-raised on every rank below)
+        error = caught
+    failures = comm.allgather(None if error is None else (str(error), _exit_code(error)))
+    if error is not None:
+        raise error
+    for rank, failure in enumerate(failures):
+        if failure is not None:
+            raise RankError(failure[0], rank=rank, exit_code=failure[1])
+    return result
+
+
+def sweep(design, output, *, threads=None, base_dir=None, progress=None, comm=None):
     """Run a sweep design and write one file with a ``sample`` dimension.
 
     Each design row runs the scenario with those parameter values as an ensemble (the
@@ -480,19 +535,30 @@ def sweep(design, output, *, threads=None, base_dir=None, progress=None):
     base_dir : str or os.PathLike, optional
         For a dict design, where ``scenario`` resolves.
     progress : callable, optional
-        Called as ``progress(done, total, resumed)`` after each sample.
+        Called as ``progress(done, total, resumed)`` after each sample (with ``comm``: on
+        every rank, counting that rank's share of the samples still to run).
+    comm : mpi4py.MPI.Comm, optional
+        Spread the samples over the ranks of this communicator (``childsim-mpi sweep``;
+        every rank calls :func:`sweep` with the same arguments). The samples still missing
+        are dealt round-robin; each rank writes its own to ``OUTPUT.parts/`` (a directory
+        all ranks must see), and rank 0 assembles the file, byte-identical to a sweep in one
+        process. An error on any rank is raised on every rank (:class:`RankError` on the
+        others) before anything is written.
 
     Returns
     -------
     xarray.Dataset
         What was written: every kept output with a leading ``sample`` dimension, one
         coordinate per parameter along ``sample``, the design in the attributes
-        ``sweep_design``, ``sweep_parameters``, ``sweep_design_attrs``.
+        ``sweep_design``, ``sweep_parameters``, ``sweep_design_attrs``. With ``comm``, on
+        rank 0 only; the other ranks return None.
 
     Raises
     ------
     DesignError
         If the design is not valid, or ``OUTPUT.parts`` belongs to another design.
+    RankError
+        With ``comm``: if another rank failed.
 
     Examples
     --------
@@ -509,53 +575,96 @@ def sweep(design, output, *, threads=None, base_dir=None, progress=None):
     >>> ds["births"].dims[0], ds["fertility.tfr_multiplier"].values.tolist()
     ('sample', [0.8, 1.2])
     """
-    from ._io import write
+    rank, size = (comm.Get_rank(), comm.Get_size()) if comm is not None else (0, 1)
+    if not isinstance(design, SweepDesign):
+        design = _collective(comm, lambda: read_design(design, base_dir=base_dir))
+    output = Path(output)
+    plan = _collective(comm, lambda: _plan(design, output))
+    parts_dir = output.with_name(output.name + ".parts")
+    # Rank 0 alone looks at and creates OUTPUT.parts; the others learn what is missing.
+    missing = _collective(comm, lambda: _missing(parts_dir, plan, design.file) if rank == 0 else None)
+    if comm is not None:
+        missing = comm.bcast(missing, root=0)
+    table = plan["table"]
+    mine = missing[rank::size]
+    resumed = len(table) - len(missing)
+    computed = {}
+
+    def run_mine():
+        from ._io import write
+
+        for done, i in enumerate(mine, start=1):
+            values = {name: float(v) for name, v in table.iloc[i].items()}
+            ds = _file_order(_run_sample(design, plan["replicates"], plan["seed"], threads,
+                                         values))
+            write(ds, parts_dir / _part_name(i))
+            if rank == 0:
+                computed[i] = ds
+            if progress is None:
+                continue
+            if comm is None:
+                progress(resumed + done, len(table), resumed)
+            else:
+                progress(done, len(mine), resumed)
+        if not mine and progress is not None and comm is None:
+            progress(len(table), len(table), resumed)
+
+    _collective(comm, run_mine)
+
+    def finish():
+        if rank != 0:
+            return None
+        return _finish(parts_dir, output, table, design, plan, computed)
+
+    return _collective(comm, finish)
+
+
+def _plan(design, output):
+    """What every rank of a sweep must agree on: the scenario, its replicates and seed, the
+    design table and the fingerprint of all of them. Reads files, writes nothing."""
     from ._scenario import load_scenario
 
-    if not isinstance(design, SweepDesign):
-        design = read_design(design, base_dir=base_dir)
-    output = Path(output)
     if not output.parent.is_dir():
         raise FileNotFoundError(f"output directory '{output.parent}' does not exist")
     loaded = load_scenario(design.scenario)
     replicates = design.replicates or loaded.replicates
     seed = loaded.seed
     table = design.table()
-    fingerprint = _fingerprint(design, table, loaded, replicates, seed)
-    parts_dir = output.with_name(output.name + ".parts")
+    return {"loaded": loaded, "replicates": replicates, "seed": seed, "table": table,
+            "fingerprint": _fingerprint(design, table, loaded, replicates, seed)}
+
+
+def _missing(parts_dir, plan, design_file):
+    """The samples not yet in ``parts_dir`` (created with its manifest if new); a
+    :class:`DesignError` if it holds another design's samples."""
     manifest = parts_dir / "manifest.json"
     if parts_dir.exists():
         try:
             found = json.loads(manifest.read_text(encoding="utf-8")).get("fingerprint")
         except (OSError, ValueError):
             found = None
-        if found != fingerprint:
+        if found != plan["fingerprint"]:
             raise DesignError(
                 f"'{parts_dir}' holds samples of a different design, scenario or program "
-                f"version; remove it to start afresh", file=design.file)
+                f"version; remove it to start afresh", file=design_file)
     else:
         parts_dir.mkdir()
         tmp = manifest.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"fingerprint": fingerprint, "samples": len(table)}),
-                       encoding="utf-8")
+        tmp.write_text(json.dumps({"fingerprint": plan["fingerprint"],
+                                   "samples": len(plan["table"])}), encoding="utf-8")
         os.replace(tmp, manifest)
-    resumed = 0
-    computed = {}
-    for i, row in enumerate(table.itertuples(index=False)):
-        part = parts_dir / _part_name(i)
-        if part.is_file():
-            resumed += 1
-        else:
-            values = {name: float(v) for name, v in zip(table.columns, row)}
-            ds = _file_order(_run_sample(design, replicates, seed, threads, values))
-            write(ds, part)
-            computed[i] = ds
-        if progress is not None:
-            progress(i + 1, len(table), resumed)
-    combined = _assemble(parts_dir, table, design, seed, computed)
+    return [i for i in range(len(plan["table"]))
+            if not (parts_dir / _part_name(i)).is_file()]
+
+
+def _finish(parts_dir, output, table, design, plan, computed):
+    """Assemble the parts into ``output`` and remove them."""
+    from ._io import write
+
+    combined = _assemble(parts_dir, table, design, plan["seed"], computed)
     # The runs' own `scenario` attribute carries sample 0's overrides; the sweep's is the
     # scenario as the design names it.
-    combined.attrs["scenario"] = loaded.yaml
+    combined.attrs["scenario"] = plan["loaded"].yaml
     write(combined, output)
     shutil.rmtree(parts_dir)
     return combined
@@ -702,45 +811,76 @@ def sweep_indices(ds, y, **options):
 
 # --- the command line --------------------------------------------------------------------
 
-def main(argv=None):
-    """``childsim sweep DESIGN.yaml -o OUT.h5``: the command line (see docs/research.md)."""
+def main(argv=None, *, comm=None):
+    """``childsim sweep DESIGN.yaml -o OUT.h5``: the command line (see docs/research.md).
+
+    With ``comm`` (``childsim-mpi sweep``, :mod:`childsim._mpi_sweep`) the samples are spread
+    over its ranks and only rank 0 prints, errors included: each message appears once.
+    """
     import argparse
 
+    rank = comm.Get_rank() if comm is not None else 0
+    size = comm.Get_size() if comm is not None else 1
     parser = argparse.ArgumentParser(
-        prog="childsim sweep",
+        prog="childsim sweep" if comm is None else "childsim-mpi sweep",
         description="Run a design over named parameters (each sample an ensemble with common "
                     "random numbers) into one file with a 'sample' dimension; an interrupted "
-                    "sweep started again resumes.")
+                    "sweep started again resumes."
+                    + ("" if comm is None else " The samples are spread over the MPI ranks; "
+                       "the file is the one `childsim sweep` writes."))
     parser.add_argument("design", help="the design file (YAML; docs/research.md)")
     parser.add_argument("-o", "--output", required=True, help="the file to write (.h5)")
-    parser.add_argument("--threads", type=int, help="OpenMP threads per run")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    args = parser.parse_args(argv)
+    parser.add_argument("--threads", type=int,
+                        help="OpenMP threads per run" + (" (per rank)" if comm else ""))
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    try:
+        if rank == 0:
+            args = parser.parse_args(argv)
+        else:  # every rank parses the same arguments; rank 0 alone prints usage and errors
+            with contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or bad arguments: every rank stops alike
+        return stop.code
 
     def progress(done, total, resumed):
-        if not args.quiet and (done == total or done % max(1, total // 20) == 0):
+        if args.quiet or rank != 0:
+            return
+        if done == total or done % max(1, total // 20) == 0:
             extra = f" ({resumed} from an earlier start)" if resumed else ""
-            print(f"sample {done}/{total}{extra}", flush=True)
+            where = "" if comm is None else f"rank 0 of {size}: "
+            print(f"{where}sample {done}/{total}{extra}", flush=True)
 
-    try:
+    def checked_design():
         design = read_design(args.design)
         out = Path(args.output)
         if out.is_dir():
             raise DesignError(f"output path '{out}' is a directory")
         if not out.parent.is_dir():
             raise DesignError(f"output directory '{out.parent}' does not exist")
-        ds = sweep(design, out, threads=args.threads, progress=progress)
-    except (DesignError, ScenarioError) as error:
-        sys.stderr.write(f"error: {error}\n")
-        return 2
+        return design
+
+    def report(error):
+        if rank == 0:
+            sys.stderr.write(f"error: {error}\n")
+        return _exit_code(error)
+
+    try:
+        design = _collective(comm, checked_design)
+        ds = sweep(design, Path(args.output), threads=args.threads, progress=progress,
+                   comm=comm)
+    except (DesignError, ScenarioError, RankError) as error:
+        return report(error)
     except (ValueError, OSError, ImportError) as error:
-        sys.stderr.write(f"error: {error}\n")
-        return 1
+        return report(error)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted: finished samples are kept; run the same command again "
                          "to resume\n")
+        if comm is not None:
+            comm.Abort(130)  # the other ranks would wait for this one forever
         return 130
-    print(f"Wrote {args.output}: {ds.sizes['sample']} samples x "
-          f"{ds.sizes.get('replicate', 1)} replicate(s) of {design.kind} over "
-          f"{len(design.bounds)} parameter(s)")
+    if rank == 0:
+        print(f"Wrote {args.output}: {ds.sizes['sample']} samples x "
+              f"{ds.sizes.get('replicate', 1)} replicate(s) of {design.kind} over "
+              f"{len(design.bounds)} parameter(s)")
     return 0

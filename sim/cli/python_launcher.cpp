@@ -10,6 +10,7 @@
 #include <cstdio>      // stderr, std::fflush
 #include <cstdlib>     // std::getenv
 #include <filesystem>  // std::filesystem
+#include <utility>     // std::move
 
 extern char** environ;  // the environment passed on to Python
 
@@ -74,9 +75,13 @@ fs::path find_core_dir() {
   return {};
 }
 
-}  // namespace
+// The command line and environment of `childsim.<module>.main(args)` in Debian's Python;
+// empty (after printing why) when there is no Python to run.
+struct PythonCommand {
+  std::vector<std::string> argv, env;
+};
 
-int run_python_main(const std::string& module, const std::vector<std::string>& args) {
+PythonCommand python_command(const std::string& module, const std::vector<std::string>& args) {
   const char* env_python = std::getenv("CHILDSIM_PYTHON");
   const std::string python = env_python && *env_python ? env_python : "/usr/bin/python3";
   if (access(python.c_str(), X_OK) != 0) {
@@ -84,7 +89,7 @@ int run_python_main(const std::string& module, const std::vector<std::string>& a
                "error: this command needs Python 3 at {} (Debian's python3 package; "
                "tools/install-deps.sh installs it)\n",
                python);
-    return 1;
+    return {};
   }
   const fs::path analysis = find_analysis_dir();
   std::vector<std::string> env_strings;
@@ -103,11 +108,25 @@ int run_python_main(const std::string& module, const std::vector<std::string>& a
 
   std::vector<std::string> argv_strings = {python, "-c", kBootstrap, module};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> child_argv, child_env;
-  for (auto& a : argv_strings) child_argv.push_back(a.data());
-  child_argv.push_back(nullptr);
-  for (auto& e : env_strings) child_env.push_back(e.data());
-  child_env.push_back(nullptr);
+  return {std::move(argv_strings), std::move(env_strings)};
+}
+
+// execve's arrays: pointers into `strings`, then a null pointer.
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+int run_python_main(const std::string& module, const std::vector<std::string>& args) {
+  PythonCommand command = python_command(module, args);
+  if (command.argv.empty()) return 1;
+  const std::vector<char*> child_argv = c_strings(command.argv);
+  const std::vector<char*> child_env = c_strings(command.env);
+  const std::string& python = command.argv.front();
 
   std::fflush(stdout);
   std::fflush(stderr);
@@ -127,6 +146,17 @@ int run_python_main(const std::string& module, const std::vector<std::string>& a
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   fmt::print(stderr, "error: {} was stopped by signal {}\n", python, WTERMSIG(status));
+  return 1;
+}
+int exec_python_main(const std::string& module, const std::vector<std::string>& args) {
+  PythonCommand command = python_command(module, args);
+  if (command.argv.empty()) return 1;
+  const std::vector<char*> argv = c_strings(command.argv);
+  const std::vector<char*> env = c_strings(command.env);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  execve(argv.front(), argv.data(), env.data());
+  fmt::print(stderr, "error: cannot run {}\n", command.argv.front());
   return 1;
 }
 

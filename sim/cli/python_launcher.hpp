@@ -13,4 +13,10 @@ namespace childsim::cli {
 /// code is returned. A missing Python or package is one clear line and exit code 1.
 int run_python_main(const std::string& module, const std::vector<std::string>& args);
 
+/// As run_python_main, but Python replaces the running process (same process id) instead of
+/// running as its child; returns (1, after printing why) only when that fails. For
+/// `childsim-mpi sweep`: the process that mpirun started becomes the Python that joins the
+/// MPI job (mpi4py), which a forked child could not do.
+int exec_python_main(const std::string& module, const std::vector<std::string>& args);
+
 }  // namespace childsim::cli

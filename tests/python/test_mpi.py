@@ -1,9 +1,12 @@
-"""test_mpi: `childsim-mpi` spreads replicates over MPI ranks and writes the same bytes as one
-process (DESIGN.md decision 6)."""
+"""test_mpi: `childsim-mpi` spreads replicates, and `childsim-mpi sweep` a sweep's samples,
+over MPI ranks and writes the same bytes as one process (DESIGN.md decision 6); an interrupted
+MPI sweep resumes; a bad design is reported once."""
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,133 @@ def test_mpi_bad_scenario_fails_on_every_rank_without_output(tmp_path):
     assert result.returncode != 0
     assert "bad.yaml:2:1: key 'replicats': unknown key" in result.stderr
     assert not out.exists()
+
+
+# --- childsim-mpi sweep: a sweep's samples across ranks (issue #13) ----------------------------
+
+SWEEP_DESIGN = """scenario: quick.yaml
+design: latin_hypercube
+samples: {samples}
+seed: 3
+replicates: 2
+variables: [nursery_unmet, births, population]
+parameters:
+  fertility.tfr_multiplier:
+  nursery.seek_intercept: [-2.5, -1.5]
+"""
+
+requires_mpi4py = pytest.mark.skipif(
+    subprocess.run(["/usr/bin/python3", "-c", "import mpi4py"], capture_output=True).returncode,
+    reason="mpi4py (python3-mpi4py) not installed")
+
+
+def sweep_env():
+    return dict(os.environ, SOURCE_DATE_EPOCH="1767225600", OMP_WAIT_POLICY="passive")
+
+
+def mpirun(ranks):
+    # Open MPI passes environment variables to the ranks only when named with -x.
+    args = [MPIRUN, "-np", str(ranks), "--oversubscribe", "-x", "SOURCE_DATE_EPOCH", "-x",
+            "OMP_WAIT_POLICY"]
+    if os.geteuid() == 0:
+        args.insert(1, "--allow-run-as-root")
+    return args
+
+
+def sweep_design(directory, samples, end="2025-12"):
+    (directory / "quick.yaml").write_text(
+        f"extends: {ROOT / 'scenarios/baseline.yaml'}\npopulation_scale: 0.05\nend: {end}\n")
+    path = directory / "design.yaml"
+    path.write_text(SWEEP_DESIGN.format(samples=samples))
+    return path
+
+
+def single_process_sweep(design, out):
+    result = subprocess.run([str(BINARY), "sweep", str(design), "-o", str(out), "--threads",
+                             "1", "--quiet"], capture_output=True, text=True, env=sweep_env(),
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    return digest(out)
+
+
+@requires_mpi4py
+def test_mpi_sweep_at_1_2_3_ranks_gives_the_single_process_file(tmp_path):
+    # 5 samples: at 2 and 3 ranks the ranks get unequal shares, and at 3 rank 0 assembles
+    # samples of which it ran only two.
+    design = sweep_design(tmp_path, samples=5)
+    reference = single_process_sweep(design, tmp_path / "single.h5")
+    for ranks in (1, 2, 3):
+        out = tmp_path / f"mpi{ranks}.h5"
+        result = subprocess.run(mpirun(ranks) + [str(MPI_BINARY), "sweep", str(design), "-o",
+                                                 str(out), "--threads", "1"],
+                                capture_output=True, text=True, env=sweep_env(), timeout=600)
+        assert result.returncode == 0, result.stderr
+        assert digest(out) == reference, f"{ranks} ranks"
+        # Rank 0 alone prints: its share of the samples, then the one summary line.
+        assert result.stdout.count("Wrote ") == 1
+        assert f"rank 0 of {ranks}: sample " in result.stdout
+        assert not (tmp_path / f"mpi{ranks}.h5.parts").exists()
+
+
+def children_of(pid):
+    """Process ids whose parent is `pid` (the ranks mpirun started on this machine)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@requires_mpi4py
+def test_mpi_sweep_resumes_after_a_rank_is_killed(tmp_path):
+    samples = 8
+    design = sweep_design(tmp_path, samples=samples, end="2026-12")
+    reference = single_process_sweep(design, tmp_path / "single.h5")
+    out, parts = tmp_path / "sweep.h5", tmp_path / "sweep.h5.parts"
+    proc = subprocess.Popen(mpirun(2) + [str(MPI_BINARY), "sweep", str(design), "-o", str(out),
+                                         "--threads", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, env=sweep_env())
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(parts.glob("sample-*.h5"))) < 2:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    ranks = children_of(proc.pid)
+    assert len(ranks) == 2, "mpirun's ranks not found among its children"
+    os.kill(ranks[-1], signal.SIGKILL)  # one rank dies mid-sweep; mpirun stops the other
+    try:
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode != 0
+    done = sorted(p.name for p in parts.glob("sample-*.h5"))
+    assert 2 <= len(done) < samples, "the sweep finished before it could be interrupted"
+    assert not out.exists()
+    # Started again (on another number of ranks), it runs only the missing samples.
+    result = subprocess.run(mpirun(3) + [str(MPI_BINARY), "sweep", str(design), "-o", str(out),
+                                         "--threads", "1"],
+                            capture_output=True, text=True, env=sweep_env(), timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert f"({len(done)} from an earlier start)" in result.stdout
+    assert digest(out) == reference
+    assert not parts.exists()
+
+
+@requires_mpi4py
+def test_mpi_sweep_bad_design_is_reported_once_without_output(tmp_path):
+    design = sweep_design(tmp_path, samples=4)
+    design.write_text(design.read_text().replace("samples:", "sampels:"))
+    out = tmp_path / "out.h5"
+    result = subprocess.run(mpirun(3) + [str(MPI_BINARY), "sweep", str(design), "-o", str(out)],
+                            capture_output=True, text=True, env=sweep_env(), timeout=300)
+    assert result.returncode == 2
+    message = "design.yaml:3:1: key 'sampels': unknown key (did you mean 'samples'?)"
+    assert result.stderr.count(message) == 1, result.stderr
+    assert not out.exists() and not (tmp_path / "out.h5.parts").exists()
