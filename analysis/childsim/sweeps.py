@@ -44,6 +44,7 @@ import numbers
 import os
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -492,6 +493,15 @@ def _exit_code(error):
     return 2 if isinstance(error, (DesignError, ScenarioError)) else 1
 
 
+def _wait_for_all(comm):
+    """A barrier during which this rank sleeps (5 ms polls): Open MPI's blocking calls poll
+    at full speed, so a rank that finished its share early would take a core from one still
+    running samples."""
+    request = comm.Ibarrier()
+    while not request.Test():
+        time.sleep(0.005)
+
+
 def _collective(comm, step):
     """``step()`` on this rank; if it raised on any rank, raise on every rank.
 
@@ -507,6 +517,7 @@ def _collective(comm, step):
         result = step()
     except Exception as caught:  # noqa: BLE001 (re-raised on every rank below)
         error = caught
+    _wait_for_all(comm)
     failures = comm.allgather(None if error is None else (str(error), _exit_code(error)))
     if error is not None:
         raise error

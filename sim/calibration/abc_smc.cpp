@@ -12,6 +12,7 @@
 #include <chrono>     // std::chrono::steady_clock
 #include <cmath>      // std::isfinite, std::exp, std::log, std::floor
 #include <cstdio>     // std::fopen, std::fputs, std::fclose, std::rename
+#include <cstring>    // std::memcpy
 #include <exception>  // std::exception_ptr
 #include <fstream>    // std::ifstream
 #include <limits>     // std::numeric_limits
@@ -72,6 +73,9 @@ void validate(const Prior& prior, const AbcSettings& s) {
   if (!(s.min_tolerance >= 0)) bad("min_tolerance must be >= 0");
   if (s.max_attempts < 1 || s.max_attempts > max_attempt_index)
     bad(fmt::format("max_attempts must be in [1, {}]", max_attempt_index));
+  if (s.sharing.size < 1 || s.sharing.rank < 0 || s.sharing.rank >= s.sharing.size)
+    bad("sharing: rank must be in [0, size)");
+  if (s.sharing.size > 1 && !s.sharing.share) bad("sharing: several processes but no share");
 }
 
 // Everything that changes the generations (not the stop rules), for the checkpoint hash.
@@ -132,8 +136,86 @@ struct Slot {
   Evaluation eval;
   std::int64_t simulations = 0;
   bool accepted = false;
-  std::exception_ptr error;
+  std::exception_ptr error;  // thrown here
+  std::string remote_error;  // thrown in another process (ParticleSharing)
 };
+
+std::string message_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+// Hands this process's slots to the others and fills in theirs (ParticleSharing).
+void share_slots(const ParticleSharing& sharing, std::vector<Slot>& slots) {
+  std::vector<ParticleOutcome> outcomes(slots.size());
+  const auto size = static_cast<std::size_t>(sharing.size);
+  for (std::size_t i = static_cast<std::size_t>(sharing.rank); i < slots.size(); i += size) {
+    const Slot& slot = slots[i];
+    outcomes[i] = {slot.theta, slot.eval, slot.simulations, slot.accepted,
+                   slot.error ? message_of(slot.error) : std::string()};
+  }
+  sharing.share(outcomes);
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (i % size == static_cast<std::size_t>(sharing.rank)) continue;
+    ParticleOutcome& o = outcomes[i];
+    slots[i].theta = std::move(o.theta);
+    slots[i].eval = std::move(o.eval);
+    slots[i].simulations = o.simulations;
+    slots[i].accepted = o.accepted;
+    slots[i].remote_error = std::move(o.error);
+  }
+}
+
+// --- packing outcomes into bytes (pack_outcomes) ------------------------------------------
+
+template <typename T>
+void put(std::string& out, const T& value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+void put_vector(std::string& out, const Eigen::VectorXd& v) {
+  put(out, static_cast<std::int64_t>(v.size()));
+  for (Eigen::Index k = 0; k < v.size(); ++k) put(out, v[k]);
+}
+
+class Reader {
+ public:
+  explicit Reader(const std::string& bytes) : bytes_(bytes) {}
+  template <typename T>
+  T get() {
+    if (bytes_.size() - pos_ < sizeof(T))
+      throw std::runtime_error("abc_smc: a packed particle record ends early");
+    T value;
+    std::memcpy(&value, bytes_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return value;
+  }
+  std::int64_t length() {
+    const auto n = get<std::int64_t>();
+    if (n < 0 || static_cast<std::uint64_t>(n) > bytes_.size() - pos_)
+      throw std::runtime_error("abc_smc: a packed particle record has a bad length");
+    return n;
+  }
+  Eigen::VectorXd vector() {
+    Eigen::VectorXd v(length());
+    for (Eigen::Index k = 0; k < v.size(); ++k) v[k] = get<double>();
+    return v;
+  }
+  bool done() const { return pos_ == bytes_.size(); }
+
+ private:
+  const std::string& bytes_;
+  std::size_t pos_ = 0;
+};
+
+constexpr std::uint64_t pack_magic = 0x31636261'6d697363ull;  // "csimabc1"
 
 struct GenerationContext {
   const Prior& prior;
@@ -200,6 +282,9 @@ std::optional<Generation> run_generation(const Prior& prior, const AbcSettings& 
   }
   const std::int64_t n = s.particles;
   std::vector<Slot> slots(static_cast<std::size_t>(n));
+  // This process's particles: i = rank, rank + size, ... (all of them in one process).
+  const std::int64_t rank = s.sharing.rank, size = s.sharing.size;
+  const std::int64_t mine = n > rank ? (n - rank + size - 1) / size : 0;
 #pragma omp parallel num_threads(threads)
   {
     // The simulation's own parallel loops run on this thread. max_active_levels(1) does this
@@ -208,7 +293,8 @@ std::optional<Generation> run_generation(const Prior& prior, const AbcSettings& 
     // nthreads-var is per task, so this does not leak out of the region.
     omp_set_num_threads(1);
 #pragma omp for schedule(dynamic)
-    for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t k = 0; k < mine; ++k) {
+      const std::int64_t i = rank + k * size;
       try {
         slots[static_cast<std::size_t>(i)] = run_particle(cx, i);
       } catch (...) {
@@ -216,8 +302,11 @@ std::optional<Generation> run_generation(const Prior& prior, const AbcSettings& 
       }
     }
   }
-  for (const Slot& slot : slots)
+  if (size > 1) share_slots(s.sharing, slots);
+  for (const Slot& slot : slots) {
     if (slot.error) std::rethrow_exception(slot.error);
+    if (!slot.remote_error.empty()) throw std::runtime_error(slot.remote_error);
+  }
 
   Generation gen;
   gen.tolerance = cx.tolerance;
@@ -467,6 +556,43 @@ double weighted_quantile(const Eigen::VectorXd& values, const Eigen::VectorXd& w
   return values[order.back()];
 }
 
+std::string pack_outcomes(const std::vector<ParticleOutcome>& outcomes, int rank, int size) {
+  std::string out;
+  put(out, pack_magic);
+  for (std::size_t i = static_cast<std::size_t>(rank); i < outcomes.size();
+       i += static_cast<std::size_t>(size)) {
+    const ParticleOutcome& o = outcomes[i];
+    put(out, static_cast<std::int64_t>(i));
+    put(out, static_cast<std::int64_t>(o.accepted ? 1 : 0));
+    put(out, o.simulations);
+    put_vector(out, o.theta);
+    put(out, o.eval.distance);
+    put_vector(out, o.eval.statistics);
+    put(out, static_cast<std::int64_t>(o.error.size()));
+    out += o.error;
+  }
+  return out;
+}
+
+void unpack_outcomes(const std::string& bytes, std::vector<ParticleOutcome>& outcomes) {
+  Reader in(bytes);
+  if (in.get<std::uint64_t>() != pack_magic)
+    throw std::runtime_error("abc_smc: not a packed particle record");
+  while (!in.done()) {
+    const auto i = in.get<std::int64_t>();
+    if (i < 0 || static_cast<std::size_t>(i) >= outcomes.size())
+      throw std::runtime_error("abc_smc: a packed particle record names a particle out of range");
+    ParticleOutcome& o = outcomes[static_cast<std::size_t>(i)];
+    o.accepted = in.get<std::int64_t>() != 0;
+    o.simulations = in.get<std::int64_t>();
+    o.theta = in.vector();
+    o.eval.distance = in.get<double>();
+    o.eval.statistics = in.vector();
+    o.error.resize(static_cast<std::size_t>(in.length()));
+    for (char& c : o.error) c = in.get<char>();
+  }
+}
+
 std::uint64_t fnv1a64(const std::string& text) {
   std::uint64_t h = 0xcbf29ce484222325ull;
   for (unsigned char ch : text) {
@@ -528,7 +654,8 @@ AbcResult abc_smc(const Prior& prior, const AbcSettings& s, const EvaluateFn& ev
       break;
     }
     res.generations.push_back(std::move(*gen));
-    if (!s.checkpoint.empty()) write_checkpoint(s.checkpoint, hash, res.generations);
+    if (!s.checkpoint.empty() && s.sharing.rank == 0)
+      write_checkpoint(s.checkpoint, hash, res.generations);
     report(res.generations.size() - 1, false);
     res.stop_reason = stop_after(res.generations, s);
     if (!res.stop_reason.empty()) break;

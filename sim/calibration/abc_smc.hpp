@@ -29,6 +29,13 @@
 // restored afterwards): a simulation inside a particle runs its own OpenMP loops on one
 // thread, which is faster than oversubscribing and gives the same numbers.
 //
+// Across processes (`childsim-mpi calibrate`). With `sharing.size` > 1, process `rank` runs
+// only the particles i with i mod size = rank (OpenMP within it, as above) and `sharing.share`
+// hands every process the outcomes of the others, so that each holds the whole generation and
+// computes the next tolerance, kernel and weights exactly as one process would: the result is
+// bit-identical to one process for any number of ranks. Only rank 0 writes the checkpoint;
+// every rank reads it at the start (a file system all ranks see).
+//
 // Checkpoints. With `checkpoint` set, all completed generations are written after each
 // generation (text with hexadecimal floating point, so values round-trip exactly; written
 // to a temporary name and renamed). The file carries a hash of `checkpoint_key` and of every
@@ -87,6 +94,25 @@ struct GenerationReport {
   bool resumed = false;          ///< read from the checkpoint, not computed
 };
 
+/// What one particle of a generation came to: what process `rank` hands the others.
+struct ParticleOutcome {
+  Eigen::VectorXd theta;  ///< the accepted parameters (empty if not accepted)
+  Evaluation eval;        ///< its distance and statistics
+  std::int64_t simulations = 0;
+  bool accepted = false;
+  std::string error;  ///< non-empty: the callback threw, with this message
+};
+
+/// Spreading each generation's particles over processes (see the header's prose).
+struct ParticleSharing {
+  int rank = 0;  ///< this process, in [0, size)
+  int size = 1;  ///< processes; 1: everything here, `share` unused
+  /// Called once per generation with every particle's outcome, this process's filled in
+  /// (indices i with i mod size = rank); must fill in all the others, as the other
+  /// processes computed them (pack_outcomes / unpack_outcomes carry them exactly).
+  std::function<void(std::vector<ParticleOutcome>& outcomes)> share;
+};
+
 struct AbcSettings {
   int particles = 100;              ///< N, particles per generation
   int max_generations = 5;          ///< including generation 0
@@ -101,6 +127,7 @@ struct AbcSettings {
   std::function<void(const GenerationReport&)> on_generation;  ///< progress (optional)
   /// Told at the start what happened to an existing checkpoint (resumed or ignored).
   std::function<void(const std::string&)> on_message;
+  ParticleSharing sharing;  ///< across processes; default: one process
 };
 
 struct AbcResult {
@@ -140,6 +167,12 @@ Eigen::MatrixXd weighted_covariance(const Eigen::MatrixXd& x, const Eigen::Vecto
 double quantile(std::vector<double> values, double q);
 /// The weighted q-quantile of `values` (the smallest value whose cumulative weight reaches q).
 double weighted_quantile(const Eigen::VectorXd& values, const Eigen::VectorXd& weights, double q);
+/// The outcomes of the particles i with i mod size = rank, as bytes (exact: doubles are
+/// copied bit for bit) for another process's unpack_outcomes.
+std::string pack_outcomes(const std::vector<ParticleOutcome>& outcomes, int rank, int size);
+/// Fill `outcomes` with what pack_outcomes packed (the indices it names); throws
+/// std::runtime_error if `bytes` is not such a record.
+void unpack_outcomes(const std::string& bytes, std::vector<ParticleOutcome>& outcomes);
 /// FNV-1a 64-bit hash of `text` (checkpoint identity; not cryptographic).
 std::uint64_t fnv1a64(const std::string& text);
 

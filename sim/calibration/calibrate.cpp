@@ -74,6 +74,7 @@ AbcResult calibrate(const CalibrationSpec& spec, const CalibrateOptions& options
   s.checkpoint_key = checkpoint_key(spec);
   s.on_generation = options.progress;
   s.on_message = options.message;
+  s.sharing = options.sharing;
   if (!options.resume && !checkpoint.empty()) fs::remove(checkpoint);
   const EvaluateFn evaluate = [&spec](const Eigen::VectorXd& theta, std::uint64_t seed) {
     return evaluate_model(spec, theta, seed);

@@ -20,7 +20,7 @@
 // version and the reason the run stopped. The last generation is the posterior.
 #pragma once
 
-#include "sim/calibration/abc_smc.hpp"  // AbcResult, GenerationReport
+#include "sim/calibration/abc_smc.hpp"  // AbcResult, GenerationReport, ParticleSharing
 #include "sim/calibration/targets.hpp"  // CalibrationSpec
 #include "sim/io/dataset.hpp"           // Dataset
 
@@ -37,6 +37,7 @@ struct CalibrateOptions {
   bool resume = true;   ///< resume from a matching checkpoint
   std::function<void(const GenerationReport&)> progress;  ///< after each generation
   std::function<void(const std::string&)> message;        ///< checkpoint resumed or ignored
+  ParticleSharing sharing;  ///< particles across processes (childsim-mpi calibrate)
 };
 
 /// One simulation at θ (the spec's parameters, in order) with model seed `seed`: the

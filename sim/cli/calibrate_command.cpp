@@ -1,5 +1,6 @@
 // calibrate_command: `childsim calibrate` — fit uncertain parameters by ABC-SMC (checkpointing
 // each generation) and write the posterior file.
+#include "sim/cli/calibrate_command.hpp"
 #include "sim/calibration/calibrate.hpp"  // load_calibration, calibrate, posterior_dataset
 #include "sim/cli/command.hpp"
 #include "sim/cli/output_path.hpp"  // check_output_path
@@ -16,7 +17,6 @@
 #include <string>      // std::string
 
 namespace childsim::cli {
-namespace {
 
 namespace fs = std::filesystem;
 
@@ -47,6 +47,8 @@ void print_posterior(const calibration::AbcResult& res, const fs::path& out) {
   }
   fmt::print("Wrote {}\n", out.string());
 }
+
+namespace {
 
 struct CalibrateArgs {
   std::string calibration, out;

@@ -188,3 +188,89 @@ def test_mpi_sweep_bad_design_is_reported_once_without_output(tmp_path):
     message = "design.yaml:3:1: key 'sampels': unknown key (did you mean 'samples'?)"
     assert result.stderr.count(message) == 1, result.stderr
     assert not out.exists() and not (tmp_path / "out.h5.parts").exists()
+
+
+# --- childsim-mpi calibrate: each generation's particles across ranks ------------------------
+
+CALIBRATION = """\
+scenario: {root}/scenarios/baseline.yaml
+population_scale: 0.02
+replicates: 1
+seed: 3
+parameters:
+  - name: nursery.seek_intercept
+  - name: kindergarten.take_up
+abc: {{particles: 7, max_generations: 3, min_acceptance_rate: 0}}
+targets:
+  - id: kindergarten
+    description: kindergarten enrolment
+    value: 0.97
+    sd: 0.02
+    year: 2024
+    basis: derived
+    scaled_from_shanghai: true
+    source: test
+    output: kindergarten_children_enrolled
+    aggregate: ratio
+    denominator: kindergarten_eligible
+"""
+
+
+def calibrate_single(cal, out, *extra):
+    result = subprocess.run([str(BINARY), "calibrate", str(cal), "-o", str(out), "--threads",
+                             "1", *extra], capture_output=True, text=True, env=sweep_env(),
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def calibrate_mpi(ranks, cal, out, *extra):
+    return subprocess.run(mpirun(ranks) + [str(MPI_BINARY), "calibrate", str(cal), "-o",
+                                           str(out), "--threads", "1", *extra],
+                          capture_output=True, text=True, env=sweep_env(), timeout=600)
+
+
+def test_mpi_calibrate_at_1_2_3_ranks_gives_the_single_process_posterior(tmp_path):
+    # 7 particles: at 2 and 3 ranks the shares differ (4 + 3, 3 + 2 + 2).
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(CALIBRATION.format(root=ROOT))
+    single = calibrate_single(cal, tmp_path / "single.h5")
+    checkpoint = (tmp_path / "single.h5.checkpoint").read_bytes()
+    for ranks in (1, 2, 3):
+        out = tmp_path / f"mpi{ranks}.h5"
+        result = calibrate_mpi(ranks, cal, out)
+        assert result.returncode == 0, result.stderr
+        assert digest(out) == digest(tmp_path / "single.h5"), f"{ranks} ranks"
+        # Rank 0 alone writes the checkpoint and prints the posterior, as one process does.
+        assert (tmp_path / f"mpi{ranks}.h5.checkpoint").read_bytes() == checkpoint
+        assert result.stdout.replace(out.name, "single.h5") == single.stdout
+
+
+def test_mpi_calibrate_continues_a_calibration_stopped_by_another_rank_count(tmp_path):
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(CALIBRATION.format(root=ROOT))
+    calibrate_single(cal, tmp_path / "whole.h5")
+    # Two generations on 2 ranks (max_generations is a stop rule, not part of the checkpoint's
+    # identity), then the third on 3 ranks from the checkpoint.
+    out = tmp_path / "post.h5"
+    first = calibrate_mpi(2, cal, out, "--generations", "2")
+    assert first.returncode == 0, first.stderr
+    result = calibrate_mpi(3, cal, out)
+    assert result.returncode == 0, result.stderr
+    assert "resumed from checkpoint" in result.stderr and result.stderr.count("resumed") == 1
+    assert digest(out) == digest(tmp_path / "whole.h5")
+
+
+def test_mpi_calibrate_bad_file_is_reported_once_without_output(tmp_path):
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(CALIBRATION.format(root=ROOT).replace("replicates: 1", "replicats: 1"))
+    out = tmp_path / "post.h5"
+    result = calibrate_mpi(3, cal, out)
+    assert result.returncode == 2
+    assert result.stderr.count("cal.yaml:3:1: key 'replicats': unknown key") == 1, result.stderr
+    assert not out.exists() and not (tmp_path / "post.h5.checkpoint").exists()
+    # An output that cannot be written is also one line, before any work.
+    cal.write_text(CALIBRATION.format(root=ROOT))
+    result = calibrate_mpi(2, cal, tmp_path / "missing" / "post.h5")
+    assert result.returncode == 1  # as `childsim calibrate`
+    assert result.stderr.count("error: output directory") == 1, result.stderr
