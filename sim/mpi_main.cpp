@@ -60,6 +60,10 @@ void wait_for_all_ranks() {
 
 int run(int argc, char** argv, int rank, int size) {
   CLI::App app{"childsim-mpi: run a scenario's replicates across MPI ranks"};
+  app.footer(
+      "Also: childsim-mpi sweep DESIGN.yaml -o OUT.h5 (a sweep's samples across ranks) and "
+      "childsim-mpi calibrate CALIBRATION.yaml -o POSTERIOR.h5 (calibration particles across "
+      "ranks); --help after either lists its options.");
   std::string scenario_path, out_path;
   int replicates = 0, threads = 0;
   std::int64_t seed = -1;

@@ -591,9 +591,14 @@ def sweep(design, output, *, threads=None, base_dir=None, progress=None, comm=No
         design = _collective(comm, lambda: read_design(design, base_dir=base_dir))
     output = Path(output)
     plan = _collective(comm, lambda: _plan(design, output))
+    if comm is not None and len(set(comm.allgather(plan["fingerprint"]))) > 1:
+        raise DesignError("the MPI ranks do not see the same design, scenario or program "
+                          "version (one build and one file system for all ranks)",
+                          file=design.file)
     parts_dir = output.with_name(output.name + ".parts")
     # Rank 0 alone looks at and creates OUTPUT.parts; the others learn what is missing.
-    missing = _collective(comm, lambda: _missing(parts_dir, plan, design.file) if rank == 0 else None)
+    missing = _collective(
+        comm, lambda: _missing(parts_dir, plan, design.file) if rank == 0 else None)
     if comm is not None:
         missing = comm.bcast(missing, root=0)
     table = plan["table"]
