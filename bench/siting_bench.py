@@ -17,10 +17,13 @@ import numpy as np
 from childsim.siting_solvers import Instance, SolverTimeout, solve_exact, solve_greedy
 
 
-def instance(points, sites, seed=1):
+def instance(points, sites, seed=1, cluster=0):
     rng = np.random.default_rng(seed)
     side = 6100.0
     p = rng.uniform(0, side, (points, 2))
+    if cluster:  # homes in C blocks of flats, each 40 m across
+        centres = rng.uniform(0, side, (cluster, 2))
+        p = centres[rng.integers(0, cluster, points)] + rng.uniform(-20, 20, (points, 2))
     s = rng.uniform(0, side, (sites, 2))
     site = np.repeat(np.arange(sites), 2)
     cap = np.tile([30.0, 60.0], sites)
@@ -38,9 +41,12 @@ def main():
     parser.add_argument("--sites", type=int, default=1000)
     parser.add_argument("--choose", type=int, default=20)
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--cluster", type=int, default=0)
+    parser.add_argument("--no-reduce", action="store_true")
+    parser.add_argument("--no-start", action="store_true")
     args = parser.parse_args()
     t0 = time.perf_counter()
-    inst = instance(args.points, args.sites)
+    inst = instance(args.points, args.sites, cluster=args.cluster)
     t1 = time.perf_counter()
     print(f"instance: {args.points} points x {len(inst.site)} options, "
           f"{int(inst.covers.sum())} pairs within the walk ({t1 - t0:.1f} s)")
@@ -51,14 +57,19 @@ def main():
           f"quick bound {greedy.bound:.2f}")
     cpu = time.process_time()
     try:
-        exact = solve_exact(inst, "covering", sites=args.choose, time_limit=args.time_limit)
+        exact = solve_exact(inst, "covering", sites=args.choose, time_limit=args.time_limit,
+                            reduce=not args.no_reduce, start=None if args.no_start else greedy)
     except SolverTimeout as error:
         print(f"exact: {error} ({time.perf_counter() - t2:.1f} s wall, "
               f"{time.process_time() - cpu:.1f} s CPU)")
         return
     t3 = time.perf_counter()
+    size = ", ".join(f"{k} {exact.extra[k][0]} -> {exact.extra[k][1]}"
+                     for k in ("points", "options", "pairs"))
+    print(f"exact: programme {size}")
     print(f"exact: {exact.value:.2f} children, gap {exact.gap:.2e}, bound {exact.bound:.2f}, "
-          f"in {t3 - t2:.1f} s wall, {time.process_time() - cpu:.1f} s CPU ({exact.status})")
+          f"plan from the {exact.extra['source']}, in {t3 - t2:.1f} s wall, "
+          f"{time.process_time() - cpu:.1f} s CPU ({exact.status})")
     if exact.value > 0:
         print(f"greedy / exact: {greedy.value / exact.value:.4f}")
 

@@ -1117,8 +1117,13 @@ class SitingResult:
 def _solve(problem, inst, say=lambda text: None):
     constraints = {"sites": problem.sites, "budget": problem.budget,
                    "budget_year": problem.budget_year, "max_per_street": problem.max_per_street}
+    # The greedy's plan starts the exact solver (it is feasible unless min_coverage binds,
+    # which the greedy does not enforce): if the solver stops at time_limit with nothing
+    # better, exact-1 is that plan with the gap to the solver's bound.
+    greedy = None if problem.min_coverage else _solvers.solve_greedy(inst, problem.objective,
+                                                                     **constraints)
     try:
-        exact = _solvers.top_plans(inst, problem.objective, problem.plans,
+        exact = _solvers.top_plans(inst, problem.objective, problem.plans, start=greedy,
                                    min_coverage=problem.min_coverage,
                                    time_limit=problem.time_limit, **constraints)
     except _solvers.SolverTimeout as error:
@@ -1126,9 +1131,14 @@ def _solve(problem, inst, say=lambda text: None):
             raise
         say(f"warning: {error}; going on with the greedy's plan")
         exact = []
+    for plan in exact:
+        if plan.extra.get("source") == "start":
+            say(f"the exact solver reached time_limit = {problem.time_limit:g} s with no plan "
+                f"better than the greedy's; its gap to the proven bound: {plan.gap:.2%}")
     found = [(f"exact-{k + 1}", p) for k, p in enumerate(exact)]
     if problem.greedy or not found:
-        greedy = _solvers.solve_greedy(inst, problem.objective, **constraints)
+        if greedy is None:
+            greedy = _solvers.solve_greedy(inst, problem.objective, **constraints)
         bound = exact[0].bound if exact else float("nan")
         if math.isfinite(bound) and not problem.min_coverage:
             # the exact solver's bound on the optimum bounds the greedy's gap too
