@@ -34,6 +34,7 @@ written.
 """
 
 import csv
+import json
 import math
 import numbers
 import os
@@ -68,12 +69,19 @@ _CSV_COLUMNS = ("id", "lat", "lon", "street", "max_capacity", "capital_cost",
 
 # What "unmet" and "all demand" are for each service, from the run's outputs (by street).
 # Holiday demand exists only in session months: only months with seekers are averaged.
+# A pair of names as "unmet" is the first minus the second. Baby-room demand is in
+# child-sessions a month, the unit of the baby_room kind's capacity.
 SERVICE_DEMAND = {
     "nursery": ("nursery_unmet", ("nursery_wanting",)),
     "kindergarten": ("kindergarten_unplaced",
                      ("kindergarten_children_enrolled", "kindergarten_unplaced")),
     "holiday": ("holiday_unmet", ("holiday_seekers",)),
+    "babyroom": (("babyroom_sessions_demanded", "babyroom_sessions_served"),
+                 ("babyroom_sessions_demanded",)),
 }
+# Demand units a child stands for, a month, where the demand is not counted in children:
+# the parameter that converts (net child-years served = the fall in unmet demand / it / 12).
+_PER_CHILD = {"babyroom": "babyroom.sessions_per_month"}
 
 # ASSUMED defaults (yuan), as in docs/scenarios.md and scenarios/baseline.yaml: capital
 # 10,000 a new place (the national subsidy per new 普惠 place, taken as the fit-out cost);
@@ -136,6 +144,7 @@ class SitingProblem:
     greedy: bool = True
     variants: list = field(default_factory=list)
     time_limit: float = 60.0
+    demand_per_child: float = 1.0
     name: str = "siting"
     description: str = ""
     file: str = "<dict>"
@@ -343,6 +352,8 @@ def read_problem(source, *, base_dir=None):
                             file=file, name=str(data.get("name", Path(file).stem
                                                          if file != "<dict>" else "siting")),
                             description=str(data.get("description", "")))
+    if service in _PER_CHILD:
+        problem.demand_per_child = float(loaded.parameters[_PER_CHILD[service]])
 
     cand = data["candidates"]
     check_keys(cand, _CANDIDATE_KEYS, "candidates")
@@ -506,11 +517,14 @@ def _read_candidates_csv(path, streets):
 def _service_frames(ds, service, years):
     """Unmet and all demand by (replicate, time, street) within the years, for a service."""
     unmet_name, wanting_names = SERVICE_DEMAND[service]
-    missing = [v for v in (unmet_name, *wanting_names) if v not in ds]
+    unmet_names = (unmet_name,) if isinstance(unmet_name, str) else tuple(unmet_name)
+    missing = [v for v in (*unmet_names, *wanting_names) if v not in ds]
     if missing:
         raise ValueError(f"the run has no {', '.join(missing)}: cannot take {service} demand")
     in_years = (ds["time"].dt.year >= years[0]) & (ds["time"].dt.year <= years[1])
-    unmet = ds[unmet_name].sel(time=in_years).astype(float)
+    unmet = ds[unmet_names[0]].sel(time=in_years).astype(float)
+    for name in unmet_names[1:]:
+        unmet = unmet - ds[name].sel(time=in_years).astype(float)
     wanting = sum(ds[v].sel(time=in_years).astype(float) for v in wanting_names)
     if service == "holiday":  # only months in session count
         session = wanting.sum(("street", "replicate")) > 0
@@ -525,10 +539,12 @@ def street_demand(ds, service, years):
     ----------
     ds : xarray.Dataset
         A run of the base scenario (several replicates).
-    service : {"nursery", "kindergarten", "holiday"}
+    service : {"nursery", "kindergarten", "holiday", "babyroom"}
         Whose demand: nursery ``nursery_unmet`` of ``nursery_wanting``; kindergarten
         ``kindergarten_unplaced`` of enrolled + unplaced; holiday ``holiday_unmet`` of
-        ``holiday_seekers`` (session months only).
+        ``holiday_seekers`` (session months only); baby rooms ``babyroom_sessions_demanded``
+        - ``babyroom_sessions_served`` of ``babyroom_sessions_demanded`` (child-sessions a
+        month, the baby_room kind's capacity unit).
     years : (int, int)
         First and last plan year.
 
@@ -933,12 +949,13 @@ def _interval(values, confidence=0.9):
     return mean, mean - half, mean + half
 
 
-def plan_effects(base, run, service, years):
+def plan_effects(base, run, service, years, per_child=1.0):
     """Per replicate: net child-years served and the worst street's coverage, paired with the base.
 
     Net child-years served is the fall in unmet demand, summed over the streets and the
-    plan years' months, divided by 12 (a child served for a year is one child-year). A
-    street's coverage is 1 - unmet / all demand over the plan years; the worst is the
+    plan years' months, divided by 12 (a child served for a year is one child-year) and by
+    ``per_child`` where demand is not counted in children (baby rooms: the child-sessions a
+    using family asks for a month, ``babyroom.sessions_per_month``). A street's coverage is 1 - unmet / all demand over the plan years; the worst is the
     lowest over the streets with demand.
 
     Returns
@@ -958,10 +975,16 @@ def plan_effects(base, run, service, years):
     ...     return xr.Dataset({"nursery_unmet": a, "nursery_wanting": 0 * a + 10})
     >>> plan_effects(ds(4), ds(1), "nursery", (2026, 2026)).loc[0].tolist()
     [6.0, 0.9, 0.6, 'a']
+
+    Demand in child-sessions, 4 a child a month: 3 sessions less unmet each month in two
+    streets for a year is 6 x 12 / 4 / 12 = 1.5 child-years.
+
+    >>> plan_effects(ds(4), ds(1), "nursery", (2026, 2026), per_child=4).loc[0].tolist()[0]
+    1.5
     """
     bu, bw = _service_frames(base, service, years)
     pu, pw = _service_frames(run, service, years)
-    net = (bu - pu).sum(("time", "street")) / 12.0
+    net = (bu - pu).sum(("time", "street")) / 12.0 / float(per_child)
 
     def coverage(u, w):
         tw = w.sum("time")
@@ -1026,7 +1049,7 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
         ds = run(path, replicates=reps, seed=seed, threads=threads)
         if runs_dir is not None:
             write(ds, Path(runs_dir) / f"{plan}.h5")
-        eff = plan_effects(base, ds, problem.service, problem.years)
+        eff = plan_effects(base, ds, problem.service, problem.years, problem.demand_per_child)
         effects[plan] = eff
         net = _interval(eff["net_child_years"])
         worst = _interval(eff["worst_coverage"])
@@ -1070,7 +1093,8 @@ def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality
             write_plan(path, problem, options.iloc[list(chosen)], name=f"{name}@{stem}",
                        base=variant, extends=extends, price_month=price, quality=quality)
             ds = run(path, replicates=reps, seed=loaded.seed, threads=threads)
-            net[name] = float(plan_effects(base, ds, problem.service, problem.years)
+            net[name] = float(plan_effects(base, ds, problem.service, problem.years,
+                                           problem.demand_per_child)
                               ["net_child_years"].mean())
         series = pd.Series({n: net[plans.loc[n, "same_as"] or n] for n in plans.index})
         plans[f"net_child_years_{stem}"] = series
@@ -1391,7 +1415,11 @@ def _write_outputs(result, out, streets, mean_demand):
     result.candidates.to_csv(out / "candidates.csv", float_format=_FLOAT)
     result.plans.to_csv(out / "plans.csv", float_format=_FLOAT)
     _write_map(result, out, streets, mean_demand)
-    from .siting_report import siting_page
+    from .siting_report import problem_summary, siting_page
+
+    (out / "problem.json").write_text(
+        json.dumps(problem_summary(p), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8")
 
     (out / "report.html").write_text(siting_page(result, streets, mean_demand),
                                      encoding="utf-8")
