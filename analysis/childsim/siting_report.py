@@ -23,7 +23,7 @@ __all__ = ["siting_section", "siting_section_from_dir", "siting_page", "pareto_f
            "problem_summary", "SitingDirError"]
 
 # What the section says about the problem, written by ``childsim site`` as problem.json.
-_SUMMARY_KEYS = ("name", "description", "kind", "service", "objective", "years", "opening",
+_SUMMARY_KEYS = ("name", "description", "kind", "kinds", "service", "objective", "years", "opening",
                  "evaluate_replicates", "demand_replicates", "variants")
 
 
@@ -88,8 +88,9 @@ def problem_summary(problem):
     >>> s["kind"], s["years"], s["opening"]
     ('inclusive_nursery', [2026, 2030], '2026-09')
     """
-    return {"name": problem.name, "description": problem.description, "kind": problem.kind,
-            "service": problem.service, "objective": problem.objective,
+    kinds = list(problem.kinds or [problem.kind])
+    return {"name": problem.name, "description": problem.description,
+            "kind": ", ".join(kinds), "kinds": kinds, "service": problem.service, "objective": problem.objective,
             "years": [int(y) for y in problem.years],
             "opening": f"{problem.opening[0]:04d}-{problem.opening[1]:02d}",
             "evaluate_replicates": int(problem.evaluate_replicates),
@@ -193,7 +194,9 @@ def _section(p, plans, map_html):
         parts.append(figure_img(fig, "public cost against net child-years served"))
         plt.close("all")
     regret = simulated and "max_regret" in plans
-    header = ["plan", "sites (places)", "streets", "public cost", "screening value", "gap"]
+    mix = len(p["kinds"]) > 1 and "kinds" in plans
+    header = ["plan", "sites (places)", "streets"] + (["kinds"] if mix else []) + [
+        "public cost", "screening value", "gap"]
     if simulated:
         header += ["net child-years (90 % interval)", "worst street's coverage", "Pareto"]
     if regret:
@@ -201,10 +204,12 @@ def _section(p, plans, map_html):
     rows = []
     for name, row in plans.iterrows():
         cells = [name + (f" (= {row['same_as']})" if row["same_as"] else ""),
-                 str(row["sites"]).replace(";", ", "), str(row["streets"]).replace(";", ", "),
-                 fmt_money(row["public_cost_yuan"]),
-                 f"{row['objective_value']:,.3f}",
-                 "—" if not math.isfinite(row["gap"]) else f"{100 * row['gap']:.2g} %"]
+                 str(row["sites"]).replace(";", ", "), str(row["streets"]).replace(";", ", ")]
+        if mix:
+            cells.append(str(row["kinds"]).replace(";", ", "))
+        cells += [fmt_money(row["public_cost_yuan"]),
+                  f"{row['objective_value']:,.3f}",
+                  "—" if not math.isfinite(row["gap"]) else f"{100 * row['gap']:.2g} %"]
         if simulated:
             cells += [f"{row['net_child_years']:.1f} ({row['net_child_years_lo']:.1f} to "
                       f"{row['net_child_years_hi']:.1f})",

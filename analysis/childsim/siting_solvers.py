@@ -81,6 +81,8 @@ class Instance:
         weights summed by street.
     running : ndarray (m,), optional
         Running cost a year of each option (yuan; for a yearly budget); default 0.
+    kind : ndarray of int (m,), optional
+        Facility kind of each option (for a kind mix); default 0 for all.
 
     Examples
     --------
@@ -105,6 +107,7 @@ class Instance:
     unmet: np.ndarray = None
     wanting: np.ndarray = None
     running: np.ndarray = None
+    kind: np.ndarray = None
 
     def __post_init__(self):
         self.weight = np.asarray(self.weight, dtype=float)
@@ -127,6 +130,8 @@ class Instance:
         self.running = (np.zeros(len(self.site)) if self.running is None
                         else np.asarray(self.running, dtype=float))
         self.existing = np.asarray(self.existing, dtype=float)
+        self.kind = (np.zeros(len(self.site), dtype=int) if self.kind is None
+                     else np.asarray(self.kind, dtype=int))
 
     @property
     def n_streets(self):
@@ -272,7 +277,7 @@ def _option_groups(inst, objective, options):
 def _undominated(inst, objective, options, group):
     """Drop options that another option of their group beats outright.
 
-    Option a is dominated by option b of the same group (same site, same reach) when b has
+    Option a is dominated by option b of the same group (same site, same reach) and kind when b has
     at least a's capacity (ignored for p-median), no more capital + running cost and no more
     running cost a year, and is strictly better in one of these or equal with a lower index.
     Whatever plan uses a, the plan with b instead is feasible under every constraint (sites,
@@ -289,6 +294,8 @@ def _undominated(inst, objective, options, group):
                 if a == b or not keep[b]:
                     continue
                 ja, jb = options[a], options[b]
+                if inst.kind[ja] != inst.kind[jb]:  # a kind mix counts kinds
+                    continue
                 cap_ok = objective == "p_median" or inst.capacity[jb] >= inst.capacity[ja]
                 if not (cap_ok and inst.cost[jb] <= inst.cost[ja]
                         and inst.running[jb] <= inst.running[ja]):
@@ -327,7 +334,7 @@ def _aggregate_points(keys_matrix, street, weight):
 
 def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None,
                 min_coverage=None, exclude=(), time_limit=60.0, gap=1e-6, budget_year=None,
-                reduce=True, start=None):
+                reduce=True, start=None, kind_mix=None):
     """Solve the siting model exactly as a mixed-integer programme (HiGHS via scipy).
 
     The programme is first made smaller without changing its optimum (``reduce``, see
@@ -352,6 +359,9 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
         At most this many chosen options per street.
     min_coverage : float, optional
         Each street with unmet demand gets at least this share of it covered (0-1).
+    kind_mix : dict, optional
+        ``{kind: (least, most)}``: the number of chosen options of each kind (``inst.kind``)
+        within these bounds (``None`` for no bound).
     exclude : sequence of sets
         Plans (sets of options) not to return again (for :func:`top_plans`).
     time_limit : float
@@ -533,6 +543,11 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
     if max_per_street is not None:
         codes, index = np.unique(inst.option_street[options], return_inverse=True)
         groups(index, np.arange(m), codes.size, hi=float(max_per_street))
+    for k, (least, most) in sorted((kind_mix or {}).items()):
+        of_kind = np.nonzero(inst.kind[options] == k)[0]
+        add(np.zeros(of_kind.size, dtype=int), of_kind, np.ones(of_kind.size),
+            [-np.inf if least is None else float(least)],
+            [np.inf if most is None else float(most)])
     for plan in exclude:  # no-good cut: not exactly this set again
         coef = -np.ones(m)
         inside = position[sorted(plan)]
@@ -576,7 +591,7 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
     if res.x is None:
         if res.status == 2:
             raise InfeasibleError("no plan meets the constraints (budget or number of sites, "
-                                  "per-street limits, minimum coverage)")
+                                  "per-street limits, minimum coverage, kind mix)")
         if res.status == 1 and start is not None:
             return _from_start(inst, objective, start, bound, maximise, str(res.message), size)
         if res.status == 1:
@@ -650,8 +665,12 @@ def top_plans(inst, objective, k, start=None, **constraints):
     return plans
 
 
-def _allowed(inst, j, chosen, spent, sites, budget, max_per_street, budget_year=None):
+def _allowed(inst, j, chosen, spent, sites, budget, max_per_street, budget_year=None,
+             kind_mix=None):
     if j in chosen or any(inst.site[c] == inst.site[j] for c in chosen):
+        return False
+    most = (kind_mix or {}).get(int(inst.kind[j]), (None, None))[1]
+    if most is not None and sum(inst.kind[c] == inst.kind[j] for c in chosen) >= most:
         return False
     if budget_year is not None and (inst.running[list(chosen)].sum() + inst.running[j]
                                     > budget_year + 1e-9):
@@ -667,14 +686,15 @@ def _allowed(inst, j, chosen, spent, sites, budget, max_per_street, budget_year=
 
 
 def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=None,
-                 exact_gains=None, budget_year=None):
+                 exact_gains=None, budget_year=None, kind_mix=None):
     """Add options one at a time by marginal gain, with lazy re-evaluation.
 
     Under a budget the gain per yuan is used, and the result is the better of that plan and
     the best single affordable option (the usual safeguard for knapsack-constrained
     submodular maximisation). Covering and p-median gains are submodular, so a stale gain is
     an upper bound and only the top of the queue is re-evaluated (Minoux's lazy greedy);
-    equity is not, and is evaluated in full at each step. Minimum coverage is not enforced.
+    equity is not, and is evaluated in full at each step. Minimum coverage and the least
+    numbers of a kind mix are not enforced (its most numbers are).
 
     Gains: p-median's are exact and cheap (distance saved). Covering's are exact (a linear
     programme per evaluation) when ``exact_gains`` (default: when points x options <=
@@ -768,7 +788,7 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
                 while heap:
                     neg, j, when = heapq.heappop(heap)
                     if not _allowed(inst, j, chosen, spent, sites, budget, max_per_street,
-                                    budget_year):
+                                    budget_year, kind_mix):
                         continue  # never allowed again: budgets and counts only tighten
                     if when == step:
                         best = (j, -neg)
@@ -777,7 +797,7 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
             else:
                 scores = [(score(j), -j) for j in range(m)
                           if _allowed(inst, j, chosen, spent, sites, budget, max_per_street,
-                                      budget_year)]
+                                      budget_year, kind_mix)]
                 if scores:
                     value, neg_j = max(scores)
                     best = (-neg_j, value)
@@ -794,7 +814,8 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
     current = sign * evaluate(inst, objective, chosen)
     if budget is not None:
         single = [(sign * evaluate(inst, objective, [j]), -j) for j in range(m)
-                  if _allowed(inst, j, [], 0.0, sites, budget, max_per_street, budget_year)]
+                  if _allowed(inst, j, [], 0.0, sites, budget, max_per_street, budget_year,
+                              kind_mix)]
         if single and max(single)[0] > current + 1e-12:
             current, neg_j = max(single)
             chosen = (-neg_j,)
@@ -829,7 +850,7 @@ def covering_bound(inst, sites):
 
 
 def brute_force(inst, objective, *, sites=None, budget=None, max_per_street=None,
-                budget_year=None):
+                budget_year=None, kind_mix=None):
     """Enumerate every feasible plan (small instances only; for tests).
 
     Examples
@@ -858,6 +879,11 @@ def brute_force(inst, objective, *, sites=None, budget=None, max_per_street=None
                 continue
             if max_per_street is not None and size and np.bincount(
                     inst.option_street[list(chosen)]).max() > max_per_street:
+                continue
+            counts = np.bincount(inst.kind[list(chosen)], minlength=inst.kind.max(initial=0) + 1)
+            if any((least is not None and (counts[k] if k < counts.size else 0) < least)
+                   or (most is not None and (counts[k] if k < counts.size else 0) > most)
+                   for k, (least, most) in (kind_mix or {}).items()):
                 continue
             v = sign * evaluate(inst, objective, chosen)
             if best is None or v > best[0] + 1e-9:

@@ -12,6 +12,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import yaml
 
 import childsim
 from childsim.siting import ProblemError, read_problem
@@ -76,6 +77,12 @@ def _digest(path):
      "evaluate.replicates", "expected an integer in [2, 1000]"),
     (("opening: 2026-01", "opening: 2026-13"), 5, "opening", "expected a month YYYY-MM"),
     (("scenario: quick.yaml", "scenario: nowhere.yaml"), 2, "scenario", "no such scenario"),
+    (("kind: inclusive_nursery", "kind: [inclusive_nursery, baby_room]"), 3, "kind[1]",
+     "a kind mix must be of one service"),
+    (("sites: 1\n", "sites: 1\nconstraints:\n  kind_mix: {inclusive_nursry: {min: 1}}\n"), 11,
+     "constraints.kind_mix.inclusive_nursry", "did you mean 'inclusive_nursery'?"),
+    (("sites: 1\n", "sites: 1\nconstraints:\n  kind_mix: {inclusive_nursery: {min: 2, max: 1}}\n"),
+     11, "constraints.kind_mix.inclusive_nursery", "min 2 is above max 1"),
 ])
 def test_bad_problem_file_names_file_line_and_key(tmp_path, change, line, key, words):
     path = _problem(tmp_path, PROBLEM.replace(*change))
@@ -256,6 +263,31 @@ def test_briefing_refuses_a_siting_directory_childsim_site_did_not_write(tmp_pat
     result = _cli("compare", "a.h5", "b.h5", "--siting", tmp_path, "-o", tmp_path / "b.html")
     assert result.returncode == 1 and "problem.json: not JSON" in result.stderr
     assert not (tmp_path / "b.html").exists()
+
+
+def test_kind_mix_places_at_least_the_asked_number_of_a_kind(tmp_path):
+    # Two nursery kinds; the mix asks for at least one nursery class (托班) among two sites.
+    # Every exact plan keeps the mix, the plans' scenarios open each site with its own kind,
+    # and without the mix the optimum is at least as high (the mix only removes plans).
+    text = (PROBLEM.replace("kind: inclusive_nursery", "kind: [inclusive_nursery, nursery_class]")
+            .replace("sites: 1\n", "sites: 2\nconstraints:\n"
+                     "  kind_mix: {nursery_class: {min: 1}}\n"))
+    result = childsim.site(_problem(tmp_path, text), tmp_path / "out", simulate=False, threads=2)
+    plans = result.plans
+    assert set(result.candidates["kind"]) == {"inclusive_nursery", "nursery_class"}
+    for name in [n for n in plans.index if n.startswith("exact-")]:
+        kinds = plans.loc[name, "kinds"].split(";")
+        assert kinds.count("nursery_class") >= 1 and len(kinds) <= 2, name
+        scenario = childsim.load_scenario(tmp_path / "out" / "plans" / f"{name}.yaml")
+        opened = [i for i in yaml.safe_load(scenario.yaml)["investments"]
+                  if str(i.get("name", "")).startswith(f"siting {name}:")]
+        assert sorted(i["kind"] for i in opened) == sorted(kinds)
+    free = childsim.site(_problem(tmp_path, text.replace(
+        "  kind_mix: {nursery_class: {min: 1}}\n", "  max_per_street: 2\n"), "free.yaml"),
+        simulate=False, threads=2)
+    assert free.plans.loc["exact-1", "objective_value"] >= plans.loc["exact-1",
+                                                                     "objective_value"] - 1e-9
+    assert "nursery_class" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
 
 
 def test_baby_rooms_are_sited_on_the_sessions_asked_for_and_not_served(tmp_path):

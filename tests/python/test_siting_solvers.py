@@ -248,3 +248,33 @@ def test_start_plan_is_returned_when_better_or_when_the_solver_finds_none():
     best = solve_exact(inst, "covering", sites=2, start=[worst])
     assert best.extra["source"] == "solver" and best.gap == 0.0
     assert best.value == pytest.approx(brute_force(inst, "covering", sites=2).value)
+
+
+@pytest.mark.parametrize("objective", ["covering", "p_median", "equity"])
+def test_kind_mix_exact_equals_brute_force(objective):
+    # Each site may take a small option of kind 0 or a larger one of kind 1:
+    # with least and most numbers per kind, exact (reduced) = brute force, the plan keeps the
+    # mix, and the greedy never exceeds a kind's most.
+    binding = False
+    for seed in range(3):
+        inst = _clustered_instance(seed, n=12, sites=4)
+        inst.kind = np.tile([0, 1, 1], len(inst.site) // 3)
+        for constraints in ({"sites": 3, "kind_mix": {0: (2, None)}},
+                            {"sites": 2, "kind_mix": {1: (None, 0)}},
+                            {"budget": 4.0, "kind_mix": {0: (None, 1), 1: (1, 1)}},
+                            {"budget": 4.5, "kind_mix": {1: (2, None)}}):
+            exact = solve_exact(inst, objective, **constraints)
+            brute = brute_force(inst, objective, **constraints)
+            assert exact.value == pytest.approx(brute.value, rel=1e-6, abs=1e-6), constraints
+            counts = np.bincount(inst.kind[list(exact.options)], minlength=2)
+            for k, (least, most) in constraints["kind_mix"].items():
+                assert least is None or counts[k] >= least
+                assert most is None or counts[k] <= most
+            free = {k: v for k, v in constraints.items() if k != "kind_mix"}
+            binding = binding or abs(brute_force(inst, objective, **free).value
+                                     - brute.value) > 1e-6
+            greedy = solve_greedy(inst, objective, **constraints)
+            counts = np.bincount(inst.kind[list(greedy.options)], minlength=2)
+            for k, (_, most) in constraints["kind_mix"].items():
+                assert most is None or counts[k] <= most
+    assert binding  # the mix changed the optimum somewhere: the test tests it
