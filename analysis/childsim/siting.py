@@ -1006,8 +1006,9 @@ def plan_effects(base, run, service, years, per_child=1.0):
     Net child-years served is the fall in unmet demand, summed over the streets and the
     plan years' months, divided by 12 (a child served for a year is one child-year) and by
     ``per_child`` where demand is not counted in children (baby rooms: the child-sessions a
-    using family asks for a month, ``babyroom.sessions_per_month``). A street's coverage is 1 - unmet / all demand over the plan years; the worst is the
-    lowest over the streets with demand.
+    using family asks for a month, ``babyroom.sessions_per_month``). A street's coverage
+    is 1 - unmet / all demand over the plan years; the worst is the lowest over the streets
+    with demand.
 
     Returns
     -------
@@ -1516,7 +1517,8 @@ def _write_outputs(result, out, streets, mean_demand):
         f"the optimality gap HiGHS proved; for the greedy, the gap to the exact solver's bound "
         f"(or, for covering under a number of sites, to min(all unmet demand, the largest "
         f"capacities) if tighter).", "",
-        _markdown(result.plans[["method", "sites"] + (["kinds"] if len(p.kinds or [p.kind]) > 1 else [])
+        _markdown(result.plans[["method", "sites"]
+                               + (["kinds"] if len(p.kinds or [p.kind]) > 1 else [])
                                + ["places", "public_cost_yuan", "objective_value", "gap"]],
                   {"objective_value": ",.3f", "gap": ".2g", "public_cost_yuan": ",.0f"}), "",
         "Map: [map.png](map.png). Scenario files: `plans/<plan>.yaml` (run them with "

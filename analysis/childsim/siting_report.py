@@ -90,7 +90,8 @@ def problem_summary(problem):
     """
     kinds = list(problem.kinds or [problem.kind])
     return {"name": problem.name, "description": problem.description,
-            "kind": ", ".join(kinds), "kinds": kinds, "service": problem.service, "objective": problem.objective,
+            "kind": ", ".join(kinds), "kinds": kinds, "service": problem.service,
+            "objective": problem.objective,
             "years": [int(y) for y in problem.years],
             "opening": f"{problem.opening[0]:04d}-{problem.opening[1]:02d}",
             "evaluate_replicates": int(problem.evaluate_replicates),
@@ -137,11 +138,12 @@ def siting_section_from_dir(path):
 
     Examples
     --------
-    >>> from childsim.siting_report import siting_section_from_dir
-    >>> siting_section_from_dir("no-such-dir")
-    Traceback (most recent call last):
-    ...
-    childsim.siting_report.SitingDirError: no-such-dir/problem.json: not found; --siting expects the directory written by `childsim site PROBLEM.yaml -o DIR`
+    >>> from childsim.siting_report import SitingDirError, siting_section_from_dir
+    >>> try:
+    ...     siting_section_from_dir("no-such-dir")
+    ... except SitingDirError as error:
+    ...     print(error.path, "|", str(error).split(";")[0])
+    no-such-dir/problem.json | no-such-dir/problem.json: not found
     """
     import pandas as pd
 
