@@ -501,8 +501,10 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
             np.concatenate([np.ones(n_pairs), -inst.capacity[options]]),
             np.full(n_groups, -np.inf), np.zeros(n_groups))
         # (The "strong" rows y[i, j] <= w[i] x[j] tighten the relaxation but, measured on
-        # 1,500 points x 300 options, made HiGHS slower: one row per pair. Not used; the
-        # bound y[a, g] <= min(w[a], largest capacity of g) costs nothing.)
+        # 1,500 points x 300 options, made HiGHS slower: one row per pair. Measured again on
+        # the reduced programme (docs/performance.md): faster at 1,000 x 100, but at 2,000 x
+        # 200 the root relaxation no longer finished in 60 s. Not used; the bound
+        # y[a, g] <= min(w[a], largest capacity of g) costs nothing.)
         largest = np.zeros(n_groups)
         np.maximum.at(largest, group, inst.capacity[options])
         upper_pairs = np.minimum(w[pa], largest[pg])
