@@ -383,12 +383,14 @@ def _section_header(ctx, title):
             f"<p>{esc(subtitle)}</p></div></header>")
 
 
-def _toc(sensitivity=False):
+def _toc(sensitivity=False, siting=False):
     items = [("decision", "Options"), ("summary", "Summary"), ("targets", "Plan targets"), ("nursery", "Nurseries"),
              ("kindergarten", "Kindergartens"), ("holiday", "Holiday classes"),
              ("babyroom", "Baby rooms"), ("clinic", "Paediatric clinics"),
              ("waiting", "Waiting lists"), ("streets", "Streets"), ("costs", "Costs"),
              ("differences", "Differences"), ("provenance", "Provenance")]
+    if siting:
+        items.insert(-1, ("siting", "Siting"))
     if sensitivity:
         items.insert(-1, ("sensitivity", "What drives it"))
     return '<nav class="toc">' + "".join(f'<a href="#{k}">{esc(v)}</a>' for k, v in items) + "</nav>"
@@ -1139,7 +1141,7 @@ def _section_provenance(ctx):
 
 
 def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=DISCOUNT_RATE,
-                   sensitivity=None, sensitivity_output=None):
+                   sensitivity=None, sensitivity_output=None, siting=None):
     """The briefing page as an HTML string.
 
     Parameters
@@ -1162,6 +1164,10 @@ def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=
         The output summarised per sample, ``VARIABLE`` or ``VARIABLE:YEAR`` (default
         ``nursery_unmet`` if the sweep kept it, else its first output with a time
         dimension; year 2030 if covered, else the sweep's last year).
+    siting : str or os.PathLike, optional
+        The output directory of ``childsim site PROBLEM.yaml -o DIR``: adds the section
+        "Siting" (map of the chosen sites over the unmet demand, Pareto chart, per plan the
+        sites, cost, net child-years served and regret; docs/siting.md).
 
     Returns
     -------
@@ -1172,7 +1178,8 @@ def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=
     ------
     BriefingError
         If a file cannot be compared (see :func:`read_runs`); :class:`SweepFileError` if a
-        ``sensitivity`` file is not a saltelli or morris sweep.
+        ``sensitivity`` file is not a saltelli or morris sweep; if ``siting`` is not a
+        directory written by ``childsim site``.
 
     Examples
     --------
@@ -1188,10 +1195,25 @@ def build_briefing(paths, *, names=None, title=None, period=None, discount_rate=
     True
     """
     sweeps, output = read_sweeps(sensitivity, sensitivity_output)
+    siting_html = read_siting(siting)
     runs, notes = read_runs(paths, names)
     period = check_period(runs, period, discount_rate)
     return _render(runs, notes, title=title, period=period, rate=discount_rate,
-                   sweeps=sweeps, sweep_output=output)
+                   sweeps=sweeps, sweep_output=output, siting=siting_html)
+
+
+def read_siting(directory):
+    """The siting section from ``childsim site``'s output directory, read before anything is
+    written; "" without one. Raises BriefingError naming the file.
+    """
+    if directory is None:
+        return ""
+    from .siting_report import SitingDirError, siting_section_from_dir
+
+    try:
+        return siting_section_from_dir(directory)
+    except SitingDirError as error:
+        raise BriefingError(str(error), error.path) from None
 
 
 def read_sweeps(paths, output=None):
@@ -1230,7 +1252,7 @@ def check_period(runs, period, rate):
 
 
 def _render(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE, sweeps=(),
-            sweep_output=(None, None)):
+            sweep_output=(None, None), siting=""):
     import warnings
 
     with warnings.catch_warnings():
@@ -1239,11 +1261,11 @@ def _render(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE, sweeps=
         warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
         warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
         return _render_page(runs, notes, title=title, period=period, rate=rate,
-                            sweeps=sweeps, sweep_output=sweep_output)
+                            sweeps=sweeps, sweep_output=sweep_output, siting=siting)
 
 
 def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE, sweeps=(),
-                 sweep_output=(None, None)):
+                 sweep_output=(None, None), siting=""):
     base = next(iter(runs.values()))
     years = np.unique(base["time"].dt.year.values)
     report_years = [y for y in (2025, 2030, 2035) if y in years] or [int(years[0]), int(years[-1])]
@@ -1280,7 +1302,7 @@ def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE, sw
     title = title or "Child services in Changning 长宁区: scenario briefing"
     body = [
         _section_header(ctx, title),
-        _toc(bool(sweeps)),
+        _toc(bool(sweeps), bool(siting)),
         "<main>",
         section_decision(ctx) if ctx.options else "",
         _section_summary(ctx),
@@ -1294,6 +1316,7 @@ def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE, sw
         _section_streets(ctx),
         _section_costs(ctx),
         _section_differences(ctx),
+        siting,
         _section_sensitivity(sweeps, sweep_output),
         _section_provenance(ctx),
         "</main>",
@@ -1309,7 +1332,8 @@ def _render_page(runs, notes, *, title=None, period=None, rate=DISCOUNT_RATE, sw
 
 
 def write_briefing(paths, output, *, names=None, title=None, period=None,
-                   discount_rate=DISCOUNT_RATE, sensitivity=None, sensitivity_output=None):
+                   discount_rate=DISCOUNT_RATE, sensitivity=None, sensitivity_output=None,
+                   siting=None):
     """Write the briefing page to ``output`` (under a temporary name, then renamed).
 
     Parameters
@@ -1318,7 +1342,7 @@ def write_briefing(paths, output, *, names=None, title=None, period=None,
         Result files; the first is the baseline.
     output : str or os.PathLike
         The HTML file to write; its directory must exist.
-    names, title, period, discount_rate, sensitivity, sensitivity_output : optional
+    names, title, period, discount_rate, sensitivity, sensitivity_output, siting : optional
         As for :func:`build_briefing`.
 
     Returns
@@ -1349,7 +1373,7 @@ def write_briefing(paths, output, *, names=None, title=None, period=None,
     output = _check_output(output)
     page = build_briefing(paths, names=names, title=title, period=period,
                           discount_rate=discount_rate, sensitivity=sensitivity,
-                          sensitivity_output=sensitivity_output)
+                          sensitivity_output=sensitivity_output, siting=siting)
     _write_atomic(page, output)
     return output
 
@@ -1430,6 +1454,9 @@ def main(argv=None):
     parser.add_argument("--sensitivity-output", default=None, metavar="VARIABLE[:YEAR]",
                         help="the output summarised per sample (default nursery_unmet, "
                              "district monthly mean in 2030)")
+    parser.add_argument("--siting", default=None, metavar="DIR",
+                        help="the output directory of 'childsim site PROBLEM.yaml -o DIR': "
+                             "adds the section 'Siting' (docs/siting.md)")
     args = parser.parse_args(argv)
     if len(args.files) < 2:
         parser.print_usage(sys.stderr)
@@ -1440,12 +1467,13 @@ def main(argv=None):
         start, end, rate = _numbers(args)
         _check_output(args.output)
         sweeps, output = read_sweeps(args.sensitivity, args.sensitivity_output)
+        siting = read_siting(args.siting)
         runs, notes = read_runs(args.files, names)
         period = check_period(runs, (start, end), rate)
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
         page = _render(runs, notes, title=args.title, period=period, rate=rate,
-                       sweeps=sweeps, sweep_output=output)
+                       sweeps=sweeps, sweep_output=output, siting=siting)
         _write_atomic(page, args.output)
     except BriefingError as error:
         print(f"error: {error}", file=sys.stderr)

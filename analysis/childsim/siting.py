@@ -34,6 +34,7 @@ written.
 """
 
 import csv
+import json
 import math
 import numbers
 import os
@@ -59,7 +60,7 @@ _KEYS = ("name", "description", "scenario", "kind", "years", "opening", "candida
          "facility", "demand", "evaluate", "time_limit")
 _CANDIDATE_KEYS = ("streets", "grid", "existing", "csv")
 _COST_KEYS = ("capital_per_place", "running_per_place_year")
-_CONSTRAINT_KEYS = ("max_per_street", "min_coverage")
+_CONSTRAINT_KEYS = ("max_per_street", "min_coverage", "kind_mix")
 _FACILITY_KEYS = ("price_month", "quality")
 _DEMAND_KEYS = ("replicates",)
 _EVALUATE_KEYS = ("plans", "replicates", "greedy", "variants")
@@ -68,12 +69,19 @@ _CSV_COLUMNS = ("id", "lat", "lon", "street", "max_capacity", "capital_cost",
 
 # What "unmet" and "all demand" are for each service, from the run's outputs (by street).
 # Holiday demand exists only in session months: only months with seekers are averaged.
+# A pair of names as "unmet" is the first minus the second. Baby-room demand is in
+# child-sessions a month, the unit of the baby_room kind's capacity.
 SERVICE_DEMAND = {
     "nursery": ("nursery_unmet", ("nursery_wanting",)),
     "kindergarten": ("kindergarten_unplaced",
                      ("kindergarten_children_enrolled", "kindergarten_unplaced")),
     "holiday": ("holiday_unmet", ("holiday_seekers",)),
+    "babyroom": (("babyroom_sessions_demanded", "babyroom_sessions_served"),
+                 ("babyroom_sessions_demanded",)),
 }
+# Demand units a child stands for, a month, where the demand is not counted in children:
+# the parameter that converts (net child-years served = the fall in unmet demand / it / 12).
+_PER_CHILD = {"babyroom": "babyroom.sessions_per_month"}
 
 # ASSUMED defaults (yuan), as in docs/scenarios.md and scenarios/baseline.yaml: capital
 # 10,000 a new place (the national subsidy per new 普惠 place, taken as the fit-out cost);
@@ -136,6 +144,9 @@ class SitingProblem:
     greedy: bool = True
     variants: list = field(default_factory=list)
     time_limit: float = 60.0
+    demand_per_child: float = 1.0
+    kinds: list = field(default_factory=list)
+    kind_mix: dict = field(default_factory=dict)
     name: str = "siting"
     description: str = ""
     file: str = "<dict>"
@@ -292,10 +303,22 @@ def read_problem(source, *, base_dir=None):
     from .targets import load_kinds
 
     kinds = load_kinds(base_data / "facilities.yaml")
-    kind = data["kind"]
-    if not isinstance(kind, str) or kind not in kinds.index:
-        fail(f"unknown facility kind {kind!r}{_close(kind, kinds.index)} (the kinds of "
-             f"facilities.yaml: {', '.join(kinds.index)})", "kind")
+    # one kind, or a list of kinds of one service (a kind mix: constraints.kind_mix)
+    kind_list = data["kind"] if isinstance(data["kind"], list) else [data["kind"]]
+    if not kind_list:
+        fail("expected a facility kind or a list of kinds of one service", "kind")
+    for k, kind in enumerate(kind_list):
+        key = f"kind[{k}]" if isinstance(data["kind"], list) else "kind"
+        if not isinstance(kind, str) or kind not in kinds.index:
+            fail(f"unknown facility kind {kind!r}{_close(kind, kinds.index)} (the kinds of "
+                 f"facilities.yaml: {', '.join(kinds.index)})", key)
+        if kind in kind_list[:k]:
+            fail(f"kind {kind!r} is listed twice", key)
+        if str(kinds.loc[kind, "service"]) != str(kinds.loc[kind_list[0], "service"]):
+            fail(f"kind {kind!r} is a {kinds.loc[kind, 'service']} facility, "
+                 f"{kind_list[0]!r} a {kinds.loc[kind_list[0], 'service']} one: a kind mix "
+                 f"must be of one service (its demand is what the sites serve)", key)
+    kind = kind_list[0]
     service = str(kinds.loc[kind, "service"])
     if service not in SERVICE_DEMAND:
         fail(f"siting a {service} facility is not supported: demand is taken for "
@@ -343,6 +366,9 @@ def read_problem(source, *, base_dir=None):
                             file=file, name=str(data.get("name", Path(file).stem
                                                          if file != "<dict>" else "siting")),
                             description=str(data.get("description", "")))
+    problem.kinds = list(kind_list)
+    if service in _PER_CHILD:
+        problem.demand_per_child = float(loaded.parameters[_PER_CHILD[service]])
 
     cand = data["candidates"]
     check_keys(cand, _CANDIDATE_KEYS, "candidates")
@@ -382,6 +408,22 @@ def read_problem(source, *, base_dir=None):
             if objective == "p_median":
                 fail("min_coverage applies to the covering and equity objectives",
                      "constraints.min_coverage")
+        if "kind_mix" in con:
+            mix = con["kind_mix"]
+            if not isinstance(mix, dict) or not mix:
+                fail("expected a map of kinds, each with min and/or max sites "
+                     "(e.g. {nursery_class: {min: 1}})", "constraints.kind_mix")
+            for name, bounds in mix.items():
+                key = f"constraints.kind_mix.{name}"
+                if name not in problem.kinds:
+                    fail(f"{name!r} is not a kind of this problem{_close(name, problem.kinds)}"
+                         f" (kind: {', '.join(problem.kinds)})", key)
+                check_keys(bounds, ("min", "max"), key)
+                least = integer(bounds["min"], f"{key}.min", 0) if "min" in bounds else None
+                most = integer(bounds["max"], f"{key}.max", 0) if "max" in bounds else None
+                if least is not None and most is not None and least > most:
+                    fail(f"min {least} is above max {most}", key)
+                problem.kind_mix[name] = (least, most)
     if "facility" in data:
         fac = data["facility"]
         check_keys(fac, _FACILITY_KEYS, "facility")
@@ -506,11 +548,14 @@ def _read_candidates_csv(path, streets):
 def _service_frames(ds, service, years):
     """Unmet and all demand by (replicate, time, street) within the years, for a service."""
     unmet_name, wanting_names = SERVICE_DEMAND[service]
-    missing = [v for v in (unmet_name, *wanting_names) if v not in ds]
+    unmet_names = (unmet_name,) if isinstance(unmet_name, str) else tuple(unmet_name)
+    missing = [v for v in (*unmet_names, *wanting_names) if v not in ds]
     if missing:
         raise ValueError(f"the run has no {', '.join(missing)}: cannot take {service} demand")
     in_years = (ds["time"].dt.year >= years[0]) & (ds["time"].dt.year <= years[1])
-    unmet = ds[unmet_name].sel(time=in_years).astype(float)
+    unmet = ds[unmet_names[0]].sel(time=in_years).astype(float)
+    for name in unmet_names[1:]:
+        unmet = unmet - ds[name].sel(time=in_years).astype(float)
     wanting = sum(ds[v].sel(time=in_years).astype(float) for v in wanting_names)
     if service == "holiday":  # only months in session count
         session = wanting.sum(("street", "replicate")) > 0
@@ -525,10 +570,12 @@ def street_demand(ds, service, years):
     ----------
     ds : xarray.Dataset
         A run of the base scenario (several replicates).
-    service : {"nursery", "kindergarten", "holiday"}
+    service : {"nursery", "kindergarten", "holiday", "babyroom"}
         Whose demand: nursery ``nursery_unmet`` of ``nursery_wanting``; kindergarten
         ``kindergarten_unplaced`` of enrolled + unplaced; holiday ``holiday_unmet`` of
-        ``holiday_seekers`` (session months only).
+        ``holiday_seekers`` (session months only); baby rooms ``babyroom_sessions_demanded``
+        - ``babyroom_sessions_served`` of ``babyroom_sessions_demanded`` (child-sessions a
+        month, the baby_room kind's capacity unit).
     years : (int, int)
         First and last plan year.
 
@@ -673,7 +720,8 @@ def candidate_options(problem, ds, ref):
     -------
     pandas.DataFrame
         One row per option: ``site``, ``source``, ``facility`` (the expanded facility or
-        empty), ``x``, ``y``, ``lat``, ``lon``, ``street``, ``capacity``, ``start``
+        empty), ``x``, ``y``, ``street``, ``kind`` (each kind of the problem for a new site;
+        an expansion keeps its facility's), ``lat``, ``lon``, ``capacity``, ``start``
         (YYYY-MM), ``capital``, ``running_year``, ``cost``.
     """
     streets = street_table(ds)
@@ -696,13 +744,15 @@ def candidate_options(problem, ds, ref):
                     sites.append({"site": f"grid-{r:03d}-{c:03d}", "source": "grid",
                                   "facility": "", "x": float(x), "y": float(y),
                                   "street": str(d[inside].idxmin())})
+    kinds_of_problem = problem.kinds or [problem.kind]
     if problem.existing:
         open_now = _open_facilities(ds, problem.opening)
         kinds = ds["facility_kind"].values
         for f in open_now:
-            if str(kinds[f]) == problem.kind:
+            if str(kinds[f]) in kinds_of_problem:  # an expansion keeps the facility's kind
                 fid = str(ds["facility"].values[f])
                 sites.append({"site": f"expand-{fid}", "source": "existing", "facility": fid,
+                              "kinds": [str(kinds[f])],
                               "x": float(ds["facility_x"].values[f]),
                               "y": float(ds["facility_y"].values[f]),
                               "street": str(ds["facility_street"].values[f])})
@@ -722,14 +772,15 @@ def candidate_options(problem, ds, ref):
         if "max_capacity" in row:
             caps = [c for c in caps if c <= row["max_capacity"]] or [int(row["max_capacity"])]
         lat, lon = _to_latlon(s["x"], s["y"], ref)
-        for cap in caps:
-            capital = problem.costs["capital_per_place"] * cap + row.get("capital_cost", 0.0)
-            running = (problem.costs["running_per_place_year"] * cap
-                       + row.get("running_cost_year", 0.0))
-            options.append({**s, "lat": round(lat, 6), "lon": round(lon, 6), "capacity": int(cap),
-                            "start": f"{start[0]:04d}-{start[1]:02d}", "capital": capital,
-                            "running_year": running,
-                            "cost": capital + running * months / 12.0})
+        for kind in s.pop("kinds", kinds_of_problem):  # a new site may take any kind
+            for cap in caps:
+                capital = problem.costs["capital_per_place"] * cap + row.get("capital_cost", 0.0)
+                running = (problem.costs["running_per_place_year"] * cap
+                           + row.get("running_cost_year", 0.0))
+                options.append({**s, "kind": kind, "lat": round(lat, 6), "lon": round(lon, 6),
+                                "capacity": int(cap), "start": f"{start[0]:04d}-{start[1]:02d}",
+                                "capital": capital, "running_year": running,
+                                "cost": capital + running * months / 12.0})
     if not options:
         raise ProblemError("no candidate site can open within the plan years", file=problem.file,
                            key="candidates")
@@ -791,7 +842,16 @@ def build_instance(problem, points, options, ds, parameters):
         option_street=options["street"].map(street_index).to_numpy(), distance=distance,
         radius=radius, existing=existing, unmet=by_street["unmet"].to_numpy(),
         wanting=by_street["wanting"].to_numpy(),
-        running=options["running_year"].to_numpy(dtype=float))
+        running=options["running_year"].to_numpy(dtype=float),
+        kind=_kind_codes(problem, options))
+
+
+def _kind_codes(problem, options):
+    """Each option's kind as its index in the problem's kinds (0 without a ``kind`` column)."""
+    if "kind" not in options:
+        return np.zeros(len(options), dtype=int)
+    order = {k: i for i, k in enumerate(problem.kinds or [problem.kind])}
+    return options["kind"].map(order).to_numpy(dtype=int)
 
 
 # --- plans as scenarios -----------------------------------------------------------------------
@@ -805,6 +865,10 @@ def _kind_defaults(base_data, kind):
     price = float(np.median([float(f.get("price_month", 0)) for f in rows])) if rows else 0.0
     quality = float(np.median([float(f.get("quality", 0.5)) for f in rows])) if rows else 0.5
     return price, quality
+
+
+def _per_kind(value, kind):
+    return value[kind] if isinstance(value, dict) else value
 
 
 def plan_scenario(problem, chosen, *, name, base_investments, extends, price_month, quality):
@@ -827,8 +891,8 @@ def plan_scenario(problem, chosen, *, name, base_investments, extends, price_mon
         The base scenario's resolved ``investments``.
     extends : str
         The base scenario's path as the plan file should name it.
-    price_month, quality : float
-        Of the new facilities.
+    price_month, quality : float or dict
+        Of the new facilities (a dict: by kind).
 
     Returns
     -------
@@ -854,6 +918,7 @@ def plan_scenario(problem, chosen, *, name, base_investments, extends, price_mon
 
     items = []
     for row in chosen.itertuples(index=False):
+        kind = getattr(row, "kind", problem.kind)
         common = {"start": row.start, "capital_cost": round(float(row.capital), 2),
                   "running_cost_year": round(float(row.running_year), 2)}
         if row.source == "existing":
@@ -862,12 +927,14 @@ def plan_scenario(problem, chosen, *, name, base_investments, extends, price_mon
                           "amount": int(row.capacity), **common})
         else:
             items.append({"name": f"siting {name}: {row.capacity} places at {row.site}",
-                          "action": "open", "id": f"site-{row.site}", "kind": problem.kind,
+                          "action": "open", "id": f"site-{row.site}", "kind": kind,
                           "street": row.street,
                           "location": {"lat": float(row.lat), "lon": float(row.lon)},
-                          "capacity": int(row.capacity), "price_month": float(price_month),
-                          "quality": float(quality), **common})
-    head = (f"# Siting plan '{name}' for {problem.kind} ({problem.objective}), written by "
+                          "capacity": int(row.capacity),
+                          "price_month": float(_per_kind(price_month, kind)),
+                          "quality": float(_per_kind(quality, kind)), **common})
+    head = (f"# Siting plan '{name}' for {', '.join(problem.kinds or [problem.kind])} "
+            f"({problem.objective}), written by "
             f"`childsim site` from {Path(problem.file).name}.\n"
             + ("# The base scenario's investments are repeated (lists replace whole), then the "
                "plan's sites.\n" if base_investments else
@@ -933,13 +1000,15 @@ def _interval(values, confidence=0.9):
     return mean, mean - half, mean + half
 
 
-def plan_effects(base, run, service, years):
+def plan_effects(base, run, service, years, per_child=1.0):
     """Per replicate: net child-years served and the worst street's coverage, paired with the base.
 
     Net child-years served is the fall in unmet demand, summed over the streets and the
-    plan years' months, divided by 12 (a child served for a year is one child-year). A
-    street's coverage is 1 - unmet / all demand over the plan years; the worst is the
-    lowest over the streets with demand.
+    plan years' months, divided by 12 (a child served for a year is one child-year) and by
+    ``per_child`` where demand is not counted in children (baby rooms: the child-sessions a
+    using family asks for a month, ``babyroom.sessions_per_month``). A street's coverage
+    is 1 - unmet / all demand over the plan years; the worst is the lowest over the streets
+    with demand.
 
     Returns
     -------
@@ -958,10 +1027,16 @@ def plan_effects(base, run, service, years):
     ...     return xr.Dataset({"nursery_unmet": a, "nursery_wanting": 0 * a + 10})
     >>> plan_effects(ds(4), ds(1), "nursery", (2026, 2026)).loc[0].tolist()
     [6.0, 0.9, 0.6, 'a']
+
+    Demand in child-sessions, 4 a child a month: 3 sessions less unmet each month in two
+    streets for a year is 6 x 12 / 4 / 12 = 1.5 child-years.
+
+    >>> plan_effects(ds(4), ds(1), "nursery", (2026, 2026), per_child=4).loc[0].tolist()[0]
+    1.5
     """
     bu, bw = _service_frames(base, service, years)
     pu, pw = _service_frames(run, service, years)
-    net = (bu - pu).sum(("time", "street")) / 12.0
+    net = (bu - pu).sum(("time", "street")) / 12.0 / float(per_child)
 
     def coverage(u, w):
         tw = w.sum("time")
@@ -1026,7 +1101,7 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
         ds = run(path, replicates=reps, seed=seed, threads=threads)
         if runs_dir is not None:
             write(ds, Path(runs_dir) / f"{plan}.h5")
-        eff = plan_effects(base, ds, problem.service, problem.years)
+        eff = plan_effects(base, ds, problem.service, problem.years, problem.demand_per_child)
         effects[plan] = eff
         net = _interval(eff["net_child_years"])
         worst = _interval(eff["worst_coverage"])
@@ -1070,7 +1145,8 @@ def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality
             write_plan(path, problem, options.iloc[list(chosen)], name=f"{name}@{stem}",
                        base=variant, extends=extends, price_month=price, quality=quality)
             ds = run(path, replicates=reps, seed=loaded.seed, threads=threads)
-            net[name] = float(plan_effects(base, ds, problem.service, problem.years)
+            net[name] = float(plan_effects(base, ds, problem.service, problem.years,
+                                           problem.demand_per_child)
                               ["net_child_years"].mean())
         series = pd.Series({n: net[plans.loc[n, "same_as"] or n] for n in plans.index})
         plans[f"net_child_years_{stem}"] = series
@@ -1115,22 +1191,35 @@ class SitingResult:
 
 
 def _solve(problem, inst, say=lambda text: None):
+    order = {k: i for i, k in enumerate(problem.kinds or [problem.kind])}
     constraints = {"sites": problem.sites, "budget": problem.budget,
-                   "budget_year": problem.budget_year, "max_per_street": problem.max_per_street}
+                   "budget_year": problem.budget_year, "max_per_street": problem.max_per_street,
+                   "kind_mix": {order[k]: v for k, v in problem.kind_mix.items()} or None}
+    least = any(low for low, _ in problem.kind_mix.values())
+    # The greedy's plan starts the exact solver (it is feasible unless min_coverage binds,
+    # which the greedy does not enforce): if the solver stops at time_limit with nothing
+    # better, exact-1 is that plan with the gap to the solver's bound.
+    greedy = (None if problem.min_coverage or least
+              else _solvers.solve_greedy(inst, problem.objective, **constraints))
     try:
-        exact = _solvers.top_plans(inst, problem.objective, problem.plans,
+        exact = _solvers.top_plans(inst, problem.objective, problem.plans, start=greedy,
                                    min_coverage=problem.min_coverage,
                                    time_limit=problem.time_limit, **constraints)
     except _solvers.SolverTimeout as error:
-        if problem.min_coverage:  # the greedy does not enforce it
+        if problem.min_coverage or least:  # the greedy does not enforce them
             raise
         say(f"warning: {error}; going on with the greedy's plan")
         exact = []
+    for plan in exact:
+        if plan.extra.get("source") == "start":
+            say(f"the exact solver reached time_limit = {problem.time_limit:g} s with no plan "
+                f"better than the greedy's; its gap to the proven bound: {plan.gap:.2%}")
     found = [(f"exact-{k + 1}", p) for k, p in enumerate(exact)]
     if problem.greedy or not found:
-        greedy = _solvers.solve_greedy(inst, problem.objective, **constraints)
+        if greedy is None:
+            greedy = _solvers.solve_greedy(inst, problem.objective, **constraints)
         bound = exact[0].bound if exact else float("nan")
-        if math.isfinite(bound) and not problem.min_coverage:
+        if math.isfinite(bound) and not problem.min_coverage and not least:
             # the exact solver's bound on the optimum bounds the greedy's gap too
             if problem.objective == "p_median":
                 gap = (greedy.value - bound) / greedy.value if greedy.value > 0 else 0.0
@@ -1153,6 +1242,7 @@ def _plans_table(found, options):
                      "sites": ";".join(f"{s}:{c}" for s, c in zip(chosen["site"],
                                                                   chosen["capacity"])),
                      "streets": ";".join(chosen["street"]),
+                     "kinds": ";".join(chosen["kind"]) if "kind" in chosen else "",
                      "places": int(chosen["capacity"].sum()),
                      "capital_yuan": float(chosen["capital"].sum()),
                      "running_yuan_year": float(chosen["running_year"].sum()),
@@ -1251,9 +1341,13 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
     plans = _plans_table(found, options)
 
     # 3. the plans as scenarios
-    price, quality = _kind_defaults(base_data, problem.kind)
-    price = problem.price_month if problem.price_month is not None else price
-    quality = problem.quality if problem.quality is not None else quality
+    price, quality = {}, {}
+    for kind in problem.kinds or [problem.kind]:  # the median of each kind's facilities
+        price[kind], quality[kind] = _kind_defaults(base_data, kind)
+        if problem.price_month is not None:
+            price[kind] = problem.price_month
+        if problem.quality is not None:
+            quality[kind] = problem.quality
 
     holder = None
     if out is None:
@@ -1375,13 +1469,28 @@ def _write_map(result, out, streets, mean_demand):
     plt.close(fig)
 
 
+def _mix_words(p):
+    """', kind mix: at least 1 nursery_class, at most 2 inclusive_nursery' (or '')."""
+    words = []
+    for kind, (least, most) in p.kind_mix.items():
+        if least is not None:
+            words.append(f"at least {least} {kind}")
+        if most is not None:
+            words.append(f"at most {most} {kind}")
+    return f", kind mix: {', '.join(words)}" if words else ""
+
+
 def _write_outputs(result, out, streets, mean_demand):
     p = result.problem
     result.demand.to_csv(out / "demand.csv", float_format=_FLOAT)
     result.candidates.to_csv(out / "candidates.csv", float_format=_FLOAT)
     result.plans.to_csv(out / "plans.csv", float_format=_FLOAT)
     _write_map(result, out, streets, mean_demand)
-    from .siting_report import siting_page
+    from .siting_report import problem_summary, siting_page
+
+    (out / "problem.json").write_text(
+        json.dumps(problem_summary(p), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8")
 
     (out / "report.html").write_text(siting_page(result, streets, mean_demand),
                                      encoding="utf-8")
@@ -1391,7 +1500,8 @@ def _write_outputs(result, out, streets, mean_demand):
         limit += f" and running costs of at most {p.budget_year:,.0f} yuan a year"
     lines = [
         f"# Siting: {p.name}", "",
-        f"Problem `{p.file}`: place `{p.kind}` ({p.service}) with {limit}, objective "
+        f"Problem `{p.file}`: place `{'`, `'.join(p.kinds or [p.kind])}` ({p.service}) with "
+        f"{limit}{_mix_words(p)}, objective "
         f"**{p.objective}**, capacities {p.capacities}, plan years {p.years[0]}-{p.years[1]}, "
         f"new sites open from {p.opening[0]:04d}-{p.opening[1]:02d}. Base scenario "
         f"`{p.scenario}`.", "",
@@ -1407,8 +1517,9 @@ def _write_outputs(result, out, streets, mean_demand):
         f"the optimality gap HiGHS proved; for the greedy, the gap to the exact solver's bound "
         f"(or, for covering under a number of sites, to min(all unmet demand, the largest "
         f"capacities) if tighter).", "",
-        _markdown(result.plans[["method", "sites", "places", "public_cost_yuan",
-                                "objective_value", "gap"]],
+        _markdown(result.plans[["method", "sites"]
+                               + (["kinds"] if len(p.kinds or [p.kind]) > 1 else [])
+                               + ["places", "public_cost_yuan", "objective_value", "gap"]],
                   {"objective_value": ",.3f", "gap": ".2g", "public_cost_yuan": ",.0f"}), "",
         "Map: [map.png](map.png). Scenario files: `plans/<plan>.yaml` (run them with "
         "`childsim run`; compare with `childsim compare runs/base.h5 runs/<plan>.h5`).", "",

@@ -4,16 +4,35 @@ cost, the net children served, as HTML built with the briefing's own pieces (``_
 :func:`siting_section` returns the section (a map of the chosen sites over the expected
 unmet demand, the Pareto chart of public cost against net child-years served with 90 %
 intervals, and one row per plan); :func:`siting_page` wraps it in a self-contained page,
-which ``childsim site`` writes as ``DIR/report.html``.
+which ``childsim site`` writes as ``DIR/report.html``. :func:`siting_section_from_dir`
+builds the same section from the files ``childsim site -o DIR`` wrote (``problem.json``,
+``plans.csv``, ``map.png``), which is how ``childsim compare ... --siting DIR`` puts it in
+the scenario briefing.
 """
 
+import base64
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 
 from ._html import PAGE_CSS, esc, figure_img, fmt_money, table
 
-__all__ = ["siting_section", "siting_page", "pareto_figure"]
+__all__ = ["siting_section", "siting_section_from_dir", "siting_page", "pareto_figure",
+           "problem_summary", "SitingDirError"]
+
+# What the section says about the problem, written by ``childsim site`` as problem.json.
+_SUMMARY_KEYS = ("name", "description", "kind", "kinds", "service", "objective", "years", "opening",
+                 "evaluate_replicates", "demand_replicates", "variants")
+
+
+class SitingDirError(ValueError):
+    """A ``--siting`` directory that is not the output of ``childsim site -o DIR``."""
+
+    def __init__(self, message, path):
+        super().__init__(message)
+        self.path = str(path)
 
 
 def pareto_figure(plans):
@@ -56,6 +75,35 @@ def pareto_figure(plans):
     return fig
 
 
+def problem_summary(problem):
+    """What the siting section needs of a problem, as plain values (``problem.json``).
+
+    Examples
+    --------
+    >>> from childsim.siting import read_problem
+    >>> from childsim.siting_report import problem_summary
+    >>> import childsim
+    >>> p = read_problem(childsim.find_root() / "scenarios" / "siting" / "nursery-60.yaml")
+    >>> s = problem_summary(p)
+    >>> s["kind"], s["years"], s["opening"]
+    ('inclusive_nursery', [2026, 2030], '2026-09')
+    """
+    kinds = list(problem.kinds or [problem.kind])
+    return {"name": problem.name, "description": problem.description,
+            "kind": ", ".join(kinds), "kinds": kinds, "service": problem.service,
+            "objective": problem.objective,
+            "years": [int(y) for y in problem.years],
+            "opening": f"{problem.opening[0]:04d}-{problem.opening[1]:02d}",
+            "evaluate_replicates": int(problem.evaluate_replicates),
+            "demand_replicates": int(problem.demand_replicates),
+            "variants": [Path(str(v)).stem for v in problem.variants]}
+
+
+def _png_img(data, alt):
+    encoded = base64.b64encode(data).decode("ascii")
+    return f'<img class="fig" alt="{esc(alt)}" src="data:image/png;base64,{encoded}">'
+
+
 def siting_section(result, streets, mean_demand):
     """The siting section: map, Pareto chart and the plans' table, as HTML.
 
@@ -71,40 +119,115 @@ def siting_section(result, streets, mean_demand):
     """
     from .siting import map_figure
 
-    p = result.problem
-    plans = result.plans
+    return _section(problem_summary(result.problem), result.plans,
+                    figure_img(map_figure(result, streets, mean_demand),
+                               "map of the chosen sites over the unmet demand"))
+
+
+def siting_section_from_dir(path):
+    """The siting section built from the output directory of ``childsim site -o DIR``.
+
+    Reads ``DIR/problem.json``, ``DIR/plans.csv`` and ``DIR/map.png``; the Pareto chart is
+    drawn again from the table. ``childsim compare RUNS... --siting DIR`` adds it to the
+    scenario briefing.
+
+    Raises
+    ------
+    SitingDirError
+        If a file is missing or is not what ``childsim site`` writes (naming the file).
+
+    Examples
+    --------
+    >>> from childsim.siting_report import SitingDirError, siting_section_from_dir
+    >>> try:
+    ...     siting_section_from_dir("no-such-dir")
+    ... except SitingDirError as error:
+    ...     print(error.path, "|", str(error).split(";")[0])
+    no-such-dir/problem.json | no-such-dir/problem.json: not found
+    """
+    import pandas as pd
+
+    directory = Path(path)
+    files = {name: directory / name for name in ("problem.json", "plans.csv", "map.png")}
+    for name, file in files.items():
+        if not file.is_file():
+            raise SitingDirError(f"{file}: not found; --siting expects the directory written "
+                                 f"by `childsim site PROBLEM.yaml -o DIR`", file)
+    try:
+        summary = json.loads(files["problem.json"].read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise SitingDirError(f"{files['problem.json']}: not JSON ({error})",
+                             files["problem.json"]) from None
+    missing = [k for k in _SUMMARY_KEYS if k not in summary]
+    if missing:
+        raise SitingDirError(f"{files['problem.json']}: missing key(s) {', '.join(missing)}",
+                             files["problem.json"])
+    try:
+        plans = pd.read_csv(files["plans.csv"], index_col="plan", keep_default_na=False,
+                            na_values=[""])
+    except (ValueError, pd.errors.ParserError) as error:
+        raise SitingDirError(f"{files['plans.csv']}: not a plans table ({error})",
+                             files["plans.csv"]) from None
+    needed = ["sites", "streets", "public_cost_yuan", "objective_value", "gap", "same_as"]
+    missing = [c for c in needed if c not in plans.columns]
+    if missing:
+        raise SitingDirError(f"{files['plans.csv']}: missing column(s) {', '.join(missing)}",
+                             files["plans.csv"])
+    plans["same_as"] = plans["same_as"].fillna("").astype(str)
+    if "pareto" in plans:
+        plans["pareto"] = plans["pareto"].astype(str).str.lower() == "true"
+    return _section(summary, plans, _png_img(files["map.png"].read_bytes(),
+                                             "map of the chosen sites over the unmet demand"))
+
+
+def _section(p, plans, map_html):
     simulated = "net_child_years" in plans
-    parts = ['<section id="siting">', f"<h2>Siting: {esc(p.name)}</h2>",
-             f"<p>Where to place <b>{esc(p.kind)}</b> ({esc(p.objective)}), plan years "
-             f"{p.years[0]}–{p.years[1]}, opening {p.opening[0]:04d}-{p.opening[1]:02d}. "
+    parts = ['<section id="siting">', f"<h2>Siting: {esc(p['name'])}</h2>",
+             f"<p>Where to place <b>{esc(p['kind'])}</b> ({esc(p['objective'])}), plan years "
+             f"{p['years'][0]}–{p['years'][1]}, opening {esc(p['opening'])}. "
              f"Sites chosen on the unmet demand an ensemble of the base scenario projects; "
              f"each plan then run against the base with common random numbers "
-             f"({p.evaluate_replicates} replicates).</p>",
-             figure_img(map_figure(result, streets, mean_demand),
-                        "map of the chosen sites over the unmet demand")]
+             f"({p['evaluate_replicates']} replicates).</p>",
+             map_html]
     if simulated:
         import matplotlib.pyplot as plt
 
         fig = pareto_figure(plans)
         parts.append(figure_img(fig, "public cost against net child-years served"))
         plt.close("all")
-    header = ["plan", "sites (places)", "public cost", "screening value", "gap"]
+    regret = simulated and "max_regret" in plans
+    mix = len(p["kinds"]) > 1 and "kinds" in plans
+    header = ["plan", "sites (places)", "streets"] + (["kinds"] if mix else []) + [
+        "public cost", "screening value", "gap"]
     if simulated:
         header += ["net child-years (90 % interval)", "worst street's coverage", "Pareto"]
+    if regret:
+        header += [f"regret in {v}" for v in ["base"] + list(p["variants"])] + ["largest regret"]
     rows = []
     for name, row in plans.iterrows():
         cells = [name + (f" (= {row['same_as']})" if row["same_as"] else ""),
-                 str(row["sites"]).replace(";", ", "), fmt_money(row["public_cost_yuan"]),
-                 f"{row['objective_value']:,.3f}",
-                 "—" if not math.isfinite(row["gap"]) else f"{100 * row['gap']:.2g} %"]
+                 str(row["sites"]).replace(";", ", "), str(row["streets"]).replace(";", ", ")]
+        if mix:
+            cells.append(str(row["kinds"]).replace(";", ", "))
+        cells += [fmt_money(row["public_cost_yuan"]),
+                  f"{row['objective_value']:,.3f}",
+                  "—" if not math.isfinite(row["gap"]) else f"{100 * row['gap']:.2g} %"]
         if simulated:
             cells += [f"{row['net_child_years']:.1f} ({row['net_child_years_lo']:.1f} to "
                       f"{row['net_child_years_hi']:.1f})",
                       f"{row['worst_coverage']:.3f} ({row['worst_street']}; base "
                       f"{row['base_worst_coverage']:.3f})",
                       "yes" if row["pareto"] else ""]
+        if regret:
+            cells += [f"{row.get(f'regret_{v}', float('nan')):.1f}"
+                      for v in ["base"] + list(p["variants"])]
+            cells += [f"{row['max_regret']:.1f}"]
         rows.append(cells)
     parts.append(table(header, rows))
+    if regret:
+        parts.append("<p>Regret: the best plan's net child-years in that scenario minus the "
+                     "plan's own; the plan with the smallest largest regret is never far from "
+                     "the best, whichever of these futures comes.</p>")
     parts.append("<p>Costs are the problem's assumptions (capital plus running over the plan "
                  "years, undiscounted). Intervals are Monte Carlo error of the paired mean, not "
                  "parameter uncertainty. See docs/siting.md.</p>")

@@ -81,6 +81,8 @@ class Instance:
         weights summed by street.
     running : ndarray (m,), optional
         Running cost a year of each option (yuan; for a yearly budget); default 0.
+    kind : ndarray of int (m,), optional
+        Facility kind of each option (for a kind mix); default 0 for all.
 
     Examples
     --------
@@ -105,6 +107,7 @@ class Instance:
     unmet: np.ndarray = None
     wanting: np.ndarray = None
     running: np.ndarray = None
+    kind: np.ndarray = None
 
     def __post_init__(self):
         self.weight = np.asarray(self.weight, dtype=float)
@@ -127,6 +130,8 @@ class Instance:
         self.running = (np.zeros(len(self.site)) if self.running is None
                         else np.asarray(self.running, dtype=float))
         self.existing = np.asarray(self.existing, dtype=float)
+        self.kind = (np.zeros(len(self.site), dtype=int) if self.kind is None
+                     else np.asarray(self.kind, dtype=int))
 
     @property
     def n_streets(self):
@@ -253,9 +258,92 @@ def _check(objective):
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
 
 
+def _option_groups(inst, objective, options):
+    """Group the options of one site that reach the same demand alike.
+
+    Covering and equity: same site and the same points within the walk; p-median: same
+    site and identical distances. At most one option of a site is chosen, so a group acts as
+    one facility whose capacity is the chosen option's.
+    """
+    column = inst.covers if objective != "p_median" else inst.distance
+    group = np.empty(len(options), dtype=np.int64)
+    seen = {}
+    for k, j in enumerate(options):
+        key = (int(inst.site[j]), np.ascontiguousarray(column[:, j]).tobytes())
+        group[k] = seen.setdefault(key, len(seen))
+    return group, len(seen)
+
+
+def _undominated(inst, objective, options, group):
+    """Drop options that another option of their group beats outright.
+
+    Option a is dominated by option b of the same group (same site, same reach) and kind when b has
+    at least a's capacity (ignored for p-median), no more capital + running cost and no more
+    running cost a year, and is strictly better in one of these or equal with a lower index.
+    Whatever plan uses a, the plan with b instead is feasible under every constraint (sites,
+    budgets, per-street limits: same site and street) and no worse, so the optimum value
+    is unchanged.
+    """
+    keep = np.ones(len(options), dtype=bool)
+    for g in np.unique(group):
+        members = np.nonzero(group == g)[0]
+        if members.size < 2:
+            continue
+        for a in members:
+            for b in members:
+                if a == b or not keep[b]:
+                    continue
+                ja, jb = options[a], options[b]
+                if inst.kind[ja] != inst.kind[jb]:  # a kind mix counts kinds
+                    continue
+                cap_ok = objective == "p_median" or inst.capacity[jb] >= inst.capacity[ja]
+                if not (cap_ok and inst.cost[jb] <= inst.cost[ja]
+                        and inst.running[jb] <= inst.running[ja]):
+                    continue
+                strictly = ((objective != "p_median" and inst.capacity[jb] > inst.capacity[ja])
+                            or inst.cost[jb] < inst.cost[ja] or inst.running[jb] < inst.running[ja])
+                if strictly or jb < ja:
+                    keep[a] = False
+                    break
+    return keep
+
+
+def _aggregate_points(keys_matrix, street, weight):
+    """Sum the weights of demand points with the same street and the same row of keys.
+
+    Returns (representative row index, summed weight, street) per aggregated point, in the
+    order of first appearance (deterministic).
+    """
+    seen, first, total = {}, [], []
+    packed = (np.packbits(keys_matrix, axis=1) if keys_matrix.dtype == bool
+              else np.ascontiguousarray(keys_matrix))
+    for i in range(keys_matrix.shape[0]):
+        if weight[i] <= 0:
+            continue
+        key = (int(street[i]), packed[i].tobytes())
+        k = seen.get(key)
+        if k is None:
+            seen[key] = len(first)
+            first.append(i)
+            total.append(float(weight[i]))
+        else:
+            total[k] += float(weight[i])
+    first = np.asarray(first, dtype=np.int64)
+    return first, np.asarray(total), street[first]
+
+
 def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None,
-                min_coverage=None, exclude=(), time_limit=60.0, gap=1e-6, budget_year=None):
+                min_coverage=None, exclude=(), time_limit=60.0, gap=1e-6, budget_year=None,
+                reduce=True, start=None, kind_mix=None):
     """Solve the siting model exactly as a mixed-integer programme (HiGHS via scipy).
+
+    The programme is first made smaller without changing its optimum (``reduce``, see
+    docs/siting.md "Solvers"): demand points that reach the same facilities (covering,
+    equity: the same sites within the walk and the same street; p-median: the same
+    distances) are merged with their weights summed; options of one site that reach the same
+    points share one set of flow variables (one option per site is chosen); an option that
+    another option of its site beats outright (no less capacity, no dearer) is dropped when
+    no plan is excluded; points that no option reaches are dropped.
 
     Parameters
     ----------
@@ -271,17 +359,32 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
         At most this many chosen options per street.
     min_coverage : float, optional
         Each street with unmet demand gets at least this share of it covered (0-1).
+    kind_mix : dict, optional
+        ``{kind: (least, most)}``: the number of chosen options of each kind (``inst.kind``)
+        within these bounds (``None`` for no bound).
     exclude : sequence of sets
         Plans (sets of options) not to return again (for :func:`top_plans`).
     time_limit : float
-        Seconds; when reached, the best plan found is returned with its gap.
+        Seconds of wall time for the whole call (building the programme, then HiGHS); when
+        reached, the best plan found is returned with its gap.
     gap : float
         Relative gap at which the solver may stop.
+    reduce : bool
+        Make the programme smaller as above (default); ``False`` writes one flow variable
+        per point and option within the walk (kept for tests and comparison).
+    start : Plan or sequence of int, optional
+        A feasible plan known beforehand (e.g. the greedy's). HiGHS 1.2 in scipy takes no
+        starting solution, so it is used afterwards: the better of it and the solver's plan
+        is returned, with the gap to the solver's bound (and, for covering under a number of
+        sites, to :func:`covering_bound`); if the solver finds no plan within ``time_limit``,
+        the start is returned with that gap instead of raising :class:`SolverTimeout`.
 
     Returns
     -------
     Plan
-        ``gap`` and ``bound`` as HiGHS proved them.
+        ``gap`` and ``bound`` as proven; ``extra`` holds the model's size before and after
+        reduction (``points``, ``options``, ``pairs``: each as (before, after)) and
+        ``source`` ("solver" or "start").
 
     Raises
     ------
@@ -299,14 +402,34 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
     >>> p = solve_exact(inst, "covering", sites=1)
     >>> p.options, p.value, p.gap
     ((2,), 8.0, 0.0)
+    >>> p.extra["pairs"]
+    (4, 4)
     """
+    import time
+
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
     _check(objective)
     if min_coverage and objective == "p_median":
         raise ValueError("min_coverage applies to the covering and equity objectives")
-    n, m = len(inst.weight), len(inst.site)
+    began = time.perf_counter()
+    n_all, m_all = len(inst.weight), len(inst.site)
+    exclude = [set(int(j) for j in plan) for plan in exclude]
+    options = np.arange(m_all)
+    if reduce:
+        group, _ = _option_groups(inst, objective, options)
+        if not exclude:  # a dropped option could belong to the next-best plan
+            options = options[_undominated(inst, objective, options, group)]
+    m = options.size
+    position = np.full(m_all, -1)
+    position[options] = np.arange(m)
+    if reduce:
+        group, n_groups = _option_groups(inst, objective, options)
+    else:  # every option its own group
+        group, n_groups = np.arange(m), m
+    first = np.zeros(n_groups, dtype=np.int64)  # an option of each group
+    first[group[::-1]] = np.arange(m)[::-1]
     blocks = []  # (rows, cols, vals, lo, hi) with rows local to the block
 
     def add(rows, cols, vals, lo, hi):
@@ -320,23 +443,50 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
         add(keys, cols, coef, np.broadcast_to(lo, (n_groups,)), np.broadcast_to(hi, (n_groups,)))
 
     if objective == "p_median":
-        # z[p] for pairs (i, j) where option j is nearer than point i's existing facility.
-        pi, pj = np.nonzero(inst.distance < inst.existing[:, None])
-        n_var = m + pi.size
+        # z[a, g] for aggregated points a and groups g nearer than a's existing facility.
+        dist = inst.distance[:, options[first]]
+        near = dist < inst.existing[:, None]
+        reached = near.any(axis=1)
+        keys = np.where(near, dist, np.inf)
+        if reduce:
+            rep, w, _ = _aggregate_points(
+                np.concatenate([keys, inst.existing[:, None]], axis=1)[reached],
+                np.zeros(int(reached.sum()), dtype=np.int64), inst.weight[reached])
+            rep = np.nonzero(reached)[0][rep]
+        else:
+            rep, w = np.arange(n_all), inst.weight
+        pa, pg = np.nonzero(near[rep])
+        n_pts, n_pairs = rep.size, pa.size
+        n_var = m + n_pairs
         c = np.zeros(n_var)
-        c[m:] = inst.weight[pi] * (inst.distance[pi, pj] - inst.existing[pi])  # savings < 0
+        c[m:] = w[pa] * (dist[rep[pa], pg] - inst.existing[rep[pa]])  # savings < 0
         constant = float(inst.weight @ inst.existing)
-        groups(pi, m + np.arange(pi.size), n, hi=1.0)  # a point walks to one place
-        q = np.arange(pi.size)  # z[p] <= x[j]
-        add(np.concatenate([q, q]), np.concatenate([m + q, pj]),
-            np.concatenate([np.ones(q.size), -np.ones(q.size)]), np.full(q.size, -np.inf),
-            np.zeros(q.size))
+        groups(pa, m + np.arange(n_pairs), n_pts, hi=1.0)  # a point walks to one place
+        # z[a, g] <= sum of x_j over the options j of group g (one row per pair)
+        members = [np.nonzero(group == g)[0] for g in range(n_groups)]
+        counts = np.array([len(k) for k in members], dtype=np.int64)
+        x_cols = (np.concatenate([members[g] for g in pg]) if n_pairs
+                  else np.zeros(0, dtype=np.int64))
+        add(np.concatenate([np.arange(n_pairs), np.repeat(np.arange(n_pairs), counts[pg])]),
+            np.concatenate([m + np.arange(n_pairs), x_cols]),
+            np.concatenate([np.ones(n_pairs), -np.ones(x_cols.size)]),
+            np.full(n_pairs, -np.inf), np.zeros(n_pairs))
+        upper_pairs = np.ones(n_pairs)
         sense = 1.0
     else:
-        pi, pj = _pairs(inst)
+        reach = inst.covers[:, options[first]]  # (points, groups)
+        reached = reach.any(axis=1) & (inst.weight > 0)
+        if reduce:
+            rep, w, st = _aggregate_points(reach[reached], inst.street[reached],
+                                           inst.weight[reached])
+            rep = np.nonzero(reached)[0][rep]
+        else:
+            rep, w, st = np.arange(n_all), inst.weight, inst.street
+        pa, pg = np.nonzero(reach[rep])
+        n_pts, n_pairs = rep.size, pa.size
         equity = objective == "equity"
-        n_var = m + pi.size + (1 if equity else 0)
-        ycols = m + np.arange(pi.size)
+        n_var = m + n_pairs + (1 if equity else 0)
+        ycols = m + np.arange(n_pairs)
         c = np.zeros(n_var)
         constant = 0.0
         total_unmet = max(float(inst.unmet.sum()), 1e-12)
@@ -345,14 +495,20 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
             c[ycols] = -_EQUITY_TIE / total_unmet
         else:
             c[ycols] = -1.0
-        groups(pi, ycols, n, hi=inst.weight)  # a point's demand is served at most once
-        # an option serves at most its capacity, and only if chosen
-        add(np.concatenate([pj, np.arange(m)]), np.concatenate([ycols, np.arange(m)]),
-            np.concatenate([np.ones(pi.size), -inst.capacity]), np.full(m, -np.inf),
-            np.zeros(m))
+        groups(pa, ycols, n_pts, hi=w)  # a point's demand is served at most once
+        # a group serves at most the capacity of its chosen option
+        add(np.concatenate([pg, group]), np.concatenate([ycols, np.arange(m)]),
+            np.concatenate([np.ones(n_pairs), -inst.capacity[options]]),
+            np.full(n_groups, -np.inf), np.zeros(n_groups))
         # (The "strong" rows y[i, j] <= w[i] x[j] tighten the relaxation but, measured on
-        # 1,500 points x 300 options, made HiGHS slower: one row per pair. Not used.)
-        by_street = inst.street[pi]
+        # 1,500 points x 300 options, made HiGHS slower: one row per pair. Measured again on
+        # the reduced programme (docs/performance.md): faster at 1,000 x 100, but at 2,000 x
+        # 200 the root relaxation no longer finished in 60 s. Not used; the bound
+        # y[a, g] <= min(w[a], largest capacity of g) costs nothing.)
+        largest = np.zeros(n_groups)
+        np.maximum.at(largest, group, inst.capacity[options])
+        upper_pairs = np.minimum(w[pa], largest[pg])
+        by_street = st[pa]
         streets = np.arange(inst.n_streets)
         if equity:  # t W_s - covered_s <= W_s - U_s for streets with demand
             keep = inst.wanting > 0
@@ -374,30 +530,38 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
     # difference that matters (1e-7 of the objective's scale for the dearest plan).
     scale = {"covering": float(inst.weight.sum()), "equity": 1.0,
              "p_median": float(inst.weight @ inst.existing)}[objective]
+    cost_weight = np.zeros(m)
     if inst.cost.sum() > 0:
-        c[:m] += _COST_TIE * max(scale, 1e-12) * inst.cost / inst.cost.sum()
-    site_codes, site_index = np.unique(inst.site, return_inverse=True)
+        cost_weight = _COST_TIE * max(scale, 1e-12) * inst.cost[options] / inst.cost.sum()
+        c[:m] += cost_weight
+    site_codes, site_index = np.unique(inst.site[options], return_inverse=True)
     groups(site_index, np.arange(m), site_codes.size, hi=1.0)  # one capacity option per site
     if sites is not None:
         groups(np.zeros(m, dtype=int), np.arange(m), 1, hi=float(sites))
     if budget is not None:
-        groups(np.zeros(m, dtype=int), np.arange(m), 1, coef=inst.cost, hi=float(budget))
+        groups(np.zeros(m, dtype=int), np.arange(m), 1, coef=inst.cost[options],
+               hi=float(budget))
     if budget_year is not None:
-        groups(np.zeros(m, dtype=int), np.arange(m), 1, coef=inst.running, hi=float(budget_year))
+        groups(np.zeros(m, dtype=int), np.arange(m), 1, coef=inst.running[options],
+               hi=float(budget_year))
     if max_per_street is not None:
-        codes, index = np.unique(inst.option_street, return_inverse=True)
+        codes, index = np.unique(inst.option_street[options], return_inverse=True)
         groups(index, np.arange(m), codes.size, hi=float(max_per_street))
+    for k, (least, most) in sorted((kind_mix or {}).items()):
+        of_kind = np.nonzero(inst.kind[options] == k)[0]
+        add(np.zeros(of_kind.size, dtype=int), of_kind, np.ones(of_kind.size),
+            [-np.inf if least is None else float(least)],
+            [np.inf if most is None else float(most)])
     for plan in exclude:  # no-good cut: not exactly this set again
-        plan = sorted(plan)
         coef = -np.ones(m)
-        coef[plan] = 1.0
+        inside = position[sorted(plan)]
+        coef[inside[inside >= 0]] = 1.0
         groups(np.zeros(m, dtype=int), np.arange(m), 1, coef=coef, hi=float(len(plan) - 1))
     integrality = np.zeros(n_var)
     integrality[:m] = 1
     upper = np.full(n_var, np.inf)
     upper[:m] = 1.0
-    if objective == "p_median":
-        upper[m:] = 1.0
+    upper[m:m + n_pairs] = upper_pairs
     if objective == "equity":
         upper[-1] = 1.0
     offset, rows, cols, vals, lo, hi = 0, [], [], [], [], []
@@ -410,38 +574,77 @@ def solve_exact(inst, objective, *, sites=None, budget=None, max_per_street=None
         offset += low.size
     a = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                    shape=(offset, n_var)).tocsr()
+    size = {"points": (n_all, int(n_pts)), "options": (m_all, int(m)),
+            "pairs": (int(inst.covers.sum()) if objective != "p_median"
+                      else int((inst.distance < inst.existing[:, None]).sum()), int(n_pairs))}
     constraints = [LinearConstraint(a, np.concatenate(lo), np.concatenate(hi))]
     res = milp(c, integrality=integrality, bounds=Bounds(np.zeros(n_var), upper),
                constraints=constraints,
-               options={"time_limit": float(time_limit), "mip_rel_gap": float(gap),
+               # the limit covers building the programme too (wall time, as HiGHS counts)
+               options={"time_limit": max(float(time_limit) - (time.perf_counter() - began),
+                                          0.0), "mip_rel_gap": float(gap),
                         "disp": False})
+    maximise = objective != "p_median"
+    bound = getattr(res, "mip_dual_bound", None)
+    bound = sense * float(bound) + constant if bound is not None else float("nan")
+    if not math.isfinite(bound):
+        bound = float("nan")
+    if start is not None:
+        start = tuple(sorted(int(j) for j in getattr(start, "options", start)))
+        if objective == "covering" and sites is not None and budget is None:
+            quick = covering_bound(inst, sites)
+            bound = quick if not bound <= quick else bound  # NaN-safe minimum
     if res.x is None:
         if res.status == 2:
             raise InfeasibleError("no plan meets the constraints (budget or number of sites, "
-                                  "per-street limits, minimum coverage)")
+                                  "per-street limits, minimum coverage, kind mix)")
+        if res.status == 1 and start is not None:
+            return _from_start(inst, objective, start, bound, maximise, str(res.message), size)
         if res.status == 1:
             raise SolverTimeout(f"the integer programme found no plan within time_limit = "
-                                f"{time_limit:g} s ({len(inst.weight)} points x {m} options); "
+                                f"{time_limit:g} s ({n_all} points x {m_all} options); "
                                 f"raise time_limit, use fewer candidates, or rely on the greedy")
         raise RuntimeError(f"the integer programme was not solved: {res.message}")
-    chosen = tuple(int(j) for j in np.nonzero(res.x[:m] > 0.5)[0])
+    chosen = tuple(int(j) for j in options[np.nonzero(res.x[:m] > 0.5)[0]])
     value = evaluate(inst, objective, chosen)
     objective_value = sense * float(res.fun) + constant
-    bound = getattr(res, "mip_dual_bound", None)
-    bound = sense * float(bound) + constant if bound is not None else float("nan")
     mip_gap = getattr(res, "mip_gap", None)
     found_gap = float(mip_gap) if mip_gap is not None else 0.0
     if res.status == 0:
         found_gap = min(found_gap, gap)
     if found_gap < 1e-12:  # rounding noise of a proven optimum
         found_gap = 0.0
+    if start is not None and res.status != 0:
+        begun = _from_start(inst, objective, start, bound, maximise, str(res.message), size)
+        if (begun.value > value + 1e-9) if maximise else (begun.value < value - 1e-9):
+            return begun
+        if math.isfinite(bound):
+            found_gap = min(found_gap, _gap(value, bound, maximise))
     return Plan(options=chosen, value=value, method="exact", gap=max(found_gap, 0.0),
                 bound=bound, status=str(res.message),
-                extra={"milp_objective": objective_value})
+                extra={"milp_objective": objective_value, "source": "solver", **size})
 
 
-def top_plans(inst, objective, k, **constraints):
+def _gap(value, bound, maximise):
+    """Relative gap of a plan's value to a bound on the optimum (0 when it meets it)."""
+    if maximise:
+        return max((bound - value) / bound, 0.0) if bound > 0 else 0.0
+    return max((value - bound) / value, 0.0) if value > 0 else 0.0
+
+
+def _from_start(inst, objective, start, bound, maximise, status, size):
+    value = evaluate(inst, objective, start)
+    gap = _gap(value, bound, maximise) if math.isfinite(bound) else float("nan")
+    return Plan(options=start, value=value, method="exact", gap=gap, bound=bound,
+                status=status, extra={"source": "start", **size})
+
+
+def top_plans(inst, objective, k, start=None, **constraints):
     """The k best plans, each the optimum once the previous ones are excluded.
+
+    ``start`` (a feasible plan, e.g. the greedy's) is passed to the first solve only
+    (:func:`solve_exact`); the other keyword arguments to every solve. Fewer than k plans
+    are returned when no other plan is feasible or a later solve finds none in time.
 
     Examples
     --------
@@ -455,11 +658,12 @@ def top_plans(inst, objective, k, **constraints):
     plans, seen = [], []
     for _ in range(int(k)):
         try:
-            plan = solve_exact(inst, objective, exclude=seen, **constraints)
-        except InfeasibleError:
+            plan = solve_exact(inst, objective, exclude=seen,
+                               start=None if seen else start, **constraints)
+        except (InfeasibleError, SolverTimeout):
             if not plans:
                 raise
-            break
+            break  # fewer than k plans: no other feasible plan, or none found in time
         if not plan.options:
             break
         plans.append(plan)
@@ -467,8 +671,12 @@ def top_plans(inst, objective, k, **constraints):
     return plans
 
 
-def _allowed(inst, j, chosen, spent, sites, budget, max_per_street, budget_year=None):
+def _allowed(inst, j, chosen, spent, sites, budget, max_per_street, budget_year=None,
+             kind_mix=None):
     if j in chosen or any(inst.site[c] == inst.site[j] for c in chosen):
+        return False
+    most = (kind_mix or {}).get(int(inst.kind[j]), (None, None))[1]
+    if most is not None and sum(inst.kind[c] == inst.kind[j] for c in chosen) >= most:
         return False
     if budget_year is not None and (inst.running[list(chosen)].sum() + inst.running[j]
                                     > budget_year + 1e-9):
@@ -484,14 +692,15 @@ def _allowed(inst, j, chosen, spent, sites, budget, max_per_street, budget_year=
 
 
 def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=None,
-                 exact_gains=None, budget_year=None):
+                 exact_gains=None, budget_year=None, kind_mix=None):
     """Add options one at a time by marginal gain, with lazy re-evaluation.
 
     Under a budget the gain per yuan is used, and the result is the better of that plan and
     the best single affordable option (the usual safeguard for knapsack-constrained
     submodular maximisation). Covering and p-median gains are submodular, so a stale gain is
     an upper bound and only the top of the queue is re-evaluated (Minoux's lazy greedy);
-    equity is not, and is evaluated in full at each step. Minimum coverage is not enforced.
+    equity is not, and is evaluated in full at each step. Minimum coverage and the least
+    numbers of a kind mix are not enforced (its most numbers are).
 
     Gains: p-median's are exact and cheap (distance saved). Covering's are exact (a linear
     programme per evaluation) when ``exact_gains`` (default: when points x options <=
@@ -585,7 +794,7 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
                 while heap:
                     neg, j, when = heapq.heappop(heap)
                     if not _allowed(inst, j, chosen, spent, sites, budget, max_per_street,
-                                    budget_year):
+                                    budget_year, kind_mix):
                         continue  # never allowed again: budgets and counts only tighten
                     if when == step:
                         best = (j, -neg)
@@ -594,7 +803,7 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
             else:
                 scores = [(score(j), -j) for j in range(m)
                           if _allowed(inst, j, chosen, spent, sites, budget, max_per_street,
-                                      budget_year)]
+                                      budget_year, kind_mix)]
                 if scores:
                     value, neg_j = max(scores)
                     best = (-neg_j, value)
@@ -611,7 +820,8 @@ def solve_greedy(inst, objective, *, sites=None, budget=None, max_per_street=Non
     current = sign * evaluate(inst, objective, chosen)
     if budget is not None:
         single = [(sign * evaluate(inst, objective, [j]), -j) for j in range(m)
-                  if _allowed(inst, j, [], 0.0, sites, budget, max_per_street, budget_year)]
+                  if _allowed(inst, j, [], 0.0, sites, budget, max_per_street, budget_year,
+                              kind_mix)]
         if single and max(single)[0] > current + 1e-12:
             current, neg_j = max(single)
             chosen = (-neg_j,)
@@ -646,7 +856,7 @@ def covering_bound(inst, sites):
 
 
 def brute_force(inst, objective, *, sites=None, budget=None, max_per_street=None,
-                budget_year=None):
+                budget_year=None, kind_mix=None):
     """Enumerate every feasible plan (small instances only; for tests).
 
     Examples
@@ -675,6 +885,11 @@ def brute_force(inst, objective, *, sites=None, budget=None, max_per_street=None
                 continue
             if max_per_street is not None and size and np.bincount(
                     inst.option_street[list(chosen)]).max() > max_per_street:
+                continue
+            counts = np.bincount(inst.kind[list(chosen)], minlength=inst.kind.max(initial=0) + 1)
+            if any((least is not None and (counts[k] if k < counts.size else 0) < least)
+                   or (most is not None and (counts[k] if k < counts.size else 0) > most)
+                   for k, (least, most) in (kind_mix or {}).items()):
                 continue
             v = sign * evaluate(inst, objective, chosen)
             if best is None or v > best[0] + 1e-9:

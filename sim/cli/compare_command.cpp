@@ -16,7 +16,7 @@ namespace {
 
 struct CompareArgs {
   std::vector<std::string> files;
-  std::string out, title, names, from, to, discount_rate, sensitivity_output;
+  std::string out, title, names, from, to, discount_rate, sensitivity_output, siting;
   std::vector<std::string> sensitivity;
 };
 
@@ -63,6 +63,9 @@ Command add_compare_command(CLI::App& app) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   compare->add_option("--sensitivity-output", a->sensitivity_output,
                       "VARIABLE[:YEAR] summarised per sample (default nursery_unmet:2030)");
+  // The output directory of `childsim site` (issue #12): checked in Python.
+  compare->add_option("--siting", a->siting,
+                      "Output directory of 'childsim site': adds the section 'Siting'");
   return {compare, [a] {
             warn_repeated_files(a->files);
             std::vector<std::string> args = a->files;
@@ -77,6 +80,7 @@ Command add_compare_command(CLI::App& app) {
               args.insert(args.end(), {"--sensitivity", sweep});
             if (!a->sensitivity_output.empty())
               args.insert(args.end(), {"--sensitivity-output", a->sensitivity_output});
+            if (!a->siting.empty()) args.insert(args.end(), {"--siting", a->siting});
             return run_python_main("briefing", args);
           }};
 }

@@ -58,4 +58,5 @@ def test_docs_siting_commands_run_at_small_size(tmp_path):
     out = tmp_path / "out" / "siting-nursery-60"
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Proof by simulation" in report and "exact-1" in report
-    assert (out / "brief.html").is_file()
+    brief = (out / "brief.html").read_text(encoding="utf-8")
+    assert 'id="siting"' in brief and "exact-1" in brief.split('id="siting"')[1]

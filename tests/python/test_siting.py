@@ -12,6 +12,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import yaml
 
 import childsim
 from childsim.siting import ProblemError, read_problem
@@ -76,6 +77,12 @@ def _digest(path):
      "evaluate.replicates", "expected an integer in [2, 1000]"),
     (("opening: 2026-01", "opening: 2026-13"), 5, "opening", "expected a month YYYY-MM"),
     (("scenario: quick.yaml", "scenario: nowhere.yaml"), 2, "scenario", "no such scenario"),
+    (("kind: inclusive_nursery", "kind: [inclusive_nursery, baby_room]"), 3, "kind[1]",
+     "a kind mix must be of one service"),
+    (("sites: 1\n", "sites: 1\nconstraints:\n  kind_mix: {inclusive_nursry: {min: 1}}\n"), 11,
+     "constraints.kind_mix.inclusive_nursry", "did you mean 'inclusive_nursery'?"),
+    (("sites: 1\n", "sites: 1\nconstraints:\n  kind_mix: {inclusive_nursery: {min: 2, max: 1}}\n"),
+     11, "constraints.kind_mix.inclusive_nursery", "min 2 is above max 1"),
 ])
 def test_bad_problem_file_names_file_line_and_key(tmp_path, change, line, key, words):
     path = _problem(tmp_path, PROBLEM.replace(*change))
@@ -223,8 +230,88 @@ def test_fertility_variant_gives_each_plan_a_regret(tmp_path):
     low_plan = childsim.load_scenario(tmp_path / "out" / "plans" / "exact-1@low.yaml")
     assert low_plan.fertility_variant == "low"
     assert "max_regret" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    # The briefing of compare, given the output directory, carries the siting section: per
+    # plan where the sites go, the cost, the net children served and the regrets, as in the
+    # plans table.
+    runs = tmp_path / "out" / "runs"
+    page = childsim.build_briefing([runs / "base.h5", runs / "exact-1.h5"],
+                                   siting=tmp_path / "out")
+    section = page.split('<section id="siting">')[1].split("</section>")[0]
+    assert '<a href="#siting">' in page and section.count("<img") == 2  # map, Pareto chart
+    rows = {r.split("<td>")[1].split("</td>")[0]: r for r in section.split("<tr>")[2:]}
+    for name, plan in plans.iterrows():
+        row = rows[name + (f" (= {plan['same_as']})" if plan["same_as"] else "")]
+        assert plan["sites"].replace(";", ", ") in row and plan["streets"].replace(";", ", ") in row
+        assert f"{plan['net_child_years']:.1f} ({plan['net_child_years_lo']:.1f} to" in row
+        for column in ("regret_base", "regret_low", "max_regret"):
+            assert f"<td>{plan[column]:.1f}</td>" in row
+        assert "¥" in row  # the public cost
     with pytest.raises(ProblemError, match="evaluate.variants\\[0\\]"):
         read_problem(_problem(tmp_path, text.replace("[low.yaml]", "[lower.yaml]"), "bad.yaml"))
+
+
+@requires_cli
+def test_briefing_refuses_a_siting_directory_childsim_site_did_not_write(tmp_path):
+    # Checked before the runs are read: the error names the missing file, no page.
+    with pytest.raises(childsim.BriefingError, match="problem.json: not found"):
+        childsim.build_briefing(["a.h5", "b.h5"], siting=tmp_path)
+    (tmp_path / "problem.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "plans.csv").write_text("plan,sites\nexact-1,a:30\n", encoding="utf-8")
+    (tmp_path / "map.png").write_bytes(b"")
+    with pytest.raises(childsim.BriefingError, match="problem.json: not JSON"):
+        childsim.build_briefing(["a.h5", "b.h5"], siting=tmp_path)
+    result = _cli("compare", "a.h5", "b.h5", "--siting", tmp_path, "-o", tmp_path / "b.html")
+    assert result.returncode == 1 and "problem.json: not JSON" in result.stderr
+    assert not (tmp_path / "b.html").exists()
+
+
+def test_kind_mix_places_at_least_the_asked_number_of_a_kind(tmp_path):
+    # Two nursery kinds; the mix asks for at least one nursery class (托班) among two sites.
+    # Every exact plan keeps the mix, the plans' scenarios open each site with its own kind,
+    # and without the mix the optimum is at least as high (the mix only removes plans).
+    text = (PROBLEM.replace("kind: inclusive_nursery", "kind: [inclusive_nursery, nursery_class]")
+            .replace("sites: 1\n", "sites: 2\nconstraints:\n"
+                     "  kind_mix: {nursery_class: {min: 1}}\n"))
+    result = childsim.site(_problem(tmp_path, text), tmp_path / "out", simulate=False, threads=2)
+    plans = result.plans
+    assert set(result.candidates["kind"]) == {"inclusive_nursery", "nursery_class"}
+    for name in [n for n in plans.index if n.startswith("exact-")]:
+        kinds = plans.loc[name, "kinds"].split(";")
+        assert kinds.count("nursery_class") >= 1 and len(kinds) <= 2, name
+        scenario = childsim.load_scenario(tmp_path / "out" / "plans" / f"{name}.yaml")
+        opened = [i for i in yaml.safe_load(scenario.yaml)["investments"]
+                  if str(i.get("name", "")).startswith(f"siting {name}:")]
+        assert sorted(i["kind"] for i in opened) == sorted(kinds)
+    free = childsim.site(_problem(tmp_path, text.replace(
+        "  kind_mix: {nursery_class: {min: 1}}\n", "  max_per_street: 2\n"), "free.yaml"),
+        simulate=False, threads=2)
+    assert free.plans.loc["exact-1", "objective_value"] >= plans.loc["exact-1",
+                                                                     "objective_value"] - 1e-9
+    assert "nursery_class" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+
+
+def test_baby_rooms_are_sited_on_the_sessions_asked_for_and_not_served(tmp_path):
+    # Baby-room demand is the child-sessions asked for less those served (the kind's capacity
+    # unit), as an independent run of the demand ensemble (the base's seed + 1) gives it.
+    text = (PROBLEM.replace("kind: inclusive_nursery", "kind: baby_room")
+            .replace("capacities: [60]", "capacities: [440]"))
+    problem = read_problem(_problem(tmp_path, text))
+    scenario = childsim.load_scenario(tmp_path / "quick.yaml")
+    assert problem.service == "babyroom"
+    assert problem.demand_per_child == scenario.parameters["babyroom.sessions_per_month"]
+    result = childsim.site(problem, simulate=False, threads=2)
+    ds = childsim.run(tmp_path / "quick.yaml", replicates=2, seed=scenario.seed + 1, threads=2)
+    in_2026 = ds["time"].dt.year == 2026
+    asked = ds["babyroom_sessions_demanded"].sel(time=in_2026)
+    unmet = asked - ds["babyroom_sessions_served"].sel(time=in_2026)
+    demand = result.demand.loc[2026]
+    expected = unmet.mean(("time", "replicate")).to_series()
+    assert np.allclose(demand["unmet"], expected.reindex(demand.index))
+    assert np.allclose(demand["wanting"],
+                       asked.mean(("time", "replicate")).to_series().reindex(demand.index))
+    assert (demand["unmet"] >= 0).all() and expected.sum() > 0
+    exact = result.plans.loc["exact-1"]
+    assert exact["gap"] == 0.0 and 0 < exact["objective_value"] <= min(440, expected.sum()) + 1e-9
 
 
 @pytest.mark.parametrize("objective", ["p_median", "equity"])

@@ -167,3 +167,114 @@ def test_fast_covering_gains_equal_exact_gains_without_binding_capacity(seed):
         assert fast.options == exact.options
         assert fast.value == pytest.approx(exact.value)
         assert fast.value >= (1 - 1 / math.e) * solve_exact(inst, "covering", sites=k).value - 1e-9
+
+
+def _clustered_instance(seed, n=16, sites=5, streets=2):
+    """Demand points in a few tight clusters (many share their reach), sites with three
+    capacity options each, some of them dominated (dearer and no bigger than another)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 3000, (4, 2))
+    pts = centres[rng.integers(0, 4, n)] + rng.uniform(-30, 30, (n, 2))
+    sxy = rng.uniform(0, 3000, (sites, 2))
+    site = np.repeat(np.arange(sites), 3)
+    cap = np.tile([5.0, 10.0, 10.0], sites)
+    cost = np.tile([1.0, 2.0, 2.0], sites) + rng.choice([0.0, 0.5], site.size)
+    d = 1.3 * np.hypot(pts[:, None, 0] - sxy[None, site, 0], pts[:, None, 1] - sxy[None, site, 1])
+    d[:, 1::3] = np.round(d[:, 1::3], -2)  # p-median: identical distance rows after rounding
+    d[:, ::3] = d[:, 1::3]
+    d[:, 2::3] = d[:, 1::3]
+    pts_street = rng.integers(0, streets, n)
+    pts_street[: n // 2] = 0  # so that several points of a cluster share a street
+    return Instance(weight=rng.integers(0, 8, n).astype(float), street=pts_street, site=site,
+                    capacity=cap, cost=cost, option_street=rng.integers(0, streets, sites)[site],
+                    distance=d, radius=1500.0, existing=np.full(n, 2200.0), running=cap / 5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("objective", ["covering", "p_median", "equity"])
+def test_reduced_model_has_the_unreduced_optimum(seed, objective):
+    # Merging points that reach the same sites, sharing a site's flow variables and dropping
+    # dominated options make the programme smaller (checked) but not its optimum: the reduced
+    # and the full programme and brute force agree on random clustered instances.
+    inst = _clustered_instance(seed)
+    shrunk = False
+    for constraints in ({"sites": 2}, {"budget": 3.5}, {"sites": 2, "max_per_street": 1},
+                        {"sites": 2, "budget_year": 3.0}):
+        small = solve_exact(inst, objective, **constraints)
+        full = solve_exact(inst, objective, reduce=False, **constraints)
+        brute = brute_force(inst, objective, **constraints)
+        assert small.value == pytest.approx(full.value, rel=1e-6, abs=1e-6), constraints
+        assert small.value == pytest.approx(brute.value, rel=1e-6, abs=1e-6), constraints
+        assert small.gap <= 1e-6 and full.gap <= 1e-6
+        before_points, after_points = small.extra["points"]
+        before_pairs, after_pairs = small.extra["pairs"]
+        before_options, after_options = small.extra["options"]
+        assert full.extra["pairs"][1] == before_pairs and full.extra["points"][1] == before_points
+        assert after_points <= before_points and after_pairs <= before_pairs
+        assert after_options <= before_options
+        shrunk |= after_pairs < before_pairs and after_options < before_options
+        # the plan found on the reduced model is a plan of the original instance
+        assert len({inst.site[j] for j in small.options}) == len(small.options)
+        if "budget" in constraints:
+            assert inst.cost[list(small.options)].sum() <= constraints["budget"] + 1e-9
+        if "budget_year" in constraints:
+            assert inst.running[list(small.options)].sum() <= constraints["budget_year"] + 1e-9
+    assert shrunk
+
+
+def test_dominated_options_are_kept_when_plans_are_excluded():
+    # top_plans excludes plans found; the next best may use a dominated option, so the
+    # reduction keeps every option then, and the k best plans equal brute-force ranks.
+    inst = _clustered_instance(3)
+    plans = top_plans(inst, "covering", 3, sites=1)
+    values = sorted((evaluate(inst, "covering", [j]) for j in range(len(inst.site))),
+                    reverse=True)
+    assert [p.value for p in plans] == pytest.approx(values[:3])
+    assert plans[1].extra["options"][1] == len(inst.site)
+
+
+def test_start_plan_is_returned_when_better_or_when_the_solver_finds_none():
+    # A start plan (the greedy's) is kept when the solver stops early: with a time limit of
+    # zero the solver finds nothing, and the start comes back with the gap to the bound.
+    inst = _random_instance(11, n=20, sites=9)
+    greedy = solve_greedy(inst, "covering", sites=2)
+    quick = solve_exact(inst, "covering", sites=2, time_limit=0.0, start=greedy)
+    assert quick.options == greedy.options and quick.value == greedy.value
+    assert quick.extra["source"] == "start"
+    assert quick.bound >= solve_exact(inst, "covering", sites=2).value - 1e-9
+    assert quick.gap == pytest.approx((quick.bound - quick.value) / quick.bound)
+    # given time, the solver's optimum wins over a worse start
+    worst = min(range(len(inst.site)), key=lambda j: evaluate(inst, "covering", [j]))
+    best = solve_exact(inst, "covering", sites=2, start=[worst])
+    assert best.extra["source"] == "solver" and best.gap == 0.0
+    assert best.value == pytest.approx(brute_force(inst, "covering", sites=2).value)
+
+
+@pytest.mark.parametrize("objective", ["covering", "p_median", "equity"])
+def test_kind_mix_exact_equals_brute_force(objective):
+    # Each site may take a small option of kind 0 or a larger one of kind 1:
+    # with least and most numbers per kind, exact (reduced) = brute force, the plan keeps the
+    # mix, and the greedy never exceeds a kind's most.
+    binding = False
+    for seed in range(3):
+        inst = _clustered_instance(seed, n=12, sites=4)
+        inst.kind = np.tile([0, 1, 1], len(inst.site) // 3)
+        for constraints in ({"sites": 3, "kind_mix": {0: (2, None)}},
+                            {"sites": 2, "kind_mix": {1: (None, 0)}},
+                            {"budget": 4.0, "kind_mix": {0: (None, 1), 1: (1, 1)}},
+                            {"budget": 4.5, "kind_mix": {1: (2, None)}}):
+            exact = solve_exact(inst, objective, **constraints)
+            brute = brute_force(inst, objective, **constraints)
+            assert exact.value == pytest.approx(brute.value, rel=1e-6, abs=1e-6), constraints
+            counts = np.bincount(inst.kind[list(exact.options)], minlength=2)
+            for k, (least, most) in constraints["kind_mix"].items():
+                assert least is None or counts[k] >= least
+                assert most is None or counts[k] <= most
+            free = {k: v for k, v in constraints.items() if k != "kind_mix"}
+            binding = binding or abs(brute_force(inst, objective, **free).value
+                                     - brute.value) > 1e-6
+            greedy = solve_greedy(inst, objective, **constraints)
+            counts = np.bincount(inst.kind[list(greedy.options)], minlength=2)
+            for k, (_, most) in constraints["kind_mix"].items():
+                assert most is None or counts[k] <= most
+    assert binding  # the mix changed the optimum somewhere: the test tests it
