@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # fuzz: build the libFuzzer targets (the `fuzz` preset: clang, ASan, UBSan) and run them.
 #
-# Usage: tools/fuzz.sh [--long] [target ...]
-#   (default)  60 s per target: the bounded run for CI
-#   --long     until 1,000,000 executions per target (the documented run, docs/reliability.md)
+# Usage: tools/fuzz.sh [--long | --seconds N] [target ...]
+#   (default)    60 s in all, shared equally by the targets: the bounded run of tools/test.sh
+#   --seconds N  N seconds in all, shared equally
+#   --long       until 1,000,000 executions per target (the documented run, docs/reliability.md)
 # Targets: config_fuzz scenario_fuzz base_data_fuzz (default: all three).
 #
 # The seed corpus is every YAML file of tests/data/, scenarios/ and calibration/ (for
@@ -15,17 +16,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=()
-seconds=60
+total=60
 if [[ "${1:-}" == "--long" ]]; then
   shift
   runs=(-runs=1000000)
-  seconds=0  # no time limit
+  total=0  # no time limit
+elif [[ "${1:-}" == "--seconds" ]]; then
+  [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: --seconds needs a whole number of seconds > 0" >&2; exit 2; }
+  total=$2
+  shift 2
 fi
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=(config_fuzz scenario_fuzz base_data_fuzz)
+seconds=$((total / ${#targets[@]}))
+[[ $total -gt 0 && $seconds -eq 0 ]] && seconds=1
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 [[ -f build/fuzz/CMakeCache.txt ]] || cmake --preset fuzz >/dev/null
+# Only the targets and childsim_fuzz_core (the part of the core they need) are built: about
+# 70 CPU-seconds from scratch (tests/fuzz/CMakeLists.txt).
 cmake --build build/fuzz -j"$(nproc)" --target "${targets[@]}" 2>&1 |
   { grep -vE '^\[ *[0-9]+%\]|^Consolidate compiler|^Scanning dependencies' || true; }
 

@@ -17,6 +17,9 @@ packages=(
   # a Chinese font for the street names in the briefing's figures (matplotlib) and pages
   fonts-wqy-microhei
 )
+if [[ "${CHILDSIM_SKIP_FUZZ:-0}" != 1 ]]; then
+  packages+=(clang libclang-rt-dev)  # the libFuzzer targets of tools/fuzz.sh (run by tools/test.sh)
+fi
 if [[ "${CHILDSIM_WITH_BROWSER:-1}" == 1 ]]; then
   packages+=(chromium)  # headless tests of the briefing page
 fi

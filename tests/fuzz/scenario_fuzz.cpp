@@ -3,22 +3,91 @@
 // Relative paths resolve in scenarios/, so `base_data: changning` and `extends: baseline.yaml`
 // reach the real files. Any bytes must give a Scenario or a config::ConfigError (located):
 // another exception type, a crash, a hang or a sanitizer report is a bug.
-#include "sim/config/config_tree.hpp"  // ConfigError
-#include "sim/scenario/scenario.hpp"   // load_scenario_text
+//
+// The shipped base data never changes during a run, so its loaders answer from a memo
+// (wrapped_loaders.hpp): `load_base_data` of a directory under scenarios/ and
+// `config::load_config_file` of a file under it (facilities.yaml, targets.yaml) read and parse
+// each file once per process instead of once per execution. Everything the scenario text
+// decides still runs every time: its parsing and `extends`, the validation, the parameter
+// overrides, the facilities built for its horizon, its investments and targets.
+#include "sim/config/config_tree.hpp"      // ConfigError
+#include "sim/scenario/scenario.hpp"       // load_scenario_text
+#include "tests/fuzz/wrapped_loaders.hpp"  // real_load_base_data, real_load_config_file
 
-#include <cstddef>     // std::size_t
-#include <cstdint>     // std::uint8_t
-#include <filesystem>  // std::filesystem::path
-#include <string>      // std::string
+#include <fmt/format.h>  // fmt::format
+
+#include <cstddef>       // std::size_t
+#include <cstdint>       // std::uint8_t
+#include <filesystem>    // std::filesystem::path
+#include <functional>    // std::hash
+#include <map>           // std::map
+#include <string>        // std::string
+#include <system_error>  // std::error_code
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path& scenarios_dir() {
+  static const fs::path dir = fs::path(CHILDSIM_SOURCE_DIR) / "scenarios";
+  return dir;
+}
+
+/// True for a path under scenarios/ (after following `..` and links): files that no
+/// execution changes.
+bool shipped(const fs::path& path) {
+  std::error_code ec;
+  const fs::path real = fs::weakly_canonical(path, ec);
+  if (ec) return false;
+  static const fs::path root = fs::canonical(scenarios_dir());
+  auto r = real.begin();
+  for (auto it = root.begin(); it != root.end(); ++it, ++r)
+    if (r == real.end() || *r != *it) return false;
+  return true;
+}
+
+/// The real loader's result for `key`, computed once when `cacheable`; failures are not
+/// stored (they throw again each time).
+template <class T, class Load>
+T remembered(std::map<std::string, T>& memo, const fs::path& key, bool cacheable, Load load) {
+  if (!cacheable || !childsim::fuzz::memo_on()) return load();
+  auto it = memo.find(key.string());
+  if (it == memo.end()) it = memo.emplace(key.string(), load()).first;
+  return it->second;
+}
+
+}  // namespace
+
+childsim::BaseData wrap_load_base_data(const fs::path& dir) __asm__(
+    "__wrap_" CHILDSIM_SYM_load_base_data);
+childsim::BaseData wrap_load_base_data(const fs::path& dir) {
+  static std::map<std::string, childsim::BaseData> memo;
+  return remembered(memo, dir, shipped(dir),
+                    [&] { return childsim::fuzz::real_load_base_data(dir); });
+}
+
+childsim::config::ConfigNode wrap_load_config_file(const fs::path& file) __asm__(
+    "__wrap_" CHILDSIM_SYM_load_config_file);
+childsim::config::ConfigNode wrap_load_config_file(const fs::path& file) {
+  static std::map<std::string, childsim::config::ConfigNode> memo;
+  return remembered(memo, file, shipped(file),
+                    [&] { return childsim::fuzz::real_load_config_file(file); });
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::filesystem::path scenarios =
-      std::filesystem::path(CHILDSIM_SOURCE_DIR) / "scenarios";
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
-    const childsim::Scenario sc = childsim::load_scenario_text(text, scenarios, "fuzz.yaml");
-    (void)sc.n_months();
-  } catch (const childsim::config::ConfigError&) {
+    const childsim::Scenario sc = childsim::load_scenario_text(text, scenarios_dir(), "fuzz.yaml");
+    double parameters = 0;
+    for (const auto& row : sc.base.parameters.rows()) parameters += row.value;
+    childsim::fuzz::trace(
+        fmt::format("ok {} months, {} streets, parameters {}, {} facilities of capacity {}, {} "
+                    "investments, {} targets, scenario text {}",
+                    sc.n_months(), sc.base.n_streets(), parameters, sc.facilities.size(),
+                    childsim::fuzz::sum(sc.facilities.capacity_schedule), sc.investments.size(),
+                    sc.targets.size(), std::hash<std::string>{}(sc.resolved_yaml)));
+  } catch (const childsim::config::ConfigError& e) {
+    childsim::fuzz::trace(e.what());
   }
   return 0;
 }
