@@ -7,7 +7,7 @@ packages=(
   # build
   cmake g++ make pkg-config git
   # C++ libraries
-  libeigen3-dev libboost-random-dev librandom123-dev libhdf5-dev catch2 pybind11-dev python3-dev
+  libeigen3-dev libboost-random-dev librandom123-dev libhdf5-dev zlib1g-dev catch2 pybind11-dev python3-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libopenmpi-dev openmpi-bin
   # Python (Debian's /usr/bin/python3)
   python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas python3-matplotlib

@@ -2,8 +2,9 @@
 #include "sim/cli/command.hpp"
 #include "sim/cli/output_path.hpp"         // check_output_path
 #include "sim/io/dataset.hpp"              // write_dataset
-#include "sim/run/ensemble.hpp"            // run_scenario
+#include "sim/run/ensemble.hpp"            // RunOptions
 #include "sim/run/footprint.hpp"           // check_footprint
+#include "sim/run/stream.hpp"              // run_to_file
 #include "sim/run/summary.hpp"             // print_summary
 #include "sim/scenario/scenario.hpp"       // load_scenario, override_run
 #include "sim/scenario/scenario_diff.hpp"  // scenario_changes
@@ -64,6 +65,7 @@ struct RunArgs {
   int replicates = 0, threads = 0;
   std::int64_t seed = -1;
   bool quiet = false;
+  bool resume = false;
 };
 
 // Several scenarios in one call (`childsim run a.yaml b.yaml … -o DIR`): one file per scenario,
@@ -148,6 +150,10 @@ Command add_run_command(CLI::App& app) {
   run->add_option("--threads", a->threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   run->add_flag("-q,--quiet", a->quiet, "Do not print the summary");
+  run->add_flag("--resume", a->resume,
+                "Continue an interrupted run from <output>.partial, the replicates it finished "
+                "(refused if the scenario, seed or replicates differ); the file is the same as "
+                "an uninterrupted run's");
   return {run, [a] {
             // Load → validate (every file) → check outputs → run → write, scenario by scenario.
             std::vector<Scenario> scenarios;
@@ -165,16 +171,21 @@ Command add_run_command(CLI::App& app) {
             }
             for (std::size_t k = 0; k < outs.size(); ++k) {
               check_output_path(outs[k]);
-              check_footprint(scenarios[k], outs[k]);
+              check_footprint(scenarios[k], outs[k], /*streamed=*/true);
             }
             RunOptions options;
             options.threads = a->threads;
+            StreamOptions stream;
+            stream.resume = a->resume;
+            stream.note = [](const std::string& text) { fmt::print(stderr, "note: {}\n", text); };
             for (std::size_t k = 0; k < scenarios.size(); ++k) {
-              Progress progress;
-              options.progress = [&](int r, int m, int rs, int ms) { progress(r, m, rs, ms); };
-              const auto ds = run_scenario(scenarios[k], options);
-              io::write_dataset(ds, outs[k]);
-              if (!a->quiet) print_summary(ds, outs[k].string());
+              std::string summary;
+              {
+                Progress progress;
+                options.progress = [&](int r, int m, int rs, int ms) { progress(r, m, rs, ms); };
+                summary = run_to_file(scenarios[k], options, outs[k], stream);
+              }
+              if (!a->quiet) fmt::print("{}Wrote {}\n", summary, outs[k].string());
             }
             return 0;
           }};
@@ -186,7 +197,7 @@ Command add_validate_command(CLI::App& app) {
   validate->add_option("scenario", *path, "Scenario file (YAML)")->required();
   return {validate, [path] {
             const auto sc = load_scenario(*path);
-            const Footprint f = estimate_footprint(sc);
+            const Footprint f = estimate_footprint(sc, /*streamed=*/true);
             fmt::print(
                 "{}: valid — scenario '{}', {} to {} ({} months), {} replicate(s), seed {}, "
                 "{} streets; a run needs about {} of memory and {} of disk\n",

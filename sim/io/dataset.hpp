@@ -10,6 +10,7 @@
 
 #include <cstdint>     // std::int32_t, std::int64_t
 #include <filesystem>  // std::filesystem::path
+#include <functional>  // std::function
 #include <string>      // std::string
 #include <variant>     // std::variant
 #include <vector>      // std::vector
@@ -47,5 +48,19 @@ struct Dataset {
 
 /// Write a dataset as netCDF-4-compatible HDF5: to a temporary name, renamed on success.
 void write_dataset(const Dataset& ds, const std::filesystem::path& path);
+
+/// Fills `out` (the variable's element type) with the values of data variable `variable` for
+/// one replicate or, for a variable without a `replicate` dimension, with all its values
+/// (`replicate` is then 0).
+using ReplicateReader =
+    std::function<void(const Variable& variable, std::size_t replicate, void* out)>;
+
+/// Write a dataset whose numeric data variables are empty (the layout of a run:
+/// Recorder(…, allocate = false).to_dataset) by reading their values replicate by replicate
+/// from `read`, with the file built on disk as it goes (WriterStorage::disk): memory does not
+/// grow with the replicates. The bytes are those write_dataset gives for the same dataset with
+/// its data in memory.
+void write_dataset(const Dataset& layout, const std::filesystem::path& path,
+                   const ReplicateReader& read);
 
 }  // namespace childsim::io

@@ -29,15 +29,18 @@
 // H5DSpublic.h uses hdf5.h types without including it, so it must come second.
 #include <H5DSpublic.h>
 
-#include <fcntl.h>     // open, O_*
-#include <signal.h>    // sigaction, raise
-#include <sys/stat.h>  // fchmod
-#include <unistd.h>    // getpid, write, fsync, close, fchown, geteuid
+#include <fcntl.h>         // open, O_*
+#include <signal.h>        // sigaction, raise
+#include <sys/mman.h>      // memfd_create
+#include <sys/resource.h>  // getrlimit, RLIMIT_FSIZE
+#include <sys/stat.h>      // fchmod
+#include <unistd.h>        // getpid, write, fsync, close, fchown, geteuid
 
 #include <atomic>   // std::atomic<bool>
 #include <cerrno>   // errno
 #include <cstdio>   // stderr
-#include <cstring>  // std::strerror
+#include <cstdlib>  // std::strtol
+#include <cstring>  // std::strerror, std::memcpy
 
 #include <algorithm>     // std::max
 #include <limits>        // std::numeric_limits
@@ -64,8 +67,14 @@ void note_temporary(const std::filesystem::path& path) {
   signal_temporary_set = true;
 }
 
+char signal_note[4096];
+std::atomic<std::size_t> signal_note_size{0};
+
 extern "C" void remove_temporary_and_die(int sig) {
   if (signal_temporary_set) ::unlink(signal_temporary);
+  if (const std::size_t n = signal_note_size; n > 0) {
+    [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, signal_note, n);
+  }
   struct sigaction fallback {};
   fallback.sa_handler = SIG_DFL;
   ::sigaction(sig, &fallback, nullptr);
@@ -214,7 +223,7 @@ bool is_valid_utf8(const std::string& s) {
 }
 
 // "No space left on device (the file needs 1.4 MB; free space or choose another place)".
-std::string disk_error_message(int code, std::size_t bytes) {
+std::string disk_error_message(int code, std::size_t bytes, bool at_least = false) {
   const double mb = static_cast<double>(bytes) / 1e6;
   char size[32];
   if (mb >= 0.1) {
@@ -223,8 +232,11 @@ std::string disk_error_message(int code, std::size_t bytes) {
     std::snprintf(size, sizeof size, "%.0f kB", mb * 1e3);
   }
   std::string hint;
-  if (code == ENOSPC || code == EDQUOT || code == EFBIG) {
-    hint = " (the file needs " + std::string(size) + "; free space or choose another place)";
+  if ((code == ENOSPC || code == EDQUOT || code == EFBIG) && at_least && bytes == 0) {
+    hint = " (free space or choose another place)";
+  } else if (code == ENOSPC || code == EDQUOT || code == EFBIG) {
+    hint = " (the file needs " + std::string(at_least ? "more than " : "") + size +
+           "; free space or choose another place)";
   }
   return std::strerror(code) + hint;
 }
@@ -266,9 +278,11 @@ struct Hdf5Writer::Impl {
   std::filesystem::path final_path;
   std::filesystem::path temporary_path;
   Handle file;
-  Handle link_create;               // UTF-8 link names, as netCDF-C writes them
-  Handle attr_create;               // UTF-8 attribute names
-  int temporary_fd = -1;            // the reserved temporary file, written by commit()
+  Handle link_create;     // UTF-8 link names, as netCDF-C writes them
+  Handle attr_create;     // UTF-8 attribute names
+  int temporary_fd = -1;  // the reserved temporary file, written by commit()
+  WriterStorage storage = WriterStorage::memory;
+  bool redirected = false;          // disk: HDF5's descriptor now points at a memory file
   bool temporary_reserved = false;  // the destructor removes it unless committed
   OutputTarget target;
   bool committed = false;
@@ -288,8 +302,25 @@ struct Hdf5Writer::Impl {
   }
   // An HDF5 call failed: record it (the file may now be inconsistent) and throw.
   [[noreturn]] void fail_hdf5(const std::string& what) {
-    const std::string message = what + ": " + hdf5_error_detail();
+    const std::string detail = hdf5_error_detail();
+    const std::string message = what + ": " + detail;
     if (failure.empty()) failure = message;
+    if (storage == WriterStorage::disk) close_into_memory();
+    // On disk, HDF5 reports the file system's refusal as "... errno = 28, error message = ...":
+    // that is an output error (full disk, file size limit), said in the same words as commit's.
+    if (storage == WriterStorage::disk) {
+      const auto at = detail.find("errno = ");
+      if (at != std::string::npos) {
+        const int code = static_cast<int>(std::strtol(detail.c_str() + at + 8, nullptr, 10));
+        if (code == ENOSPC || code == EDQUOT || code == EFBIG) {
+          struct stat st {};
+          const std::size_t reached =
+              ::stat(temporary_path.c_str(), &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
+          failure = disk_error_message(code, reached, true);
+          fail_output(failure);
+        }
+      }
+    }
     fail(message);
   }
   void check(herr_t status, const std::string& what) {
@@ -298,6 +329,34 @@ struct Hdf5Writer::Impl {
   Handle checked(hid_t id, Handle::Closer closer, const std::string& what) {
     if (id < 0) fail_hdf5(what);
     return Handle(id, closer);
+  }
+
+  // A disk-backed file about to be thrown away: point HDF5's descriptor at an anonymous memory
+  // file first, so that closing it (which flushes) cannot meet a full disk. HDF5 keeps a file
+  // whose close failed open, and its exit handler H5_term_library then crashed (issue #15).
+  // Done at the first failure, so that the handles closed while the exception unwinds flush
+  // into memory too; the destructor then closes whatever a failed close left open.
+  void close_into_memory() {
+    if (file.get() < 0 || redirected) return;
+    void* handle = nullptr;
+    if (H5Fget_vfd_handle(file.get(), H5P_DEFAULT, &handle) < 0 || handle == nullptr) return;
+    const int memory = ::memfd_create("childsim-discarded", MFD_CLOEXEC);
+    if (memory < 0) return;
+    ::dup2(memory, *static_cast<int*>(handle));  // the sec2 driver's descriptor
+    ::close(memory);
+    redirected = true;
+  }
+
+  // Objects of the file still open (a dataset whose close failed stays open in HDF5, and
+  // keeps the file open with it): closed, now that their writes go to memory.
+  void close_open_objects() {
+    if (file.get() < 0) return;
+    const unsigned types = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR;
+    const ssize_t n = H5Fget_obj_count(file.get(), types);
+    if (n <= 0) return;
+    std::vector<hid_t> ids(static_cast<std::size_t>(n));
+    const ssize_t got = H5Fget_obj_ids(file.get(), types, ids.size(), ids.data());
+    for (ssize_t k = 0; k < got; ++k) H5Idec_ref(ids[static_cast<std::size_t>(k)]);
   }
 
   void require_open(const std::string& what) const {
@@ -402,10 +461,12 @@ struct Hdf5Writer::Impl {
   // Create a dataset over `dims` (already validated) and write `buffer` into it.
   // `element_size` is 0 for variable-length strings, which are never filtered (deflate
   // would only compress heap pointers).
+  // `slabs`, when given, supplies the values one slab along the first dimension at a time
+  // instead of `buffer` (numeric variables only).
   Handle create_dataset(const std::string& what, const std::string& name,
                         const std::vector<std::string>& dims, const std::vector<hsize_t>& extent,
                         hid_t file_type, hid_t memory_type, std::size_t element_size,
-                        const void* buffer) {
+                        const void* buffer, const SlabSource* slabs = nullptr) {
     Handle space;
     if (extent.empty()) {
       space = checked(H5Screate(H5S_SCALAR), H5Sclose, what + ": cannot make dataspace");
@@ -426,8 +487,10 @@ struct Hdf5Writer::Impl {
       elements *= n;
     }
     // Chunking needs every dimension > 0; scalars cannot be chunked.
+    bool by_replicate = false;
     if (element_size > 0 && !extent.empty() && !any_empty) {
       const std::vector<hsize_t> chunk = chunk_shape(dims, extent, element_size);
+      by_replicate = dims.front() == "replicate" && chunk.front() == 1;
       check(H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()),
             what + ": cannot set chunking");
       check(H5Pset_shuffle(create.get()), what + ": cannot set shuffle filter");
@@ -437,11 +500,65 @@ struct Hdf5Writer::Impl {
                                         link_create.get(), create.get(), H5P_DEFAULT),
                              H5Dclose, what + ": cannot create dataset");
     names.insert(name);
-    if (elements > 0) {
+    if (elements == 0) return dataset;
+    if (by_replicate) {
+      write_by_replicate(what, dataset.get(), extent, memory_type, element_size, buffer, slabs);
+    } else if (slabs != nullptr) {
+      // Not chunked by replicate: gather the slabs and write once, as for a whole array.
+      const hsize_t rest = elements / extent.front();
+      std::vector<char> all(static_cast<std::size_t>(elements) * element_size);
+      for (hsize_t i = 0; i < extent.front(); ++i)
+        (*slabs)(static_cast<std::size_t>(i), all.data() + i * rest * element_size);
+      check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()),
+            what + ": cannot write data");
+    } else {
       check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer),
             what + ": cannot write data");
     }
     return dataset;
+  }
+
+  // One H5Dwrite per replicate (a chunk-deep slab), from `buffer` or from `slabs`: the same
+  // calls, and so the same bytes, whether the ensemble is in memory or streamed from disk.
+  void write_by_replicate(const std::string& what, hid_t dataset,
+                          const std::vector<hsize_t>& extent, hid_t memory_type,
+                          std::size_t element_size, const void* buffer, const SlabSource* slabs) {
+    std::vector<hsize_t> start(extent.size(), 0), count = extent;
+    count.front() = 1;
+    hsize_t rest = 1;
+    for (std::size_t axis = 1; axis < extent.size(); ++axis) rest *= extent[axis];
+    Handle memory = checked(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr),
+                            H5Sclose, what + ": cannot make dataspace");
+    Handle space =
+        checked(H5Dget_space(dataset), H5Sclose, what + ": cannot get the file dataspace");
+    std::vector<char> slab(slabs != nullptr ? static_cast<std::size_t>(rest) * element_size : 0);
+    for (hsize_t i = 0; i < extent.front(); ++i) {
+      start.front() = i;
+      check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                                nullptr),
+            what + ": cannot select replicate " + std::to_string(i));
+      const void* data = nullptr;
+      if (slabs != nullptr) {
+        (*slabs)(static_cast<std::size_t>(i), slab.data());
+        data = slab.data();
+      } else {
+        data = static_cast<const char*>(buffer) + i * rest * element_size;
+      }
+      check(H5Dwrite(dataset, memory_type, memory.get(), space.get(), H5P_DEFAULT, data),
+            what + ": cannot write replicate " + std::to_string(i));
+    }
+  }
+
+  // Elements the dims span, for a variable given slab by slab (0 if a dimension is unknown:
+  // extent_of then names it).
+  std::size_t elements_of(const std::vector<std::string>& dims) const {
+    std::size_t n = 1;
+    for (const std::string& dim : dims) {
+      const auto it = dimension_sizes.find(dim);
+      if (it == dimension_sizes.end()) return 0;
+      n *= static_cast<std::size_t>(it->second);
+    }
+    return n;
   }
 
   // Number of elements the dims span, or fail naming the unknown dimension.
@@ -496,6 +613,8 @@ struct Hdf5Writer::Impl {
     check(H5Awrite(attr.get(), H5T_NATIVE_INT, &dimension_id),
           what + ": cannot write _Netcdf4Dimid");
     write_attributes(dataset.get(), what, attrs);
+    // On disk, closing writes the cached chunks: a full disk shows here, not in a destructor.
+    check(dataset.close(), what + ": cannot close");
     dimension_sizes[name] = size;
     ++next_dimension_id;
   }
@@ -510,14 +629,16 @@ struct Hdf5Writer::Impl {
 
   void add_variable_dataset(const std::string& name, const std::vector<std::string>& dims,
                             std::size_t data_size, hid_t file_type, hid_t memory_type,
-                            std::size_t element_size, const void* buffer, const Attributes& attrs) {
+                            std::size_t element_size, const void* buffer, const Attributes& attrs,
+                            const SlabSource* slabs = nullptr) {
     const std::string what = "variable '" + name + "'";
     require_open(what);
     require_new_name("variable", name);
+    if (slabs != nullptr) data_size = elements_of(dims);
     const std::vector<hsize_t> extent = extent_of(what, dims, data_size);
     validate_attributes(what, attrs);
-    Handle dataset =
-        create_dataset(what, name, dims, extent, file_type, memory_type, element_size, buffer);
+    Handle dataset = create_dataset(what, name, dims, extent, file_type, memory_type, element_size,
+                                    buffer, slabs);
     write_attributes(dataset.get(), what, attrs);
     for (std::size_t axis = 0; axis < dims.size(); ++axis) {
       Handle scale = checked(H5Dopen2(file.get(), dims[axis].c_str(), H5P_DEFAULT), H5Dclose,
@@ -525,6 +646,7 @@ struct Hdf5Writer::Impl {
       check(H5DSattach_scale(dataset.get(), scale.get(), static_cast<unsigned>(axis)),
             what + ": cannot attach dimension '" + dims[axis] + "'");
     }
+    check(dataset.close(), what + ": cannot close");
   }
 
   void validate_strings(const std::string& what, const std::vector<std::string>& values) const {
@@ -543,10 +665,19 @@ struct Hdf5Writer::Impl {
   }
 };
 
-Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path) : impl_(std::make_unique<Impl>()) {
+Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path, WriterStorage storage)
+    : impl_(std::make_unique<Impl>()) {
   QuietHdf5Errors quiet;
   Impl& im = *impl_;
   im.final_path = final_path;
+  // A file-size limit (ulimit -f) applies to the memory file that a failed disk-backed write
+  // closes into as well, so that rescue would fail and leave HDF5 with a file it cannot
+  // close: under such a limit the file is built in memory, as by default.
+  rlimit size_limit{};
+  if (::getrlimit(RLIMIT_FSIZE, &size_limit) == 0 && size_limit.rlim_cur != RLIM_INFINITY) {
+    storage = WriterStorage::memory;
+  }
+  im.storage = storage;
   try {
     im.target = resolve_output_target(final_path);
   } catch (const std::runtime_error& e) {
@@ -596,9 +727,14 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path) : impl_(std::mak
   // SEMI: closing the file fails while any object is still open, instead of silently
   // leaving it open (and unflushed) behind a successful commit().
   im.check(H5Pset_fclose_degree(file_access.get(), H5F_CLOSE_SEMI), "cannot set close degree");
-  // In memory, grown 1 MiB at a time, never written by HDF5 itself (see the file comment).
-  im.check(H5Pset_fapl_core(file_access.get(), std::size_t{1} << 20, 0),
-           "cannot select the in-memory driver");
+  if (storage == WriterStorage::memory) {
+    // In memory, grown 1 MiB at a time, never written by HDF5 itself (see the file comment).
+    im.check(H5Pset_fapl_core(file_access.get(), std::size_t{1} << 20, 0),
+             "cannot select the in-memory driver");
+  } else {
+    // On disk as it grows (POSIX I/O on the reserved temporary, which H5F_ACC_TRUNC reopens).
+    im.check(H5Pset_fapl_sec2(file_access.get()), "cannot select the POSIX file driver");
+  }
 
   im.link_create =
       im.checked(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "cannot make link creation list");
@@ -641,6 +777,10 @@ Hdf5Writer::~Hdf5Writer() {
   QuietHdf5Errors quiet;
   impl_->link_create.close();
   impl_->attr_create.close();
+  if (impl_->storage == WriterStorage::disk) {
+    impl_->close_into_memory();
+    impl_->close_open_objects();
+  }
   impl_->file.close();  // in memory: nothing to flush, so this cannot fail on a full disk
   if (impl_->temporary_fd >= 0) ::close(impl_->temporary_fd);
   if (impl_->temporary_reserved) {
@@ -648,6 +788,18 @@ Hdf5Writer::~Hdf5Writer() {
     std::error_code ignored;  // nothing useful to do about a failure in a destructor
     std::filesystem::remove(impl_->temporary_path, ignored);
   }
+}
+
+std::string output_error_text(int code, std::size_t bytes) {
+  return disk_error_message(code, bytes);
+}
+
+void set_interrupt_note(const std::string& note) {
+  signal_note_size = 0;
+  const std::string line = note.empty() ? note : "\n" + note + "\n";
+  if (line.size() > sizeof signal_note) return;
+  std::memcpy(signal_note, line.data(), line.size());
+  signal_note_size = line.size();
 }
 
 void set_hdf5_error_stack(bool print) {
@@ -733,6 +885,10 @@ void Hdf5Writer::commit() {
   if (!im.failure.empty()) im.fail("commit refused after an earlier error: " + im.failure);
   im.link_create.close();
   im.attr_create.close();
+  if (im.storage == WriterStorage::disk) {
+    commit_on_disk();
+    return;
+  }
   im.check(H5Fflush(im.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the in-memory file");
   const ssize_t size = H5Fget_file_image(im.file.get(), nullptr, 0);
   if (size < 0) im.fail_hdf5("cannot size the file image");
@@ -770,6 +926,51 @@ void Hdf5Writer::commit() {
   im.committed = true;
   im.temporary_reserved = false;
   signal_temporary_set = false;
+}
+
+void Hdf5Writer::commit_on_disk() {
+  Impl& im = *impl_;
+  // A full disk shows here at the latest (the metadata and the chunks still cached): an
+  // OutputError, and the destructor closes the file into memory and removes the temporary.
+  im.check(H5Fflush(im.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
+  if (im.file.close() < 0) im.fail_hdf5("cannot close the file");
+  const auto disk_error = [&] {
+    const std::string message = disk_error_message(errno, 0, true);
+    im.failure = message;
+    im.fail_output(message);
+  };
+  // fsync of our descriptor flushes the file HDF5 wrote through its own (same inode).
+  if (::fsync(im.temporary_fd) != 0 && errno != EINVAL) disk_error();
+  if (::close(std::exchange(im.temporary_fd, -1)) != 0) disk_error();
+  std::error_code error;
+  std::filesystem::rename(im.temporary_path, im.target.real, error);
+  if (error) {
+    im.fail_output("cannot rename " + im.temporary_path.string() +
+                   " onto the final name: " + error.message());
+  }
+  im.committed = true;
+  im.temporary_reserved = false;
+  signal_temporary_set = false;
+}
+
+void Hdf5Writer::add_variable_slabs(const std::string& name, const std::vector<std::string>& dims,
+                                    ElementKind kind, const SlabSource& source,
+                                    const Attributes& attrs) {
+  QuietHdf5Errors quiet;
+  ElementType type{};
+  switch (kind) {
+    case ElementKind::int32:
+      type = element_type<std::int32_t>();
+      break;
+    case ElementKind::int64:
+      type = element_type<std::int64_t>();
+      break;
+    case ElementKind::float64:
+      type = element_type<double>();
+      break;
+  }
+  impl_->add_variable_dataset(name, dims, 0, type.file_type, type.memory_type, type.size, nullptr,
+                              attrs, &source);
 }
 
 const std::filesystem::path& Hdf5Writer::temporary_path() const {

@@ -25,6 +25,7 @@
 
 #include <cstdint>     // std::int32_t, std::int64_t
 #include <filesystem>  // std::filesystem::path
+#include <functional>  // std::function
 #include <map>         // std::map
 #include <memory>      // std::unique_ptr
 #include <string>      // std::string
@@ -49,11 +50,35 @@ void set_hdf5_error_stack(bool print);
 /// write to the same target (remove_stale_temporaries).
 void remove_temporary_on_signals();
 
+/// A line that the handler of remove_temporary_on_signals prints on stderr before the program
+/// dies (where an interrupted run's finished replicates are kept, sim/run/stream.hpp); empty:
+/// none. Longer than 4 kB: not printed.
+void set_interrupt_note(const std::string& note);
+
+/// Where a writer builds the file before commit() renames it onto the final name.
+enum class WriterStorage {
+  /// In memory, written to the temporary by commit() with plain write(2): HDF5 never sees a
+  /// disk error. Memory holds the whole (compressed) file.
+  memory,
+  /// On disk, in the temporary, as data are added: memory does not grow with the file (a
+  /// streamed ensemble, sim/run/stream.hpp). A disk error inside HDF5 is caught, and the file
+  /// is closed into memory (a memfd) so that the library keeps no broken file open.
+  disk,
+};
+
+/// Element type of a variable written slab by slab (add_variable_slabs).
+enum class ElementKind { int32, int64, float64 };
+
+/// Fills `out` with the values at position `index` of a variable's first dimension (the
+/// product of the other dimensions' sizes, row-major, in the variable's element type).
+using SlabSource = std::function<void(std::size_t index, void* out)>;
+
 class Hdf5Writer {
  public:
   /// Create the temporary file next to `final_path`. Throws std::runtime_error naming the
   /// path if it cannot be created.
-  explicit Hdf5Writer(const std::filesystem::path& final_path);
+  explicit Hdf5Writer(const std::filesystem::path& final_path,
+                      WriterStorage storage = WriterStorage::memory);
   ~Hdf5Writer();  // removes the temporary unless committed
   Hdf5Writer(const Hdf5Writer&) = delete;
   Hdf5Writer& operator=(const Hdf5Writer&) = delete;
@@ -84,12 +109,21 @@ class Hdf5Writer {
   void add_variable(const std::string& name, const std::vector<std::string>& dims,
                     const std::vector<std::string>& data, const Attributes& attrs = {});
 
+  /// A numeric data variable whose values arrive one slab along its first dimension at a time
+  /// (`source(i, buffer)` for i = 0, 1, …), so that the whole array is never in memory. The
+  /// file is byte-identical to add_variable with the whole array: a variable whose first
+  /// dimension is `replicate` is always written one replicate at a time (its chunks are one
+  /// replicate deep), whichever way its values are given.
+  void add_variable_slabs(const std::string& name, const std::vector<std::string>& dims,
+                          ElementKind kind, const SlabSource& source, const Attributes& attrs = {});
+
   /// Close the file and atomically rename it onto the final name.
   void commit();
 
   const std::filesystem::path& temporary_path() const;
 
  private:
+  void commit_on_disk();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

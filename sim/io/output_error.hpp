@@ -6,7 +6,9 @@
 // name untouched and no temporary behind.
 #pragma once
 
+#include <cstddef>    // std::size_t
 #include <stdexcept>  // std::runtime_error
+#include <string>     // std::string
 
 namespace childsim::io {
 
@@ -14,5 +16,9 @@ class OutputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// What a failed write says: strerror(code), and for a full disk or a file-size limit "(the
+/// file needs 1.4 MB; free space or choose another place)" with `bytes` (hdf5_writer.cpp).
+std::string output_error_text(int code, std::size_t bytes);
 
 }  // namespace childsim::io

@@ -5,12 +5,13 @@
 
 namespace childsim::io {
 
-Recorder::Recorder(const Scenario& sc, int replicates, int first_replicate)
+Recorder::Recorder(const Scenario& sc, int replicates, int first_replicate, bool allocate)
     : sc_(sc), replicates_(replicates), first_replicate_(first_replicate) {
   for (int y = sc.start.year; y <= sc.end.year; ++y) years_.push_back(y);
   for (const auto& o : output_catalog()) {
     std::size_t n = 1;
     for (const auto& d : o.dims) n *= dim_size(d);
+    if (!allocate) n = 0;
     if (o.real)
       reals_[o.name].assign(n, 0.0);
     else

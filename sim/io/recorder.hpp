@@ -24,7 +24,9 @@ class Recorder {
  public:
   /// `first_replicate`: the replicate number of the first slice (a recorder for replicates
   /// first_replicate .. first_replicate + replicates − 1; the warm start's scratch recorder).
-  Recorder(const Scenario& sc, int replicates, int first_replicate = 0);
+  /// `allocate` false: no arrays, only the layout (to_dataset() then gives empty data
+  /// variables, which write_dataset fills replicate by replicate from a stream).
+  Recorder(const Scenario& sc, int replicates, int first_replicate = 0, bool allocate = true);
 
   /// The block of int32 variable `name` for one replicate and one month or year index (−1
   /// when the variable has neither): a pointer to the trailing dimensions, row-major.

@@ -10,6 +10,7 @@
 
 #include <cstdlib>  // std::getenv
 #include <ctime>    // std::time, std::gmtime, std::strftime
+#include <memory>   // std::unique_ptr
 
 namespace childsim {
 
@@ -62,6 +63,27 @@ void run_replicates(const Scenario& sc, const RunOptions& opt, int first, int st
       const Model model(drawn);
       run_replicate(model, r, rec, progress(r));
     }
+  }
+}
+
+void run_each_replicate(const Scenario& sc, const RunOptions& opt, const std::vector<int>& which,
+                        const std::function<void(int, io::Recorder&)>& sink) {
+  if (opt.threads > 0) omp_set_num_threads(opt.threads);
+  std::unique_ptr<const Model> shared;
+  if (!sc.posterior) shared = std::make_unique<const Model>(sc);
+  for (const int r : which) {
+    // With a posterior, each replicate has its own parameters, so its own Model.
+    std::unique_ptr<const Scenario> drawn;
+    std::unique_ptr<const Model> own;
+    if (sc.posterior) {
+      drawn = std::make_unique<const Scenario>(calibration::scenario_for_replicate(sc, r));
+      own = std::make_unique<const Model>(*drawn);
+    }
+    io::Recorder rec(sc, 1, r);
+    run_replicate(shared ? *shared : *own, r, rec, [&](int month) {
+      if (opt.progress) opt.progress(r, month, sc.replicates, sc.n_months());
+    });
+    sink(r, rec);
   }
 }
 

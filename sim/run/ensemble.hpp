@@ -7,6 +7,7 @@
 #include "sim/scenario/scenario.hpp"  // Scenario
 
 #include <functional>  // std::function
+#include <vector>      // std::vector
 
 namespace childsim {
 
@@ -25,6 +26,13 @@ io::Dataset run_scenario(const Scenario& sc, const RunOptions& options = {});
 /// ensemble: each takes whole replicates and rank 0 adds the arrays up (sim/mpi_main.cpp).
 void run_replicates(const Scenario& sc, const RunOptions& options, int first, int stride,
                     io::Recorder& recorder);
+
+/// Run each replicate in `which` (in that order) into a recorder of its own and hand it to
+/// `sink` as soon as it is simulated, then free it: memory holds one replicate's outputs at a
+/// time (a streamed ensemble, sim/run/stream.hpp).
+void run_each_replicate(const Scenario& sc, const RunOptions& options,
+                        const std::vector<int>& which,
+                        const std::function<void(int replicate, io::Recorder& recorder)>& sink);
 
 /// The provenance attributes stored in every output file.
 io::Attributes provenance_attributes(const Scenario& sc);

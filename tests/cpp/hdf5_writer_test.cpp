@@ -16,6 +16,7 @@
 
 #include <csignal>  // std::signal, SIGXFSZ
 
+#include <algorithm>  // std::copy_n
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -387,6 +388,83 @@ TEST_CASE("hdf5_writer, one chunk per sample and replicate of a sweep", "[hdf5_w
   CHECK(chunk_of("per_sample", 2) == std::vector<hsize_t>{1, 4});
   // A one-dimensional array along `sample` stays one chunk (nothing to split it from).
   CHECK(chunk_of("one_axis", 1) == std::vector<hsize_t>{3});
+}
+
+TEST_CASE(
+    "hdf5_writer, variables given slab by slab on disk are the bytes of whole arrays "
+    "in memory",
+    "[hdf5_writer]") {
+  // A streamed ensemble (sim/run/stream.hpp) writes what run_scenario + write_dataset write.
+  TempDir dir;
+  const std::size_t R = 3, T = 5, S = 2;
+  std::vector<std::int32_t> counts(R * T * S);
+  std::vector<double> shares(R * T), capacity(T * S);
+  for (std::size_t i = 0; i < counts.size(); ++i) counts[i] = static_cast<std::int32_t>(i * 7 % 11);
+  for (std::size_t i = 0; i < shares.size(); ++i) shares[i] = 0.1 * static_cast<double>(i);
+  for (std::size_t i = 0; i < capacity.size(); ++i) capacity[i] = static_cast<double>(100 + i);
+  const auto header = [&](Hdf5Writer& w) {
+    w.add_dimension("replicate", std::vector<std::int64_t>{0, 1, 2});
+    w.add_dimension("time", std::vector<std::int64_t>{0, 31, 59, 90, 120});
+    w.add_dimension("street", std::vector<std::string>{"a", "b"});
+  };
+  const fs::path whole = dir.path() / "whole.nc", slabs = dir.path() / "slabs.nc";
+  {
+    Hdf5Writer w(whole);
+    header(w);
+    w.add_variable("children", {"replicate", "time", "street"}, counts, {{"units", "1"}});
+    w.add_variable("share", {"replicate", "time"}, shares);
+    w.add_variable("capacity", {"time", "street"}, capacity);
+    w.commit();
+  }
+  std::vector<std::size_t> asked;
+  {
+    Hdf5Writer w(slabs, childsim::io::WriterStorage::disk);
+    header(w);
+    w.add_variable_slabs("children", {"replicate", "time", "street"},
+                         childsim::io::ElementKind::int32,
+                         [&](std::size_t r, void* out) {
+                           asked.push_back(r);
+                           std::copy_n(counts.begin() + static_cast<std::ptrdiff_t>(r * T * S),
+                                       T * S, static_cast<std::int32_t*>(out));
+                         },
+                         {{"units", "1"}});
+    w.add_variable_slabs("share", {"replicate", "time"}, childsim::io::ElementKind::float64,
+                         [&](std::size_t r, void* out) {
+                           std::copy_n(shares.begin() + static_cast<std::ptrdiff_t>(r * T), T,
+                                       static_cast<double*>(out));
+                         });
+    // Not along `replicate`: the slabs are gathered and written as one array.
+    w.add_variable_slabs("capacity", {"time", "street"}, childsim::io::ElementKind::float64,
+                         [&](std::size_t t, void* out) {
+                           std::copy_n(capacity.begin() + static_cast<std::ptrdiff_t>(t * S), S,
+                                       static_cast<double*>(out));
+                         });
+    w.commit();
+  }
+  CHECK(asked == std::vector<std::size_t>{0, 1, 2});  // one replicate at a time, in order
+  CHECK(file_contents(slabs) == file_contents(whole));
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 2);
+}
+
+TEST_CASE("hdf5_writer, a disk-backed writer that fails leaves nothing open or behind",
+          "[hdf5_writer]") {
+  // An error while the file is built on disk (here a bad variable after some data): the
+  // writer is destroyed uncommitted, the temporary removed, and no HDF5 file stays open.
+  TempDir dir;
+  const fs::path path = dir.path() / "results.nc";
+  const ssize_t open_before = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+  {
+    Hdf5Writer w(path, childsim::io::WriterStorage::disk);
+    w.add_dimension("replicate", std::vector<std::int64_t>{0, 1});
+    w.add_variable("x", {"replicate"}, std::vector<double>{1, 2});
+    CHECK_THROWS_AS(
+        w.add_variable_slabs("y", {"replicate", "nowhere"}, childsim::io::ElementKind::int32,
+                             [](std::size_t, void*) {}),
+        std::runtime_error);
+    CHECK(fs::exists(w.temporary_path()));
+  }
+  CHECK(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == open_before);
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 0);
 }
 
 TEST_CASE("hdf5_writer, zero-size dimensions", "[hdf5_writer]") {

@@ -93,25 +93,43 @@ def test_alias_bomb_is_refused_quickly_and_small(tmp_path):
     assert peak_kb < 600_000 or peak_kb == before
 
 
-def test_ensemble_too_large_for_memory_is_refused_before_running(tmp_path):
-    # 10,000 replicates (inside the documented range) need ~39 GB; with the address space
-    # limited to 8 GB the run is refused at once with the figure and a replicate count that
-    # fits, and no file is written.
+def _estimate(stdout):
+    """The memory and disk figures of `childsim validate`, in bytes."""
+    def value(text):
+        number, unit = text.split()
+        return float(number) * {"kB": 1e3, "MB": 1e6, "GB": 1e9}[unit]
+    after = stdout.split("a run needs about ")[1]
+    memory, rest = after.split(" of memory and ")
+    return value(memory), value(rest.split(" of disk")[0])
+
+
+def test_ensemble_memory_does_not_grow_with_replicates_but_disk_does(tmp_path):
+    # `childsim run` streams replicates to disk (sim/run/stream.hpp): 10,000 replicates (the
+    # issue's ~39 GB in memory) need the memory of one, and the disk estimate grows with them.
+    # Python keeps the ensemble in memory and still refuses it (test_python_ensemble_too_large_…).
+    figures = {}
+    for n in (1, 10000):
+        r = cli("validate", tiny(tmp_path, replicates=str(n), name=f"r{n}.yaml"))
+        assert r.returncode == 0, r.stderr
+        figures[n] = _estimate(r.stdout)
+    assert figures[10000][0] == figures[1][0]
+    assert figures[10000][1] > 1000 * (figures[1][1] - 450e3)
+
+
+def test_ensemble_too_large_for_the_disk_is_refused_before_running(tmp_path):
+    # 10,000 replicates of the baseline need gigabytes of disk: with the output on a file
+    # system with less room, the run is refused at once with the figure, and nothing is written.
     out = tmp_path / "out.h5"
-    limit = 8 << 30
-
-    def limit_memory():
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
+    free = os.statvfs(tmp_path).f_bavail * os.statvfs(tmp_path).f_frsize
+    r = cli("validate", BASELINE)
+    one_replicate_disk = _estimate(r.stdout)[1]
+    if one_replicate_disk * 10000 < free:
+        pytest.skip("this file system has room for 10,000 replicates")
     start = time.monotonic()
-    r = cli("run", BASELINE, "-o", out, "--replicates", "10000", preexec_fn=limit_memory)
+    r = cli("run", BASELINE, "-o", out, "--replicates", "10000")
     assert time.monotonic() - start < 30
-    line = one_error(r, 3, "10000 replicates need about", "GB of memory", "nothing was run",
-                     "--replicates")
-    assert not out.exists()
+    one_error(r, 3, "the output file needs about", "nothing was run", str(out))
     assert list(tmp_path.iterdir()) == []
-    suggested = int(line.split("--replicates ")[1].split()[0])
-    assert 1 <= suggested < 10000
 
 
 def test_validate_reports_the_estimate_and_it_bounds_the_measured_peak(tmp_path):

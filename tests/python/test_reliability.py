@@ -289,6 +289,9 @@ def test_stale_temporary_of_a_dead_process_is_removed(tmp_path):
 
 
 def test_kill_during_simulation_leaves_old_output_and_no_temporary(tmp_path, old_output):
+    # The finished replicates stay in out.h5.partial (for --resume, tests/python/
+    # test_streaming.py), which SIGINT names; nothing else is left, and the next run without
+    # --resume replaces the partial file and removes it when done.
     out = tmp_path / "out.h5"
     shutil.copy(old_output, out)
     before = digest(out)
@@ -304,9 +307,15 @@ def test_kill_during_simulation_leaves_old_output_and_no_temporary(tmp_path, old
             p.send_signal(sig)
             p.wait(timeout=60)
         assert p.returncode != 0
+        stderr = p.stderr.read().decode()
         p.stderr.close()
         assert digest(out) == before
-        assert stray_files(tmp_path, {"out.h5", "long.yaml"}) == []
+        assert stray_files(tmp_path, {"out.h5", "long.yaml"}) in ([], ["out.h5.partial"])
+        if sig == signal.SIGINT:
+            assert f"kept in {out}.partial" in stderr and "--resume" in stderr, stderr
+    r = run("run", tiny_scenario(tmp_path), "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    assert stray_files(tmp_path, {"out.h5", "long.yaml", "tiny.yaml"}) == []
 
 
 def _kill_during_the_write(tmp_path, out, sig):
@@ -339,15 +348,16 @@ def test_kill_during_the_write_keeps_old_output(tmp_path, old_output, sig):
         pytest.skip("the write was over before its temporary file could be seen")
     assert returncode == -sig  # died of the signal, as an interrupted program should
     assert digest(out) == before
-    leftovers = stray_files(tmp_path, {"out.h5", "wide.yaml"})
+    # The replicates, all finished, stay in out.h5.partial for --resume (test_streaming.py).
+    leftovers = stray_files(tmp_path, {"out.h5", "wide.yaml", "out.h5.partial"})
     if sig == signal.SIGKILL:
         # Cannot be caught: the temporary stays until the next write to the same file.
         assert len(leftovers) <= 1 and all(n.startswith("out.h5.tmp-") for n in leftovers)
-        r = run("run", tiny_scenario(tmp_path), "-o", out, "-q")
-        assert r.returncode == 0, r.stderr
-        assert stray_files(tmp_path, {"out.h5", "wide.yaml", "tiny.yaml"}) == []
     else:
         assert leftovers == []
+    r = run("run", tiny_scenario(tmp_path), "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    assert stray_files(tmp_path, {"out.h5", "wide.yaml", "tiny.yaml"}) == []
 
 
 # --- damaged calibration files ------------------------------------------------------------------
