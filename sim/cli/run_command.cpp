@@ -161,6 +161,12 @@ Command add_run_command(CLI::App& app) {
               scenarios.push_back(load_scenario(file));
               override_run(scenarios.back(), a->replicates, a->seed);
             }
+            // A what-if that removes or replaces a commitment of its base warns here as in
+            // `validate` (the list of changes itself is validate's), before anything runs.
+            for (const auto& file : a->scenarios)
+              for (const auto& w : scenario_changes(file).warnings)
+                fmt::print(stderr, "warning: {}{}\n",
+                           a->scenarios.size() > 1 ? file + ": " : std::string(), w);
             std::vector<std::filesystem::path> outs;
             if (scenarios.size() == 1) {
               outs.push_back(a->out);

@@ -248,6 +248,30 @@ ConfigNode merge(ConfigNode base, ConfigNode over) {
     base.key_origin = over.key_origin;
     return base;
   }
+  if (base.is_sequence() && over.is_sequence() &&
+      std::find(keyed_lists().begin(), keyed_lists().end(), over.path) != keyed_lists().end()) {
+    auto id_of = [](const ConfigNode& item) -> const ConfigNode* {
+      const ConfigNode* id = item.is_map() ? item.find("id") : nullptr;
+      return id && id->is_scalar() ? id : nullptr;
+    };
+    for (auto& item : over.items) {
+      const ConfigNode* id = id_of(item);
+      auto inherited = id ? std::find_if(base.items.begin(), base.items.end(),
+                                         [&](const ConfigNode& b) {
+                                           const ConfigNode* bid = id_of(b);
+                                           return bid && bid->scalar == id->scalar;
+                                         })
+                          : base.items.end();
+      if (inherited != base.items.end()) {
+        *inherited = merge(std::move(*inherited), std::move(item));
+      } else {
+        base.items.push_back(std::move(item));
+      }
+    }
+    base.origin = over.origin;
+    base.key_origin = over.key_origin;
+    return base;
+  }
   if (!base.is_map() || !over.is_map()) return over;
   for (auto& [key, value] : over.entries) {
     auto it = std::find_if(base.entries.begin(), base.entries.end(),

@@ -72,6 +72,15 @@ inline const std::vector<std::string>& accumulating_lists() {
   return paths;
 }
 
+/// Lists that a file which `extends:` another merges with the inherited list by `id`: an item
+/// whose id is inherited merges into that item key by key (the extending file winning), any
+/// other item is added after the inherited ones. A what-if's `targets:` thus adds targets or
+/// changes some keys of an inherited one, and keeps the rest (docs/scenarios.md).
+inline const std::vector<std::string>& keyed_lists() {
+  static const std::vector<std::string> paths{"targets"};
+  return paths;
+}
+
 /// Limits on what a configuration file may cost before anything is validated, so that a
 /// mistaken or hostile file (`extends: /dev/zero`, a named pipe, an alias bomb) ends in a
 /// located error rather than a hang or an exhausted machine (docs/reliability.md). The largest
@@ -92,7 +101,8 @@ void check_text(std::string_view text, const std::string& name);
 
 /// Read `file` and, recursively, every file it `extends:` (path relative to the extending
 /// file). Maps merge key by key, the extending file winning; scalars are replaced; sequences
-/// are replaced whole, except those of `accumulating_lists()`, which are concatenated. The
+/// are replaced whole, except those of `accumulating_lists()`, which are concatenated, and
+/// those of `keyed_lists()`, which are merged item by item by `id`. The
 /// `extends` key itself is removed from the result. Errors: unreadable or missing file (naming the
 /// file and, for an extended file, the `extends` line that named it), YAML syntax error (with its
 /// line and column), circular `extends` (listing the chain).

@@ -65,13 +65,41 @@ struct Walker {
     }
   }
 
+  // A list merged by id (targets): each item adds a target or overrides keys of one.
+  void keyed_list(const ConfigNode& own, const ConfigNode* base, const std::string& path) {
+    const std::string word = path == "targets" ? "target" : "item";
+    for (const auto& item : own.items) {
+      const ConfigNode* id = item.is_map() ? item.find("id") : nullptr;
+      if (!id || !id->is_scalar()) continue;  // validation reports it
+      const ConfigNode* inherited = nullptr;
+      if (base && base->is_sequence())
+        for (const auto& b : base->items)
+          if (const ConfigNode* bid = b.is_map() ? b.find("id") : nullptr;
+              bid && bid->scalar == id->scalar)
+            inherited = &b;
+      if (!inherited) {
+        out.lines.push_back(
+            fmt::format("added {} '{}' (line {})", word, id->scalar, item.origin.line));
+        continue;
+      }
+      std::string keys;
+      for (const auto& [key, value] : item.entries)
+        if (key != "id") keys += (keys.empty() ? "" : ", ") + key;
+      out.lines.push_back(fmt::format("overridden {} '{}': {} (line {})", word, id->scalar,
+                                      keys.empty() ? "nothing" : keys, item.origin.line));
+    }
+  }
+
   void map(const ConfigNode& own, const ConfigNode* base, const std::string& path) {
     for (const auto& [key, value] : own.entries) {
       if (path.empty() && (key == "extends" || key == "name" || key == "description")) continue;
       const std::string p = path.empty() ? key : path + "." + key;
       const ConfigNode* b = base && base->is_map() ? base->find(key) : nullptr;
       const auto& lists = config::accumulating_lists();
-      if (std::find(lists.begin(), lists.end(), p) != lists.end()) {
+      const auto& keyed = config::keyed_lists();
+      if (value.is_sequence() && std::find(keyed.begin(), keyed.end(), p) != keyed.end()) {
+        keyed_list(value, b, p);
+      } else if (std::find(lists.begin(), lists.end(), p) != lists.end()) {
         list(value, b, p);
       } else if (value.is_map() && (!b || b->is_map())) {
         map(value, b, p);

@@ -101,3 +101,35 @@ def test_scenario_targets_bad_items_are_located_errors(targets, where, message):
     assert info.value.key == where
     assert info.value.line >= 6   # inside the targets list, not at the top
     assert info.value.file.endswith("<dict>")
+
+
+def test_scenario_targets_under_extends_add_to_and_override_the_inherited_by_id(tmp_path):
+    # A base scenario with its own targets, and a what-if that changes one key of one of them
+    # and adds another: the inherited targets are kept (like investments, docs/scenarios.md).
+    base = tmp_path / "study-base.yaml"
+    base.write_text(
+        f"extends: {SCENARIOS / 'baseline.yaml'}\nname: study-base\npopulation_scale: 0.05\n"
+        "end: 2027-12\nreplicates: 2\ntargets:\n"
+        "  - {id: nursery_places_per_1000_2026, variable: indicator_nursery_places_per_1000,"
+        " threshold: 5.0, year: 2026, assumed: a threshold under study}\n"
+        "  - {id: summer_classes, threshold: 30, assumed: stricter}\n", encoding="utf-8")
+    whatif = tmp_path / "study-whatif.yaml"
+    whatif.write_text(
+        "extends: study-base.yaml\nname: study-whatif\ntargets:\n"
+        "  - {id: nursery_places_per_1000_2026, threshold: 6.0}\n"
+        "  - {id: winter_classes, threshold: 12, assumed: stricter}\n", encoding="utf-8")
+    ds = childsim.run(whatif, threads=1)
+    table = childsim.run_targets(ds)
+    assert table.loc["nursery_places_per_1000_2026", "threshold"] == 6.0   # overridden key
+    assert table.loc["nursery_places_per_1000_2026", "year"] == 2026       # inherited keys
+    assert table.loc["summer_classes", "threshold"] == 30                  # inherited target
+    assert table.loc["winter_classes", "threshold"] == 12                  # added target
+    plain = childsim.load_targets()
+    assert set(table.index) == set(plain.index) | {"nursery_places_per_1000_2026"}
+    from conftest import cli_binary, run_cli
+    if cli_binary() is not None:
+        result = run_cli("validate", whatif)
+        assert result.returncode == 0, result.stderr
+        assert "overridden target 'nursery_places_per_1000_2026': threshold (line 4)" \
+            in result.stdout
+        assert "added target 'winter_classes' (line 5)" in result.stdout

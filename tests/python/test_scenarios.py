@@ -77,6 +77,24 @@ def test_whatifs_inherit_the_committed_investments_and_remove_only_by_id():
         assert f"removes the base scenario's investment '{i}'" in result.stderr
 
 
+@requires_cli
+def test_run_warns_like_validate_when_a_whatif_drops_a_commitment(tmp_path):
+    # `childsim run` prints validate's warnings (on stderr, even with -q) before it runs.
+    whatif = tmp_path / "drop.yaml"
+    whatif.write_text(f"extends: {SCENARIOS / 'do-nothing-after-2024.yaml'}\n"
+                      "population_scale: 0.05\nend: 2024-03\nreplicates: 1\n", encoding="utf-8")
+    validate = run_cli("validate", SCENARIOS / "do-nothing-after-2024.yaml")
+    warnings = [line for line in validate.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings
+    run = run_cli("run", SCENARIOS / "do-nothing-after-2024.yaml", "-o", tmp_path / "a.h5",
+                  "-q", "--replicates", "1")
+    assert run.returncode == 0, run.stderr
+    assert [line for line in run.stderr.splitlines() if line.startswith("warning: ")] == warnings
+    # A file that extends the what-if without removing anything itself warns of nothing.
+    quiet = run_cli("run", whatif, "-o", tmp_path / "b.h5", "-q")
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr, quiet.stderr
+
+
 def _facility_index(ds):
     return {str(f): i for i, f in enumerate(ds["facility"].values)}
 
