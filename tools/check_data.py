@@ -214,7 +214,8 @@ def check_streets(d, total_pop, total_area):
 
 def check_population(d):
     f = "population.yaml"
-    if not keys_exact(f, "(top)", d, ["children_by_age", "women_age_weights"]):
+    if not keys_exact(f, "(top)", d, ["children_by_age", "women_age_weights",
+                                      "adult_age_weights"]):
         return
     c = d["children_by_age"]
     if keys_exact(f, "children_by_age", c, ["values", "range_factor"], ["source", "assumed"]):
@@ -232,6 +233,14 @@ def check_population(d):
         v = num_list(f, "women_age_weights.values", w["values"], 32, lo=0)
         if v and sum(v) <= 0:
             err(f, "women_age_weights.values", "must not be all zero")
+    a = d["adult_age_weights"]
+    if keys_exact(f, "adult_age_weights", a, ["ages_from", "values"], ["source", "assumed"]):
+        provenance(f, "adult_age_weights", a)
+        if a["ages_from"] != 18:
+            err(f, "adult_age_weights.ages_from", "must be 18")
+        v = num_list(f, "adult_age_weights.values", a["values"], 93, lo=0)  # ages 18..110
+        if v and sum(v) <= 0:
+            err(f, "adult_age_weights.values", "must not be all zero")
 
 
 def check_fertility(d):

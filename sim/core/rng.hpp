@@ -34,7 +34,9 @@ enum class Purpose : std::uint16_t {
   clinic = 10,
   calibration = 11,
   parameters = 12,
-  nursery_settle = 13,  ///< the first month's settling where there is room (nursery.cpp)
+  nursery_settle = 13,     ///< the first month's settling where there is room (nursery.cpp)
+  resident_counts = 21,    ///< deaths and moves of the resident counts, by street and sex
+  resident_arrivals = 22,  ///< arrivals into the resident counts, by street and sex
 };
 
 /// A URBG (uniform random bit generator) over one (seed, replicate, agent, month, purpose).

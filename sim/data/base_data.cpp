@@ -130,6 +130,10 @@ void read_population(BaseData& d) {
                                        BaseData::women_age_max - BaseData::women_age_min + 1,
                                        BaseData::women_age_min);
   normalise(d.women_age_weights, top.required("women_age_weights"));
+  d.adult_age_weights =
+      sourced_vector(top.required("adult_age_weights"),
+                     BaseData::max_age - BaseData::women_age_min + 1, BaseData::women_age_min);
+  normalise(d.adult_age_weights, top.required("adult_age_weights"));
   top.finish();
 }
 

@@ -47,9 +47,11 @@ struct BaseData {
   static constexpr int max_child_age = 17;  ///< children are 0..17 years old
   static constexpr int women_age_min = 18;  ///< reproductive ages modelled: 18..49
   static constexpr int women_age_max = 49;
+  static constexpr int max_age = 110;  ///< the life table's last age (everyone dies in it)
 
   std::vector<double> children_by_age;          ///< district, 1 Jan 2024, ages 0..17
   std::vector<double> women_age_weights;        ///< relative, ages 18..49
+  std::vector<double> adult_age_weights;        ///< relative persons, ages 18..max_age
   std::vector<double> asfr_shape;               ///< ages 18..49, normalised to sum 1
   std::map<std::string, TfrPath> tfr_paths;     ///< "medium", "low", "high"
   std::vector<double> child_death_probability;  ///< annual, ages 0..17

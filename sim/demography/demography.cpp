@@ -5,6 +5,7 @@
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/births.hpp"      // birth_table, at_risk_of_birth, parity_class
 #include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
+#include "sim/demography/residents.hpp"   // add_resident, step_residents
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
 
@@ -42,13 +43,13 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     c.present[i] = 0;
     h.n_children[hh] -= 1;
     f.aged_out[static_cast<std::size_t>(s)] += 1;
-    // Now an adult resident. Adults outside families are not followed: those turning 18 are
-    // taken to balance adult deaths and the moves of adults without children, so the adult
-    // count changes only with families moving (docs/model.md, "adults"). A daughter becomes a
-    // single woman of parity 0 (she may form a couple later: form_couples).
-    if (c.sex[i] == 0) {
+    // Now an adult resident (no flow): a daughter becomes a single woman of parity 0 (she
+    // may form a couple later: form_couples), a son joins the resident counts at 18.
+    if (c.sex[i] == female) {
       const int row = add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]);
       h.partnered[static_cast<std::size_t>(row)] = 0;
+    } else {
+      add_resident(st, s, male, c.birth_month[i]);
     }
   }
 }
@@ -116,6 +117,7 @@ void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEv
       const std::uint64_t id =
           k == 0 ? ids::newborn(h.id[i], st.month) : ids::newborn_twin(h.id[i], st.month);
       add_child(st, sc, r, id, static_cast<int>(i), st.month);
+      MonthFlows::add(f.resident_births, static_cast<int>(s), st.children.sex.back(), 0);
       const int order = h.parity[i] + 1;
       f.births_by_parity[s * n_parity_classes + static_cast<std::size_t>(parity_class(order))] += 1;
       if (h.parity[i] < 255) h.parity[i] += 1;
@@ -155,6 +157,8 @@ void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) 
     c.present[i] = 0;
     st.households.n_children[hh] -= 1;
     f.deaths[static_cast<std::size_t>(st.households.street[hh])] += 1;
+    MonthFlows::add(f.resident_deaths, st.households.street[hh], c.sex[i],
+                    age_in_months(st.month, c.birth_month[i]) / 12);
   }
 }
 
@@ -166,26 +170,36 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
     if (!c.present[i]) continue;
     const auto hh = static_cast<std::size_t>(c.household[i]);
     const auto s = static_cast<std::size_t>(h.street[hh]);
+    const int age = age_in_months(st.month, c.birth_month[i]) / 12;
     if (ev.flags[hh] & leaves) {
       c.present[i] = 0;
       f.moves_out[s] += 1;
+      MonthFlows::add(f.migrants_out, h.street[hh], c.sex[i], age);
     } else if (ev.flags[hh] & moves) {
       f.moves_out[s] += 1;
       f.moves_in[static_cast<std::size_t>(ev.destination[hh])] += 1;
+      MonthFlows::add(f.migrants_out, h.street[hh], c.sex[i], age);
+      MonthFlows::add(f.migrants_in, ev.destination[hh], c.sex[i], age);
     }
   }
+  // The woman of the household (a partner is in the resident counts and moves by their
+  // schedule: residents.hpp).
   for (std::size_t i = 0; i < ev.flags.size(); ++i) {
-    const auto s = static_cast<std::size_t>(h.street[i]);
-    if (ev.flags[i] & mother_dies) h.has_mother[i] = 0;  // an adult death: see age_out
-    const std::int64_t adults = h.has_mother[i] + h.partnered[i];
+    const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
+    if (ev.flags[i] & mother_dies) {
+      h.has_mother[i] = 0;
+      MonthFlows::add(f.resident_deaths, h.street[i], female, age);
+    }
     if (ev.flags[i] & leaves) {
+      if (h.has_mother[i]) MonthFlows::add(f.migrants_out, h.street[i], female, age);
       h.present[i] = 0;
       h.n_children[i] = 0;
-      st.adults[s] -= adults;
     } else if (ev.flags[i] & moves) {
       const auto d = static_cast<std::size_t>(ev.destination[i]);
-      st.adults[s] -= adults;
-      st.adults[d] += adults;
+      if (h.has_mother[i]) {
+        MonthFlows::add(f.migrants_out, h.street[i], female, age);
+        MonthFlows::add(f.migrants_in, static_cast<int>(d), female, age);
+      }
       h.street[i] = static_cast<std::int16_t>(d);
       h.x_m[i] = ev.x_m[i];
       h.y_m[i] = ev.y_m[i];
@@ -200,6 +214,7 @@ void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
                Purpose::street_month);
     const double mean = r.inflow_households[static_cast<std::size_t>(s)];
     const int n = mean > 0 ? boost::random::poisson_distribution<int, double>(mean)(rng) : 0;
+    const std::size_t first_household = st.households.size(), first_child = st.children.size();
     for (int k = 0; k < n; ++k)
       f.moves_in[static_cast<std::size_t>(s)] +=
           add_arriving_family(st, sc, r, ids::arrival_household(s, st.month, k), s, st.month);
@@ -208,6 +223,14 @@ void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     for (int k = 0; k < housed; ++k)
       f.moves_in[static_cast<std::size_t>(s)] +=
           add_arriving_family(st, sc, r, ids::housing_household(s, st.month, k), s, st.month);
+    // Every arriving person, by sex and age (the women and the children they brought).
+    const Households& h = st.households;
+    for (std::size_t i = first_household; i < h.size(); ++i)
+      MonthFlows::add(f.migrants_in, s, female,
+                      age_in_months(st.month, h.mother_birth_month[i]) / 12);
+    const Children& c = st.children;
+    for (std::size_t i = first_child; i < c.size(); ++i)
+      MonthFlows::add(f.migrants_in, s, c.sex[i], age_in_months(st.month, c.birth_month[i]) / 12);
   }
 }
 
@@ -221,17 +244,24 @@ void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& 
   child_deaths(st, sc, r, f);
   move_households(st, ev, f);
   arrivals(st, sc, r, f);
+  step_residents(st, sc, r, f);
 }
 
 void retire_households(State& st) {
   Households& h = st.households;
   const std::size_t n = h.size();
+  std::vector<std::uint8_t> retire(n, 0);
 #pragma omp parallel for schedule(static)
   for (std::size_t i = 0; i < n; ++i) {
     if (!h.present[i] || h.n_children[i] > 0) continue;
-    if (!h.has_mother[i] ||
-        age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1)
-      h.present[i] = 0;
+    retire[i] = !h.has_mother[i] ||
+                age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1;
+  }
+  // A woman whose household retires joins the resident counts (no flow).
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!retire[i]) continue;
+    h.present[i] = 0;
+    if (h.has_mother[i]) add_resident(st, h.street[i], female, h.mother_birth_month[i]);
   }
 }
 

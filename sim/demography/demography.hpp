@@ -25,7 +25,7 @@
 
 namespace childsim {
 
-/// One month of demography; fills `flows` (children) and updates `state.adults`.
+/// One month of demography; fills `flows` and updates the agents and `state.residents`.
 void step_demography(State& state, const Scenario& sc, const Rates& rates, MonthFlows& flows);
 
 /// Clear `present` for households that no longer matter: no child at home and no mother

@@ -1,9 +1,10 @@
 // population: building the starting population and adding families.
 #include "sim/demography/population.hpp"
 
-#include "sim/core/agent_ids.hpp"  // ids::
-#include "sim/core/check.hpp"      // CHILDSIM_CHECK
-#include "sim/core/rng.hpp"        // Stream
+#include "sim/core/agent_ids.hpp"        // ids::
+#include "sim/core/check.hpp"            // CHILDSIM_CHECK
+#include "sim/core/rng.hpp"              // Stream
+#include "sim/demography/residents.hpp"  // build_resident_counts
 
 #include <boost/random/normal_distribution.hpp>  // boost::random::normal_distribution
 
@@ -107,9 +108,9 @@ int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint
     add_child(st, sc, r, ids::arriving_child(id, y), row, month - age_months);
     ++k;
   }
+  // A partner is a man of the resident counts; men arrive by their own schedule
+  // (residents.hpp), so the family brings only the woman and her children.
   settle_partnership(st, r, row, month, rng.uniform());
-  st.adults[static_cast<std::size_t>(street)] +=
-      1 + st.households.partnered[static_cast<std::size_t>(row)];
   return k;
 }
 
@@ -162,9 +163,10 @@ State build_initial_state(const Scenario& sc, const Rates& r, const InitialCount
                    Purpose::initial_population);
         settle_partnership(st, r, row, 0, rng.uniform());
       }
-    st.adults.push_back(std::llround(counts.residents[s]) - street_children);
-    CHILDSIM_CHECK(st.adults.back() >= 0, "a street has more children than residents");
+    CHILDSIM_CHECK(street_children <= std::llround(counts.residents[s]),
+                   "a street has more children than residents");
   }
+  build_resident_counts(st, counts, r.n_months);
   return st;
 }
 

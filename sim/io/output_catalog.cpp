@@ -17,6 +17,9 @@ const std::vector<DimensionSpec>& dimension_catalog() {
       {"age", "years", "completed years of age, 0..17"},
       {"parity", "", "birth order of a child: `1` first, `2` second, `3+` third or later"},
       {"woman_age", "years", "completed years of age of women, 18..49"},
+      {"sex", "", "`female` or `male`"},
+      {"age_group", "years",
+       "five-year group of completed years of age: `0-4`, `5-9`, …, `80-84`, `85+`"},
       {"year", "", "calendar year (annual outputs and indicators)"},
       {"facility", "",
        "facility id; `facility_kind`, `facility_street`, `facility_name`, "
@@ -89,8 +92,32 @@ std::vector<OutputSpec> demography_outputs() {
        {"replicate", "time", "street"},
        "persons",
        "resident population",
-       "children plus adults (adults are counts, changed by families moving, young people "
-       "turning 18 and mothers' deaths; see docs/model.md)"},
+       "everyone living in the street at the end of the month (sums `residents_by_age` over "
+       "sex and age group)"},
+      {"residents_by_age",
+       {"replicate", "time", "street", "sex", "age_group"},
+       "persons",
+       "residents by sex and five-year age group",
+       "everyone living in the street at the end of the month: children and the women of the "
+       "household tables (agents) and the resident counts (men 18+, women 50+; docs/model.md)"},
+      {"migrants_in",
+       {"replicate", "time", "street", "sex", "age_group"},
+       "persons",
+       "residents moving in",
+       "persons who came to live in the street in the month, from outside the district, from "
+       "another street or into new housing (age at the month; moves between streets cancel "
+       "when summed over streets)"},
+      {"migrants_out",
+       {"replicate", "time", "street", "sex", "age_group"},
+       "persons",
+       "residents moving out",
+       "persons who left the street in the month, out of the district or to another street"},
+      {"resident_deaths",
+       {"replicate", "time", "street", "sex", "age_group"},
+       "persons",
+       "deaths of residents",
+       "deaths in the month at every age (children's deaths are also in `deaths`); per street "
+       "and month residents change by births + migrants_in − migrants_out − resident_deaths"},
   };
 }
 

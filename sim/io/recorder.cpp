@@ -36,6 +36,8 @@ std::size_t dimension_length(const Scenario& sc, int replicates, const std::stri
   if (dim == "age") return 18;
   if (dim == "parity") return 3;
   if (dim == "woman_age") return 32;
+  if (dim == "sex") return 2;
+  if (dim == "age_group") return 18;
   if (dim == "facility") return sc.facilities.size();
   if (dim == "kind") return sc.facilities.kinds.size();
   if (dim == "target") return sc.targets.size();
@@ -126,6 +128,16 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
       {"woman_age",
        wages,
        {{"units", text("years")}, {"long_name", text("woman's completed years of age")}}});
+  ds.dims.push_back(
+      {"sex", std::vector<std::string>{"female", "male"}, {{"long_name", text("sex")}}});
+  std::vector<std::string> groups;
+  for (int g = 0; g < 17; ++g)
+    groups.push_back(std::to_string(5 * g) + "-" + std::to_string(5 * g + 4));
+  groups.push_back("85+");
+  ds.dims.push_back({"age_group",
+                     groups,
+                     {{"units", text("years")},
+                      {"long_name", text("five-year group of completed years of age")}}});
   const Facilities& fac = sc_.facilities;
   std::vector<std::string> kind_ids, kind_labels, kind_services, kind_units;
   for (const auto& k : fac.kinds) {

@@ -3,6 +3,7 @@
 
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
+#include "sim/demography/residents.hpp"   // count_residents_by_age
 #include "sim/services/services.hpp"      // step_services
 
 #include <algorithm>  // std::fill_n, std::copy
@@ -40,13 +41,15 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
     const int age = age_in_months(t, h.mother_birth_month[i]) / 12;
     if (age >= 18 && age <= 49) women[h.street[i] * Rates::n_women_ages + age - 18] += 1;
   }
+  std::int32_t* by_age = rec.block("residents_by_age", r, t);
+  count_residents_by_age(st, t, by_age);
   std::int32_t* residents = rec.block("residents", r, t);
-  const std::int32_t* pop = rec.block("population", r, t);
-  for (std::size_t s = 0; s < ns; ++s) {
-    std::int64_t children = 0;
-    for (int a = 0; a < Rates::n_child_ages; ++a) children += pop[s * Rates::n_child_ages + a];
-    residents[s] = static_cast<std::int32_t>(st.adults[s] + children);
-  }
+  constexpr std::size_t per_street = n_sexes * n_age_groups;
+  for (std::size_t s = 0; s < ns; ++s)
+    for (std::size_t k = 0; k < per_street; ++k) residents[s] += by_age[s * per_street + k];
+  std::copy(f.migrants_in.begin(), f.migrants_in.end(), rec.block("migrants_in", r, t));
+  std::copy(f.migrants_out.begin(), f.migrants_out.end(), rec.block("migrants_out", r, t));
+  std::copy(f.resident_deaths.begin(), f.resident_deaths.end(), rec.block("resident_deaths", r, t));
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 
 #include "sim/core/check.hpp"                     // CHILDSIM_CHECK
 #include "sim/demography/migration_schedule.hpp"  // LabourPeak
+#include "sim/model/state.hpp"                    // female, male, n_sexes
 
-#include <algorithm>  // std::sort, std::upper_bound
+#include <algorithm>  // std::sort, std::upper_bound, std::max_element, std::min
 #include <cmath>      // std::pow, std::floor, std::llround
 #include <numeric>    // std::accumulate
 
@@ -82,7 +83,38 @@ InitialCounts initial_counts(const Scenario& sc) {
   }
   for (int s = 0; s < ns; ++s)
     c.women[s] = split_whole(c.residents[s] * women_share, b.women_age_weights);
+  // The rest of each street's residents are men 18+ and women 50+ (counts): the census shape
+  // by age (adult_age_weights) split by sex with the men-per-woman parameters.
+  std::vector<double> cell_weights(static_cast<std::size_t>(n_sexes * Rates::n_adult_ages));
+  for (int a = 18; a <= BaseData::max_age; ++a) {
+    const double m = b.parameters[a < 60 ? "population.men_per_woman_under_60"
+                                         : "population.men_per_woman_60_plus"];
+    const double w = b.adult_age_weights[static_cast<std::size_t>(a - 18)];
+    cell_weights[static_cast<std::size_t>(male * Rates::n_adult_ages + a - 18)] = w * m / (1 + m);
+    cell_weights[static_cast<std::size_t>(female * Rates::n_adult_ages + a - 18)] =
+        a >= 50 ? w / (1 + m) : 0.0;
+  }
+  for (int s = 0; s < ns; ++s) {
+    double rest = static_cast<double>(std::llround(c.residents[s]));
+    for (int x : c.children[s]) rest -= x;
+    for (int x : c.women[s]) rest -= x;
+    CHILDSIM_CHECK(rest >= 0, "a street has more children and women 18-49 than residents");
+    const std::vector<int> cells = split_whole(rest, cell_weights);
+    for (int sex = 0; sex < n_sexes; ++sex)
+      c.adults.emplace_back(cells.begin() + sex * Rates::n_adult_ages,
+                            cells.begin() + (sex + 1) * Rates::n_adult_ages);
+  }
   return c;
+}
+
+double adult_death_probability(const ParameterTable& p, int sex, int age) {
+  if (age >= BaseData::max_age) return 1.0;
+  const double x = age + 0.5;  // the middle of the year of age
+  const double mu =
+      (p["mortality.adult_makeham"] +
+       p["mortality.adult_hazard_60"] * std::exp(p["mortality.adult_slope"] * (x - 60))) *
+      (sex == male ? p["mortality.male_relative"] : 1.0);
+  return 1.0 - std::exp(-mu);
 }
 
 Rates make_rates(const Scenario& sc, const InitialCounts& counts) {
@@ -154,6 +186,39 @@ Rates make_rates(const Scenario& sc, const InitialCounts& counts) {
     for (int a = 0; a < Rates::n_women_ages; ++a)
       departures += counts.women[s][a] * r.out_hazard(a + 18);
     r.inflow_households.push_back(ratio * departures);
+  }
+
+  // Residents who are not agents (residents.hpp): life table, the families' leaving schedule
+  // at their own age, moves between streets; arrivals by the arrival schedule.
+  for (int sex = 0; sex < n_sexes; ++sex)
+    for (int a = 18; a <= BaseData::max_age; ++a) {
+      const double death = monthly_hazard(adult_death_probability(p, sex, a));
+      const double out = r.out_hazard(a), total = death + out + r.between_hazard;
+      r.adult_death_hazard.push_back(death);
+      r.resident_event_prob.push_back(std::min(1.0, total));
+      r.resident_death_share.push_back(death >= 1.0 ? 1.0 : death / total);
+      r.resident_out_share.push_back(death >= 1.0 ? 0.0 : out / total);
+    }
+  {
+    const double adult_ratio = p["migration.adult_inflow_ratio"], base = p["migration.in_base"];
+    const double top = *std::max_element(b.adult_age_weights.begin(), b.adult_age_weights.end());
+    for (int sex = 0; sex < n_sexes; ++sex) {
+      std::vector<double> w;
+      for (int a = 18; a <= BaseData::max_age; ++a)
+        w.push_back(sex == female && a < 50
+                        ? 0.0
+                        : in_age_weight(p, a + 0.5) +
+                              base * b.adult_age_weights[static_cast<std::size_t>(a - 18)] / top);
+      r.resident_in_age_cdf.push_back(cumulative(w));
+    }
+    for (int s = 0; s < r.n_streets; ++s)
+      for (int sex = 0; sex < n_sexes; ++sex) {
+        double departures = 0;
+        const auto& n = counts.adults[static_cast<std::size_t>(s * n_sexes + sex)];
+        for (int a = 18; a <= BaseData::max_age; ++a)
+          departures += n[static_cast<std::size_t>(a - 18)] * r.out_hazard(a);
+        r.resident_inflow.push_back(adult_ratio * departures);
+      }
   }
 
   r.p_partnered = p["household.partnered"];

@@ -19,6 +19,10 @@ struct InitialCounts {
   std::vector<std::vector<int>> children;  ///< [street][age 0..17]
   std::vector<std::vector<int>> women;     ///< [street][age 18..49 → index age−18]
   std::vector<double> residents;           ///< [street], January 2024, scaled
+  /// Residents who are not agents (men 18+, women 50+) by [street × n_sexes + sex][age − 18],
+  /// ages 18..BaseData::max_age: the street's residents minus its children and women 18–49,
+  /// split by population.yaml adult_age_weights and the men-per-woman parameters.
+  std::vector<std::vector<int>> adults;
 };
 
 /// Split the district's children and women over streets in proportion to population
@@ -29,7 +33,8 @@ struct Rates {
   int n_streets = 0;
   int n_months = 0;
   static constexpr int n_child_ages = 18;
-  static constexpr int n_women_ages = 32;  ///< 18..49
+  static constexpr int n_women_ages = 32;                          ///< 18..49
+  static constexpr int n_adult_ages = BaseData::max_age - 18 + 1;  ///< 18..max_age
 
   /// Children born per woman and month, by month and age: district level × TFR(year) ×
   /// shape(age) / 12 (the age-specific rate the births keep; births.hpp).
@@ -70,6 +75,16 @@ struct Rates {
   std::vector<double> in_birth_prob;  ///< [y − 18], y = 18..49
   std::vector<double> asfr_cdf;       ///< cumulative fertility shape (initial mothers)
 
+  // Residents who are not agents (counts; residents.hpp). Each month a person of sex x and age
+  // a (completed years) has an event with probability resident_event_prob[x × n_adult_ages +
+  // a − 18] (death + leaving the district + moving street, hazards added); an event is a death
+  // with probability resident_death_share, else leaving with resident_out_share / (1 − death
+  // share), else a move to another street.
+  std::vector<double> adult_death_hazard;  ///< monthly, [sex × n_adult_ages + a − 18]
+  std::vector<double> resident_event_prob, resident_death_share, resident_out_share;
+  std::vector<double> resident_inflow;  ///< expected arrivals a month, [street × n_sexes + sex]
+  std::vector<std::vector<double>> resident_in_age_cdf;  ///< [sex], cumulative, ages 18..max
+
   /// Families moving into new housing, [month][street] households.
   std::vector<std::vector<int>> housing_households;
 
@@ -89,6 +104,10 @@ Rates make_rates(const Scenario& sc, const InitialCounts& counts);
 /// The annual probability that a family whose mother is aged `age` (exact years) leaves the
 /// district, from the migration.out_* parameters (docs/model.md, "Migration").
 double out_probability(const ParameterTable& p, double age);
+
+/// The annual probability of death at age `age_years` (18..BaseData::max_age) of a resident
+/// of `sex` who is not an agent: the Gompertz–Makeham life table of mortality.adult_*.
+double adult_death_probability(const ParameterTable& p, int sex, int age_years);
 
 /// The relative weight of arriving women aged `age` (exact years), from migration.in_*.
 double in_age_weight(const ParameterTable& p, double age);

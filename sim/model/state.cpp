@@ -12,6 +12,15 @@ void keep_rows(std::vector<T>& v, const std::vector<std::uint8_t>& keep, std::si
 }
 }  // namespace
 
+std::int64_t ResidentCounts::street_total(int street) const {
+  std::int64_t total = 0;
+  for (int sex = 0; sex < n_sexes; ++sex) {
+    const auto first = static_cast<std::size_t>((street * n_sexes + sex) * n_cohorts);
+    for (std::size_t k = 0; k < static_cast<std::size_t>(n_cohorts); ++k) total += n[first + k];
+  }
+  return total;
+}
+
 void compact(State& s) {
   Households& h = s.households;
   Children& c = s.children;

@@ -69,18 +69,75 @@ struct Children {
   std::size_t size() const { return id.size(); }
 };
 
-/// Demographic flows of one month, children only, by street.
+/// Sexes of residents (children's `sex` uses the same codes).
+constexpr int female = 0, male = 1, n_sexes = 2;
+
+/// Five-year age groups of residents: 0–4, 5–9, …, 80–84, 85+.
+constexpr int n_age_groups = 18;
+inline int age_group(int age_years) {
+  return age_years >= 5 * (n_age_groups - 1) ? n_age_groups - 1 : age_years / 5;
+}
+
+/// Demographic flows of one month by street. The first arrays count children only (the
+/// outputs of the same names); the `resident_*` and `migrants_*` arrays count every resident
+/// (children, the women of the household tables and the resident counts) by
+/// [(street × n_sexes + sex) × n_age_groups + age group], the age taken at this month.
 struct MonthFlows {
   std::vector<std::int32_t> births, deaths, moves_in, moves_out, aged_out;
   std::vector<std::int32_t> births_by_parity;  ///< [street × n_parity_classes], by birth order
   std::int32_t partnerships = 0;               ///< single women who formed a couple
+  std::vector<std::int32_t> resident_births, resident_deaths;
+  /// Residents moving into / out of the street: from or to outside the district, or another
+  /// street (summed over streets, moves between streets cancel).
+  std::vector<std::int32_t> migrants_in, migrants_out;
   explicit MonthFlows(int n_streets = 0)
       : births(n_streets),
         deaths(n_streets),
         moves_in(n_streets),
         moves_out(n_streets),
         aged_out(n_streets),
-        births_by_parity(static_cast<std::size_t>(n_streets) * n_parity_classes) {}
+        births_by_parity(static_cast<std::size_t>(n_streets) * n_parity_classes),
+        resident_births(cells(n_streets)),
+        resident_deaths(cells(n_streets)),
+        migrants_in(cells(n_streets)),
+        migrants_out(cells(n_streets)) {}
+  /// Add `n` persons of `street`, `sex` and age `age_years` to a `resident_*`/`migrants_*` array.
+  static void add(std::vector<std::int32_t>& v, int street, int sex, int age_years,
+                  std::int32_t n = 1) {
+    v[static_cast<std::size_t>((street * n_sexes + sex) * n_age_groups + age_group(age_years))] +=
+        n;
+  }
+
+ private:
+  static std::size_t cells(int n_streets) {
+    return static_cast<std::size_t>(n_streets) * n_sexes * n_age_groups;
+  }
+};
+
+/// Residents who are not agents — men aged 18 and over, women aged 50 and over who have no
+/// child at home (and the women 49 whose household has just retired) — as exact counts by
+/// street, sex and birth month (docs/model.md, "Entities"). A cohort's age is the month minus
+/// its birth month, so ageing costs nothing; deaths and moves take whole persons out of a
+/// cell, arrivals and people leaving the agent tables put them in.
+struct ResidentCounts {
+  int n_streets = 0;
+  int first_birth_month = 0;  ///< birth month of cohort index 0 (the oldest possible)
+  int n_cohorts = 0;
+  std::vector<std::int32_t> n;  ///< [(street × n_sexes + sex) × n_cohorts + cohort]
+
+  /// The count of (street, sex) born in `birth_month` (which must lie in the table).
+  std::int32_t& at(int street, int sex, int birth_month) {
+    return n[index(street, sex, birth_month)];
+  }
+  std::int32_t at(int street, int sex, int birth_month) const {
+    return n[index(street, sex, birth_month)];
+  }
+  std::size_t index(int street, int sex, int birth_month) const {
+    return static_cast<std::size_t>((street * n_sexes + sex) * n_cohorts + birth_month -
+                                    first_birth_month);
+  }
+  /// Persons counted in `street` (all sexes and ages).
+  std::int64_t street_total(int street) const;
 };
 
 /// Everything about one replicate that changes over time.
@@ -89,7 +146,7 @@ struct State {
   int month = 0;  ///< model month index being simulated
   Households households;
   Children children;
-  std::vector<std::int64_t> adults;  ///< residents aged 18+ by street (counts, not agents)
+  ResidentCounts residents;  ///< residents who are not agents (counts)
 };
 
 /// Remove rows whose `present` flag is clear (stable), re-pointing children to households.

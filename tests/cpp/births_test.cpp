@@ -5,6 +5,7 @@
 #include "sim/core/agent_ids.hpp"         // ids::initial_household
 #include "sim/demography/demography.hpp"  // step_demography
 #include "sim/demography/population.hpp"  // add_household, build_initial_state
+#include "sim/demography/residents.hpp"   // make_resident_counts
 #include "sim/model/model.hpp"            // Model
 #include "sim/model/rates.hpp"            // Rates, make_rates, initial_counts
 #include "sim/run/ensemble.hpp"           // run_scenario
@@ -40,6 +41,7 @@ Rates closed_rates(const Scenario& sc, int months, double rate) {
   r.women_death_hazard = 0;
   r.between_hazard = 0;
   std::fill(r.inflow_households.begin(), r.inflow_households.end(), 0.0);
+  std::fill(r.resident_inflow.begin(), r.resident_inflow.end(), 0.0);
   r.housing_households.assign(static_cast<std::size_t>(months),
                               std::vector<int>(static_cast<std::size_t>(r.n_streets), 0));
   return r;
@@ -48,7 +50,7 @@ Rates closed_rates(const Scenario& sc, int months, double rate) {
 // `n` partnered women of parity 0 born in month `birth_month`, in street 0.
 State cohort(const Scenario& sc, const Rates& r, int n, int birth_month) {
   State st;
-  st.adults.assign(static_cast<std::size_t>(r.n_streets), 0);
+  st.residents = make_resident_counts(r.n_streets, r.n_months);
   for (int k = 0; k < n; ++k) {
     const int row = add_household(st, sc, r, ids::initial_household(static_cast<std::uint64_t>(k)),
                                   0, birth_month);

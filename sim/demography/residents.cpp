@@ -1,0 +1,167 @@
+// residents: the resident counts' monthly events and arrivals.
+#include "sim/demography/residents.hpp"
+
+#include "sim/core/rng.hpp"  // Stream, Purpose
+
+#include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
+
+#include <algorithm>  // std::max, std::min
+#include <cmath>      // std::exp, std::log1p
+
+namespace childsim {
+namespace {
+
+constexpr int adult_from_months = 18 * 12;
+constexpr int beyond_oldest_months = (BaseData::max_age + 1) * 12;  // nobody reaches this age
+
+struct Move {
+  int to_street, sex, birth_month;
+};
+
+}  // namespace
+
+ResidentCounts make_resident_counts(int n_streets, int n_months) {
+  ResidentCounts c;
+  c.n_streets = n_streets;
+  c.first_birth_month = -beyond_oldest_months;
+  const int last_birth_month = n_months - 1 - adult_from_months;
+  c.n_cohorts = std::max(0, last_birth_month - c.first_birth_month + 1);
+  c.n.assign(static_cast<std::size_t>(n_streets * n_sexes * c.n_cohorts), 0);
+  return c;
+}
+
+void build_resident_counts(State& st, const InitialCounts& counts, int n_months) {
+  const int ns = static_cast<int>(counts.residents.size());
+  st.residents = make_resident_counts(ns, n_months);
+  // Older mothers (agents) by street and year of age: they are among the women 50+.
+  std::vector<std::vector<int>> agents(static_cast<std::size_t>(ns),
+                                       std::vector<int>(Rates::n_adult_ages, 0));
+  const Households& h = st.households;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    const int age = -h.mother_birth_month[i] / 12;
+    if (h.present[i] && h.has_mother[i] && age >= 50)
+      agents[static_cast<std::size_t>(h.street[i])]
+            [static_cast<std::size_t>(std::min(age, BaseData::max_age) - 18)] += 1;
+  }
+  for (int s = 0; s < ns; ++s)
+    for (int sex = 0; sex < n_sexes; ++sex) {
+      std::vector<int> n = counts.adults[static_cast<std::size_t>(s * n_sexes + sex)];
+      if (sex == female) {
+        int owed = 0;  // agents not yet taken from a count, carried to older ages
+        for (int k = 0; k < Rates::n_adult_ages; ++k) {
+          owed += agents[static_cast<std::size_t>(s)][static_cast<std::size_t>(k)];
+          const int take = std::min(owed, n[static_cast<std::size_t>(k)]);
+          n[static_cast<std::size_t>(k)] -= take;
+          owed -= take;
+        }
+      }
+      for (int k = 0; k < Rates::n_adult_ages; ++k) {
+        const int total = n[static_cast<std::size_t>(k)], age = 18 + k;
+        // Whole persons over the 12 birth months of the year of age; the remainder goes to
+        // the youngest months.
+        for (int m = 0; m < 12; ++m)
+          st.residents.at(s, sex, -(12 * age + m)) = total / 12 + (m < total % 12 ? 1 : 0);
+      }
+    }
+}
+
+int binomial_by_inversion(int n, double p, double u) {
+  if (n <= 0 || p <= 0.0) return 0;
+  double pk = std::exp(n * std::log1p(-p));  // P(K = 0)
+  double cdf = pk;
+  const double odds = p / (1.0 - p);
+  int k = 0;
+  while (u >= cdf && k < n) {
+    pk *= odds * (n - k) / (k + 1);
+    ++k;
+    cdf += pk;
+  }
+  return k;
+}
+
+void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
+  ResidentCounts& c = st.residents;
+  const int t = st.month, n_tasks = c.n_streets * n_sexes;
+  const auto rep = static_cast<std::uint32_t>(st.replicate);
+  const auto month = static_cast<std::uint32_t>(t);
+  std::vector<std::vector<Move>> moves(static_cast<std::size_t>(n_tasks));
+#pragma omp parallel for schedule(static)
+  for (int task = 0; task < n_tasks; ++task) {
+    const int s = task / n_sexes, sex = task % n_sexes;
+    Stream rng(sc.seed, rep, static_cast<std::uint64_t>(task), month, Purpose::resident_counts);
+    for (int age_m = adult_from_months; age_m < beyond_oldest_months; ++age_m) {
+      const int b = t - age_m;
+      if (b < c.first_birth_month) break;
+      if (b - c.first_birth_month >= c.n_cohorts) continue;  // too young for the table
+      std::int32_t& n = c.at(s, sex, b);
+      if (n == 0) continue;
+      const int a = age_m / 12;
+      const auto k_age = static_cast<std::size_t>(sex * Rates::n_adult_ages + a - 18);
+      const double p = r.resident_event_prob[k_age];
+      const double die = r.resident_death_share[k_age], leave = die + r.resident_out_share[k_age];
+      const int events = p >= 1.0 ? n : binomial_by_inversion(n, p, rng.uniform());
+      int deaths = 0, gone = 0;
+      for (int e = 0; e < events; ++e) {
+        const double u = die >= 1.0 ? 0.0 : rng.uniform();
+        if (u < die) {
+          ++deaths;
+        } else {
+          ++gone;
+          if (u >= leave) {
+            const int d = draw_index(r.destination_cdf[static_cast<std::size_t>(s)], rng.uniform());
+            moves[static_cast<std::size_t>(task)].push_back({d, sex, b});
+          }
+        }
+      }
+      n -= events;
+      MonthFlows::add(f.resident_deaths, s, sex, a, deaths);
+      MonthFlows::add(f.migrants_out, s, sex, a, gone);
+    }
+  }
+  for (const auto& list : moves)
+    for (const Move& m : list) {
+      c.at(m.to_street, m.sex, m.birth_month) += 1;
+      MonthFlows::add(f.migrants_in, m.to_street, m.sex, (t - m.birth_month) / 12);
+    }
+  for (int task = 0; task < n_tasks; ++task) {
+    const int s = task / n_sexes, sex = task % n_sexes;
+    const double mean = r.resident_inflow[static_cast<std::size_t>(task)];
+    if (!(mean > 0)) continue;
+    Stream rng(sc.seed, rep, static_cast<std::uint64_t>(task), month, Purpose::resident_arrivals);
+    const int arrivals = boost::random::poisson_distribution<int, double>(mean)(rng);
+    const auto& cdf = r.resident_in_age_cdf[static_cast<std::size_t>(sex)];
+    for (int k = 0; k < arrivals; ++k) {
+      const int a = 18 + draw_index(cdf, rng.uniform());
+      const int b = t - (12 * a + static_cast<int>(rng() % 12u));
+      c.at(s, sex, b) += 1;
+      MonthFlows::add(f.migrants_in, s, sex, a);
+    }
+  }
+}
+
+void count_residents_by_age(const State& st, int month, std::int32_t* out) {
+  auto add = [out](int street, int sex, int age_years) {
+    out[(street * n_sexes + sex) * n_age_groups + age_group(age_years)] += 1;
+  };
+  const Households& h = st.households;
+  const Children& ch = st.children;
+  for (std::size_t i = 0; i < ch.size(); ++i)
+    if (ch.present[i])
+      add(h.street[static_cast<std::size_t>(ch.household[i])], ch.sex[i],
+          (month - ch.birth_month[i]) / 12);
+  for (std::size_t i = 0; i < h.size(); ++i)
+    if (h.present[i] && h.has_mother[i])
+      add(h.street[i], female, (month - h.mother_birth_month[i]) / 12);
+  const ResidentCounts& c = st.residents;
+  for (int s = 0; s < c.n_streets; ++s)
+    for (int sex = 0; sex < n_sexes; ++sex)
+      for (int k = 0; k < c.n_cohorts; ++k) {
+        const std::int32_t n = c.n[static_cast<std::size_t>((s * n_sexes + sex) * c.n_cohorts + k)];
+        if (n == 0) continue;
+        const int age = month - (c.first_birth_month + k);
+        if (age < 0) continue;
+        out[(s * n_sexes + sex) * n_age_groups + age_group(age / 12)] += n;
+      }
+}
+
+}  // namespace childsim
