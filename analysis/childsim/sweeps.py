@@ -385,13 +385,18 @@ def _entries_from_node(root, file):
 # --- running ------------------------------------------------------------------------------
 
 def _fingerprint(design, table, loaded, replicates, seed):
-    """What a resumed sweep must share with the interrupted one."""
+    """What a resumed sweep must share with the interrupted one.
+
+    The program's commit is part of it, as in a calibration's checkpoint: parts of another
+    build would otherwise be mixed in (their files carry that build's ``git_commit``, so the
+    assembled file differed from an uninterrupted sweep; found resuming an MPI sweep).
+    """
     from ._native import core
 
     digest = hashlib.sha256()
     digest.update(np.ascontiguousarray(table.values, dtype=np.float64).tobytes())
     for part in (json.dumps(list(table.columns)), loaded.yaml, str(replicates), str(seed),
-                 json.dumps(design.variables), core().version):
+                 json.dumps(design.variables), core().version, core().git_commit):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()

@@ -168,6 +168,22 @@ def test_sweep_refuses_parts_of_another_design(tmp_path):
         childsim.sweep(path, out, threads=1)
 
 
+def test_sweep_refuses_parts_of_another_build(tmp_path, monkeypatch):
+    # Parts left by an interrupted sweep of another commit (same version number) are not
+    # mixed in: their files carry that build's git_commit, and its model may differ.
+    from childsim import sweeps
+    from childsim._native import core
+
+    path = _design(tmp_path, LHS)
+    out = tmp_path / "sweep.h5"
+    design = read_design(path)
+    monkeypatch.setattr(core(), "git_commit", "0123456789ab")
+    sweeps._missing(tmp_path / "sweep.h5.parts", sweeps._plan(design, out), design.file)
+    monkeypatch.undo()
+    with pytest.raises(DesignError, match="different design, scenario or program version"):
+        childsim.sweep(path, out, threads=1)
+
+
 # --- indices from a sweep -------------------------------------------------------------------
 
 def test_sobol_sweep_gives_zero_indices_to_a_parameter_the_output_cannot_see(tmp_path):
