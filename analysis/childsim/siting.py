@@ -82,6 +82,10 @@ SERVICE_DEMAND = {
 # Demand units a child stands for, a month, where the demand is not counted in children:
 # the parameter that converts (net child-years served = the fall in unmet demand / it / 12).
 _PER_CHILD = {"babyroom": "babyroom.sessions_per_month"}
+# Services whose demand grows with supply (baby-room take-up rises with a room nearer and more
+# sessions offered; docs/model.md 7.12): their net effect is the rise in demand served, not
+# only the fall in unmet demand, which would miss the families a new room brings in.
+_NET_BY_SERVED = ("babyroom",)
 
 # ASSUMED defaults (yuan), as in docs/scenarios.md and scenarios/baseline.yaml: capital
 # 10,000 a new place (the national subsidy per new 普惠 place, taken as the fit-out cost);
@@ -1003,8 +1007,9 @@ def _interval(values, confidence=0.9):
 def plan_effects(base, run, service, years, per_child=1.0):
     """Per replicate: net child-years served and the worst street's coverage, paired with the base.
 
-    Net child-years served is the fall in unmet demand, summed over the streets and the
-    plan years' months, divided by 12 (a child served for a year is one child-year) and by
+    Net child-years served is the fall in unmet demand (for baby rooms, whose take-up grows
+    with supply: the rise in demand served, all demand - unmet), summed over the streets and
+    the plan years' months, divided by 12 (a child served for a year is one child-year) and by
     ``per_child`` where demand is not counted in children (baby rooms: the child-sessions a
     using family asks for a month, ``babyroom.sessions_per_month``). A street's coverage
     is 1 - unmet / all demand over the plan years; the worst is the lowest over the streets
@@ -1033,10 +1038,26 @@ def plan_effects(base, run, service, years, per_child=1.0):
 
     >>> plan_effects(ds(4), ds(1), "nursery", (2026, 2026), per_child=4).loc[0].tolist()[0]
     1.5
+
+    Baby rooms: sessions asked for rise from 10 to 14 a month and street, served from 8 to
+    13; served rises by 5 (unmet falls by only 1): 5 x 2 x 12 / 4 / 12 = 2.5 child-years.
+
+    >>> def rooms(asked, served):
+    ...     a = xr.DataArray(np.full((2, 12, 2), asked, dtype=float),
+    ...                      dims=("replicate", "time", "street"),
+    ...                      coords={"time": t, "street": ["a", "b"]})
+    ...     return xr.Dataset({"babyroom_sessions_demanded": a,
+    ...                        "babyroom_sessions_served": 0 * a + served})
+    >>> plan_effects(rooms(10, 8), rooms(14, 13), "babyroom", (2026, 2026),
+    ...              per_child=4).loc[0, "net_child_years"]
+    2.5
     """
     bu, bw = _service_frames(base, service, years)
     pu, pw = _service_frames(run, service, years)
-    net = (bu - pu).sum(("time", "street")) / 12.0 / float(per_child)
+    if service in _NET_BY_SERVED:
+        net = ((pw - pu) - (bw - bu)).sum(("time", "street")) / 12.0 / float(per_child)
+    else:
+        net = (bu - pu).sum(("time", "street")) / 12.0 / float(per_child)
 
     def coverage(u, w):
         tw = w.sum("time")
