@@ -50,14 +50,19 @@ bool shipped(const fs::path& path) {
   return true;
 }
 
+/// Entries of one memo at most: the fuzzer can spell a directory in many ways and write many
+/// horizons, and a memo must not grow with the run (beyond this, results are not stored).
+constexpr std::size_t kMaxEntries = 64;
+
 /// The real loader's result for `key`, computed once when `cacheable`; failures are not
 /// stored (they throw again each time).
 template <class Key, class T, class Load>
 T remembered(std::map<Key, T>& memo, const Key& key, bool cacheable, Load load) {
   if (!cacheable || !childsim::fuzz::memo_on()) return load();
   auto it = memo.find(key);
-  if (it == memo.end()) it = memo.emplace(key, load()).first;
-  return it->second;
+  if (it != memo.end()) return it->second;
+  if (memo.size() >= kMaxEntries) return load();
+  return memo.emplace(key, load()).first->second;
 }
 
 }  // namespace
