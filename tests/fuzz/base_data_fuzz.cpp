@@ -9,9 +9,10 @@
 // The six files an execution does not change are parsed once per process, not once per
 // execution (wrapped_loaders.hpp): `config::load_config_text` of a file's original text and
 // `config::load_config_file` of an unchanged file answer from a memo; and of the three loads
-// (base data, facilities, targets), one whose files are all unchanged gives the original's
-// result, computed once. The changed file is written, read and parsed for real, and every load
-// it can affect (with all the checks across files) runs every time.
+// (base data, facilities, targets), one whose input files are all unchanged gives the
+// original's result, computed once (the facilities read streets.yaml and facilities.yaml). The
+// changed file is written, read and parsed for real, and every load it can affect (with all the
+// checks across files) runs every time.
 #include "sim/config/config_tree.hpp"      // ConfigError, ConfigNode
 #include "sim/core/time.hpp"               // YearMonth
 #include "sim/data/base_data.hpp"          // load_base_data
@@ -40,7 +41,7 @@ const char* const kFiles[] = {"streets.yaml",   "population.yaml", "fertility.ya
                               "targets.yaml"};
 constexpr std::size_t kNumFiles = sizeof kFiles / sizeof kFiles[0];
 constexpr std::size_t kNone = kNumFiles;
-constexpr std::size_t kFacilities = 5, kTargets = 6;  // files before kFacilities: base data
+constexpr std::size_t kStreets = 0, kFacilities = 5, kTargets = 6;  // before kFacilities: base data
 
 /// A private copy of the shipped base data, removed at exit.
 struct Copy {
@@ -129,8 +130,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t k = data[0] % kNumFiles;
   c.put(k, std::string(reinterpret_cast<const char*>(data + 1), size - 1));
   try {
-    // A load whose files are all unchanged gives the original's result, computed once; the
-    // others run. (The facilities depend on the base data; the targets only on their file.)
+    // A load whose inputs are all unchanged gives the original's result, computed once; the
+    // others run.
     const bool memo = childsim::fuzz::memo_on();
     static std::optional<childsim::BaseData> original_base;
     static std::optional<childsim::Facilities> original_facilities;
@@ -141,8 +142,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else if (!original_base)
       original_base = childsim::load_base_data(c.dir);
     const childsim::BaseData& base = changed_base ? *changed_base : *original_base;
+    // The facilities read only the base data's directory, streets and reference point (all
+    // from streets.yaml) and facilities.yaml.
     std::optional<childsim::Facilities> changed_facilities;
-    if (!memo || k != kTargets)
+    if (!memo || k == kStreets || k == kFacilities)
       changed_facilities = childsim::load_facilities(base, childsim::YearMonth{2024, 1}, 144);
     else if (!original_facilities)
       original_facilities = childsim::load_facilities(base, childsim::YearMonth{2024, 1}, 144);
@@ -159,9 +162,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     double parameters = 0;
     for (const auto& row : base.parameters.rows()) parameters += row.value;
     childsim::fuzz::trace(fmt::format(
-        "ok {} streets, children {}, parameters {}, {} facilities of capacity {}, {} targets",
+        "ok {} streets, children {}, parameters {}, {} facilities of capacity {} at ({}, {}), {} "
+        "targets",
         base.n_streets(), childsim::fuzz::sum(base.children_by_age), parameters, facilities.size(),
-        childsim::fuzz::sum(facilities.capacity_schedule), targets.size()));
+        childsim::fuzz::sum(facilities.capacity_schedule), childsim::fuzz::sum(facilities.x_m),
+        childsim::fuzz::sum(facilities.y_m), targets.size()));
   } catch (const childsim::config::ConfigError& e) {
     childsim::fuzz::trace(e.what());
   }

@@ -12,13 +12,17 @@
 // loader's signature changes, its `__real_` name is undefined and the link fails.
 #pragma once
 
-#include "sim/config/config_tree.hpp"  // ConfigNode
-#include "sim/data/base_data.hpp"      // BaseData
+#include "sim/config/config_tree.hpp"   // ConfigNode
+#include "sim/core/time.hpp"            // YearMonth
+#include "sim/data/base_data.hpp"       // BaseData
+#include "sim/services/facilities.hpp"  // Facilities
+#include "sim/services/targets.hpp"     // Target
 
 #include <cstdio>      // std::fprintf
 #include <cstdlib>     // std::getenv
 #include <filesystem>  // std::filesystem::path
 #include <string>      // std::string
+#include <vector>      // std::vector
 
 namespace childsim::fuzz {
 
@@ -32,6 +36,13 @@ config::ConfigNode real_load_config_file(const std::filesystem::path& file) __as
 config::ConfigNode real_load_config_text(
     const std::string& text, const std::string& name,
     const std::filesystem::path& base_dir) __asm__("__real_" CHILDSIM_SYM_load_config_text);
+
+/// The real `load_facilities`.
+Facilities real_load_facilities(const BaseData& base, YearMonth start,
+                                int n_months) __asm__("__real_" CHILDSIM_SYM_load_facilities);
+/// The real `load_targets`.
+std::vector<Target> real_load_targets(const std::filesystem::path& file) __asm__(
+    "__real_" CHILDSIM_SYM_load_targets);
 
 /// False when CHILDSIM_FUZZ_NO_MEMO is set: every call goes to the real loader, so that a
 /// corpus can be run with and without the memo and the outcomes compared
