@@ -3,6 +3,7 @@
 #include "sim/io/replicate_spool.hpp"
 
 #include "sim/io/dataset.hpp"          // write_dataset
+#include "sim/io/output_catalog.hpp"   // output_catalog
 #include "sim/model/model.hpp"         // Model, run_replicate
 #include "sim/run/ensemble.hpp"        // run_scenario
 #include "sim/run/stream.hpp"          // run_to_file, run_identity
@@ -11,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>     // std::uint32_t, std::uint64_t
 #include <cstring>     // std::memcmp
 #include <filesystem>  // std::filesystem
 #include <fstream>     // std::ifstream
@@ -111,6 +113,23 @@ TEST_CASE("replicate_spool, a record cut short is dropped, another run's file is
     CHECK(spool->has(1));
     CHECK_FALSE(spool->has(2));
     CHECK(fs::file_size(path) == two_records);  // the torn record is cut off
+  }
+  {
+    // A damaged length (here 2^62 bytes) is taken for a cut record, never allocated.
+    const std::uint32_t replicate = 2;
+    const auto blocks = static_cast<std::uint32_t>(io::output_catalog().size());
+    const std::uint64_t payload = std::uint64_t{1} << 62;
+    std::ofstream damage(path, std::ios::binary | std::ios::app);
+    damage.write("REPL", 4);
+    damage.write(reinterpret_cast<const char*>(&replicate), 4);
+    damage.write(reinterpret_cast<const char*>(&blocks), 4);
+    damage.write(reinterpret_cast<const char*>(&payload), 8);
+    damage.close();
+    const auto damaged = fs::file_size(path);
+    auto spool = io::ReplicateSpool::resume(path, identity, one);
+    CHECK(spool->count() == 2);
+    CHECK(fs::file_size(path) == two_records);
+    CHECK(damaged > two_records);
   }
   Scenario other = sc;
   override_run(other, 3, 99);
