@@ -9,6 +9,7 @@
 
 #include <fcntl.h>     // open, O_*
 #include <sys/file.h>  // flock
+#include <sys/stat.h>  // fstat
 #include <unistd.h>    // pread, write, fdatasync, ftruncate, close
 
 #include <cerrno>        // errno
@@ -194,6 +195,8 @@ std::unique_ptr<ReplicateSpool> ReplicateSpool::resume(const fs::path& path,
 
 void ReplicateSpool::scan(std::uint64_t after_header) {
   std::uint64_t at = after_header;
+  struct stat st {};
+  const std::uint64_t size = ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   std::vector<unsigned char> buffer;
   for (;;) {
     unsigned char head[kRecordHeader];
@@ -202,7 +205,8 @@ void ReplicateSpool::scan(std::uint64_t after_header) {
     const auto r = get<std::uint32_t>(head + 4);
     const auto blocks = get<std::uint32_t>(head + 8);
     const auto payload = get<std::uint64_t>(head + 12);
-    if (blocks != variables_.size() || payload > (std::uint64_t{1} << 40)) break;
+    // A length beyond the file's end is a record cut short (or damage): never allocated.
+    if (blocks != variables_.size() || payload > size || at + kRecordHeader + payload > size) break;
     buffer.resize(kRecordHeader + payload + kRecordTrailer);
     if (!read_exactly(fd_, buffer.data(), buffer.size(), at)) break;
     const unsigned char* trailer = buffer.data() + kRecordHeader + payload;
@@ -276,8 +280,7 @@ void ReplicateSpool::append(int r, Recorder& rec) {
     if (n <= 0) {
       const int code = n == 0 ? EIO : errno;
       // Cut the torn record off again (best effort: a resume would drop it anyway).
-      if (::ftruncate(fd_, static_cast<off_t>(end_)) != 0) {
-      }
+      [[maybe_unused]] const int cut = ::ftruncate(fd_, static_cast<off_t>(end_));
       throw OutputError(fmt::format("cannot write {}: {}", path_.string(),
                                     output_error_text(code, end_ + record.size())));
     }
