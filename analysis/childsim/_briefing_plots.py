@@ -71,7 +71,10 @@ def _style(cjk_font):
         font_manager.fontManager.addfont(cjk_font)  # idempotent; lets text fall back to it
         families.append(font_manager.FontProperties(fname=cjk_font).get_name())
     rc = {
-        "font.family": "sans-serif",
+        # The families themselves, not "sans-serif" with them as its list: matplotlib 3.6
+        # (Debian 12) falls back glyph by glyph only along a list given as font.family; with
+        # the generic alias, Chinese text (the monitoring report's titles) lost its glyphs.
+        "font.family": families,
         "font.sans-serif": families,
         "font.size": 10,
         "axes.titlesize": 11,

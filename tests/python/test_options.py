@@ -178,6 +178,25 @@ def test_plots_draw_chinese_labels_without_missing_glyphs():
         fig.savefig(io.BytesIO(), format="png")
 
 
+def test_briefing_style_draws_chinese_titles_without_missing_glyphs():
+    """Figures drawn under the briefing's style (the monitoring report's too) fall back to a
+    CJK font: a Chinese title draws every glyph (found by test_docs_blocks, docs/monitoring.md)."""
+    import io
+    import warnings
+
+    from childsim._briefing_plots import _figure, _style, find_cjk_font
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (fonts-wqy-microhei, tools/install-deps.sh)")
+    with _style(find_cjk_font()):
+        fig, axes = _figure(6, 3, ncols=2)
+        for ax in axes.flat:
+            ax.set_title("出生人口 births 新泾镇")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "Glyph ... missing from current font" is a warning
+            fig.savefig(io.BytesIO(), format="png")
+
+
 @requires_cli
 def test_facilities_command_lists_by_street_name_and_kind():
     result = run_cli("facilities", "--street", "新泾镇", "--kind", "inclusive_nursery")
