@@ -875,7 +875,7 @@ def _parity_migration_rows(ds):
             rows.append(_Row(theme, label, m, se, **common))
         else:
             rows.append(_Row(theme, label, needs="births_by_parity", **common))
-    label = "Share of 2024 in-migrants aged 20-34 (moves into a street, between streets included)"
+    label = "Share of 2024 in-migrants aged 20-34"
     common = dict(tolerance="-", source="not found: migrants by age (the census long-form "
                   "migration table would settle it)", meaning="Reported only.", percent=True)
     if "migrants_in" in ds:

@@ -128,7 +128,7 @@ void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEv
 }
 
 // Single women who form a couple: the partner is an adult resident already counted in the
-// street's adults (docs/model.md, "Family formation"), so the adult count does not change.
+// street's resident counts (docs/model.md, "Family formation"), so no count changes.
 void form_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Households& h = st.households;
   for (std::size_t i = 0; i < ev.flags.size(); ++i) {
@@ -178,8 +178,8 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
     } else if (ev.flags[hh] & moves) {
       f.moves_out[s] += 1;
       f.moves_in[static_cast<std::size_t>(ev.destination[hh])] += 1;
-      MonthFlows::add(f.migrants_out, h.street[hh], c.sex[i], age);
-      MonthFlows::add(f.migrants_in, ev.destination[hh], c.sex[i], age);
+      MonthFlows::add(f.movers_out, h.street[hh], c.sex[i], age);
+      MonthFlows::add(f.movers_in, ev.destination[hh], c.sex[i], age);
     }
   }
   // The woman of the household (a partner is in the resident counts and moves by their
@@ -197,8 +197,8 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
     } else if (ev.flags[i] & moves) {
       const auto d = static_cast<std::size_t>(ev.destination[i]);
       if (h.has_mother[i]) {
-        MonthFlows::add(f.migrants_out, h.street[i], female, age);
-        MonthFlows::add(f.migrants_in, static_cast<int>(d), female, age);
+        MonthFlows::add(f.movers_out, h.street[i], female, age);
+        MonthFlows::add(f.movers_in, static_cast<int>(d), female, age);
       }
       h.street[i] = static_cast<std::int16_t>(d);
       h.x_m[i] = ev.x_m[i];

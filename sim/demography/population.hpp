@@ -2,9 +2,9 @@
 //
 // Representation (docs/model.md, "Entities"): agents are the family households that matter
 // for child services — every woman aged 18–49 (the mothers of future births), and every
-// household with a child aged 0–17 — and the children themselves. Other residents (men,
-// older people, women past 49 without children at home) are counts by street (`adults`):
-// they enter indicators such as places per 1,000 residents but make no decisions.
+// household with a child aged 0–17 — and the children themselves. Other residents (men 18+,
+// women 50+ without children at home) are exact counts by street, sex and birth month
+// (residents.hpp): they age, die and move, but make no decisions.
 //
 // At the start, each street gets its deterministic share of the district's women by single
 // year of age and of its children by age (rates.hpp, initial_counts). Birth months within the

@@ -100,28 +100,29 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
       const double p = r.resident_event_prob[k_age];
       const double die = r.resident_death_share[k_age], leave = die + r.resident_out_share[k_age];
       const int events = p >= 1.0 ? n : binomial_by_inversion(n, p, rng.uniform());
-      int deaths = 0, gone = 0;
+      int deaths = 0, gone = 0, moved = 0;
       for (int e = 0; e < events; ++e) {
         const double u = die >= 1.0 ? 0.0 : rng.uniform();
         if (u < die) {
           ++deaths;
-        } else {
+        } else if (u < leave) {
           ++gone;
-          if (u >= leave) {
-            const int d = draw_index(r.destination_cdf[static_cast<std::size_t>(s)], rng.uniform());
-            moves[static_cast<std::size_t>(task)].push_back({d, sex, b});
-          }
+        } else {
+          ++moved;
+          const int d = draw_index(r.destination_cdf[static_cast<std::size_t>(s)], rng.uniform());
+          moves[static_cast<std::size_t>(task)].push_back({d, sex, b});
         }
       }
       n -= events;
       MonthFlows::add(f.resident_deaths, s, sex, a, deaths);
       MonthFlows::add(f.migrants_out, s, sex, a, gone);
+      MonthFlows::add(f.movers_out, s, sex, a, moved);
     }
   }
   for (const auto& list : moves)
     for (const Move& m : list) {
       c.at(m.to_street, m.sex, m.birth_month) += 1;
-      MonthFlows::add(f.migrants_in, m.to_street, m.sex, (t - m.birth_month) / 12);
+      MonthFlows::add(f.movers_in, m.to_street, m.sex, (t - m.birth_month) / 12);
     }
   for (int task = 0; task < n_tasks; ++task) {
     const int s = task / n_sexes, sex = task % n_sexes;

@@ -103,21 +103,32 @@ std::vector<OutputSpec> demography_outputs() {
       {"migrants_in",
        {"replicate", "time", "street", "sex", "age_group"},
        "persons",
-       "residents moving in",
-       "persons who came to live in the street in the month, from outside the district, from "
-       "another street or into new housing (age at the month; moves between streets cancel "
-       "when summed over streets)"},
+       "in-migrants",
+       "persons who came to live in the street in the month from outside the district "
+       "(migration or new housing; age at the month)"},
       {"migrants_out",
        {"replicate", "time", "street", "sex", "age_group"},
        "persons",
-       "residents moving out",
-       "persons who left the street in the month, out of the district or to another street"},
+       "out-migrants",
+       "persons who left the district from the street in the month"},
+      {"movers_in",
+       {"replicate", "time", "street", "sex", "age_group"},
+       "persons",
+       "residents moving in from another street",
+       "persons who moved into the street from another street of the district in the month "
+       "(summed over streets equal to `movers_out`)"},
+      {"movers_out",
+       {"replicate", "time", "street", "sex", "age_group"},
+       "persons",
+       "residents moving out to another street",
+       "persons who moved from the street to another street of the district in the month"},
       {"resident_deaths",
        {"replicate", "time", "street", "sex", "age_group"},
        "persons",
        "deaths of residents",
        "deaths in the month at every age (children's deaths are also in `deaths`); per street "
-       "and month residents change by births + migrants_in − migrants_out − resident_deaths"},
+       "and month residents change by births + migrants_in − migrants_out + movers_in − "
+       "movers_out − resident_deaths"},
   };
 }
 

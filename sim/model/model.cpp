@@ -49,6 +49,8 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
     for (std::size_t k = 0; k < per_street; ++k) residents[s] += by_age[s * per_street + k];
   std::copy(f.migrants_in.begin(), f.migrants_in.end(), rec.block("migrants_in", r, t));
   std::copy(f.migrants_out.begin(), f.migrants_out.end(), rec.block("migrants_out", r, t));
+  std::copy(f.movers_in.begin(), f.movers_in.end(), rec.block("movers_in", r, t));
+  std::copy(f.movers_out.begin(), f.movers_out.end(), rec.block("movers_out", r, t));
   std::copy(f.resident_deaths.begin(), f.resident_deaths.end(), rec.block("resident_deaths", r, t));
 }
 

@@ -87,9 +87,10 @@ struct MonthFlows {
   std::vector<std::int32_t> births_by_parity;  ///< [street × n_parity_classes], by birth order
   std::int32_t partnerships = 0;               ///< single women who formed a couple
   std::vector<std::int32_t> resident_births, resident_deaths;
-  /// Residents moving into / out of the street: from or to outside the district, or another
-  /// street (summed over streets, moves between streets cancel).
+  /// Residents arriving from / leaving to outside the district (migration, new housing).
   std::vector<std::int32_t> migrants_in, migrants_out;
+  /// Residents moving into / out of the street from / to another street of the district.
+  std::vector<std::int32_t> movers_in, movers_out;
   explicit MonthFlows(int n_streets = 0)
       : births(n_streets),
         deaths(n_streets),
@@ -100,7 +101,9 @@ struct MonthFlows {
         resident_births(cells(n_streets)),
         resident_deaths(cells(n_streets)),
         migrants_in(cells(n_streets)),
-        migrants_out(cells(n_streets)) {}
+        migrants_out(cells(n_streets)),
+        movers_in(cells(n_streets)),
+        movers_out(cells(n_streets)) {}
   /// Add `n` persons of `street`, `sex` and age `age_years` to a `resident_*`/`migrants_*` array.
   static void add(std::vector<std::int32_t>& v, int street, int sex, int age_years,
                   std::int32_t n = 1) {

@@ -46,7 +46,7 @@ TEST_CASE("residents, every resident is born, present, moved or dead, by street,
   const Rates r = make_rates(sc, counts);
   State st = build_initial_state(sc, r, counts, 0);
   const int S = r.n_streets, months = std::min(r.n_months, 30);
-  long checked = 0, violations = 0, births = 0, in = 0, out = 0, deaths = 0;
+  long checked = 0, violations = 0, births = 0, in = 0, out = 0, moved = 0, deaths = 0;
   for (int t = 0; t < months; ++t) {
     st.month = t;
     // Ages are those of month t on both sides, so ageing moves nobody between cells: the
@@ -58,13 +58,14 @@ TEST_CASE("residents, every resident is born, present, moved or dead, by street,
     if (t % 12 == 11) compact(st);
     const auto after = census(st, t, S);
     for (std::size_t k = 0; k < before.size(); ++k) {
-      const long expect = before[k] + f.resident_births[k] + f.migrants_in[k] - f.migrants_out[k] -
-                          f.resident_deaths[k];
+      const long expect = before[k] + f.resident_births[k] + f.migrants_in[k] - f.migrants_out[k] +
+                          f.movers_in[k] - f.movers_out[k] - f.resident_deaths[k];
       violations += after[k] != expect;
       ++checked;
       births += f.resident_births[k];
       in += f.migrants_in[k];
       out += f.migrants_out[k];
+      moved += f.movers_out[k];
       deaths += f.resident_deaths[k];
     }
   }
@@ -74,6 +75,7 @@ TEST_CASE("residents, every resident is born, present, moved or dead, by street,
   CHECK(births > 0);
   CHECK(in > 0);
   CHECK(out > 0);
+  CHECK(moved > 0);
   CHECK(deaths > 0);
 }
 
@@ -155,7 +157,8 @@ TEST_CASE("residents, residents by age are identical for 1 and 3 threads and add
   one.threads = 1;
   three.threads = 3;
   const auto a = run_scenario(sc, one), b = run_scenario(sc, three);
-  for (const char* name : {"residents_by_age", "migrants_in", "migrants_out", "resident_deaths"})
+  for (const char* name : {"residents_by_age", "migrants_in", "migrants_out", "movers_in",
+                           "movers_out", "resident_deaths"})
     CHECK(test::identical(a.find_variable(name)->data, b.find_variable(name)->data));
   // `residents` is the sum of residents_by_age over sex and age group.
   const auto& by_age = test::ints(a, "residents_by_age");

@@ -5,14 +5,19 @@ import numpy as np
 
 def test_residents_change_by_births_migrants_and_deaths(quick_run):
     ds = quick_run
-    flows = (ds["births"] + ds["migrants_in"].sum(["sex", "age_group"])
-             - ds["migrants_out"].sum(["sex", "age_group"])
-             - ds["resident_deaths"].sum(["sex", "age_group"]))
+    cells = ["sex", "age_group"]
+    flows = (ds["births"] + ds["migrants_in"].sum(cells) - ds["migrants_out"].sum(cells)
+             + ds["movers_in"].sum(cells) - ds["movers_out"].sum(cells)
+             - ds["resident_deaths"].sum(cells))
     res = ds["residents"].astype("int64")
     change = res.diff("time")
     np.testing.assert_array_equal(change.values, flows.isel(time=slice(1, None)).values)
-    # Not vacuous: people arrive, leave and die every month in the district.
-    assert int(ds["migrants_in"].sum()) > 0 and int(ds["resident_deaths"].sum()) > 0
+    # Not vacuous: people arrive, leave, move and die in the district.
+    for name in ("migrants_in", "migrants_out", "movers_in", "resident_deaths"):
+        assert int(ds[name].sum()) > 0, name
+    # Moves between streets cancel over the district, by sex and age group.
+    np.testing.assert_array_equal(ds["movers_in"].sum("street").values,
+                                  ds["movers_out"].sum("street").values)
 
 
 def test_residents_by_age_adds_up_and_is_labelled(quick_run):
