@@ -140,11 +140,12 @@ struct Slot {
   std::string remote_error;  // thrown in another process (ParticleSharing)
 };
 
+// The message that stands for `error` in the other processes; never empty (empty means none).
 std::string message_of(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    return e.what();
+    return *e.what() ? e.what() : "exception without a message";
   } catch (...) {
     return "unknown exception";
   }

@@ -274,3 +274,37 @@ def test_mpi_calibrate_bad_file_is_reported_once_without_output(tmp_path):
     result = calibrate_mpi(2, cal, tmp_path / "missing" / "post.h5")
     assert result.returncode == 1  # as `childsim calibrate`
     assert result.stderr.count("error: output directory") == 1, result.stderr
+
+
+def test_mpi_calibrate_resumes_after_a_rank_is_killed(tmp_path):
+    cal = tmp_path / "cal.yaml"
+    cal.write_text(CALIBRATION.format(root=ROOT).replace(
+        "particles: 7, max_generations: 3", "particles: 40, max_generations: 5"))
+    calibrate_single(cal, tmp_path / "whole.h5")
+    out, checkpoint = tmp_path / "post.h5", tmp_path / "post.h5.checkpoint"
+    proc = subprocess.Popen(mpirun(2) + [str(MPI_BINARY), "calibrate", str(cal), "-o", str(out),
+                                         "--threads", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, env=sweep_env())
+    deadline = time.time() + 300
+    while time.time() < deadline and not checkpoint.exists():  # generation 0 is done
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    ranks = children_of(proc.pid)
+    assert len(ranks) == 2, "mpirun's ranks not found among its children"
+    os.kill(ranks[-1], signal.SIGKILL)
+    try:
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode != 0
+    assert not out.exists(), "the calibration finished before it could be interrupted"
+    assert checkpoint.exists()
+    result = calibrate_mpi(3, cal, out)
+    assert result.returncode == 0, result.stderr
+    assert "resumed from checkpoint" in result.stderr
+    assert digest(out) == digest(tmp_path / "whole.h5")
+    assert checkpoint.read_bytes() == (tmp_path / "whole.h5.checkpoint").read_bytes()
