@@ -359,6 +359,18 @@ struct Hdf5Writer::Impl {
     for (ssize_t k = 0; k < got; ++k) H5Idec_ref(ids[static_cast<std::size_t>(k)]);
   }
 
+  // Keep the old file's permissions; its owner too when we may (root). A failed chown leaves
+  // the file ours, which is what any editor does.
+  void keep_permissions() const {
+    if (!target.exists) return;
+    ::fchmod(temporary_fd, target.mode);
+    if (::geteuid() == 0) {
+      if (::fchown(temporary_fd, target.owner, target.group) != 0) {
+        ::fchmod(temporary_fd, target.mode & 0777);
+      }
+    }
+  }
+
   void require_open(const std::string& what) const {
     if (committed) fail(what + ": the writer was already committed");
     if (file.get() < 0) fail(what + ": the file is closed after an earlier error");
@@ -665,6 +677,24 @@ struct Hdf5Writer::Impl {
   }
 };
 
+void Hdf5Writer::discard(Impl& im) {
+  QuietHdf5Errors quiet;
+  im.link_create.close();
+  im.attr_create.close();
+  if (im.storage == WriterStorage::disk) {
+    im.close_into_memory();
+    im.close_open_objects();
+  }
+  im.file.close();  // in memory: nothing to flush, so this cannot fail on a full disk
+  if (im.temporary_fd >= 0) ::close(std::exchange(im.temporary_fd, -1));
+  if (im.temporary_reserved) {
+    signal_temporary_set = false;
+    im.temporary_reserved = false;
+    std::error_code ignored;  // nothing useful to do about a failure in a destructor
+    std::filesystem::remove(im.temporary_path, ignored);
+  }
+}
+
 Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path, WriterStorage storage)
     : impl_(std::make_unique<Impl>()) {
   QuietHdf5Errors quiet;
@@ -701,16 +731,18 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path, WriterStorage st
                    std::strerror(errno));
   }
   im.temporary_reserved = true;
-  if (im.target.exists) {
-    // Keep the old file's permissions; its owner too when we may (root). A failed chown
-    // leaves the file ours, which is what any editor does.
-    ::fchmod(im.temporary_fd, im.target.mode);
-    if (::geteuid() == 0) {
-      if (::fchown(im.temporary_fd, im.target.owner, im.target.group) != 0) {
-        ::fchmod(im.temporary_fd, im.target.mode & 0777);
-      }
-    }
+  try {
+    open_file();
+  } catch (...) {
+    discard(im);
+    throw;
   }
+}
+
+void Hdf5Writer::open_file() {
+  Impl& im = *impl_;
+  // On disk, HDF5 reopens the temporary for writing: a read-only mode is given at commit.
+  if (im.storage == WriterStorage::memory) im.keep_permissions();
 
   Handle file_create =
       im.checked(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "cannot make file creation list");
@@ -727,7 +759,7 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path, WriterStorage st
   // SEMI: closing the file fails while any object is still open, instead of silently
   // leaving it open (and unflushed) behind a successful commit().
   im.check(H5Pset_fclose_degree(file_access.get(), H5F_CLOSE_SEMI), "cannot set close degree");
-  if (storage == WriterStorage::memory) {
+  if (im.storage == WriterStorage::memory) {
     // In memory, grown 1 MiB at a time, never written by HDF5 itself (see the file comment).
     im.check(H5Pset_fapl_core(file_access.get(), std::size_t{1} << 20, 0),
              "cannot select the in-memory driver");
@@ -745,6 +777,22 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path, WriterStorage st
   im.check(H5Pset_char_encoding(im.attr_create.get(), H5T_CSET_UTF8),
            "cannot set attribute name encoding");
 
+  if (im.storage == WriterStorage::disk) {
+    // HDF5 cannot recover from a disk error inside H5Fcreate (no file id is returned to close
+    // into memory, and the library then loops at exit): show first, with our own write(2),
+    // that there is room for its first blocks. H5F_ACC_TRUNC below frees them again.
+    const std::vector<char> zeros(std::size_t{1} << 16, '\0');
+    std::size_t written = 0;
+    while (written < zeros.size()) {
+      const ssize_t n = ::write(im.temporary_fd, zeros.data() + written, zeros.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (n == 0) errno = EIO;
+        im.fail_output(disk_error_message(errno, zeros.size(), true));
+      }
+      written += static_cast<std::size_t>(n);
+    }
+  }
   // The name only identifies the in-memory file inside HDF5 (unique: we hold it EXCL).
   const hid_t file =
       H5Fcreate(im.temporary_path.c_str(), H5F_ACC_TRUNC, file_create.get(), file_access.get());
@@ -774,20 +822,7 @@ Hdf5Writer::Hdf5Writer(const std::filesystem::path& final_path, WriterStorage st
 
 Hdf5Writer::~Hdf5Writer() {
   if (!impl_ || impl_->committed) return;
-  QuietHdf5Errors quiet;
-  impl_->link_create.close();
-  impl_->attr_create.close();
-  if (impl_->storage == WriterStorage::disk) {
-    impl_->close_into_memory();
-    impl_->close_open_objects();
-  }
-  impl_->file.close();  // in memory: nothing to flush, so this cannot fail on a full disk
-  if (impl_->temporary_fd >= 0) ::close(impl_->temporary_fd);
-  if (impl_->temporary_reserved) {
-    signal_temporary_set = false;
-    std::error_code ignored;  // nothing useful to do about a failure in a destructor
-    std::filesystem::remove(impl_->temporary_path, ignored);
-  }
+  discard(*impl_);
 }
 
 std::string output_error_text(int code, std::size_t bytes) {
@@ -941,6 +976,7 @@ void Hdf5Writer::commit_on_disk() {
   };
   // fsync of our descriptor flushes the file HDF5 wrote through its own (same inode).
   if (::fsync(im.temporary_fd) != 0 && errno != EINVAL) disk_error();
+  im.keep_permissions();
   if (::close(std::exchange(im.temporary_fd, -1)) != 0) disk_error();
   std::error_code error;
   std::filesystem::rename(im.temporary_path, im.target.real, error);

@@ -123,8 +123,12 @@ class Hdf5Writer {
   const std::filesystem::path& temporary_path() const;
 
  private:
-  void commit_on_disk();
   struct Impl;
+  void open_file();
+  void commit_on_disk();
+  /// Close an uncommitted file and remove its temporary (the destructor, and a constructor
+  /// that fails after reserving the temporary, when no destructor runs).
+  static void discard(Impl& im);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -15,8 +15,10 @@ import hashlib
 import os
 import shutil
 import signal
+import stat
 import struct
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -192,6 +194,27 @@ def _mount_tmpfs(directory, size):
     return r.returncode == 0
 
 
+def _size(path):
+    """Size of `path`, 0 if it is gone (the temporary is renamed when complete)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _fill(path):
+    """Write zeros to `path` until the file system is full (the run writes at the same time,
+    so the free space cannot be measured first)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 65536)
+    except OSError:
+        pass  # ENOSPC: full
+    finally:
+        os.close(fd)
+
+
 def test_full_disk_during_the_assembly_is_one_line_and_resume_finishes(tmp_path, uninterrupted):
     sc, full = uninterrupted
     # The disk fills while the HDF5 file is built on disk: HDF5 meets ENOSPC inside its own
@@ -206,9 +229,10 @@ def test_full_disk_during_the_assembly_is_one_line_and_resume_finishes(tmp_path,
                              stderr=subprocess.PIPE, text=True)
         filled = False
         while p.poll() is None:
-            if any(f.name.startswith("out.h5.tmp-") for f in disk.iterdir()):
-                free = shutil.disk_usage(disk).free
-                (disk / "filler").write_bytes(b"\0" * max(0, free - 4096))
+            # Once HDF5 writes data (the temporary is past the 64 kB the writer first reserves).
+            if any(f.name.startswith("out.h5.tmp-") and _size(f) > 200_000
+                   for f in disk.iterdir()):
+                _fill(disk / "filler")
                 filled = True
                 break
             time.sleep(0.0005)
@@ -251,3 +275,31 @@ def test_peak_memory_does_not_grow_with_the_replicates(tmp_path):
     one = _peak_rss_kb(["run", sc, "-o", tmp_path / "one.h5", "-q"])
     many = _peak_rss_kb(["run", sc, "-o", tmp_path / "many.h5", "-q", "--replicates", "24"])
     assert many <= 1.2 * one, (one, many)
+
+
+def test_read_only_output_is_replaced_and_keeps_its_mode(tmp_path):
+    # The output is built on disk, where HDF5 reopens the temporary for writing: a read-only
+    # old file's mode (0444) is given to the new file only at commit. Run as an ordinary user
+    # (root would ignore the mode): `nobody` when the tests run as root.
+    work = Path(tempfile.mkdtemp(prefix="childsim-ro-"))  # pytest's tmp_path is root-only
+    try:
+        work.chmod(0o755)
+        sc = scenario(work, replicates=1, scale="0.02", end="2024-12")
+        out = work / "out.h5"
+        out.write_bytes(b"old results")
+        out.chmod(0o444)
+        preexec_fn = None
+        if os.geteuid() == 0:
+            for p in (work, sc, out):
+                os.chown(p, 65534, 65534)
+
+            def preexec_fn():
+                os.setgid(65534)
+                os.setuid(65534)
+        r = run("run", sc, "-o", out, "-q", preexec_fn=preexec_fn)
+        assert r.returncode == 0, r.stderr
+        assert out.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"
+        assert stat.S_IMODE(out.stat().st_mode) == 0o444
+        assert sorted(p.name for p in work.iterdir()) == ["out.h5", "s.yaml"]
+    finally:
+        shutil.rmtree(work)
