@@ -157,8 +157,12 @@ def section_decision(ctx):
             gross = "<span class='ci'>no new places</span>"
             displaced = "—"
         per = option["cost_per_net"]
+        per_use = option.get("cost_per_use", (np.nan,))
         if np.isfinite(per[0]):
             per_text = _money(per)
+        elif np.isfinite(per_use[0]):  # a session service: per extra session or visit used
+            per_text = (f"{_money(per_use)}<span class='detail'>per extra "
+                        f"{esc(option['session_unit'])} (no nursery places)</span>")
         else:
             per_text = f"<span class='ci'>{esc(option['cost_per_net_note'] or '—')}</span>"
         rows.append([label,
@@ -202,7 +206,10 @@ def section_decision(ctx):
                "<dd><b>Cost per net additional child-year</b> = discounted public cost ÷ discounted "
                "net child-years; given only when the net gain is positive in every replicate. "
                "Options that change demand (new housing, fertility) are marked and not given one: "
-               "their extra child-years are new children.</dd>"
+               "their extra child-years are new children. An option that adds only baby-room, "
+               "holiday-class or clinic capacity is given its public cost per extra session or "
+               "visit used instead (baby-room child-session, pupil placed per holiday session, "
+               "paediatric visit served in the district; both discounted).</dd>"
                f"<dd><b>Intervals</b>: {esc(band_label(n))}; with fewer than "
                f"{MIN_REPLICATES_FOR_QUANTILES} replicates the min–max is shown, not a 90 % "
                "interval.</dd></dl>")

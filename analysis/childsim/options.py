@@ -44,6 +44,9 @@ FIFTEENTH_FYP = (2026, 2030)
 MIN_REPLICATES_FOR_QUANTILES = 20
 
 _CARE = {"nursery": "nursery_enrolled", "kindergarten": "kindergarten_enrolled"}
+#: Services used by the session (not by a place held for months): an option that changes
+#: their capacity is costed per extra unit of use (:data:`childsim.costs.USE_MEASURES`).
+_SESSIONS = ("babyroom", "holiday", "clinic")
 
 
 def period_years(ds, start=None, end=None):
@@ -293,6 +296,39 @@ def _main_service(base, alt, period):
     return max(set(care), key=care.count) if care else "nursery"
 
 
+def _session_service(base, alt, period):
+    """The session service (baby rooms, holiday classes, clinics) whose capacity the option
+    changes most, or None."""
+    changed = _capacity_changed(base, alt, period)
+    if not changed or "facility_kind" not in alt:
+        return None
+    kinds = dict(zip(alt["kind"].values.astype(str), alt["kind_service"].values.astype(str)))
+    facility_kind = dict(zip(alt["facility"].values.astype(str),
+                             alt["facility_kind"].values.astype(str)))
+    services = [kinds.get(facility_kind[f], "") for f in changed]
+    sessions = [s for s in services if s in _SESSIONS]
+    return max(set(sessions), key=sessions.count) if sessions else None
+
+
+def _period_use(ds, service, replicates, period, rate):
+    """Discounted use of a session service in the period, per replicate (the unit of
+    :data:`childsim.costs.USE_MEASURES`), or None when the run lacks the variable."""
+    from .costs import USE_MEASURES
+
+    spec = USE_MEASURES[service]
+    total = 0.0
+    for name in spec["variables"]:
+        if name not in ds or "time" not in ds[name].dims:
+            return None
+        da = ds[name].sel(replicate=replicates).astype(np.float64)
+        if spec.get("inside_only") and "facility" in da.dims and "facility_street" in da.coords:
+            da = da.where(da["facility_street"] != "outside", 0.0)
+        w = xr.DataArray(_weights(da["time"].dt.year.values, period, rate), dims="time",
+                         coords={"time": da["time"].values})
+        total = total + (da * w).sum([d for d in da.dims if d != "replicate"])
+    return total / spec["divide"]
+
+
 def option_summary(base, alt, period=None, rate=DISCOUNT_RATE):
     """One what-if as an option: public cost, gross/net effect, cost per net child-year.
 
@@ -310,7 +346,12 @@ def option_summary(base, alt, period=None, rate=DISCOUNT_RATE):
         ``facilities``, ``subsidies``, ``price_cap``, ``family_fees`` (extra yuan,
         discounted), ``gross``, ``net``, ``displacement`` (child-years) and
         ``cost_per_net`` (yuan per discounted net child-year) a tuple (mean, low, high,
-        label); ``cost_per_net_note`` says why it is not given when it is not.
+        label); ``cost_per_net_note`` says why it is not given when it is not. An option
+        that changes the capacity of baby rooms, holiday classes or clinics and no nursery or
+        kindergarten places also has ``session_service``, ``session_unit``, ``extra_use``
+        (discounted extra units used, interval) and ``cost_per_use`` (extra public yuan per
+        extra unit used: per baby-room session, pupil-session or visit; an interval), when
+        the extra use is positive in every replicate.
 
     Examples
     --------
@@ -352,4 +393,28 @@ def option_summary(base, alt, period=None, rate=DISCOUNT_RATE):
         mean = float(cost.mean() / net.mean())
         _, low, high, label = _interval(ratio)
         out["cost_per_net"] = (mean, low, high, label)
+    session = _session_service(base, alt, period)
+    if session and not out["demand_changing"] and not _care_changed(base, alt, period):
+        from .costs import USE_MEASURES
+
+        use_a = _period_use(alt, session, replicates, period, rate)
+        use_b = _period_use(base, session, replicates, period, rate)
+        if use_a is not None and use_b is not None:
+            extra = (use_a - use_b).values
+            out.update(session_service=session, session_unit=USE_MEASURES[session]["unit"],
+                       extra_use=_interval(extra), cost_per_use=(np.nan, np.nan, np.nan, ""))
+            if np.all(extra > 0) and not np.all(cost == 0):
+                _, low, high, label = _interval(cost / extra)
+                out["cost_per_use"] = (float(cost.mean() / extra.mean()), low, high, label)
     return out
+
+
+def _care_changed(base, alt, period):
+    """Whether the option changes the capacity of any nursery or kindergarten facility."""
+    changed = _capacity_changed(base, alt, period)
+    if not changed or "facility_kind" not in alt:
+        return False
+    kinds = dict(zip(alt["kind"].values.astype(str), alt["kind_service"].values.astype(str)))
+    facility_kind = dict(zip(alt["facility"].values.astype(str),
+                             alt["facility_kind"].values.astype(str)))
+    return any(kinds.get(facility_kind[f], "") in _CARE for f in changed)

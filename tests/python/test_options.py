@@ -213,3 +213,33 @@ def test_facilities_command_lists_by_street_name_and_kind():
     assert new and new[0][3:5] == ["0", "120"]
     bad = run_cli("facilities", "--kind", "nursery")
     assert bad.returncode != 0 and "unknown facility kind 'nursery'" in bad.stderr
+
+
+def test_options_session_services_are_costed_per_extra_session_used(runs, tmp_path):
+    """An option that adds only holiday-class capacity gets its public cost per extra pupil
+    placed per session: the extra public cost over the extra discounted use, recomputed here
+    from the raw outputs; nursery options get none."""
+    # A fifth of the district (at a tenth, the classes the baseline has are never full).
+    quick = {"population_scale": 0.2, "end": "2027-12", "replicates": 2}
+    period = (2025, 2027)
+    base, alt = (childsim.run({"extends": f"{name}.yaml", **quick}, base_dir=ROOT / "scenarios")
+                 for name in ("baseline", "holiday-classes-30-12"))
+    s = option_summary(base, alt, period, rate=0.08)
+    assert s["session_service"] == "holiday" and s["session_unit"] == "pupil placed per session"
+    # Plain reference: discounted pupils placed per replicate, 2026-2028.
+    def placed(ds):
+        da = ds["holiday_placed"]
+        years = da["time"].dt.year.values
+        w = np.where((years >= period[0]) & (years <= period[1]),
+                     1.08 ** -(years - period[0]).astype(float), 0.0)
+        values = da.values.reshape(da.sizes["replicate"], da.sizes["time"], -1).sum(axis=2)
+        return (values * w).sum(axis=1)
+    extra = placed(alt) - placed(base)
+    cost = (public_costs(alt, period, 0.08)["public"] -
+            public_costs(base, period, 0.08)["public"]).values
+    assert np.all(extra > 0)
+    assert s["extra_use"][0] == pytest.approx(extra.mean())
+    assert s["cost_per_use"][0] == pytest.approx(cost.mean() / extra.mean())
+    assert s["cost_per_use"][1] == pytest.approx((cost / extra).min())
+    assert "session_service" not in option_summary(runs["baseline"],
+                                                   runs["xinjing-inclusive-nursery"], PERIOD)
