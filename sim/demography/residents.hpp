@@ -46,7 +46,7 @@ inline void add_resident(State& state, int street, int sex, int birth_month) {
 void build_resident_counts(State& state, const InitialCounts& counts, int n_months);
 
 /// One month of the counts: events, moves between streets, arrivals (see above). Records
-/// deaths and migrants by street, sex and age group in `flows`.
+/// deaths, migrants and movers by street, sex and age group in `flows`.
 void step_residents(State& state, const Scenario& sc, const Rates& rates, MonthFlows& flows);
 
 /// K ~ Binomial(n, p) from one uniform `u` by inversion (exact; fast for the small n × p of

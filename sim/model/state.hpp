@@ -79,8 +79,8 @@ inline int age_group(int age_years) {
 }
 
 /// Demographic flows of one month by street. The first arrays count children only (the
-/// outputs of the same names); the `resident_*` and `migrants_*` arrays count every resident
-/// (children, the women of the household tables and the resident counts) by
+/// outputs of the same names); the `resident_*`, `migrants_*` and `movers_*` arrays count every
+/// resident (children, the women of the household tables and the resident counts) by
 /// [(street × n_sexes + sex) × n_age_groups + age group], the age taken at this month.
 struct MonthFlows {
   std::vector<std::int32_t> births, deaths, moves_in, moves_out, aged_out;
@@ -104,7 +104,7 @@ struct MonthFlows {
         migrants_out(cells(n_streets)),
         movers_in(cells(n_streets)),
         movers_out(cells(n_streets)) {}
-  /// Add `n` persons of `street`, `sex` and age `age_years` to a `resident_*`/`migrants_*` array.
+  /// Add `n` persons of `street`, `sex` and age `age_years` to one of those arrays.
   static void add(std::vector<std::int32_t>& v, int street, int sex, int age_years,
                   std::int32_t n = 1) {
     v[static_cast<std::size_t>((street * n_sexes + sex) * n_age_groups + age_group(age_years))] +=
