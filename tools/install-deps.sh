@@ -11,7 +11,7 @@ packages=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libopenmpi-dev openmpi-bin
   # Python (Debian's /usr/bin/python3)
   python3-numpy python3-h5py python3-h5netcdf python3-xarray python3-pandas python3-matplotlib
-  python3-pytest python3-nbclient python3-ipykernel python3-scipy python3-yaml
+  python3-pytest python3-pytest-xdist python3-nbclient python3-ipykernel python3-scipy python3-yaml
   python3-dask  # lazy reading: childsim.open_run(path, chunks=...)
   python3-mpi4py  # childsim-mpi sweep: the Python sweep joins the MPI job
   # a Chinese font for the street names in the briefing's figures (matplotlib) and pages
