@@ -371,6 +371,19 @@ struct Hdf5Writer::Impl {
     }
   }
 
+  // The last step of both commits: the temporary, written and closed, takes the final name.
+  void rename_onto_target() {
+    std::error_code error;
+    std::filesystem::rename(temporary_path, target.real, error);
+    if (error) {
+      fail_output("cannot rename " + temporary_path.string() +
+                  " onto the final name: " + error.message());
+    }
+    committed = true;
+    temporary_reserved = false;
+    signal_temporary_set = false;
+  }
+
   void require_open(const std::string& what) const {
     if (committed) fail(what + ": the writer was already committed");
     if (file.get() < 0) fail(what + ": the file is closed after an earlier error");
@@ -952,15 +965,7 @@ void Hdf5Writer::commit() {
   // A full disk may only show when the data reach it (NFS, delayed allocation).
   if (::fsync(im.temporary_fd) != 0 && errno != EINVAL) disk_error();
   if (::close(std::exchange(im.temporary_fd, -1)) != 0) disk_error();
-  std::error_code error;
-  std::filesystem::rename(im.temporary_path, im.target.real, error);
-  if (error) {
-    im.fail_output("cannot rename " + im.temporary_path.string() +
-                   " onto the final name: " + error.message());
-  }
-  im.committed = true;
-  im.temporary_reserved = false;
-  signal_temporary_set = false;
+  im.rename_onto_target();
 }
 
 void Hdf5Writer::commit_on_disk() {
@@ -978,15 +983,7 @@ void Hdf5Writer::commit_on_disk() {
   if (::fsync(im.temporary_fd) != 0 && errno != EINVAL) disk_error();
   im.keep_permissions();
   if (::close(std::exchange(im.temporary_fd, -1)) != 0) disk_error();
-  std::error_code error;
-  std::filesystem::rename(im.temporary_path, im.target.real, error);
-  if (error) {
-    im.fail_output("cannot rename " + im.temporary_path.string() +
-                   " onto the final name: " + error.message());
-  }
-  im.committed = true;
-  im.temporary_reserved = false;
-  signal_temporary_set = false;
+  im.rename_onto_target();
 }
 
 void Hdf5Writer::add_variable_slabs(const std::string& name, const std::vector<std::string>& dims,
