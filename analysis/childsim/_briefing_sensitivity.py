@@ -12,11 +12,11 @@ into ``childsim.SweepFileError`` by the briefing) before any page is written.
 """
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from ._checks import load_hdf5_input
 from ._html import esc, figure_img, table
 
 #: The output summarised when none is chosen (docs/research.md's study), if the sweep kept it.
@@ -59,27 +59,11 @@ def parse_output(text):
 
 def read_sweep(path):
     """Open a sweep file for the briefing, or raise SweepProblem naming the file."""
-    import h5py
-    import xarray as xr
-
-    path = Path(os.fspath(path))
     what = "expected a file written by 'childsim sweep' with a saltelli or morris design"
-    if not path.exists():
-        raise _error(f"{path}: no such file ({what})", path)
-    if path.is_dir():
-        raise _error(f"{path}: is a directory ({what})", path)
-    try:
-        is_hdf5 = h5py.is_hdf5(os.fspath(path))
-    except OSError as error:
-        raise _error(f"{path}: cannot be read ({error.strerror or error})", path) from None
-    if not is_hdf5:
-        raise _error(f"{path}: not an HDF5 file ({what})", path)
-    try:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            ds = ds.load()
-    except Exception as error:  # h5netcdf/xarray raise many kinds
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise _error(f"{path}: an HDF5 file that is not a sweep ({first})", path) from None
+    path, ds = load_hdf5_input(
+        path, _error, missing=f"no such file ({what})", directory=f"is a directory ({what})",
+        not_hdf5=f"not an HDF5 file ({what})",
+        not_ours="an HDF5 file that is not a sweep ({first})")
     missing = [a for a in ("sweep_design", "sweep_parameters", "sweep_design_attrs")
                if a not in ds.attrs]
     if missing or "sample" not in ds.dims:

@@ -34,6 +34,7 @@ import numpy as np
 import xarray as xr
 
 from . import _briefing_plots as bp
+from ._checks import load_hdf5_input
 from ._briefing_decision import section_decision
 from ._html import (PAGE_CSS, chip, esc, figure_img, fmt_count, fmt_interval, fmt_money,
                     fmt_share, fmt_signed, table)
@@ -90,25 +91,11 @@ class SweepFileError(BriefingError):
 
 
 def _open(path):
-    import h5py
-
-    path = Path(os.fspath(path))
-    if not path.exists():
-        raise BriefingError(f"{path}: no such file", path)
-    if path.is_dir():
-        raise BriefingError(f"{path}: is a directory, not a result file", path)
-    try:
-        is_hdf5 = h5py.is_hdf5(os.fspath(path))
-    except OSError as error:
-        raise BriefingError(f"{path}: cannot be read ({error.strerror or error})", path) from None
-    if not is_hdf5:
-        raise BriefingError(f"{path}: not an HDF5 file (expected a result of 'childsim run')", path)
-    try:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            ds = ds.load()
-    except Exception as error:  # h5netcdf/xarray raise many kinds
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise BriefingError(f"{path}: an HDF5 file that is not a childsim result ({first})", path) from None
+    path, ds = load_hdf5_input(
+        path, BriefingError, missing="no such file",
+        directory="is a directory, not a result file",
+        not_hdf5="not an HDF5 file (expected a result of 'childsim run')",
+        not_ours="an HDF5 file that is not a childsim result ({first})")
     missing_attrs = [a for a in REQUIRED_ATTRIBUTES if a not in ds.attrs]
     missing_vars = [v for v in REQUIRED_VARIABLES if v not in ds.data_vars]
     if missing_attrs or missing_vars or "time" not in ds.dims or "street" not in ds.dims:
