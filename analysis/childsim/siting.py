@@ -78,6 +78,11 @@ SERVICE_DEMAND = {
     "holiday": ("holiday_unmet", ("holiday_seekers",)),
     "babyroom": (("babyroom_sessions_demanded", "babyroom_sessions_served"),
                  ("babyroom_sessions_demanded",)),
+    # Paediatric clinics: visits a month. No visit goes unserved in the model: a visit that no
+    # district clinic takes (by choice, or refused by the queue or capacity) ends at a clinic
+    # outside the district; those are the "unmet" visits, of all the visits the street's
+    # children want (docs/siting.md, "Paediatric clinics").
+    "clinic": ("clinic_visits_outside", ("clinic_visits_demanded",)),
 }
 # Demand units a child stands for, a month, where the demand is not counted in children:
 # the parameter that converts (net child-years served = the fall in unmet demand / it / 12).
@@ -93,6 +98,16 @@ _NET_BY_SERVED = ("babyroom",)
 # 650,000 a year, the rule of facilities.yaml, per place). Plausible range: capital
 # 5,000-30,000 a place (a rented and fitted building costs more), running 15,000-40,000.
 DEFAULT_COSTS = {"capital_per_place": 10000.0, "running_per_place_year": 26000.0}
+# Paediatric clinics, per doctor-session a month of capacity (the chc_clinic kind's unit).
+# Running: DERIVED from scenarios/changning/facilities.yaml, whose CHC clinics of 40 sessions
+# (2 doctors x 20 half-days) cost 900,000 yuan a year (2 doctors x 350,000 + 1 nurse 150,000
+# + 50,000 consumables, itself assumed there): 22,500 yuan a session-a-month a year.
+# Capital: ASSUMED, about 200,000 yuan to fit out and equip two consulting rooms and a
+# waiting area in an existing CHC for 40 sessions, 5,000 a session (plausible 2,500-15,000:
+# more where rooms must be built or rented).
+CLINIC_COSTS = {"capital_per_place": 5000.0, "running_per_place_year": 22500.0}
+# What demand is counted in, where not children (the kind's capacity unit follows it).
+_DEMAND_UNIT = {"babyroom": "child-sessions a month", "clinic": "paediatric visits a month"}
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -149,6 +164,7 @@ class SitingProblem:
     variants: list = field(default_factory=list)
     time_limit: float = 60.0
     demand_per_child: float = 1.0
+    visits_per_session: dict = field(default_factory=dict)
     kinds: list = field(default_factory=list)
     kind_mix: dict = field(default_factory=dict)
     name: str = "siting"
@@ -373,6 +389,11 @@ def read_problem(source, *, base_dir=None):
     problem.kinds = list(kind_list)
     if service in _PER_CHILD:
         problem.demand_per_child = float(loaded.parameters[_PER_CHILD[service]])
+    if service == "clinic":
+        problem.costs = dict(CLINIC_COSTS)
+        problem.demand_per_child = clinic_visits_per_child_month(loaded.parameters)
+        problem.visits_per_session = _clinic_visits_per_session(base_data, kind_list,
+                                                                loaded.parameters)
 
     cand = data["candidates"]
     check_keys(cand, _CANDIDATE_KEYS, "candidates")
@@ -472,6 +493,49 @@ def read_problem(source, *, base_dir=None):
     if "time_limit" in data:
         problem.time_limit = real(data["time_limit"], "time_limit", 0, open_low=True)
     return problem
+
+
+def clinic_visits_per_child_month(parameters):
+    """Paediatric visits a child makes a month: the parameters' yearly rates over ages 0-17.
+
+    The rate of each single year of age (``clinic.visits_age0``, ``_age1_2``, ``_age3_5``,
+    ``_age6_11``, ``_age12_17``), averaged with equal weight per year of age, / 12. It turns
+    visits kept in the district into child-years of paediatric care (net child-years served
+    by a clinic plan), an approximation: the district's children are not spread evenly over
+    the ages.
+
+    Examples
+    --------
+    >>> from childsim.siting import clinic_visits_per_child_month
+    >>> p = {"clinic.visits_age0": 4.0, "clinic.visits_age1_2": 5.0, "clinic.visits_age3_5": 4.0,
+    ...      "clinic.visits_age6_11": 2.5, "clinic.visits_age12_17": 1.2}
+    >>> round(clinic_visits_per_child_month(p) * 12, 3)   # (4 + 2x5 + 3x4 + 6x2.5 + 6x1.2) / 18
+    2.678
+    """
+    years = (("clinic.visits_age0", 1), ("clinic.visits_age1_2", 2), ("clinic.visits_age3_5", 3),
+             ("clinic.visits_age6_11", 6), ("clinic.visits_age12_17", 6))
+    return sum(float(parameters[name]) * n for name, n in years) / 18.0 / 12.0
+
+
+def _clinic_visits_per_session(base_data, kinds, parameters):
+    """Visits a doctor sees in a session, as the model counts them (sim/services/clinic.cpp):
+    min(the facility's visits_per_session, 60 x clinic.session_hours / clinic.service_minutes),
+    the latter where none is stated. By facility id; ``""`` for a new site: the median of the
+    stated figures of the problem's kinds (a plan's new clinics are written with it)."""
+    import yaml
+
+    most = 60.0 * float(parameters["clinic.session_hours"]) / float(
+        parameters["clinic.service_minutes"])
+    with open(Path(base_data) / "facilities.yaml", encoding="utf-8") as handle:
+        rows = yaml.safe_load(handle).get("facilities", [])
+    out = {}
+    for f in rows:
+        stated = float(f.get("visits_per_session", 0) or 0)
+        out[str(f["id"])] = min(stated, most) if stated > 0 else most
+    stated = [float(f["visits_per_session"]) for f in rows
+              if f.get("kind") in kinds and float(f.get("visits_per_session", 0) or 0) > 0]
+    out[""] = min(float(np.median(stated)), most) if stated else most
+    return out
 
 
 def _read_candidates_csv(path, streets):
@@ -751,6 +815,10 @@ def candidate_options(problem, ds, ref):
     kinds_of_problem = problem.kinds or [problem.kind]
     if problem.existing:
         open_now = _open_facilities(ds, problem.opening)
+        if problem.service == "clinic":
+            # a CHC without a paediatric clinic (capacity 0) may open one (plan item 31)
+            inside = np.isfinite(ds["facility_x"].values.astype(float))
+            open_now = [int(f) for f in np.nonzero(inside)[0]]
         kinds = ds["facility_kind"].values
         for f in open_now:
             if str(kinds[f]) in kinds_of_problem:  # an expansion keeps the facility's kind
@@ -789,6 +857,11 @@ def candidate_options(problem, ds, ref):
         raise ProblemError("no candidate site can open within the plan years", file=problem.file,
                            key="candidates")
     table = pd.DataFrame(options)
+    if problem.service == "clinic":
+        # demand is in visits a month: an option serves sessions x visits a doctor sees in one
+        per = problem.visits_per_session
+        table["serves"] = [c * per.get(f, per.get("", 0.0)) for c, f
+                           in zip(table["capacity"], table["facility"])]
     table.index.name = "option"
     return table
 
@@ -829,6 +902,7 @@ def build_instance(problem, points, options, ds, parameters):
     kinds = load_kinds(Path(base_data) / "facilities.yaml")
     same = [f for f in _open_facilities(ds, problem.opening)
             if kinds["service"].get(str(ds["facility_kind"].values[f])) == problem.service]
+    same = [f for f in same if np.isfinite(float(ds["facility_x"].values[f]))]  # not outside
     if same:
         fx = ds["facility_x"].values[same].astype(float)
         fy = ds["facility_y"].values[same].astype(float)
@@ -841,7 +915,8 @@ def build_instance(problem, points, options, ds, parameters):
     site_codes = pd.factorize(options["site"])[0]
     return _solvers.Instance(
         weight=weight, street=points["street"].map(street_index).to_numpy(),
-        site=site_codes, capacity=options["capacity"].to_numpy(dtype=float),
+        site=site_codes,
+        capacity=options["serves" if "serves" in options else "capacity"].to_numpy(dtype=float),
         cost=options["cost"].to_numpy(dtype=float),
         option_street=options["street"].map(street_index).to_numpy(), distance=distance,
         radius=radius, existing=existing, unmet=by_street["unmet"].to_numpy(),
@@ -921,6 +996,7 @@ def plan_scenario(problem, chosen, *, name, base_investments, extends, price_mon
     import yaml
 
     items = []
+    unit = "sessions" if problem.service == "clinic" else "places"
     for row in chosen.itertuples(index=False):
         kind = getattr(row, "kind", problem.kind)
         common = {"start": row.start, "capital_cost": round(float(row.capital), 2),
@@ -930,13 +1006,15 @@ def plan_scenario(problem, chosen, *, name, base_investments, extends, price_mon
                           "action": "add_capacity", "facility": row.facility,
                           "amount": int(row.capacity), **common})
         else:
-            items.append({"name": f"siting {name}: {row.capacity} places at {row.site}",
+            extra = ({"visits_per_session": float(problem.visits_per_session[""])}
+                     if problem.service == "clinic" and "" in problem.visits_per_session else {})
+            items.append({"name": f"siting {name}: {row.capacity} {unit} at {row.site}",
                           "action": "open", "id": f"site-{row.site}", "kind": kind,
                           "street": row.street,
                           "location": {"lat": float(row.lat), "lon": float(row.lon)},
                           "capacity": int(row.capacity),
                           "price_month": float(_per_kind(price_month, kind)),
-                          "quality": float(_per_kind(quality, kind)), **common})
+                          "quality": float(_per_kind(quality, kind)), **extra, **common})
     head = (f"# Siting plan '{name}' for {', '.join(problem.kinds or [problem.kind])} "
             f"({problem.objective}), written by "
             f"`childsim site` from {Path(problem.file).name}.\n"
@@ -1065,12 +1143,41 @@ def plan_effects(base, run, service, years, per_child=1.0):
 
     plan_cov = coverage(pu, pw)
     worst_street = plan_cov.fillna(np.inf).argmin("street").values
-    return pd.DataFrame({"net_child_years": net.values,
-                         "worst_coverage": plan_cov.min("street").values,
-                         "base_worst_coverage": coverage(bu, bw).min("street").values,
-                         "worst_street": [str(x) for x in
-                                          np.asarray(plan_cov["street"].values)[worst_street]]},
-                        index=pd.Index(np.asarray(base["replicate"].values), name="replicate"))
+    out = pd.DataFrame({"net_child_years": net.values,
+                        "worst_coverage": plan_cov.min("street").values,
+                        "base_worst_coverage": coverage(bu, bw).min("street").values,
+                        "worst_street": [str(x) for x in
+                                         np.asarray(plan_cov["street"].values)[worst_street]]},
+                       index=pd.Index(np.asarray(base["replicate"].values), name="replicate"))
+    if service == "clinic":
+        # visits kept in the district over the plan years, and the mean wait for a doctor
+        out["net_visits"] = (bu - pu).sum(("time", "street")).values
+        out["wait_minutes"] = clinic_mean_wait(run, years).values
+        out["base_wait_minutes"] = clinic_mean_wait(base, years).values
+    return out
+
+
+def clinic_mean_wait(ds, years):
+    """Per replicate: the mean wait for a doctor (minutes) of the visits served in the district.
+
+    ``clinic_wait_minutes`` of each clinic and month (NaN when closed or outside the
+    district), weighted by the visits it served (``clinic_visits``), over the plan years.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, xarray as xr
+    >>> from childsim.siting import clinic_mean_wait
+    >>> t = pd.date_range("2026-01-01", periods=2, freq="MS")
+    >>> dims = ("replicate", "time", "facility")
+    >>> ds = xr.Dataset({"clinic_wait_minutes": (dims, [[[10.0, np.nan], [30.0, np.nan]]]),
+    ...                  "clinic_visits": (dims, [[[100, 50], [300, 50]]])}, coords={"time": t})
+    >>> clinic_mean_wait(ds, (2026, 2026)).values.tolist()   # (10 x 100 + 30 x 300) / 400
+    [25.0]
+    """
+    in_years = (ds["time"].dt.year >= years[0]) & (ds["time"].dt.year <= years[1])
+    wait = ds["clinic_wait_minutes"].sel(time=in_years).astype(float)
+    visits = ds["clinic_visits"].sel(time=in_years).astype(float).where(np.isfinite(wait), 0.0)
+    return (wait.fillna(0.0) * visits).sum(("time", "facility")) / visits.sum(("time", "facility"))
 
 
 def _pareto(table):
@@ -1131,7 +1238,8 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
                      "worst_coverage_lo": worst[1], "worst_coverage_hi": worst[2],
                      "base_worst_coverage": float(eff["base_worst_coverage"].mean()),
                      # the street most often worst over the replicates (ties: first in order)
-                     "worst_street": eff["worst_street"].value_counts(sort=False).idxmax()})
+                     "worst_street": eff["worst_street"].value_counts(sort=False).idxmax(),
+                     **_clinic_columns(eff)})
     table = plans.join(pd.DataFrame(rows).set_index("plan"))
     with np.errstate(divide="ignore", invalid="ignore"):
         table["cost_per_child_year"] = np.where(table["net_child_years"] > 0,
@@ -1139,6 +1247,20 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
                                                 np.nan)
     table["pareto"] = _pareto(table)
     return table, effects
+
+
+def _clinic_columns(eff):
+    """Clinic plans: visits kept in the district and the change in the mean wait (plan - base),
+    means and 90 % intervals of the paired replicates (nothing for other services)."""
+    if "net_visits" not in eff:
+        return {}
+    visits = _interval(eff["net_visits"])
+    change = _interval(eff["wait_minutes"] - eff["base_wait_minutes"])
+    return {"net_visits": visits[0], "net_visits_lo": visits[1], "net_visits_hi": visits[2],
+            "wait_minutes": float(eff["wait_minutes"].mean()),
+            "base_wait_minutes": float(eff["base_wait_minutes"].mean()),
+            "wait_change_minutes": change[0], "wait_change_minutes_lo": change[1],
+            "wait_change_minutes_hi": change[2]}
 
 
 def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality, threads, say):
@@ -1527,7 +1649,8 @@ def _write_outputs(result, out, streets, mean_demand):
         f"new sites open from {p.opening[0]:04d}-{p.opening[1]:02d}. Base scenario "
         f"`{p.scenario}`.", "",
         "## Demand the sites should serve", "",
-        f"Expected unmet demand and all demand (children, mean over the plan years' months and "
+        f"Expected unmet demand and all demand ({_DEMAND_UNIT.get(p.service, 'children')}, "
+        f"mean over the plan years' months and "
         f"{p.demand_replicates} replicate(s) of the base scenario run with its seed + 1), by "
         f"street; homes are spread over each street's disc as the model draws them.", "",
         _markdown(mean_demand[["unmet", "wanting"]]), "",
@@ -1570,6 +1693,20 @@ def _write_outputs(result, out, streets, mean_demand):
                                        if c.startswith(("net_child_years_", "regret_"))
                                        and not c.endswith(("_lo", "_hi"))] + ["max_regret"]]),
                ""] if "max_regret" in result.plans else []),
+            *(["Paediatric clinics: visits kept in the district over the plan years (the fall "
+               "in visits ending at a clinic outside it; net child-years above are these / "
+               f"{p.demand_per_child * 12:.3f}, the visits a child makes a year) and the mean "
+               "wait for a doctor of the visits served in the district (minutes; change = plan "
+               "- base, 90 % intervals of the paired replicates):", "",
+               _markdown(result.plans[["net_visits", "net_visits_lo", "net_visits_hi",
+                                       "base_wait_minutes", "wait_minutes",
+                                       "wait_change_minutes", "wait_change_minutes_lo",
+                                       "wait_change_minutes_hi"]],
+                         {c: ",.1f" for c in ("net_visits", "net_visits_lo", "net_visits_hi")}
+                         | {c: ".2f" for c in ("base_wait_minutes", "wait_minutes",
+                                               "wait_change_minutes", "wait_change_minutes_lo",
+                                               "wait_change_minutes_hi")}), ""]
+              if "net_visits" in result.plans else []),
             "Costs are the problem's per-place assumptions (docs/siting.md), undiscounted. "
             "Intervals reflect Monte Carlo error only, not parameter uncertainty.", ""]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")

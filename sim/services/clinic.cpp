@@ -10,19 +10,19 @@
 //     V_j = β_distance × walking km from home + β_quality × quality_j + asc_hospital × [j is
 //     not a CHC]; a clinic outside the district is clinic.outside_distance_km from every home.
 //  3. Queueing from offered load. A doctor sees n_j = min(visits_per_session_j, 60H /
-//     service_minutes) patients in a session of H hours (rate n_j / H). The month's sessions
-//     are spread over at most clinic.half_days_per_month half-days, the doctors of a half-day
-//     pooled in one line; each half-day is M/M/c/K (queue.hpp, clinic_month) with arrivals =
-//     the visits offered to the clinic (all that chose it, before any refusal) spread evenly
-//     over its open half-days, K the smaller of the booking quota (c × n_j registered and not
-//     yet seen) and the balking limit (nobody joins whose expected wait would exceed
-//     clinic.wait_tolerance_minutes). The arrivals the queue loses are refused: turned away
-//     (quota) or diverted (wait). Clinic j also never serves more than K_j = ⌊sessions_j × n_j⌋
-//     visits a month (capacity). A refused visit goes to its next-preferred district clinic
-//     that it has not tried, that is not at capacity and that admits its age — by the
-//     rank-ordered logit, the logit choice restricted to those clinics — and to a clinic
-//     outside the district only when there is none. Clinics outside the district never
-//     refuse. Rounds repeat until nothing is pending; every round each pending visit tries a
+//     service_minutes) patients (60H / service_minutes when visits_per_session is not stated) in a
+//     session of H hours (rate n_j / H). The month's sessions are spread over at most
+//     clinic.half_days_per_month half-days, the doctors of a half-day pooled in one line; each
+//     half-day is M/M/c/K (queue.hpp, clinic_month) with arrivals = the visits offered to the
+//     clinic (all that chose it, before any refusal) spread evenly over its open half-days, K the
+//     smaller of the booking quota (c × n_j registered and not yet seen) and the balking limit
+//     (nobody joins whose expected wait would exceed clinic.wait_tolerance_minutes). The arrivals
+//     the queue loses are refused: turned away (quota) or diverted (wait). Clinic j also never
+//     serves more than K_j = ⌊sessions_j × n_j⌋ visits a month (capacity). A refused visit goes to
+//     its next-preferred district clinic that it has not tried, that is not at capacity and that
+//     admits its age — by the rank-ordered logit, the logit choice restricted to those clinics —
+//     and to a clinic outside the district only when there is none. Clinics outside the district
+//     never refuse. Rounds repeat until nothing is pending; every round each pending visit tries a
 //     clinic it has not tried, so there are at most as many rounds as clinics.
 //  4. Waiting. The mean wait of the visits that join the line, P(wait > 30 min), and the
 //     expected shares turned away and diverted, from the queue at the month's offered load.
@@ -251,7 +251,10 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     o.f = static_cast<std::size_t>(clinics[j]);
     o.outside = F.street[o.f] < 0;
     const double sessions = F.capacity(o.f, t);
-    o.per_session = std::min(F.visits_per_session[o.f], per_session);
+    // visits_per_session 0 = not stated (a clinic a scenario opens without it): a doctor sees
+    // what fits in a session, 60H / service_minutes (parameters.yaml clinic.service_minutes).
+    const double stated = F.visits_per_session[o.f];
+    o.per_session = stated > 0 ? std::min(stated, per_session) : per_session;
     o.capacity = static_cast<std::int64_t>(std::floor(sessions * o.per_session));
     o.open = o.outside || o.capacity > 0;
     const bool chc = F.kind_of(o.f).id == "chc_clinic";

@@ -68,7 +68,8 @@ double param(const Scenario& sc, const std::string& name) {
 double per_session(const Scenario& sc, int f) {
   const double most =
       60.0 / param(sc, "clinic.service_minutes") * param(sc, "clinic.session_hours");
-  return std::min(sc.facilities.visits_per_session[static_cast<std::size_t>(f)], most);
+  const double stated = sc.facilities.visits_per_session[static_cast<std::size_t>(f)];
+  return stated > 0 ? std::min(stated, most) : most;  // 0: not stated
 }
 
 /// Visits a clinic can serve in month t: sessions × min(visits per session, μ·H).
@@ -420,6 +421,39 @@ TEST_CASE("clinic, closing a CHC sends its street's visits elsewhere", "[clinic]
   long diverted = 0;
   CHECK(within_capacity(closed, b, diverted));
   CHECK(conserved(closed, b));
+}
+
+TEST_CASE("clinic, a clinic without visits_per_session sees what fits in a session", "[clinic]") {
+  // A clinic a scenario opens states no visits per session (0): its doctors see
+  // 60 x session_hours / service_minutes a session (parameters.yaml clinic.service_minutes),
+  // not none. The busiest CHC, with its stated figure removed, serves visits, never more than
+  // sessions x that many a month, and the visits stay conserved.
+  Scenario sc = small(2, 24);
+  scale_district_clinics(sc, sc.population_scale);
+  int chc = -1;
+  for (int f : clinic_facilities(sc))
+    if (sc.facilities.kind_of(f).id == "chc_clinic" && sc.facilities.capacity(f, 0) > 0) {
+      chc = f;
+      break;
+    }
+  REQUIRE(chc >= 0);
+  sc.facilities.visits_per_session[static_cast<std::size_t>(chc)] = 0;
+  const double most =
+      60.0 / param(sc, "clinic.service_minutes") * param(sc, "clinic.session_hours");
+  const auto ds = run_scenario(sc);
+  const int R = sc.replicates, T = sc.n_months();
+  const int NF = static_cast<int>(sc.facilities.size());
+  long served = 0;
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) {
+      const long v = test::ints(ds, "clinic_visits")[(r * T + t) * NF + chc];
+      CHECK(v <= static_cast<long>(std::floor(sc.facilities.capacity(chc, t) * most)));
+      served += v;
+    }
+  CHECK(served > 0);
+  long diverted = 0;
+  CHECK(within_capacity(sc, ds, diverted));
+  CHECK(conserved(sc, ds));
 }
 
 TEST_CASE("clinic, outputs are identical for 1 and 3 threads", "[clinic][threads]") {

@@ -331,3 +331,57 @@ def test_other_objectives_on_simulated_demand(tmp_path, objective):
         demand = result.demand.groupby("street").mean()
         base_worst = float((1 - demand["unmet"] / demand["wanting"]).min())
         assert exact["objective_value"] >= base_worst - 1e-9
+
+
+def test_clinics_are_sited_on_visits_leaving_the_district_and_proven_by_simulation(tmp_path):
+    # Paediatric clinics: capacity in doctor sessions a month, demand in visits a month. A new
+    # clinic at a street centre (written with the kind's visits per session) opens at its
+    # coordinates and serves visits, never more than sessions x visits per session; the net
+    # effect is the fall in visits ending outside the district, paired replicate by replicate,
+    # and the mean wait is the visit-weighted wait of the district's clinics, both recomputed
+    # here from the runs written.
+    from childsim.siting import CLINIC_COSTS
+
+    text = (PROBLEM.replace("kind: inclusive_nursery", "kind: chc_clinic")
+            .replace("capacities: [60]", "capacities: [20]")
+            .replace("evaluate: {plans: 2, replicates: 3}",
+                     "evaluate: {plans: 1, replicates: 3, greedy: false}"))
+    problem = read_problem(_problem(tmp_path, text))
+    p = childsim.load_scenario(tmp_path / "quick.yaml").parameters
+    assert problem.service == "clinic" and problem.costs == CLINIC_COSTS
+    rates = ([p["clinic.visits_age0"]] + 2 * [p["clinic.visits_age1_2"]]
+             + 3 * [p["clinic.visits_age3_5"]] + 6 * [p["clinic.visits_age6_11"]]
+             + 6 * [p["clinic.visits_age12_17"]])
+    assert problem.demand_per_child == pytest.approx(sum(rates) / 18 / 12)
+    result = childsim.site(problem, tmp_path / "out", threads=2)
+    # CHC clinics see 20 visits a session (facilities.yaml): an option of 20 sessions serves 400
+    assert (result.candidates["serves"] == 400).all()
+    plan = result.plans.loc["exact-1"]
+    site_id = plan["sites"].split(":")[0]
+    base = childsim.open_run(tmp_path / "out" / "runs" / "base.h5")
+    run = childsim.open_run(tmp_path / "out" / "runs" / "exact-1.h5")
+    fac = f"site-{site_id}"
+    assert fac in run["facility"].values and fac not in base["facility"].values
+    in_plan = run["time"].dt.year == 2026
+    served = run["clinic_visits"].sel(facility=fac, time=in_plan)
+    assert (served > 0).all() and (served <= 20 * 20).all()
+    # visits wanted are the same in both (drawn before any choice); net = fall in outside visits
+    assert (run["clinic_visits_demanded"] == base["clinic_visits_demanded"]).all()
+    fall = (base["clinic_visits_outside"] - run["clinic_visits_outside"]).sel(time=in_plan)
+    per_rep = fall.sum(("time", "street")).values.astype(float)
+    assert plan["net_visits"] == pytest.approx(per_rep.mean())
+    assert plan["net_child_years"] == pytest.approx(per_rep.mean() / 12
+                                                    / problem.demand_per_child)
+    assert plan["net_visits_lo"] > 0  # a clinic in the district keeps visits in it
+
+    def mean_wait(ds):
+        w = ds["clinic_wait_minutes"].sel(time=in_plan).values
+        v = ds["clinic_visits"].sel(time=in_plan).values.astype(float)
+        ok = np.isfinite(w)
+        return [float((w[r][ok[r]] * v[r][ok[r]]).sum() / v[r][ok[r]].sum())
+                for r in range(w.shape[0])]
+
+    assert plan["wait_minutes"] == pytest.approx(np.mean(mean_wait(run)))
+    assert plan["base_wait_minutes"] == pytest.approx(np.mean(mean_wait(base)))
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "paediatric visits a month" in report and "net_visits" in report
