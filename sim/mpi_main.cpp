@@ -19,6 +19,10 @@
 // ranks instead. A sweep is the Python package's (childsim.sweeps: designs, parts, assembly
 // with xarray), so this process becomes that Python (exec, same process id, before MPI
 // exists) and mpi4py joins the job; docs/research.md says why it is not a C++ loop.
+//
+// `childsim-mpi site PROBLEM.yaml -o DIR [--threads T]` spreads a siting problem's proof runs
+// (the base and each plan, docs/siting.md) over the ranks the same way (childsim._mpi_site):
+// rank 0 writes every file, byte-identical to `childsim site`.
 #include "sim/calibration/calibrate.hpp"  // load_calibration, calibrate, posterior_dataset
 #include "sim/cli/calibrate_command.hpp"  // print_generation, print_posterior
 #include "sim/cli/output_path.hpp"        // check_output_path
@@ -61,7 +65,8 @@ void wait_for_all_ranks() {
 int run(int argc, char** argv, int rank, int size) {
   CLI::App app{"childsim-mpi: run a scenario's replicates across MPI ranks"};
   app.footer(
-      "Also: childsim-mpi sweep DESIGN.yaml -o OUT.h5 (a sweep's samples across ranks) and "
+      "Also: childsim-mpi sweep DESIGN.yaml -o OUT.h5 (a sweep's samples across ranks), "
+      "childsim-mpi site PROBLEM.yaml -o DIR (a siting problem's proof runs across ranks) and "
       "childsim-mpi calibrate CALIBRATION.yaml -o POSTERIOR.h5 (calibration particles across "
       "ranks); --help after either lists its options.");
   std::string scenario_path, out_path;
@@ -199,6 +204,10 @@ int main(int argc, char** argv) {
   // A sweep runs in Python (childsim.sweeps with mpi4py), which calls MPI_Init itself.
   if (argc > 1 && std::string(argv[1]) == "sweep")
     return childsim::cli::exec_python_main("_mpi_sweep",
+                                           std::vector<std::string>(argv + 2, argv + argc));
+  // So does siting (childsim.siting: demand, solvers and the proof's runs across the ranks).
+  if (argc > 1 && std::string(argv[1]) == "site")
+    return childsim::cli::exec_python_main("_mpi_site",
                                            std::vector<std::string>(argv + 2, argv + argc));
   MPI_Init(&argc, &argv);
   int rank = 0, size = 1;

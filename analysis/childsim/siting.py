@@ -1194,7 +1194,7 @@ def _pareto(table):
     return out
 
 
-def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
+def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None, runner=None):
     """Run the base and every plan as ensembles with common random numbers; the Pareto table.
 
     Parameters
@@ -1207,6 +1207,9 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
     threads : int, optional
     runs_dir : path, optional
         Where to write each run (``base.h5``, ``<plan>.h5``) for ``childsim compare``.
+    runner : callable, optional
+        Makes a run, as :func:`childsim.run` (``childsim-mpi site`` passes one that takes
+        runs made on other MPI ranks).
 
     Returns
     -------
@@ -1216,9 +1219,10 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
         ``pareto``) and the per-replicate effects of each plan.
     """
     from ._io import write
-    from ._run import run
+    from ._run import run as _run_here
     from ._scenario import load_scenario
 
+    run = runner or _run_here
     seed = load_scenario(problem.scenario).seed
     reps = problem.evaluate_replicates
     base = run(problem.scenario, replicates=reps, seed=seed, threads=threads)
@@ -1249,6 +1253,31 @@ def evaluate_plans(problem, scenarios, plans, *, threads=None, runs_dir=None):
     return table, effects
 
 
+def _proof_jobs(problem, scenarios, found, options, plan_dir, price, quality):
+    """Every run of the proof, ``(scenario path, replicates, seed)``, in the order
+    :func:`evaluate_plans` and :func:`_evaluate_variants` make them (``childsim-mpi site``
+    deals them to the ranks). Writes the plans' files on the variants first, as
+    :func:`_evaluate_variants` does, so that every rank finds them."""
+    from ._scenario import load_scenario
+
+    reps = problem.evaluate_replicates
+    seed = load_scenario(problem.scenario).seed
+    jobs = [(problem.scenario, reps, seed)] + [(path, reps, seed) for path in scenarios.values()]
+    for variant in problem.variants:
+        loaded = load_scenario(variant)
+        stem = Path(variant).stem
+        jobs.append((variant, reps, loaded.seed))
+        extends = os.path.relpath(Path(variant).resolve(), Path(plan_dir).resolve())
+        for name, plan in found:
+            if name not in scenarios:
+                continue
+            path = Path(plan_dir) / f"{name}@{stem}.yaml"
+            write_plan(path, problem, options.iloc[list(plan.options)], name=f"{name}@{stem}",
+                       base=variant, extends=extends, price_month=price, quality=quality)
+            jobs.append((path, reps, loaded.seed))
+    return jobs
+
+
 def _clinic_columns(eff):
     """Clinic plans: visits kept in the district and the change in the mean wait (plan - base),
     means and 90 % intervals of the paired replicates (nothing for other services)."""
@@ -1263,16 +1292,18 @@ def _clinic_columns(eff):
             "wait_change_minutes_hi": change[2]}
 
 
-def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality, threads, say):
+def _evaluate_variants(problem, plans, unique, options, plan_dir, price, quality, threads, say,
+                       runner=None):
     """Net child-years of every plan on top of each variant scenario, and each plan's regret.
 
     A plan's regret in a scenario is the best plan's net child-years there minus its own;
     ``max_regret`` is the largest over the base and the variants (minimax regret picks the
     plan that is never far from the best, whichever future comes).
     """
-    from ._run import run
+    from ._run import run as _run_here
     from ._scenario import load_scenario
 
+    run = runner or _run_here
     nets = {"base": plans["net_child_years"]}
     for variant in problem.variants:
         loaded = load_scenario(variant)
@@ -1393,7 +1424,8 @@ def _plans_table(found, options):
     return pd.DataFrame(rows).set_index("plan")
 
 
-def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, progress=None):
+def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, progress=None,
+         comm=None):
     """Solve a siting problem on simulated demand and prove its best plans by simulation.
 
     Parameters
@@ -1413,10 +1445,15 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
         For a dict problem, where its paths resolve.
     progress : callable, optional
         Called with one line of text at each stage.
+    comm : mpi4py.MPI.Comm, optional
+        Spread the proof's runs over the ranks of this communicator (``childsim-mpi site``;
+        every rank calls :func:`site` with the same arguments): rank 0 does everything else
+        and writes every file, byte-identical to one process (:mod:`childsim._mpi_site`).
 
     Returns
     -------
     SitingResult
+        With ``comm``: on rank 0; the other ranks return their exit code (0 or 1).
 
     Raises
     ------
@@ -1446,6 +1483,29 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
     >>> bool(r.plans.loc["greedy", "objective_value"] <= r.plans.loc["exact-1", "objective_value"])
     True
     """
+    if comm is not None:
+        from . import _mpi_site
+
+        if comm.Get_rank() != 0:
+            return _mpi_site.serve(comm)
+        shared = []  # whether the ranks were sent the runs (else they are released at the end)
+        try:
+            return _site(problem, output, threads=threads, simulate=simulate,
+                         base_dir=base_dir, progress=progress, comm=comm, shared=shared)
+        except BaseException as error:
+            if shared:  # other ranks may be waiting to hand over runs: stop the job
+                sys.stderr.write(f"error (rank 0): {error}\n")
+                sys.stderr.flush()
+                comm.Abort(1)
+            raise
+        finally:
+            if not shared:
+                _mpi_site.release(comm)
+    return _site(problem, output, threads=threads, simulate=simulate, base_dir=base_dir,
+                 progress=progress)
+
+
+def _site(problem, output, *, threads, simulate, base_dir, progress, comm=None, shared=None):
     import tempfile
 
     from ._run import run
@@ -1520,8 +1580,16 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
                 runs_dir = out / "runs"
                 runs_dir.mkdir(exist_ok=True)
             unique = plans.loc[list(scenarios)]
+            runner = None
+            if comm is not None:  # childsim-mpi site: the runs are dealt to the ranks
+                from . import _mpi_site
+
+                jobs = _proof_jobs(problem, scenarios, found, options, plan_dir, price, quality)
+                say(f"{len(jobs)} runs over {comm.Get_size()} MPI rank(s)")
+                runner = _mpi_site.share(comm, jobs, threads)
+                shared.append(True)
             table, effects = evaluate_plans(problem, scenarios, unique, threads=threads,
-                                            runs_dir=runs_dir)
+                                            runs_dir=runs_dir, runner=runner)
             for name in plans.index:  # a plan found twice is simulated once
                 same = plans.loc[name, "same_as"]
                 if same:
@@ -1534,7 +1602,7 @@ def site(problem, output=None, *, threads=None, simulate=True, base_dir=None, pr
             if problem.variants:
                 unique = {name: plan.options for name, plan in found if name in scenarios}
                 plans = _evaluate_variants(problem, plans, unique, options, plan_dir,
-                                           price, quality, threads, say)
+                                           price, quality, threads, say, runner=runner)
         result = SitingResult(problem=problem, demand=demand, candidates=options, plans=plans,
                               scenarios=texts, effects=effects)
         if out is not None:
@@ -1714,12 +1782,19 @@ def _write_outputs(result, out, streets, mean_demand):
 
 # --- the command line -------------------------------------------------------------------------
 
-def main(argv=None):
-    """``childsim site PROBLEM.yaml -o DIR``: the command line (see docs/siting.md)."""
-    import argparse
+def main(argv=None, *, comm=None):
+    """``childsim site PROBLEM.yaml -o DIR``: the command line (see docs/siting.md).
 
+    With ``comm`` (``childsim-mpi site``, :mod:`childsim._mpi_site`) the proof's runs are
+    spread over its ranks and only rank 0 prints, errors included.
+    """
+    import argparse
+    import contextlib
+    import io
+
+    rank = comm.Get_rank() if comm is not None else 0
     parser = argparse.ArgumentParser(
-        prog="childsim site",
+        prog="childsim site" if comm is None else "childsim-mpi site",
         description="Choose sites for new facilities on the demand an ensemble of the base "
                     "scenario projects (exact integer programme and lazy greedy), write the "
                     "best plans as what-if scenarios and prove them by simulation against "
@@ -1730,16 +1805,25 @@ def main(argv=None):
     parser.add_argument("--no-simulate", action="store_true",
                         help="stop after the solvers (write plans, no proof runs)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    args = parser.parse_args(argv)
+    try:
+        if rank == 0:
+            args = parser.parse_args(argv)
+        else:  # every rank parses the same arguments; rank 0 alone prints usage and errors
+            with contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or bad arguments: every rank stops alike
+        return stop.code
+    if rank != 0:  # the proof's runs rank 0 deals out (none if it stops first)
+        return site(None, args.output, threads=args.threads, comm=comm)
 
     def progress(text):
         if not args.quiet:
             print(text, flush=True)
 
     try:
-        problem = read_problem(args.problem)
-        result = site(problem, args.output, threads=args.threads,
-                      simulate=not args.no_simulate, progress=progress)
+        result = site(args.problem, args.output, threads=args.threads,
+                      simulate=not args.no_simulate, progress=progress, comm=comm)
     except (ProblemError, ScenarioError) as error:
         sys.stderr.write(f"error: {error}\n")
         return 2

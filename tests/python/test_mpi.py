@@ -308,3 +308,71 @@ def test_mpi_calibrate_resumes_after_a_rank_is_killed(tmp_path):
     assert "resumed from checkpoint" in result.stderr
     assert digest(out) == digest(tmp_path / "whole.h5")
     assert checkpoint.read_bytes() == (tmp_path / "whole.h5.checkpoint").read_bytes()
+
+
+# --- childsim-mpi site: a siting problem's proof runs across ranks (issue #14 part 4) ----------
+
+SITE_PROBLEM = """name: quick
+scenario: quick.yaml
+kind: inclusive_nursery
+years: [2026, 2026]
+opening: 2026-01
+candidates:
+  streets: true
+capacities: [30]
+sites: 1
+objective: covering
+demand: {replicates: 1}
+evaluate: {plans: 1, replicates: 2, greedy: false, variants: [alt.yaml]}
+"""
+
+
+def site_problem(directory, text=SITE_PROBLEM):
+    (directory / "quick.yaml").write_text(
+        f"extends: {ROOT / 'scenarios/baseline.yaml'}\npopulation_scale: 0.05\nend: 2026-06\n")
+    (directory / "alt.yaml").write_text("extends: quick.yaml\nseed: 7\n")  # a variant
+    path = directory / "problem.yaml"
+    path.write_text(text)
+    return path
+
+
+def tree_digests(directory):
+    return {str(p.relative_to(directory)): digest(p)
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@requires_mpi4py
+def test_mpi_site_at_1_and_2_ranks_writes_the_single_process_files(tmp_path):
+    # The base and the best plan, and the same on a variant: four runs dealt to the ranks, rank 0 writes everything; every file equals one process's, byte for
+    # byte. The output directory has the same path each time (runs record their scenario's).
+    problem = site_problem(tmp_path)
+    out = tmp_path / "out"
+    result = subprocess.run([str(BINARY), "site", str(problem), "-o", str(out), "--threads",
+                             "1", "--quiet"], capture_output=True, text=True, env=sweep_env(),
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    reference = tree_digests(out)
+    assert {"plans.csv", "report.md", "runs/base.h5"} <= set(reference)
+    assert len([f for f in reference if f.startswith("runs/")]) == 2  # the base and a plan
+    assert [f for f in reference if f.endswith("@alt.yaml")]  # the plan on the variant
+    shutil.rmtree(out)
+    for ranks in (1, 2):
+        result = subprocess.run(mpirun(ranks) + [str(MPI_BINARY), "site", str(problem), "-o",
+                                                 str(out), "--threads", "1"],
+                                capture_output=True, text=True, env=sweep_env(), timeout=600)
+        assert result.returncode == 0, result.stderr
+        assert tree_digests(out) == reference, f"{ranks} ranks"
+        assert result.stdout.count("Wrote ") == 1  # rank 0 alone prints
+        assert f"runs over {ranks} MPI rank(s)" in result.stdout
+        shutil.rmtree(out)
+
+
+@requires_mpi4py
+def test_mpi_site_bad_problem_is_reported_once_without_output(tmp_path):
+    problem = site_problem(tmp_path, SITE_PROBLEM.replace("sites: 1", "sites: 0"))
+    out = tmp_path / "out"
+    result = subprocess.run(mpirun(2) + [str(MPI_BINARY), "site", str(problem), "-o", str(out)],
+                            capture_output=True, text=True, env=sweep_env(), timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("problem.yaml:9:1: key 'sites'") == 1, result.stderr
+    assert not out.exists()
