@@ -196,11 +196,15 @@ def _section(p, plans, map_html):
         parts.append(figure_img(fig, "public cost against net child-years served"))
         plt.close("all")
     regret = simulated and "max_regret" in plans
+    clinic = simulated and "net_visits" in plans  # paediatric clinics: visits and waits
     mix = len(p["kinds"]) > 1 and "kinds" in plans
     header = ["plan", "sites (places)", "streets"] + (["kinds"] if mix else []) + [
         "public cost", "screening value", "gap"]
     if simulated:
         header += ["net child-years (90 % interval)", "worst street's coverage", "Pareto"]
+    if clinic:
+        header += ["visits kept in the district (90 % interval)",
+                   "change in the mean wait, min (90 % interval)"]
     if regret:
         header += [f"regret in {v}" for v in ["base"] + list(p["variants"])] + ["largest regret"]
     rows = []
@@ -218,12 +222,24 @@ def _section(p, plans, map_html):
                       f"{row['worst_coverage']:.3f} ({row['worst_street']}; base "
                       f"{row['base_worst_coverage']:.3f})",
                       "yes" if row["pareto"] else ""]
+        if clinic:
+            cells += [f"{row['net_visits']:,.0f} ({row['net_visits_lo']:,.0f} to "
+                      f"{row['net_visits_hi']:,.0f})",
+                      f"{row['wait_change_minutes']:+.2f} ({row['wait_change_minutes_lo']:+.2f} "
+                      f"to {row['wait_change_minutes_hi']:+.2f}; base "
+                      f"{row['base_wait_minutes']:.2f})"]
         if regret:
             cells += [f"{row.get(f'regret_{v}', float('nan')):.1f}"
                       for v in ["base"] + list(p["variants"])]
             cells += [f"{row['max_regret']:.1f}"]
         rows.append(cells)
     parts.append(table(header, rows))
+    if clinic:
+        parts.append("<p>Paediatric clinics: net child-years are the visits kept in the "
+                     "district (the fall in visits ending outside it over the plan years) "
+                     "divided by the visits a child makes a year; the wait is the mean wait "
+                     "for a doctor of the visits served in the district (docs/siting.md, "
+                     "\"Paediatric clinics\").</p>")
     if regret:
         parts.append("<p>Regret: the best plan's net child-years in that scenario minus the "
                      "plan's own; the plan with the smallest largest regret is never far from "

@@ -385,3 +385,5 @@ def test_clinics_are_sited_on_visits_leaving_the_district_and_proven_by_simulati
     assert plan["base_wait_minutes"] == pytest.approx(np.mean(mean_wait(base)))
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "paediatric visits a month" in report and "net_visits" in report
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert f"{plan['net_visits']:,.0f} ({plan['net_visits_lo']:,.0f} to" in page
