@@ -35,6 +35,7 @@
 #include "sim/model/rates.hpp"         // initial_counts, make_rates
 #include "sim/run/ensemble.hpp"        // run_scenario, RunOptions
 #include "sim/run/footprint.hpp"       // check_footprint, ResourceError
+#include "sim/run/stream.hpp"          // run_to_file, StreamOptions
 #include "sim/scenario/scenario.hpp"   // Scenario, scenario_from_tree
 
 #include <pybind11/numpy.h>           // py::array_t
@@ -310,6 +311,36 @@ py::dict run(const Scenario& scenario, std::optional<int> replicates,
   return dataset_to_python(std::move(ds));
 }
 
+// The same run streamed to `output` as `childsim run -o` does (sim/run/stream.hpp): memory
+// holds one replicate's outputs whatever the ensemble size, and the file is the CLI's, byte
+// for byte. Returns the notes for the user (resuming, replacing a partial file).
+std::vector<std::string> run_to_file(const Scenario& scenario, std::optional<int> replicates,
+                                     std::optional<std::int64_t> seed, int threads,
+                                     const fs::path& output, bool resume) {
+  Scenario sc = scenario;
+  override_run(sc, replicates ? *replicates : -1, seed ? *seed : -1);
+  childsim::check_footprint(sc, output, /*streamed=*/true);
+  childsim::RunOptions options;
+  options.threads = threads;
+  auto last_check = std::chrono::steady_clock::now();
+  options.progress = [&last_check](int, int, int, int) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_check < std::chrono::milliseconds(500)) return;
+    last_check = now;
+    py::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  };
+  std::vector<std::string> notes;
+  childsim::StreamOptions stream;
+  stream.resume = resume;
+  stream.note = [&notes](const std::string& text) { notes.push_back(text); };
+  {
+    py::gil_scoped_release release;
+    childsim::run_to_file(sc, options, output, stream);
+  }
+  return notes;
+}
+
 py::list output_catalog() {
   py::list out;
   for (const auto& o : io::output_catalog()) {
@@ -399,6 +430,8 @@ PYBIND11_MODULE(_core, m) {
       raise_output_error(e);
     } catch (const childsim::ResourceError& e) {
       raise_resource_error(e);
+    } catch (const io::ResumeError& e) {
+      PyErr_SetObject(PyExc_ValueError, message_text(e.what()).ptr());
     }
   });
 
@@ -430,6 +463,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("run", &run, py::arg("scenario"), py::arg("replicates"), py::arg("seed"),
         py::arg("threads"),
         "Run every replicate (GIL released) and return the raw dataset structure.");
+  m.def("run_to_file", &run_to_file, py::arg("scenario"), py::arg("replicates"), py::arg("seed"),
+        py::arg("threads"), py::arg("output"), py::arg("resume"),
+        "Run every replicate streamed to an HDF5 file as `childsim run -o` does; the notes.");
   m.def(
       "write_dataset",
       [](const py::dict& raw, const fs::path& path) {
