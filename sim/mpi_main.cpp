@@ -130,6 +130,8 @@ std::vector<char> pack_replicate(int r, childsim::io::Recorder& rec) {
 void unpack_replicate(const std::vector<char>& in, const childsim::Scenario& sc,
                       const childsim::ReplicateSink& sink) {
   std::int32_t r = 0;
+  if (in.size() < sizeof r)
+    throw std::runtime_error("a replicate's message from another rank is too short");
   std::memcpy(&r, in.data(), sizeof r);
   childsim::io::Recorder rec(sc, 1, r);
   const char* at = in.data() + sizeof r;
