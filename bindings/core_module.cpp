@@ -32,8 +32,10 @@
 #include "sim/io/dataset.hpp"          // Dataset, write_dataset
 #include "sim/io/output_catalog.hpp"   // output_catalog, dimension_catalog
 #include "sim/io/output_error.hpp"     // OutputError
+#include "sim/model/rates.hpp"         // initial_counts, make_rates
 #include "sim/run/ensemble.hpp"        // run_scenario, RunOptions
 #include "sim/run/footprint.hpp"       // check_footprint, ResourceError
+#include "sim/run/stream.hpp"          // run_to_file, StreamOptions
 #include "sim/scenario/scenario.hpp"   // Scenario, scenario_from_tree
 
 #include <pybind11/numpy.h>           // py::array_t
@@ -309,6 +311,36 @@ py::dict run(const Scenario& scenario, std::optional<int> replicates,
   return dataset_to_python(std::move(ds));
 }
 
+// The same run streamed to `output` as `childsim run -o` does (sim/run/stream.hpp): memory
+// holds one replicate's outputs whatever the ensemble size, and the file is the CLI's, byte
+// for byte. Returns the notes for the user (resuming, replacing a partial file).
+std::vector<std::string> run_to_file(const Scenario& scenario, std::optional<int> replicates,
+                                     std::optional<std::int64_t> seed, int threads,
+                                     const fs::path& output, bool resume) {
+  Scenario sc = scenario;
+  override_run(sc, replicates ? *replicates : -1, seed ? *seed : -1);
+  childsim::check_footprint(sc, output, /*streamed=*/true);
+  childsim::RunOptions options;
+  options.threads = threads;
+  auto last_check = std::chrono::steady_clock::now();
+  options.progress = [&last_check](int, int, int, int) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_check < std::chrono::milliseconds(500)) return;
+    last_check = now;
+    py::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  };
+  std::vector<std::string> notes;
+  childsim::StreamOptions stream;
+  stream.resume = resume;
+  stream.note = [&notes](const std::string& text) { notes.push_back(text); };
+  {
+    py::gil_scoped_release release;
+    childsim::run_to_file(sc, options, output, stream);
+  }
+  return notes;
+}
+
 py::list output_catalog() {
   py::list out;
   for (const auto& o : io::output_catalog()) {
@@ -341,6 +373,47 @@ py::dict parameter_values(const Scenario& sc) {
   return out;
 }
 
+// The packed demographic inputs of a scenario (the starting counts and the monthly rates the
+// demography uses: sim/model/rates.hpp), for outside re-implementations of the same demography
+// (bench/mesa/demography_mesa.py) and cross-checks; not part of the package's API.
+template <class T>
+py::array_t<T> table_to_python(const std::vector<std::vector<T>>& rows) {
+  const auto n = static_cast<py::ssize_t>(rows.size());
+  const auto m = static_cast<py::ssize_t>(rows.empty() ? 0 : rows.front().size());
+  py::array_t<T> out({n, m});
+  auto v = out.template mutable_unchecked<2>();
+  for (py::ssize_t i = 0; i < n; ++i)
+    for (py::ssize_t j = 0; j < m; ++j)
+      v(i, j) = rows[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
+  return out;
+}
+
+py::dict demography_inputs(const Scenario& sc) {
+  const childsim::InitialCounts counts = childsim::initial_counts(sc);
+  const childsim::Rates r = childsim::make_rates(sc, counts);
+  constexpr auto n_women_ages = static_cast<py::ssize_t>(childsim::Rates::n_women_ages);
+  py::dict out;
+  out["n_months"] = r.n_months;
+  out["n_streets"] = r.n_streets;
+  out["children"] = table_to_python(counts.children);  // [street][age 0..17]
+  out["women"] = table_to_python(counts.women);        // [street][age 18..49]
+  out["birth_prob"] = py::array_t<double>({static_cast<py::ssize_t>(r.n_months), n_women_ages},
+                                          r.birth_prob.data());
+  out["twins_per_delivery"] = r.twins_per_delivery;
+  out["child_death_hazard"] = py::array_t<double>(py::cast(r.child_death_hazard));
+  out["women_death_hazard"] = r.women_death_hazard;
+  out["out_hazard_by_age"] = py::array_t<double>(py::cast(r.out_hazard_by_age));
+  out["between_hazard"] = r.between_hazard;
+  out["p_boy"] = r.p_boy;
+  out["destination_cdf"] = table_to_python(r.destination_cdf);
+  out["inflow_households"] = py::array_t<double>(py::cast(r.inflow_households));
+  out["in_age_cdf"] = py::array_t<double>(py::cast(r.in_age_cdf));
+  out["in_birth_prob"] = py::array_t<double>(py::cast(r.in_birth_prob));
+  out["asfr_cdf"] = py::array_t<double>(py::cast(r.asfr_cdf));
+  out["housing_households"] = table_to_python(r.housing_households);  // [month][street]
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -357,6 +430,8 @@ PYBIND11_MODULE(_core, m) {
       raise_output_error(e);
     } catch (const childsim::ResourceError& e) {
       raise_resource_error(e);
+    } catch (const io::ResumeError& e) {
+      PyErr_SetObject(PyExc_ValueError, message_text(e.what()).ptr());
     }
   });
 
@@ -388,6 +463,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("run", &run, py::arg("scenario"), py::arg("replicates"), py::arg("seed"),
         py::arg("threads"),
         "Run every replicate (GIL released) and return the raw dataset structure.");
+  m.def("run_to_file", &run_to_file, py::arg("scenario"), py::arg("replicates"), py::arg("seed"),
+        py::arg("threads"), py::arg("output"), py::arg("resume"),
+        "Run every replicate streamed to an HDF5 file as `childsim run -o` does; the notes.");
   m.def(
       "write_dataset",
       [](const py::dict& raw, const fs::path& path) {
@@ -395,6 +473,8 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("raw"), py::arg("path"),
       "Write a raw dataset structure through the C++ HDF5 writer (the CLI's writer).");
+  m.def("demography_inputs", &demography_inputs, py::arg("scenario"),
+        "The starting counts and monthly demographic rates of a scenario (for benchmarks).");
   m.def("output_catalog", &output_catalog, "The declared output variables.");
   m.def("dimension_catalog", &dimension_catalog, "The declared dimensions.");
 }

@@ -1,13 +1,17 @@
 // mpi_main: `childsim-mpi` — one scenario's ensemble across MPI ranks (DESIGN.md, decision 6).
 //
-// Each rank takes whole replicates (rank, rank + size, …), simulated exactly as in a single
-// process (the random streams are keyed on the replicate, not on the rank), and rank 0 adds
-// the output arrays up: every replicate's slice is written by one rank only and is zero on
-// the others, and outputs without a replicate dimension are written with replicate 0, so the
-// sum is the merge. The file is therefore byte-identical to `childsim run` with the same
-// scenario, seed and replicates, whatever the number of ranks.
+// Each rank takes whole replicates (the k-th missing replicate goes to rank k mod size),
+// simulated exactly as in a single process (the random streams are keyed on the replicate,
+// not on the rank), and streams them as `childsim run` does (sim/run/stream.hpp): rank 0
+// holds the partial file OUT.h5.partial, appends its own replicates and those the other ranks
+// send (one message per replicate, as each finishes), and assembles the output at the end.
+// No rank holds more than a few replicates' outputs, whatever the ensemble size. The file is
+// byte-identical to `childsim run` with the same scenario, seed and replicates, whatever the
+// number of ranks, and `--resume` continues an interrupted run (of either program: the
+// partial file is the same).
 //
 //   mpirun -np 4 childsim-mpi SCENARIO.yaml -o OUT.h5 [--replicates N] [--seed S] [--threads T]
+//                             [--resume]
 //
 // `childsim-mpi calibrate CALIBRATION.yaml -o POSTERIOR.h5 [--particles N] [--generations G]
 // [--threads T] [--fresh]` spreads each ABC-SMC generation's particles over the ranks
@@ -30,7 +34,9 @@
 #include "sim/config/config_tree.hpp"     // ConfigError
 #include "sim/io/recorder.hpp"            // Recorder
 #include "sim/run/ensemble.hpp"           // run_replicates, provenance_attributes
+#include "sim/run/footprint.hpp"          // check_footprint
 #include "sim/run/openmp_wait.hpp"        // ensure_passive_openmp_wait
+#include "sim/run/stream.hpp"             // run_to_file, ReplicateSink
 #include "sim/run/summary.hpp"            // print_summary
 #include "sim/scenario/scenario.hpp"      // load_scenario, override_run
 
@@ -41,7 +47,10 @@
 #include <chrono>     // std::chrono::milliseconds
 #include <cstdint>    // std::int64_t
 #include <cstdio>     // std::fflush, stderr
+#include <cstring>    // std::memcpy
+#include <deque>      // std::deque
 #include <limits>     // std::numeric_limits
+#include <memory>     // std::unique_ptr
 #include <stdexcept>  // std::runtime_error
 #include <string>     // std::string
 #include <thread>     // std::this_thread::sleep_for
@@ -52,14 +61,171 @@ namespace {
 // A barrier during which a waiting rank sleeps: Open MPI's blocking calls poll at full speed,
 // so a rank that finished its share early would take a core from one still working (this
 // machine has two). Polled every 5 ms: negligible next to a simulation.
-void wait_for_all_ranks() {
-  MPI_Request request;
-  MPI_Ibarrier(MPI_COMM_WORLD, &request);
+void wait_sleeping(MPI_Request& request) {
   for (int done = 0;;) {
     MPI_Test(&request, &done, MPI_STATUS_IGNORE);
     if (done) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+void wait_for_all_ranks() {
+  MPI_Request request;
+  MPI_Ibarrier(MPI_COMM_WORLD, &request);
+  wait_sleeping(request);
+}
+
+// An error that every rank meets alike before any work (bad arguments, an unwritable output),
+// or that rank 0 met before any work and told the others of: rank 0 alone prints it.
+struct SameOnEveryRank : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// --- a streamed ensemble across ranks ---------------------------------------------------------
+
+constexpr int replicate_tag = 14;  // a replicate's outputs, from a rank to rank 0
+
+// Rank 0 tells the others which replicates are missing from the partial file (after resuming
+// it), or −1 when it failed before any work (its error is printed; the others exit with 1).
+std::vector<int> share_missing(std::vector<int> missing, bool failed) {
+  std::int32_t n = failed ? -1 : static_cast<std::int32_t>(missing.size());
+  MPI_Request request;
+  MPI_Ibcast(&n, 1, MPI_INT32_T, 0, MPI_COMM_WORLD, &request);
+  wait_sleeping(request);
+  if (n <= 0) return n < 0 ? std::vector<int>{-1} : std::vector<int>{};
+  missing.resize(static_cast<std::size_t>(n));
+  MPI_Ibcast(missing.data(), n, MPI_INT, 0, MPI_COMM_WORLD, &request);
+  wait_sleeping(request);
+  return missing;
+}
+
+// The k-th missing replicate is run by rank k mod size.
+std::vector<int> share_of(const std::vector<int>& missing, int rank, int size) {
+  std::vector<int> mine;
+  for (std::size_t k = static_cast<std::size_t>(rank); k < missing.size();
+       k += static_cast<std::size_t>(size))
+    mine.push_back(missing[k]);
+  return mine;
+}
+
+// A replicate's message: the replicate number, then every int32 array and every float64
+// array of its one-replicate recorder, in the recorder's (name) order. Both ends build the
+// recorder from the same scenario, so the layout needs no description.
+std::vector<char> pack_replicate(int r, childsim::io::Recorder& rec) {
+  std::size_t bytes = sizeof(std::int32_t);
+  for (const auto& [name, v] : rec.int_arrays()) bytes += v.size() * sizeof(std::int32_t);
+  for (const auto& [name, v] : rec.real_arrays()) bytes += v.size() * sizeof(double);
+  std::vector<char> out(bytes);
+  char* at = out.data();
+  const auto r32 = static_cast<std::int32_t>(r);
+  std::memcpy(at, &r32, sizeof r32);
+  at += sizeof r32;
+  for (const auto& [name, v] : rec.int_arrays()) {
+    std::memcpy(at, v.data(), v.size() * sizeof(std::int32_t));
+    at += v.size() * sizeof(std::int32_t);
+  }
+  for (const auto& [name, v] : rec.real_arrays()) {
+    std::memcpy(at, v.data(), v.size() * sizeof(double));
+    at += v.size() * sizeof(double);
+  }
+  return out;
+}
+
+void unpack_replicate(const std::vector<char>& in, const childsim::Scenario& sc,
+                      const childsim::ReplicateSink& sink) {
+  std::int32_t r = 0;
+  if (in.size() < sizeof r)
+    throw std::runtime_error("a replicate's message from another rank is too short");
+  std::memcpy(&r, in.data(), sizeof r);
+  childsim::io::Recorder rec(sc, 1, r);
+  const char* at = in.data() + sizeof r;
+  const char* end = in.data() + in.size();
+  auto take = [&](void* dst, std::size_t bytes) {
+    if (bytes > static_cast<std::size_t>(end - at))
+      throw std::runtime_error("a replicate's message from another rank is too short");
+    std::memcpy(dst, at, bytes);
+    at += bytes;
+  };
+  for (auto& [name, v] : rec.int_arrays()) take(v.data(), v.size() * sizeof(std::int32_t));
+  for (auto& [name, v] : rec.real_arrays()) take(v.data(), v.size() * sizeof(double));
+  if (at != end) throw std::runtime_error("a replicate's message from another rank is too long");
+  sink(r, rec);
+}
+
+// Rank 0's part: its own share of `missing`, and, between its replicates and after them, the
+// replicates the other ranks send, each into the partial file as it arrives. Receives are
+// non-blocking (matched probe, then MPI_Imrecv) and the waits sleep, so rank 0 neither spins
+// nor stops simulating while another rank is slow to send.
+void simulate_on_rank_0(const childsim::Scenario& sc, const childsim::RunOptions& options,
+                        const std::vector<int>& missing, const childsim::ReplicateSink& sink,
+                        int size) {
+  const std::vector<int> mine = share_of(missing, 0, size);
+  std::size_t expected = missing.size() - mine.size(), received = 0;
+  struct Incoming {
+    std::vector<char> bytes;
+    MPI_Request request;
+  };
+  std::deque<std::unique_ptr<Incoming>> incoming;
+  auto drain = [&]() {
+    bool progress = false;
+    for (;;) {  // post a receive for every message that has arrived
+      int found = 0;
+      MPI_Message message;
+      MPI_Status status;
+      MPI_Improbe(MPI_ANY_SOURCE, replicate_tag, MPI_COMM_WORLD, &found, &message, &status);
+      if (!found) break;
+      int count = 0;
+      MPI_Get_count(&status, MPI_BYTE, &count);
+      auto in = std::make_unique<Incoming>();
+      in->bytes.resize(static_cast<std::size_t>(count));
+      MPI_Imrecv(in->bytes.data(), count, MPI_BYTE, &message, &in->request);
+      incoming.push_back(std::move(in));
+    }
+    for (auto it = incoming.begin(); it != incoming.end();) {
+      int done = 0;
+      MPI_Test(&(*it)->request, &done, MPI_STATUS_IGNORE);
+      if (!done) {
+        ++it;
+        continue;
+      }
+      unpack_replicate((*it)->bytes, sc, sink);
+      it = incoming.erase(it);
+      ++received;
+      progress = true;
+    }
+    return progress;
+  };
+  childsim::run_each_replicate(sc, options, mine, [&](int r, childsim::io::Recorder& rec) {
+    sink(r, rec);
+    drain();
+  });
+  while (received < expected)
+    if (!drain()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+// Another rank's part: its share, each replicate sent to rank 0 as it finishes. At most two
+// sends are outstanding (a rank faster than rank 0 waits, sleeping, for the older one), so
+// memory holds at most three replicates' outputs.
+void simulate_on_other_rank(const childsim::Scenario& sc, const childsim::RunOptions& options,
+                            const std::vector<int>& missing, int rank, int size) {
+  struct Outgoing {
+    std::vector<char> bytes;
+    MPI_Request request;
+  };
+  std::deque<std::unique_ptr<Outgoing>> outgoing;
+  childsim::run_each_replicate(
+      sc, options, share_of(missing, rank, size), [&](int r, childsim::io::Recorder& rec) {
+        auto out = std::make_unique<Outgoing>();
+        out->bytes = pack_replicate(r, rec);
+        MPI_Isend(out->bytes.data(), static_cast<int>(out->bytes.size()), MPI_BYTE, 0,
+                  replicate_tag, MPI_COMM_WORLD, &out->request);
+        outgoing.push_back(std::move(out));
+        while (outgoing.size() > 2) {
+          wait_sleeping(outgoing.front()->request);
+          outgoing.pop_front();
+        }
+      });
+  for (auto& out : outgoing) wait_sleeping(out->request);
 }
 
 int run(int argc, char** argv, int rank, int size) {
@@ -81,6 +247,10 @@ int run(int argc, char** argv, int rank, int size) {
       ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
   app.add_option("--threads", threads, "OpenMP threads per rank")->check(CLI::Range(1, 1024));
   app.add_flag("-q,--quiet", quiet, "Do not print the summary");
+  bool resume = false;
+  app.add_flag("--resume", resume,
+               "Continue an interrupted run from <output>.partial (written by childsim-mpi or "
+               "childsim run); the file is the same as an uninterrupted run's");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -91,28 +261,46 @@ int run(int argc, char** argv, int rank, int size) {
   childsim::override_run(sc, replicates, seed);
   childsim::RunOptions options;
   options.threads = threads;
-  childsim::io::Recorder rec(sc, sc.replicates);
-  childsim::run_replicates(sc, options, rank, size, rec);
-  wait_for_all_ranks();
-  for (auto& [name, v] : rec.int_arrays())
-    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : v.data(), v.data(), static_cast<int>(v.size()),
-               MPI_INT32_T, MPI_SUM, 0, MPI_COMM_WORLD);
-  for (auto& [name, v] : rec.real_arrays())
-    MPI_Reduce(rank == 0 ? MPI_IN_PLACE : v.data(), v.data(), static_cast<int>(v.size()),
-               MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
-  if (rank == 0) {
-    const auto ds = rec.to_dataset(childsim::provenance_attributes(sc));
-    childsim::io::write_dataset(ds, out_path);
-    if (!quiet) childsim::print_summary(ds, out_path);
+  if (rank != 0) {
+    const std::vector<int> missing = share_missing({}, false);
+    if (!missing.empty() && missing.front() < 0) return 1;  // rank 0 failed and said why
+    simulate_on_other_rank(sc, options, missing, rank, size);
+    wait_for_all_ranks();
+    return 0;
   }
+  // Rank 0: the output's checks, the partial file (resumed or new), its share of the
+  // replicates and the others' as they arrive, then the output, as `childsim run` does.
+  bool shared = false;
+  std::string summary;
+  try {
+    childsim::cli::check_output_path(out_path);
+    childsim::check_footprint(sc, out_path, /*streamed=*/true);
+    childsim::StreamOptions stream;
+    stream.resume = resume;
+    stream.note = [](const std::string& text) { fmt::print(stderr, "note: {}\n", text); };
+    summary = childsim::run_to_file(
+        sc, out_path, stream,
+        [&](const std::vector<int>& missing, const childsim::ReplicateSink& sink) {
+          share_missing(missing, false);
+          shared = true;
+          simulate_on_rank_0(sc, options, missing, sink, size);
+        });
+  } catch (const std::exception& e) {
+    if (!shared) {  // the others wait for the list of replicates: tell them to stop
+      share_missing({}, true);
+      throw SameOnEveryRank(e.what());
+    }
+    // Failed while the others simulate or send (a full disk, say): stop them all. The partial
+    // file keeps the replicates that were saved.
+    fmt::print(stderr, "error: {}\n", e.what());
+    std::fflush(stderr);
+    if (size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+    return 1;
+  }
+  wait_for_all_ranks();
+  if (!quiet) fmt::print("{}Wrote {}\n", summary, out_path);
   return 0;
 }
-
-// An error that every rank meets alike before any work (bad arguments, an unwritable output):
-// rank 0 alone prints it.
-struct SameOnEveryRank : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // Every rank's outcomes to every rank (ParticleSharing::share): each packs its own particles,
 // the packs are gathered everywhere, each unpacks the others'.

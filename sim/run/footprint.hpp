@@ -3,15 +3,16 @@
 // growing for minutes and dying of std::bad_alloc (issue #15, docs/reliability.md).
 //
 // Two ways of running, two estimates:
-// * in memory (run_scenario: Python, childsim-mpi): the output arrays of every replicate are
-//   held until the file is written (sim/io/recorder.hpp), and copied into the labelled
-//   dataset and the HDF5 file image built in memory before its single write
-//   (sim/io/hdf5_writer.hpp). The peak is about 2–3 times the output arrays, plus one
+// * in memory (run_scenario: Python's childsim.run without output=): the output arrays of
+//   every replicate are held until the file is written (sim/io/recorder.hpp), and copied
+//   into the labelled dataset and the HDF5 file image built in memory before its single
+//   write (sim/io/hdf5_writer.hpp). The peak is about 2–3 times the output arrays, plus one
 //   replicate's agents and a fixed part: it grows with the replicates.
-// * streamed (`childsim run`, sim/run/stream.hpp): one replicate's outputs at a time, saved to
-//   the partial file as it finishes. Memory does not depend on the replicates; the disk holds
-//   the partial file and the output at the end. The estimate is an upper bound,
-// 1.3–1.4 times the measured peak (tests/python/test_input_limits.py checks it against the
+// * streamed (`childsim run`, `childsim-mpi`, childsim.run(..., output=); sim/run/stream.hpp):
+//   one replicate's outputs at a time, saved to the partial file as it finishes. Memory does
+//   not depend on the replicates; the disk holds the partial file and the output at the end.
+//   (childsim-mpi: rank 0 also holds the few replicates in flight from the other ranks.)
+// The estimate is an upper bound, 1.3–1.4 times the measured peak (tests/python/test_input_limits.py checks it against the
 // peak resident size the kernel reports).
 #pragma once
 

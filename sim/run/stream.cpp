@@ -62,6 +62,14 @@ io::SpoolIdentity run_identity(const Scenario& sc) {
 
 std::string run_to_file(const Scenario& sc, const RunOptions& options, const fs::path& output,
                         const StreamOptions& stream) {
+  return run_to_file(sc, output, stream,
+                     [&](const std::vector<int>& missing, const ReplicateSink& sink) {
+                       run_each_replicate(sc, options, missing, sink);
+                     });
+}
+
+std::string run_to_file(const Scenario& sc, const fs::path& output, const StreamOptions& stream,
+                        const SimulateReplicates& simulate) {
   auto note = [&](const std::string& text) {
     if (stream.note) stream.note(text);
   };
@@ -102,8 +110,7 @@ std::string run_to_file(const Scenario& sc, const RunOptions& options, const fs:
       partial.string()));
   {
     try {
-      run_each_replicate(sc, options, missing,
-                         [&](int r, io::Recorder& rec) { spool->append(r, rec); });
+      simulate(missing, [&](int r, io::Recorder& rec) { spool->append(r, rec); });
     } catch (const io::OutputError& e) {
       if (spool->count() == 0) {
         spool->remove();

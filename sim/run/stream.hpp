@@ -21,6 +21,7 @@
 #include <filesystem>  // std::filesystem::path
 #include <functional>  // std::function
 #include <string>      // std::string
+#include <vector>      // std::vector
 
 namespace childsim {
 
@@ -38,6 +39,19 @@ struct StreamOptions {
 /// the disk refuses; the file under the final name is then untouched.
 std::string run_to_file(const Scenario& sc, const RunOptions& options,
                         const std::filesystem::path& output, const StreamOptions& stream = {});
+
+/// Takes one finished replicate (a recorder of that replicate alone) into the partial file.
+using ReplicateSink = std::function<void(int replicate, io::Recorder& recorder)>;
+/// Simulates the replicates `missing` — here or elsewhere, in any order — and hands each to
+/// `sink`, from the calling thread, as it arrives.
+using SimulateReplicates =
+    std::function<void(const std::vector<int>& missing, const ReplicateSink& sink)>;
+
+/// run_to_file with the simulation of the missing replicates left to `simulate`: the partial
+/// file, resuming and the assembly stay here. `childsim-mpi` spreads the replicates over its
+/// ranks this way, rank 0 holding the partial file (sim/mpi_main.cpp); the file is the same.
+std::string run_to_file(const Scenario& sc, const std::filesystem::path& output,
+                        const StreamOptions& stream, const SimulateReplicates& simulate);
 
 /// What a partial file must match to be resumed: the program, the resolved scenario text with
 /// every base-data file and the posterior file it uses, the seed and the replicates.

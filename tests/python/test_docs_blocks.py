@@ -281,6 +281,8 @@ class Runner:
         cache = self.run_cache = getattr(self, "run_cache", {})
 
         def run(scenario, **options):
+            if options.get("output") is not None:  # streamed to a file: nothing to share
+                return real(scenario, **options)
             if isinstance(scenario, (str, os.PathLike)):
                 key = str(pathlib.Path(scenario).resolve())
             elif isinstance(scenario, dict):

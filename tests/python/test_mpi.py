@@ -60,6 +60,97 @@ def test_mpi_bad_scenario_fails_on_every_rank_without_output(tmp_path):
     assert not out.exists()
 
 
+# --- a streamed ensemble across ranks (issue #14): the partial file, --resume, flat memory ----
+
+def stream_scenario(directory, replicates):
+    p = directory / "s.yaml"
+    p.write_text(f"extends: {ROOT / 'scenarios/baseline.yaml'}\npopulation_scale: 0.05\n"
+                 f"end: 2025-12\nreplicates: {replicates}\n")
+    return p
+
+
+def mpi_run(ranks, scenario, out, *extra, timeout=600):
+    return subprocess.run(mpirun(ranks) + [str(MPI_BINARY), str(scenario), "-o", str(out),
+                                           "--threads", "1", *map(str, extra)],
+                          capture_output=True, text=True, env=sweep_env(), timeout=timeout)
+
+
+def test_mpi_run_at_1_2_3_ranks_streams_to_the_single_process_file(tmp_path):
+    # 5 replicates: unequal shares at 2 and 3 ranks, and rank 0 stores replicates it did not
+    # run, in the order they arrive.
+    sc = stream_scenario(tmp_path, 5)
+    single = tmp_path / "single.h5"
+    r = subprocess.run([str(BINARY), "run", str(sc), "-o", str(single), "--threads", "1"],
+                       capture_output=True, text=True, env=sweep_env(), timeout=600)
+    assert r.returncode == 0, r.stderr
+    for ranks in (1, 2, 3):
+        out = tmp_path / f"mpi{ranks}.h5"
+        result = mpi_run(ranks, sc, out)
+        assert result.returncode == 0, result.stderr
+        assert digest(out) == digest(single), f"{ranks} ranks"
+        assert not (tmp_path / f"mpi{ranks}.h5.partial").exists()
+        # Rank 0 alone prints the summary, the same as one process's.
+        assert result.stdout.replace(out.name, single.name) == r.stdout
+
+
+def test_mpi_run_resumes_a_partial_file_byte_identical(tmp_path):
+    # An ensemble interrupted with a few replicates in OUT.h5.partial (killed `childsim run`:
+    # the partial file is the same whichever program wrote it), finished by childsim-mpi.
+    sc = stream_scenario(tmp_path, 8)
+    full = tmp_path / "full.h5"
+    assert mpi_run(2, sc, full).returncode == 0
+    out = tmp_path / "out.h5"
+    partial = Path(f"{out}.partial")
+    p = subprocess.Popen([str(BINARY), "run", str(sc), "-o", str(out), "-q", "--threads", "1"],
+                         env=sweep_env(), stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while p.poll() is None and time.monotonic() < deadline:
+        # The header, then at least two records ("END\n" closes each).
+        if partial.exists() and partial.read_bytes().count(b"END\n") >= 2:
+            p.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    p.wait(timeout=60)
+    assert p.returncode == -signal.SIGKILL, "the run finished before it could be interrupted"
+    # Another seed: refused in one line, the partial file kept for the right command.
+    other = mpi_run(2, sc, out, "--resume", "-q", "--seed", "99")
+    assert other.returncode != 0
+    # (mpirun adds its own banner about a rank's exit status.)
+    errors = [line for line in other.stderr.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and errors[0].startswith("error: cannot resume from "), other.stderr
+    assert "seed" in errors[0]
+    assert partial.exists() and not out.exists()
+    result = mpi_run(3, sc, out, "--resume", "-q")
+    assert result.returncode == 0, result.stderr
+    assert "note: resuming from" in result.stderr and "replicate(s) already done" in result.stderr
+    assert digest(out) == digest(full)
+    assert not partial.exists()
+
+
+def _mpi_peak_rss_kb(ranks, scenario, out, *extra):
+    """The largest peak resident memory among mpirun and its ranks, in kB."""
+    measure = ("import resource, subprocess, sys\n"
+               "code = subprocess.run(sys.argv[1:]).returncode\n"
+               "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    args = mpirun(ranks) + [str(MPI_BINARY), str(scenario), "-o", str(out), "--threads", "1",
+                            "-q", *map(str, extra)]
+    r = subprocess.run(["/usr/bin/python3", "-S", "-c", measure, *args], capture_output=True,
+                       text=True, env=sweep_env(), timeout=600)
+    code, peak = map(int, r.stdout.split())
+    assert code == 0, r.stderr
+    return peak
+
+
+def test_mpi_run_peak_memory_does_not_grow_with_the_replicates(tmp_path):
+    # Before streaming, every rank held every replicate's outputs (24 here) until the end.
+    sc = tmp_path / "small.yaml"
+    sc.write_text(f"extends: {ROOT / 'scenarios/baseline.yaml'}\npopulation_scale: 0.02\n"
+                  "end: 2027-12\n")
+    one = _mpi_peak_rss_kb(2, sc, tmp_path / "one.h5", "--replicates", "2")
+    many = _mpi_peak_rss_kb(2, sc, tmp_path / "many.h5", "--replicates", "24")
+    assert many <= 1.2 * one, (one, many)
+
+
 # --- childsim-mpi sweep: a sweep's samples across ranks (issue #13) ----------------------------
 
 SWEEP_DESIGN = """scenario: quick.yaml
