@@ -153,11 +153,14 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const std::size_t nb = par::n_blocks();
   std::vector<std::int32_t> enrolled(nf, 0);
   std::vector<std::uint8_t> just_gave_up(c.size(), 0);
+  // Children still on a waiting list after leaving, with their keys, per chunk of rows (the
+  // displacement of step 2 changes places, not lists).
+  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> waiting(par::n_chunks(c.size()));
   {
     std::vector<std::vector<std::int32_t>> e_parts(nb, std::vector<std::int32_t>(nf, 0));
     std::vector<std::vector<std::int32_t>> g_parts(nb, std::vector<std::int32_t>(ns, 0));
     par::for_chunks(c.size(), nb,
-                    [&](std::size_t thread, std::size_t, std::size_t begin, std::size_t end) {
+                    [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
                       std::int32_t* e = e_parts[thread].data();
                       std::int32_t* g = g_parts[thread].data();
                       for (std::size_t i = begin; i < end; ++i) {
@@ -181,6 +184,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
                             just_gave_up[i] = 1;
                           }
                         }
+                        if (c.waiting[i] >= 0)
+                          waiting[chunk].emplace_back(child_key(st, i, c.waiting_since[i]), i);
                       }
                     });
     par::add_counts(e_parts, enrolled.data());
@@ -195,19 +200,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
 
   // 3. Waiting lists, in priority order.
   std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> lists(nf);
-  {
-    // The children waiting, with their keys, found per chunk; each list is sorted below.
-    std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> found(par::n_chunks(c.size()));
-    par::for_chunks(c.size(), nb,
-                    [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
-                      for (std::size_t i = begin; i < end; ++i)
-                        if (c.present[i] && c.waiting[i] >= 0)
-                          found[chunk].emplace_back(child_key(st, i, c.waiting_since[i]), i);
-                    });
-    for (const auto& part : found)
-      for (const auto& [key, i] : part)
-        lists[static_cast<std::size_t>(c.waiting[i])].emplace_back(key, i);
-  }
+  for (const auto& part : waiting)  // each list is sorted below
+    for (const auto& [key, i] : part)
+      lists[static_cast<std::size_t>(c.waiting[i])].emplace_back(key, i);
   for (int f : w.facilities) {
     const auto fu = static_cast<std::size_t>(f);
     auto& list = lists[fu];
