@@ -2,6 +2,7 @@
 #include "sim/demography/demography.hpp"
 
 #include "sim/core/agent_ids.hpp"         // ids::
+#include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/births.hpp"      // birth_table, at_risk_of_birth, parity_class
 #include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
@@ -34,10 +35,19 @@ struct HouseholdEvents {
 void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   Children& c = st.children;
   Households& h = st.households;
+  // The rows turning 18, found in parallel and listed in row order; households are then added
+  // serially in that order (rows are created in one fixed order: state.hpp).
   const std::size_t n = c.size();  // daughters' households are appended to `h`, not `c`
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!c.present[i] || age_in_months(st.month, c.birth_month[i]) < child_age_limit_months)
-      continue;
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<std::size_t>> parts(nb);
+  par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i)
+      if (c.present[i] && age_in_months(st.month, c.birth_month[i]) >= child_age_limit_months)
+        parts[b].push_back(i);
+  });
+  std::vector<std::size_t> rows;
+  par::concatenate(parts, rows);
+  for (const std::size_t i : rows) {
     const auto hh = static_cast<std::size_t>(c.household[i]);
     const int s = h.street[hh];
     c.present[i] = 0;
@@ -141,18 +151,23 @@ void form_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
 void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   Children& c = st.children;
   const std::size_t n = c.size();
-  std::vector<std::uint8_t> dies(n, 0);
   const auto rep = static_cast<std::uint32_t>(st.replicate);
   const auto month = static_cast<std::uint32_t>(st.month);
-#pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!c.present[i]) continue;
-    Stream rng(sc.seed, rep, c.id[i], month, Purpose::child_month);
-    const int age = age_in_months(st.month, c.birth_month[i]) / 12;
-    dies[i] = rng.uniform() < r.child_death_hazard[static_cast<std::size_t>(age)];
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!dies[i]) continue;
+  // Draws in parallel, the rows that die listed in row order; then applied serially.
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<std::size_t>> parts(nb);
+  par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.present[i]) continue;
+      Stream rng(sc.seed, rep, c.id[i], month, Purpose::child_month);
+      const int age = age_in_months(st.month, c.birth_month[i]) / 12;
+      if (rng.uniform() < r.child_death_hazard[static_cast<std::size_t>(age)])
+        parts[b].push_back(i);
+    }
+  });
+  std::vector<std::size_t> dies;
+  par::concatenate(parts, dies);
+  for (const std::size_t i : dies) {
     const auto hh = static_cast<std::size_t>(c.household[i]);
     c.present[i] = 0;
     st.households.n_children[hh] -= 1;
@@ -162,49 +177,88 @@ void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) 
   }
 }
 
+// The flows move_households counts, per block (integer counts: merged by addition).
+struct MoveCounts {
+  std::vector<std::int32_t> moves_in, moves_out, resident_deaths, migrants_out, movers_in,
+      movers_out;
+  explicit MoveCounts(const MonthFlows& f)
+      : moves_in(f.moves_in.size()),
+        moves_out(f.moves_out.size()),
+        resident_deaths(f.resident_deaths.size()),
+        migrants_out(f.migrants_out.size()),
+        movers_in(f.movers_in.size()),
+        movers_out(f.movers_out.size()) {}
+  void add_to(MonthFlows& f) const {
+    auto add = [](const std::vector<std::int32_t>& from, std::vector<std::int32_t>& to) {
+      for (std::size_t k = 0; k < from.size(); ++k) to[k] += from[k];
+    };
+    add(moves_in, f.moves_in);
+    add(moves_out, f.moves_out);
+    add(resident_deaths, f.resident_deaths);
+    add(migrants_out, f.migrants_out);
+    add(movers_in, f.movers_in);
+    add(movers_out, f.movers_out);
+  }
+};
+
+// In parallel over rows: each row changes only itself; the flows are counted per block and
+// added up (integers).
 void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Households& h = st.households;
   Children& c = st.children;
+  const std::size_t nb = par::n_blocks();
+  std::vector<MoveCounts> counts(nb, MoveCounts(f));
   // Children first: they are counted where their household lived at the start of the move.
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!c.present[i]) continue;
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    const auto s = static_cast<std::size_t>(h.street[hh]);
-    const int age = age_in_months(st.month, c.birth_month[i]) / 12;
-    if (ev.flags[hh] & leaves) {
-      c.present[i] = 0;
-      f.moves_out[s] += 1;
-      MonthFlows::add(f.migrants_out, h.street[hh], c.sex[i], age);
-    } else if (ev.flags[hh] & moves) {
-      f.moves_out[s] += 1;
-      f.moves_in[static_cast<std::size_t>(ev.destination[hh])] += 1;
-      MonthFlows::add(f.movers_out, h.street[hh], c.sex[i], age);
-      MonthFlows::add(f.movers_in, ev.destination[hh], c.sex[i], age);
+  par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    MoveCounts& k = counts[b];
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.present[i]) continue;
+      const auto hh = static_cast<std::size_t>(c.household[i]);
+      const std::uint8_t flags = ev.flags[hh];
+      if (!(flags & (leaves | moves))) continue;
+      const auto s = static_cast<std::size_t>(h.street[hh]);
+      const int age = age_in_months(st.month, c.birth_month[i]) / 12;
+      if (flags & leaves) {
+        c.present[i] = 0;
+        k.moves_out[s] += 1;
+        MonthFlows::add(k.migrants_out, h.street[hh], c.sex[i], age);
+      } else {
+        k.moves_out[s] += 1;
+        k.moves_in[static_cast<std::size_t>(ev.destination[hh])] += 1;
+        MonthFlows::add(k.movers_out, h.street[hh], c.sex[i], age);
+        MonthFlows::add(k.movers_in, ev.destination[hh], c.sex[i], age);
+      }
     }
-  }
+  });
   // The woman of the household (a partner is in the resident counts and moves by their
   // schedule: residents.hpp).
-  for (std::size_t i = 0; i < ev.flags.size(); ++i) {
-    const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
-    if (ev.flags[i] & mother_dies) {
-      h.has_mother[i] = 0;
-      MonthFlows::add(f.resident_deaths, h.street[i], female, age);
-    }
-    if (ev.flags[i] & leaves) {
-      if (h.has_mother[i]) MonthFlows::add(f.migrants_out, h.street[i], female, age);
-      h.present[i] = 0;
-      h.n_children[i] = 0;
-    } else if (ev.flags[i] & moves) {
-      const auto d = static_cast<std::size_t>(ev.destination[i]);
-      if (h.has_mother[i]) {
-        MonthFlows::add(f.movers_out, h.street[i], female, age);
-        MonthFlows::add(f.movers_in, static_cast<int>(d), female, age);
+  par::for_blocks(ev.flags.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    MoveCounts& k = counts[b];
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::uint8_t flags = ev.flags[i];
+      if (!(flags & (mother_dies | leaves | moves))) continue;
+      const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
+      if (flags & mother_dies) {
+        h.has_mother[i] = 0;
+        MonthFlows::add(k.resident_deaths, h.street[i], female, age);
       }
-      h.street[i] = static_cast<std::int16_t>(d);
-      h.x_m[i] = ev.x_m[i];
-      h.y_m[i] = ev.y_m[i];
+      if (flags & leaves) {
+        if (h.has_mother[i]) MonthFlows::add(k.migrants_out, h.street[i], female, age);
+        h.present[i] = 0;
+        h.n_children[i] = 0;
+      } else if (flags & moves) {
+        const auto d = static_cast<std::size_t>(ev.destination[i]);
+        if (h.has_mother[i]) {
+          MonthFlows::add(k.movers_out, h.street[i], female, age);
+          MonthFlows::add(k.movers_in, static_cast<int>(d), female, age);
+        }
+        h.street[i] = static_cast<std::int16_t>(d);
+        h.x_m[i] = ev.x_m[i];
+        h.y_m[i] = ev.y_m[i];
+      }
     }
-  }
+  });
+  for (const MoveCounts& k : counts) k.add_to(f);
 }
 
 void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
@@ -249,17 +303,21 @@ void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& 
 
 void retire_households(State& st) {
   Households& h = st.households;
-  const std::size_t n = h.size();
-  std::vector<std::uint8_t> retire(n, 0);
-#pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!h.present[i] || h.n_children[i] > 0) continue;
-    retire[i] = !h.has_mother[i] ||
-                age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1;
-  }
+  // Rows to retire, found in parallel and listed in row order; applied serially.
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<std::size_t>> parts(nb);
+  par::for_blocks(h.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!h.present[i] || h.n_children[i] > 0) continue;
+      if (!h.has_mother[i] ||
+          age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1)
+        parts[b].push_back(i);
+    }
+  });
+  std::vector<std::size_t> rows;
+  par::concatenate(parts, rows);
   // A woman whose household retires joins the resident counts (no flow).
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!retire[i]) continue;
+  for (const std::size_t i : rows) {
     h.present[i] = 0;
     if (h.has_mother[i]) add_resident(st, h.street[i], female, h.mother_birth_month[i]);
   }

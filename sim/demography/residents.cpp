@@ -1,7 +1,8 @@
 // residents: the resident counts' monthly events and arrivals.
 #include "sim/demography/residents.hpp"
 
-#include "sim/core/rng.hpp"  // Stream, Purpose
+#include "sim/core/parallel.hpp"  // par::for_blocks
+#include "sim/core/rng.hpp"       // Stream, Purpose
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
 
@@ -141,28 +142,42 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
 }
 
 void count_residents_by_age(const State& st, int month, std::int32_t* out) {
-  auto add = [out](int street, int sex, int age_years) {
-    out[(street * n_sexes + sex) * n_age_groups + age_group(age_years)] += 1;
-  };
+  // Integer counts per block (children, then the women of the household tables, then the
+  // cohorts of each (street, sex)), added up at the end: the same at any thread count.
   const Households& h = st.households;
   const Children& ch = st.children;
-  for (std::size_t i = 0; i < ch.size(); ++i)
-    if (ch.present[i])
-      add(h.street[static_cast<std::size_t>(ch.household[i])], ch.sex[i],
-          (month - ch.birth_month[i]) / 12);
-  for (std::size_t i = 0; i < h.size(); ++i)
-    if (h.present[i] && h.has_mother[i])
-      add(h.street[i], female, (month - h.mother_birth_month[i]) / 12);
   const ResidentCounts& c = st.residents;
-  for (int s = 0; s < c.n_streets; ++s)
-    for (int sex = 0; sex < n_sexes; ++sex)
-      for (int k = 0; k < c.n_cohorts; ++k) {
-        const std::int32_t n = c.n[static_cast<std::size_t>((s * n_sexes + sex) * c.n_cohorts + k)];
-        if (n == 0) continue;
-        const int age = month - (c.first_birth_month + k);
-        if (age < 0) continue;
-        out[(s * n_sexes + sex) * n_age_groups + age_group(age / 12)] += n;
-      }
+  const std::size_t n_out = static_cast<std::size_t>(c.n_streets) * n_sexes * n_age_groups;
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(n_out, 0));
+  const std::size_t nc = ch.size(), nh = h.size(), n_cells = c.n.size();
+  // One row space for the three tables, so that one parallel region does all.
+  par::for_blocks(nc + nh + n_cells, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int32_t* o = parts[b].data();
+    auto add = [o](int street, int sex, int age_years, std::int32_t n) {
+      o[(street * n_sexes + sex) * n_age_groups + age_group(age_years)] += n;
+    };
+    for (std::size_t i = begin; i < std::min(end, nc); ++i)
+      if (ch.present[i])
+        add(h.street[static_cast<std::size_t>(ch.household[i])], ch.sex[i],
+            (month - ch.birth_month[i]) / 12, 1);
+    for (std::size_t i = std::max(begin, nc); i < std::min(end, nc + nh); ++i) {
+      const std::size_t j = i - nc;
+      if (h.present[j] && h.has_mother[j])
+        add(h.street[j], female, (month - h.mother_birth_month[j]) / 12, 1);
+    }
+    for (std::size_t i = std::max(begin, nc + nh); i < end; ++i) {
+      const std::size_t cell = i - nc - nh;
+      const std::int32_t n = c.n[cell];
+      if (n == 0) continue;
+      const int k = static_cast<int>(cell % static_cast<std::size_t>(c.n_cohorts));
+      const int street_sex = static_cast<int>(cell / static_cast<std::size_t>(c.n_cohorts));
+      const int age = month - (c.first_birth_month + k);
+      if (age < 0) continue;
+      add(street_sex / n_sexes, street_sex % n_sexes, age / 12, n);
+    }
+  });
+  par::add_counts(parts, out);
 }
 
 }  // namespace childsim

@@ -1,6 +1,7 @@
 // model: the monthly step and the replicate loop.
 #include "sim/model/model.hpp"
 
+#include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/demography/residents.hpp"   // count_residents_by_age
@@ -11,21 +12,44 @@
 namespace childsim {
 namespace {
 
-void count_children(const State& st, int month, std::int32_t* by_street_age) {
+// Children by street and year of age, counted per block and added up (integers).
+void count_children(const State& st, int month, std::int32_t* by_street_age, std::size_t cells) {
   const Households& h = st.households;
   const Children& c = st.children;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!c.present[i]) continue;
-    const int s = h.street[static_cast<std::size_t>(c.household[i])];
-    const int age = age_in_months(month, c.birth_month[i]) / 12;
-    by_street_age[s * Rates::n_child_ages + age] += 1;
-  }
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(cells, 0));
+  par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int32_t* o = parts[b].data();
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.present[i]) continue;
+      const int s = h.street[static_cast<std::size_t>(c.household[i])];
+      const int age = age_in_months(month, c.birth_month[i]) / 12;
+      o[s * Rates::n_child_ages + age] += 1;
+    }
+  });
+  par::add_counts(parts, by_street_age);
+}
+
+// Women 18–49 of the household tables by street and year of age (integers, as above).
+void count_women(const State& st, int month, std::int32_t* women, std::size_t cells) {
+  const Households& h = st.households;
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(cells, 0));
+  par::for_blocks(h.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int32_t* o = parts[b].data();
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!h.present[i] || !h.has_mother[i]) continue;
+      const int age = age_in_months(month, h.mother_birth_month[i]) / 12;
+      if (age >= 18 && age <= 49) o[h.street[i] * Rates::n_women_ages + age - 18] += 1;
+    }
+  });
+  par::add_counts(parts, women);
 }
 
 void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   const int r = st.replicate, t = st.month;
   const std::size_t ns = f.births.size();
-  count_children(st, t, rec.block("population", r, t));
+  count_children(st, t, rec.block("population", r, t), rec.block_size("population"));
   std::copy(f.births.begin(), f.births.end(), rec.block("births", r, t));
   std::copy(f.births_by_parity.begin(), f.births_by_parity.end(),
             rec.block("births_by_parity", r, t));
@@ -34,13 +58,7 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   std::copy(f.moves_out.begin(), f.moves_out.end(), rec.block("moves_out", r, t));
   std::copy(f.aged_out.begin(), f.aged_out.end(), rec.block("aged_out", r, t));
 
-  std::int32_t* women = rec.block("women", r, t);
-  const Households& h = st.households;
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    if (!h.present[i] || !h.has_mother[i]) continue;
-    const int age = age_in_months(t, h.mother_birth_month[i]) / 12;
-    if (age >= 18 && age <= 49) women[h.street[i] * Rates::n_women_ages + age - 18] += 1;
-  }
+  count_women(st, t, rec.block("women", r, t), rec.block_size("women"));
   std::int32_t* by_age = rec.block("residents_by_age", r, t);
   count_residents_by_age(st, t, by_age);
   std::int32_t* residents = rec.block("residents", r, t);
@@ -65,7 +83,8 @@ Model::Model(const Scenario& sc)
 
 void record_start(const State& st, io::Recorder& rec) {
   // Ages at the start are those of month 0.
-  count_children(st, 0, rec.block("population_start", st.replicate));
+  count_children(st, 0, rec.block("population_start", st.replicate),
+                 rec.block_size("population_start"));
 }
 
 void record_parameters(const Scenario& sc, int replicate, io::Recorder& rec) {

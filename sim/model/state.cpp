@@ -1,6 +1,10 @@
 // state: stable compaction of the agent tables.
 #include "sim/model/state.hpp"
 
+#include "sim/core/parallel.hpp"  // par::n_blocks
+
+#include <functional>  // std::function
+
 namespace childsim {
 namespace {
 template <class T>
@@ -31,40 +35,49 @@ void compact(State& s) {
   for (std::size_t i = 0; i < h.size(); ++i)
     if (h.present[i]) new_row[i] = static_cast<std::int32_t>(kept_h++);
   const auto keep_h = h.present;  // copy: `present` itself is compacted below
-  keep_rows(h.id, keep_h, kept_h);
-  keep_rows(h.street, keep_h, kept_h);
-  keep_rows(h.x_m, keep_h, kept_h);
-  keep_rows(h.y_m, keep_h, kept_h);
-  keep_rows(h.mother_birth_month, keep_h, kept_h);
-  keep_rows(h.has_mother, keep_h, kept_h);
-  keep_rows(h.partnered, keep_h, kept_h);
-  keep_rows(h.mother_works, keep_h, kept_h);
-  keep_rows(h.partner_works, keep_h, kept_h);
-  keep_rows(h.grandparent_care, keep_h, kept_h);
-  keep_rows(h.income_band, keep_h, kept_h);
-  keep_rows(h.hukou_local, keep_h, kept_h);
-  keep_rows(h.taste, keep_h, kept_h);
-  keep_rows(h.n_children, keep_h, kept_h);
-  keep_rows(h.parity, keep_h, kept_h);
-  keep_rows(h.last_birth_month, keep_h, kept_h);
-  keep_rows(h.present, keep_h, kept_h);
-
   std::size_t kept_c = 0;
   for (std::size_t i = 0; i < c.size(); ++i) kept_c += c.present[i];
   const auto keep_c = c.present;
-  keep_rows(c.id, keep_c, kept_c);
-  keep_rows(c.household, keep_c, kept_c);
-  keep_rows(c.birth_month, keep_c, kept_c);
-  keep_rows(c.sex, keep_c, kept_c);
-  keep_rows(c.present, keep_c, kept_c);
-  keep_rows(c.nursery, keep_c, kept_c);
-  keep_rows(c.nursery_since, keep_c, kept_c);
-  keep_rows(c.waiting, keep_c, kept_c);
-  keep_rows(c.waiting_since, keep_c, kept_c);
-  keep_rows(c.kindergarten, keep_c, kept_c);
-  keep_rows(c.kindergarten_since, keep_c, kept_c);
-  keep_rows(c.babyroom_year, keep_c, kept_c);
-  for (auto& hh : c.household) hh = new_row[static_cast<std::size_t>(hh)];
+  // Each array is compacted on its own: the arrays are shared out among the threads.
+  auto h_rows = [&](auto& v) { return [&] { keep_rows(v, keep_h, kept_h); }; };
+  auto c_rows = [&](auto& v) { return [&] { keep_rows(v, keep_c, kept_c); }; };
+  const std::vector<std::function<void()>> jobs = {
+      h_rows(h.id),
+      h_rows(h.street),
+      h_rows(h.x_m),
+      h_rows(h.y_m),
+      h_rows(h.mother_birth_month),
+      h_rows(h.has_mother),
+      h_rows(h.partnered),
+      h_rows(h.mother_works),
+      h_rows(h.partner_works),
+      h_rows(h.grandparent_care),
+      h_rows(h.income_band),
+      h_rows(h.hukou_local),
+      h_rows(h.taste),
+      h_rows(h.n_children),
+      h_rows(h.parity),
+      h_rows(h.last_birth_month),
+      h_rows(h.present),
+      c_rows(c.id),
+      [&] {
+        keep_rows(c.household, keep_c, kept_c);
+        for (auto& hh : c.household) hh = new_row[static_cast<std::size_t>(hh)];
+      },
+      c_rows(c.birth_month),
+      c_rows(c.sex),
+      c_rows(c.present),
+      c_rows(c.nursery),
+      c_rows(c.nursery_since),
+      c_rows(c.waiting),
+      c_rows(c.waiting_since),
+      c_rows(c.kindergarten),
+      c_rows(c.kindergarten_since),
+      c_rows(c.babyroom_year),
+  };
+  const auto n_jobs = static_cast<long>(jobs.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(static_cast <int>(par::n_blocks()))
+  for (long k = 0; k < n_jobs; ++k) jobs[static_cast<std::size_t>(k)]();
 }
 
 }  // namespace childsim

@@ -12,6 +12,7 @@
 // unserved). A room's capacity is child-sessions per
 // month; requests are served in a monthly random order (each child's own stream), whole requests
 // first, and the last one served may be partly met. Unserved sessions are unmet demand.
+#include "sim/core/parallel.hpp"          // par::for_chunks
 #include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/services.hpp"      // ServiceContext
@@ -63,43 +64,57 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     std::size_t child;
     int room;
   };
+  // Per chunk of rows (children under 3 are the latest rows: uneven work): the requests in row
+  // order; users and sessions asked for are counted per thread and added up.
+  const std::size_t n = c.size(), nb = par::n_blocks(), ns = sc.base.streets.size();
+  std::vector<std::vector<Request>> found(par::n_chunks(n));
+  std::vector<std::vector<std::int32_t>> user_parts(nb, std::vector<std::int32_t>(ns, 0));
+  std::vector<std::vector<std::int32_t>> demand_parts(nb, std::vector<std::int32_t>(ns, 0));
+  par::for_chunks(
+      n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
+        std::int32_t* k_users = user_parts[thread].data();
+        std::int32_t* k_demanded = demand_parts[thread].data();
+        for (std::size_t i = begin; i < end; ++i) {
+          if (!c.present[i] || c.nursery[i] >= 0) continue;
+          const int age = age_in_months(t, c.birth_month[i]);
+          // Age eligibility is that of the baby-room kind (checked against the first room so that
+          // demand without an open room is still counted).
+          const FacilityKind& k0 = F.kind_of(static_cast<std::size_t>(rooms.front()));
+          if (age < k0.min_age_months || age >= k0.max_age_months) continue;
+          const auto hh = static_cast<std::size_t>(c.household[i]);
+          int best = -1;
+          double best_d = std::numeric_limits<double>::infinity();
+          for (int f : rooms) {
+            const auto fu = static_cast<std::size_t>(f);
+            const FacilityKind& k = F.kind_of(fu);
+            if (age < k.min_age_months || age >= k.max_age_months) continue;
+            if (F.capacity(fu, t) <= 0) continue;
+            const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+            if (d <= max_m && d < best_d) {
+              best = f;
+              best_d = d;
+            }
+          }
+          Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
+          wish();  // the first word is the nursery wish; the second is the baby-room one
+          const double take_up = P.babyroom_probability(
+              (best < 0 ? max_m : best_d) / 1000.0,
+              best < 0 ? 660.0 : static_cast<double>(F.capacity(static_cast<std::size_t>(best), t)),
+              outreach);
+          if (wish.uniform() >= take_up) continue;
+          const auto s = static_cast<std::size_t>(h.street[hh]);
+          k_users[s] += 1;
+          k_demanded[s] += want;
+          if (best < 0) continue;
+          Stream order(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::nursery);
+          order();  // the first word of this stream is the nursery choice
+          found[chunk].push_back({(static_cast<std::uint64_t>(order()) << 32) | order(), i, best});
+        }
+      });
+  par::add_counts(user_parts, users);
+  par::add_counts(demand_parts, demanded);
   std::vector<Request> requests;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!c.present[i] || c.nursery[i] >= 0) continue;
-    const int age = age_in_months(t, c.birth_month[i]);
-    // Age eligibility is that of the baby-room kind (checked against the first room so that
-    // demand without an open room is still counted).
-    const FacilityKind& k0 = F.kind_of(static_cast<std::size_t>(rooms.front()));
-    if (age < k0.min_age_months || age >= k0.max_age_months) continue;
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    int best = -1;
-    double best_d = std::numeric_limits<double>::infinity();
-    for (int f : rooms) {
-      const auto fu = static_cast<std::size_t>(f);
-      const FacilityKind& k = F.kind_of(fu);
-      if (age < k.min_age_months || age >= k.max_age_months) continue;
-      if (F.capacity(fu, t) <= 0) continue;
-      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
-      if (d <= max_m && d < best_d) {
-        best = f;
-        best_d = d;
-      }
-    }
-    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
-    wish();  // the first word is the nursery wish; the second is the baby-room one
-    const double take_up = P.babyroom_probability(
-        (best < 0 ? max_m : best_d) / 1000.0,
-        best < 0 ? 660.0 : static_cast<double>(F.capacity(static_cast<std::size_t>(best), t)),
-        outreach);
-    if (wish.uniform() >= take_up) continue;
-    const auto s = static_cast<std::size_t>(h.street[hh]);
-    users[s] += 1;
-    demanded[s] += want;
-    if (best < 0) continue;
-    Stream order(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::nursery);
-    order();  // the first word of this stream is the nursery choice
-    requests.push_back({(static_cast<std::uint64_t>(order()) << 32) | order(), i, best});
-  }
+  par::concatenate(found, requests);
   std::sort(requests.begin(), requests.end(),
             [](const Request& a, const Request& b) { return a.order < b.order; });
   for (const Request& q : requests) {

@@ -47,6 +47,7 @@
 // depends on the number of threads. The visits wanted are drawn before any choice, so they are the
 // same in two scenarios that differ only in their clinics.
 #include "sim/core/check.hpp"             // CHILDSIM_CHECK
+#include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/queue.hpp"         // clinic_month, ClinicMonth
@@ -276,18 +277,22 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         first[g].push_back(j);
     }
 
-  // 2. Children by street and age class, then expected visits by street and age group. A
-  // serial pass (about 0.15 ms a month for the whole district): a parallel one saved little
-  // and cost much more on a busy machine, where every parallel region waits for its slowest
-  // thread.
+  // 2. Children by street and age class (integer counts per block of rows, added up), then
+  // expected visits by street and age group.
   std::vector<std::int64_t> children(ns * nk, 0);
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!c.present[i]) continue;
-    const int age = age_in_months(t, c.birth_month[i]);
-    if (age < 0 || age >= max_age_months) continue;
-    const auto s = static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
-    children[s * nk + ages.of_age[static_cast<std::size_t>(age)]] += 1;
-  }
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<std::int64_t>> parts(nb, std::vector<std::int64_t>(ns * nk, 0));
+  par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int64_t* k = parts[b].data();
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.present[i]) continue;
+      const int age = age_in_months(t, c.birth_month[i]);
+      if (age < 0 || age >= max_age_months) continue;
+      const auto s = static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+      k[s * nk + ages.of_age[static_cast<std::size_t>(age)]] += 1;
+    }
+  });
+  par::add_counts(parts, children.data());
   std::vector<double> mean(ns * ng, 0.0);  // expected visits by (street, age group)
   for (std::size_t s = 0; s < ns; ++s)
     for (std::size_t k = 0; k < nk; ++k)

@@ -23,10 +23,11 @@
 //     first come, first served, as the sign-ups sell out within hours); each takes the
 //     nearest open class of the window's kind with a free place within
 //     nursery.max_distance_km walking distance, or is unmet. Capacity is never exceeded.
-// Draws are made in a parallel loop in which each child writes only its own row; the
+// Draws are made in parallel over chunks of rows, the seekers listed in row order; the
 // allocation is serial, in the sorted order, so results do not depend on the thread count.
 #include "sim/services/holiday.hpp"
 
+#include "sim/core/parallel.hpp"      // par::for_chunks
 #include "sim/core/rng.hpp"           // Stream
 #include "sim/services/services.hpp"  // ServiceContext
 
@@ -122,29 +123,34 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
     return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
   };
 
-  // 1–2. Eligibility and demand, each child writing its own row: 0 not eligible, 1 eligible,
-  // 2 eligible and seeking (with its order key).
-  std::vector<std::uint8_t> status(n, 0);
-  std::vector<std::uint64_t> order(n, 0);
+  // 1–2. Eligibility and demand, in parallel over chunks of rows: eligible pupils counted per
+  // thread (added up), seekers listed per chunk in row order with their order keys.
   const bool in_session = window != HolidayWindow::none;
   const double take_up = P.holiday_take_up;
-#pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!c.present[i]) continue;
-    const int age = age_at_last_september(t, c.birth_month[i], sc.start);
-    if (age < holiday_min_age || age > holiday_max_age) continue;
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    if (!all_parents_work(h, hh) || h.grandparent_care[hh] != 0) continue;
-    status[i] = 1;
-    if (!in_session) continue;
-    Stream wish(sc.seed, rep, c.id[i], wish_month, Purpose::holiday);
-    if (wish.uniform() >= take_up) continue;
-    Stream draw(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::holiday);
-    draw();  // word 0 is the wish of a window's first session
-    const std::uint64_t hi = draw();
-    order[i] = (hi << 32) | draw();
-    status[i] = 2;
-  }
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<std::int32_t>> eligible_parts(nb, std::vector<std::int32_t>(ns, 0));
+  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> found(par::n_chunks(n));
+  const int september = t - (sc.start.plus(t).month - 9 + 12) % 12;  // age_at_last_september
+  par::for_chunks(
+      n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
+        std::int32_t* k_eligible = eligible_parts[thread].data();
+        for (std::size_t i = begin; i < end; ++i) {
+          if (!c.present[i]) continue;
+          const int months = september - c.birth_month[i];
+          const int age = months < 0 ? -1 : months / 12;
+          if (age < holiday_min_age || age > holiday_max_age) continue;
+          const auto hh = static_cast<std::size_t>(c.household[i]);
+          if (!all_parents_work(h, hh) || h.grandparent_care[hh] != 0) continue;
+          k_eligible[h.street[hh]] += 1;
+          if (!in_session) continue;
+          Stream wish(sc.seed, rep, c.id[i], wish_month, Purpose::holiday);
+          if (wish.uniform() >= take_up) continue;
+          Stream draw(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::holiday);
+          draw();  // word 0 is the wish of a window's first session
+          const std::uint64_t hi = draw();
+          found[chunk].emplace_back((hi << 32) | draw(), i);
+        }
+      });
 
   std::int32_t* eligible = rec.block("holiday_eligible", r, t);
   std::int32_t* seekers = rec.block("holiday_seekers", r, t);
@@ -157,12 +163,9 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::fill(fill, fill + nf, nan);
   std::fill(walk, walk + ns, nan);
 
+  par::add_counts(eligible_parts, eligible);
   std::vector<std::pair<std::uint64_t, std::size_t>> queue;  // (order, row) of seekers
-  for (std::size_t i = 0; i < n; ++i) {
-    if (status[i] == 0) continue;
-    eligible[street_of(i)] += 1;
-    if (status[i] == 2) queue.emplace_back(order[i], i);
-  }
+  par::concatenate(found, queue);
   if (!in_session) return;
 
   // 3. Allocation in the session's random order (ties, vanishingly rare, by row: rows are in

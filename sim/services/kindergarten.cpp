@@ -13,6 +13,7 @@
 //     others; then every child still without a place takes the nearest kindergarten with a
 //     free place within nursery.max_distance_km; otherwise it is unplaced this month and
 //     tries again next month.
+#include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/choice.hpp"        // priority_key
@@ -68,33 +69,46 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     return months < 0 ? -1 : months / 12;
   };
 
-  // 1. Leaving for school; count enrolment.
+  // 1. Leaving for school; count enrolment (each row changes only itself; counts per block,
+  // added up).
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<std::int32_t>> enrolled_parts(nb, std::vector<std::int32_t>(F.size(), 0));
+  par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int32_t* e = enrolled_parts[b].data();
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.present[i] || c.kindergarten[i] < 0) continue;
+      if (kg_age(i) >= 6)
+        c.kindergarten[i] = -1;
+      else
+        e[static_cast<std::size_t>(c.kindergarten[i])] += 1;
+    }
+  });
   std::vector<std::int32_t> enrolled(F.size(), 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!c.present[i] || c.kindergarten[i] < 0) continue;
-    if (kg_age(i) >= 6)
-      c.kindergarten[i] = -1;
-    else
-      enrolled[static_cast<std::size_t>(c.kindergarten[i])] += 1;
-  }
+  par::add_counts(enrolled_parts, enrolled.data());
   // 2. Displacement.
   std::int32_t* displaced = rec.block("kindergarten_displaced", r, t);
   for (const std::size_t i :
        displace_latest(F, t, kgs, c, c.kindergarten, c.kindergarten_since, enrolled))
     displaced[street_of(i)] += 1;
-  // 3. Placement in priority order, nearest free kindergarten within reach.
-  std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
+  // 3. Placement in priority order, nearest free kindergarten within reach. Who seeks is
+  // decided in parallel (each child's own stream), listed in row order, then sorted by key.
+  using Seeker = std::pair<std::uint64_t, std::size_t>;
+  std::vector<std::vector<Seeker>> seeker_parts(par::n_chunks(n));
   const auto rep = static_cast<std::uint32_t>(r);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!c.present[i] || c.kindergarten[i] >= 0) continue;
-    const int a = kg_age(i);
-    if (a < 3 || a > 5) continue;
-    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
-    if (wish.uniform() >= P.kindergarten_take_up) continue;
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    seekers.emplace_back(
-        priority_key(all_parents_work(h, hh), h.hukou_local[hh], 0, mix64(c.id[i])), i);
-  }
+  par::for_chunks(n, nb, [&](std::size_t, std::size_t b, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.present[i] || c.kindergarten[i] >= 0) continue;
+      const int a = kg_age(i);
+      if (a < 3 || a > 5) continue;
+      Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
+      if (wish.uniform() >= P.kindergarten_take_up) continue;
+      const auto hh = static_cast<std::size_t>(c.household[i]);
+      seeker_parts[b].emplace_back(
+          priority_key(all_parents_work(h, hh), h.hukou_local[hh], 0, mix64(c.id[i])), i);
+    }
+  });
+  std::vector<Seeker> seekers;
+  par::concatenate(seeker_parts, seekers);
   std::sort(seekers.begin(), seekers.end());
   std::int32_t* unplaced = rec.block("kindergarten_unplaced", r, t);
   std::int32_t* outside = rec.block("kindergarten_outside_catchment", r, t);
@@ -146,24 +160,50 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     place(i, f);
     if (has_catchment[street_of(i)]) outside[street_of(i)] += 1;
   }
-  // Recording.
+  // Recording: counts per block (added up); the walking distances are listed per block in row
+  // order and summed serially in that order (a sum of doubles depends on its order).
   std::int32_t* enr = rec.block("kindergarten_enrolled", r, t);
   std::int32_t* eligible = rec.block("kindergarten_eligible", r, t);
   std::int32_t* by_street = rec.block("kindergarten_children_enrolled", r, t);
   double* walk = rec.real_block("kindergarten_walk_m", r, t);
-  std::vector<double> walk_sum(ns, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!c.present[i]) continue;
-    const std::size_t s = street_of(i);
-    const int a = kg_age(i);
-    if (a >= 3 && a <= 5) eligible[s] += 1;
-    if (c.kindergarten[i] < 0) continue;
-    const auto f = static_cast<std::size_t>(c.kindergarten[i]);
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    enr[f] += 1;
-    by_street[s] += 1;
-    walk_sum[s] += P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f]);
+  struct Counts {
+    std::vector<std::int32_t> enr, eligible, by_street;
+  };
+  // Chunks, for the uneven work (children of kindergarten age are a band of rows); counts per
+  // thread, distances per chunk.
+  std::vector<Counts> parts(nb);
+  for (Counts& k : parts) {
+    k.enr.assign(F.size(), 0);
+    k.eligible.assign(ns, 0);
+    k.by_street.assign(ns, 0);
   }
+  std::vector<std::vector<std::pair<std::size_t, double>>> walks(par::n_chunks(n));
+  par::for_chunks(
+      n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
+        Counts& k = parts[thread];
+        for (std::size_t i = begin; i < end; ++i) {
+          if (!c.present[i]) continue;
+          const std::size_t s = street_of(i);
+          const int a = kg_age(i);
+          if (a >= 3 && a <= 5) k.eligible[s] += 1;
+          if (c.kindergarten[i] < 0) continue;
+          const auto f = static_cast<std::size_t>(c.kindergarten[i]);
+          const auto hh = static_cast<std::size_t>(c.household[i]);
+          k.enr[f] += 1;
+          k.by_street[s] += 1;
+          walks[chunk].emplace_back(s, P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f]));
+        }
+      });
+  std::vector<double> walk_sum(ns, 0.0);
+  for (const Counts& k : parts) {
+    for (std::size_t f = 0; f < F.size(); ++f) enr[f] += k.enr[f];
+    for (std::size_t s = 0; s < ns; ++s) {
+      eligible[s] += k.eligible[s];
+      by_street[s] += k.by_street[s];
+    }
+  }
+  for (const auto& list : walks)  // (street, metres), in row order
+    for (const auto& [s, d] : list) walk_sum[s] += d;
   for (std::size_t s = 0; s < ns; ++s)
     walk[s] =
         by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();

@@ -15,6 +15,7 @@
 //     (after the childcare subsidy), quality and kind; it takes a place if one is free, else
 //     joins that facility's waiting list. Families are processed in priority order.
 // Capacity is never exceeded: a place is only taken when enrolment < capacity.
+#include "sim/core/parallel.hpp"          // par::for_chunks
 #include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/choice.hpp"        // logit_choice, priority_key, logistic
@@ -106,9 +107,8 @@ NurseryWork nursery_facilities(const Facilities& F) {
 double capped_price(const ServiceContext& cx, std::size_t f, int month) {
   const Facilities& F = cx.scenario.facilities;
   const double list = F.price[f];
-  return F.inclusive[f]
-             ? std::min(list, cx.params.price_cap_month[static_cast<std::size_t>(month)])
-             : list;
+  return F.inclusive[f] ? std::min(list, cx.params.price_cap_month[static_cast<std::size_t>(month)])
+                        : list;
 }
 
 // The price a family weighs: after the cap and every subsidy for a child under 36 months.
@@ -148,30 +148,48 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   };
 
   // 1. Leaving places and lists. A family that gives up waiting does not apply again in the
-  // same month (it would otherwise rejoin the same list at once).
+  // same month (it would otherwise rejoin the same list at once). Each row changes only
+  // itself; counts per thread, added up.
+  const std::size_t nb = par::n_blocks();
   std::vector<std::int32_t> enrolled(nf, 0);
   std::vector<std::uint8_t> just_gave_up(c.size(), 0);
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!c.present[i]) continue;
-    const int age = age_in_months(t, c.birth_month[i]);
-    if (c.nursery[i] >= 0) {
-      const auto f = static_cast<std::size_t>(c.nursery[i]);
-      if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
-        c.nursery[i] = -1;
-      } else {
-        enrolled[f] += 1;
-      }
-    }
-    if (c.waiting[i] >= 0) {
-      const auto f = static_cast<std::size_t>(c.waiting[i]);
-      if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
-        c.waiting[i] = -1;
-      } else if (t - c.waiting_since[i] >= P.max_wait_months) {
-        c.waiting[i] = -1;
-        gave_up[street_of(i)] += 1;
-        just_gave_up[i] = 1;
-      }
-    }
+  // Children still on a waiting list after leaving, with their keys, per chunk of rows (the
+  // displacement of step 2 changes places, not lists).
+  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> waiting(par::n_chunks(c.size()));
+  {
+    std::vector<std::vector<std::int32_t>> e_parts(nb, std::vector<std::int32_t>(nf, 0));
+    std::vector<std::vector<std::int32_t>> g_parts(nb, std::vector<std::int32_t>(ns, 0));
+    par::for_chunks(c.size(), nb,
+                    [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
+                      std::int32_t* e = e_parts[thread].data();
+                      std::int32_t* g = g_parts[thread].data();
+                      for (std::size_t i = begin; i < end; ++i) {
+                        if (!c.present[i] || (c.nursery[i] < 0 && c.waiting[i] < 0)) continue;
+                        const int age = age_in_months(t, c.birth_month[i]);
+                        if (c.nursery[i] >= 0) {
+                          const auto f = static_cast<std::size_t>(c.nursery[i]);
+                          if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
+                            c.nursery[i] = -1;
+                          } else {
+                            e[f] += 1;
+                          }
+                        }
+                        if (c.waiting[i] >= 0) {
+                          const auto f = static_cast<std::size_t>(c.waiting[i]);
+                          if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
+                            c.waiting[i] = -1;
+                          } else if (t - c.waiting_since[i] >= P.max_wait_months) {
+                            c.waiting[i] = -1;
+                            g[street_of(i)] += 1;
+                            just_gave_up[i] = 1;
+                          }
+                        }
+                        if (c.waiting[i] >= 0)
+                          waiting[chunk].emplace_back(child_key(st, i, c.waiting_since[i]), i);
+                      }
+                    });
+    par::add_counts(e_parts, enrolled.data());
+    par::add_counts(g_parts, gave_up);
   }
 
   // 2. Displacement where capacity fell: the latest enrolled leave first. Displaced children,
@@ -182,10 +200,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
 
   // 3. Waiting lists, in priority order.
   std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> lists(nf);
-  for (std::size_t i = 0; i < c.size(); ++i)
-    if (c.present[i] && c.waiting[i] >= 0)
-      lists[static_cast<std::size_t>(c.waiting[i])].emplace_back(
-          child_key(st, i, c.waiting_since[i]), i);
+  for (const auto& part : waiting)  // each list is sorted below
+    for (const auto& [key, i] : part)
+      lists[static_cast<std::size_t>(c.waiting[i])].emplace_back(key, i);
   for (int f : w.facilities) {
     const auto fu = static_cast<std::size_t>(f);
     auto& list = lists[fu];
@@ -252,40 +269,44 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
                   P.asc_by_kind[static_cast<std::size_t>(F.kind[fu])]);
     }
   };
-#pragma omp parallel for schedule(dynamic, 1024)
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
-        just_gave_up[i])
-      continue;
-    const int age = age_in_months(t, c.birth_month[i]);
-    if (age < w.min_age || age >= w.max_age) continue;
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    const auto s = static_cast<std::size_t>(h.street[hh]);
-    const double cheap =
-        cheapest[s * static_cast<std::size_t>(n_ages) + static_cast<std::size_t>(age - w.min_age)];
-    const int income = h.income_band[hh];
-    const double eta = P.seek_intercept + P.seek_all_parents_work * all_parents_work(h, hh) +
-                       P.seek_grandparent * h.grandparent_care[hh] +
-                       P.seek_income_low * (income == 0) + P.seek_income_high * (income == 2) +
-                       P.seek_age_per_year * (age - 24) / 12.0 + P.seek_taste * h.taste[hh] +
-                       (std::isfinite(cheap) ? P.seek_net_price_per_1000 * cheap / 1000.0 : 0.0);
-    // The wish: a uniform number fixed for the child (month 0), so no monthly churn.
-    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
-    if (wish.uniform() >= logistic(eta)) continue;
-    std::vector<double> v;
-    std::vector<int> options;
-    options_for(i, age, options, v);
-    if (options.empty()) {
-      choice[i] = -1;
-      continue;
+  // Per chunk of rows (children of nursery age are the latest rows: uneven work), the seekers
+  // with their keys in row order; sorted below.
+  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> found(par::n_chunks(n));
+  par::for_chunks(n, nb, [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
+          just_gave_up[i])
+        continue;
+      const int age = age_in_months(t, c.birth_month[i]);
+      if (age < w.min_age || age >= w.max_age) continue;
+      const auto hh = static_cast<std::size_t>(c.household[i]);
+      const auto s = static_cast<std::size_t>(h.street[hh]);
+      const double cheap = cheapest[s * static_cast<std::size_t>(n_ages) +
+                                    static_cast<std::size_t>(age - w.min_age)];
+      const int income = h.income_band[hh];
+      const double eta = P.seek_intercept + P.seek_all_parents_work * all_parents_work(h, hh) +
+                         P.seek_grandparent * h.grandparent_care[hh] +
+                         P.seek_income_low * (income == 0) + P.seek_income_high * (income == 2) +
+                         P.seek_age_per_year * (age - 24) / 12.0 + P.seek_taste * h.taste[hh] +
+                         (std::isfinite(cheap) ? P.seek_net_price_per_1000 * cheap / 1000.0 : 0.0);
+      // The wish: a uniform number fixed for the child (month 0), so no monthly churn.
+      Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
+      if (wish.uniform() >= logistic(eta)) continue;
+      std::vector<double> v;
+      std::vector<int> options;
+      options_for(i, age, options, v);
+      if (options.empty()) {
+        choice[i] = -1;
+        continue;
+      }
+      Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
+                  Purpose::nursery);
+      choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
+      found[chunk].emplace_back(child_key(st, i, t), i);
     }
-    Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
-                Purpose::nursery);
-    choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
-  }
+  });
   std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
-  for (std::size_t i = 0; i < n; ++i)
-    if (choice[i] >= 0) seekers.emplace_back(child_key(st, i, t), i);
+  par::concatenate(found, seekers);
   std::sort(seekers.begin(), seekers.end());
   for (const auto& [key, i] : seekers) {
     if (t == 0 && cx.settle_first_month &&
@@ -336,35 +357,81 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   double* cap_cost = rec.real_block("policy_price_cap_cost", r, y);
   double* fees = rec.real_block("family_nursery_fees", r, y);
   const auto tt = static_cast<std::size_t>(t);
-  std::vector<double> walk_sum(ns, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!c.present[i]) continue;
-    const std::size_t s = street_of(i);
-    const int age = age_in_months(t, c.birth_month[i]);
-    if (age >= w.min_age && age < w.max_age) eligible[s] += 1;
-    if (age < 36) *subsidy_cost += P.subsidy_every_child_month[tt];
-    if (c.nursery[i] >= 0) {
-      const auto f = static_cast<std::size_t>(c.nursery[i]);
-      const double price = capped_price(cx, f, t);
-      const double fee_subsidy = age < 36 ? std::min(price, P.subsidy_enrolled_month[tt]) : 0.0;
-      *subsidy_cost += fee_subsidy;
-      *cap_cost += F.price[f] - price;
-      *fees += price - fee_subsidy;
-      const auto hh = static_cast<std::size_t>(c.household[i]);
-      enr[f] += 1;
-      by_street[s] += 1;
-      wanting[s] += 1;
-      walk_sum[s] += P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f]);
-    } else if (c.waiting[i] >= 0) {
-      wait[c.waiting[i]] += 1;
-      wait_street[s] += 1;
-      wanting[s] += 1;
-      unmet[s] += 1;
-    } else if (choice[i] == -1) {
-      wanting[s] += 1;
-      unmet[s] += 1;
+  // Counts per thread (added up); the money and the walks, sums of doubles, are listed per
+  // chunk in row order and added up serially in that order, as a serial loop would.
+  struct Term {
+    std::size_t street;
+    bool under_36, enrolled;
+    double fee_subsidy, cap, fee, walk;
+  };
+  struct Counts {
+    std::vector<std::int32_t> enr, wait, eligible, wanting, by_street, wait_street, unmet;
+  };
+  std::vector<Counts> counts(nb);
+  for (Counts& k : counts) {
+    k.enr.assign(nf, 0);
+    k.wait.assign(nf, 0);
+    for (auto* v : {&k.eligible, &k.wanting, &k.by_street, &k.wait_street, &k.unmet})
+      v->assign(ns, 0);
+  }
+  std::vector<std::vector<Term>> terms(par::n_chunks(n));
+  par::for_chunks(
+      n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
+        Counts& k = counts[thread];
+        for (std::size_t i = begin; i < end; ++i) {
+          if (!c.present[i]) continue;
+          const std::size_t s = street_of(i);
+          const int age = age_in_months(t, c.birth_month[i]);
+          if (age >= w.min_age && age < w.max_age) k.eligible[s] += 1;
+          if (c.nursery[i] >= 0) {
+            const auto f = static_cast<std::size_t>(c.nursery[i]);
+            const double price = capped_price(cx, f, t);
+            const double fee_subsidy =
+                age < 36 ? std::min(price, P.subsidy_enrolled_month[tt]) : 0.0;
+            const auto hh = static_cast<std::size_t>(c.household[i]);
+            terms[chunk].push_back({s, age < 36, true, fee_subsidy, F.price[f] - price,
+                                    price - fee_subsidy,
+                                    P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f])});
+            k.enr[f] += 1;
+            k.by_street[s] += 1;
+            k.wanting[s] += 1;
+            continue;
+          }
+          if (age < 36) terms[chunk].push_back({s, true, false, 0, 0, 0, 0});
+          if (c.waiting[i] >= 0) {
+            k.wait[static_cast<std::size_t>(c.waiting[i])] += 1;
+            k.wait_street[s] += 1;
+            k.wanting[s] += 1;
+            k.unmet[s] += 1;
+          } else if (choice[i] == -1) {
+            k.wanting[s] += 1;
+            k.unmet[s] += 1;
+          }
+        }
+      });
+  for (const Counts& k : counts) {
+    for (std::size_t f = 0; f < nf; ++f) {
+      enr[f] += k.enr[f];
+      wait[f] += k.wait[f];
+    }
+    for (std::size_t s = 0; s < ns; ++s) {
+      eligible[s] += k.eligible[s];
+      wanting[s] += k.wanting[s];
+      by_street[s] += k.by_street[s];
+      wait_street[s] += k.wait_street[s];
+      unmet[s] += k.unmet[s];
     }
   }
+  std::vector<double> walk_sum(ns, 0.0);
+  for (const auto& list : terms)
+    for (const Term& x : list) {
+      if (x.under_36) *subsidy_cost += P.subsidy_every_child_month[tt];
+      if (!x.enrolled) continue;
+      *subsidy_cost += x.fee_subsidy;
+      *cap_cost += x.cap;
+      *fees += x.fee;
+      walk_sum[x.street] += x.walk;
+    }
   for (std::size_t s = 0; s < ns; ++s)
     walk[s] =
         by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();

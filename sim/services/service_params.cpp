@@ -2,17 +2,10 @@
 #include "sim/services/service_params.hpp"
 
 #include <algorithm>  // std::clamp, std::max
-#include <cmath>      // std::sqrt, std::lround, std::log, std::exp
+#include <cmath>      // std::lround, std::log, std::exp
 #include <limits>     // std::numeric_limits
 
 namespace childsim {
-
-double ServiceParams::walk_m(double x1, double y1, double x2, double y2) const {
-  // Not std::hypot: its overflow-safe path is several times slower, and distances here are
-  // at most tens of kilometres.
-  const double dx = x1 - x2, dy = y1 - y2;
-  return detour_factor * std::sqrt(dx * dx + dy * dy);
-}
 
 double ServiceParams::babyroom_probability(double distance_km, double room_sessions,
                                            bool outreach) const {

@@ -6,6 +6,7 @@
 #include "sim/scenario/scenario.hpp"  // Scenario
 
 #include <array>   // std::array
+#include <cmath>   // std::sqrt
 #include <vector>  // std::vector
 
 namespace childsim {
@@ -52,8 +53,13 @@ struct ServiceParams {
 
   double walk_speed_m_per_min = 80, detour_factor = 1.3, walk_minutes = 15;
 
-  /// Walking distance in metres between two points (straight line × detour factor).
-  double walk_m(double x1, double y1, double x2, double y2) const;
+  /// Walking distance in metres between two points (straight line × detour factor). Inline:
+  /// every service computes it per child and facility. Not std::hypot: its overflow-safe path
+  /// is several times slower, and distances here are at most tens of kilometres.
+  double walk_m(double x1, double y1, double x2, double y2) const {
+    const double dx = x1 - x2, dy = y1 - y2;
+    return detour_factor * std::sqrt(dx * dx + dy * dy);
+  }
 };
 
 ServiceParams make_service_params(const Scenario& sc);
