@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
       cli::add_export_command(app),
       cli::add_site_command(app),
       cli::add_facilities_command(app),
+      cli::add_check_data_command(app),
   };
 
   CLI11_PARSE(app, argc, argv);

@@ -30,5 +30,6 @@ Command add_sweep_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
 Command add_site_command(CLI::App& app);
 Command add_facilities_command(CLI::App& app);
+Command add_check_data_command(CLI::App& app);
 
 }  // namespace childsim::cli

@@ -73,6 +73,41 @@ void normalise(std::vector<double>& v, const config::ConfigNode& at) {
   for (double& x : v) x /= s;
 }
 
+// pack.yaml (optional): the pack's name and its districts. Without it the pack is one district
+// named after the directory, whose population is the sum of its streets (set in read_streets).
+void read_pack(BaseData& d) {
+  const std::filesystem::path file = d.dir / "pack.yaml";
+  if (!std::filesystem::exists(file)) {
+    d.pack = d.dir.lexically_normal().filename().string();
+    if (d.pack.empty() || d.pack == ".")
+      d.pack = d.dir.lexically_normal().parent_path().filename().string();
+    d.districts.push_back({d.pack, "", d.pack, 0.0});
+    return;
+  }
+  const auto root = load_file(d.dir, "pack.yaml");
+  config::MapReader top(root);
+  d.pack = top.require_string("pack");
+  top.allow("description");
+  if (const auto* total = top.optional("population_2020")) sourced_value(*total);
+  const auto& list = top.required("districts");
+  if (!list.is_sequence() || list.items.empty()) list.fail("expected a list of districts");
+  for (const auto& item : list.items) {
+    config::MapReader r(item);
+    District x;
+    x.id = r.require_string("id");
+    if (d.district_index(x.id) >= 0)
+      r.required("id").fail(fmt::format("district '{}' is listed twice", x.id));
+    x.name_zh = r.get_string("name_zh", "");
+    x.name_en = r.get_string("name_en", x.id);
+    x.population_2020 = sourced_value(r.required("population_2020"));
+    if (!(x.population_2020 > 0))
+      r.required("population_2020").fail("expected a positive population");
+    r.finish();
+    d.districts.push_back(std::move(x));
+  }
+  top.finish();
+}
+
 void read_streets(BaseData& d) {
   const auto root = load_file(d.dir, "streets.yaml");
   config::MapReader top(root);
@@ -94,6 +129,16 @@ void read_streets(BaseData& d) {
     s.name_zh = r.require_string("name_zh");
     s.name_en = r.get_string("name_en", s.id);
     s.kind = r.get_choice("kind", "street", {"street", "town"});
+    if (const auto* dn = r.optional("district")) {
+      s.district = d.district_index(config::as_string(*dn));
+      if (s.district < 0) {
+        std::string ids;
+        for (const auto& x : d.districts) ids += (ids.empty() ? "" : ", ") + x.id;
+        dn->fail(fmt::format("unknown district '{}' (pack.yaml lists: {})", dn->scalar, ids));
+      }
+    } else if (d.districts.size() > 1) {
+      item.fail("expected 'district:' (pack.yaml lists more than one district)");
+    }
     s.lat_deg = sourced_value(r.required("lat"));
     s.lon_deg = sourced_value(r.required("lon"));
     s.area_km2 = sourced_value(r.required("area_km2"));
@@ -120,6 +165,8 @@ void read_streets(BaseData& d) {
   }
   top.allow("neighbours_source");
   top.finish();
+  if (!std::filesystem::exists(d.dir / "pack.yaml"))
+    for (const Street& s : d.streets) d.districts[0].population_2020 += s.population_2020;
 }
 
 void read_population(BaseData& d) {
@@ -237,6 +284,12 @@ void BaseData::point_in_street(int s, double u1, double u2, double& x_m, double&
   y_m = st.y_m + r * std::sin(2.0 * pi * u2);
 }
 
+int BaseData::district_index(const std::string& id) const {
+  for (std::size_t i = 0; i < districts.size(); ++i)
+    if (districts[i].id == id) return static_cast<int>(i);
+  return -1;
+}
+
 int BaseData::street_index(const std::string& id) const {
   for (std::size_t i = 0; i < streets.size(); ++i)
     if (streets[i].id == id) return static_cast<int>(i);
@@ -246,6 +299,7 @@ int BaseData::street_index(const std::string& id) const {
 BaseData load_base_data(const std::filesystem::path& dir) {
   BaseData d;
   d.dir = dir;
+  read_pack(d);
   read_streets(d);
   read_population(d);
   read_fertility(d);

@@ -30,6 +30,16 @@ struct Street {
   double area_km2 = 0;
   double radius_m = 0;  ///< radius of a disc of the same area (homes are drawn inside it)
   double population_2020 = 0;
+  int district = 0;  ///< index into BaseData::districts (streets.yaml `district:`)
+};
+
+/// A district (区) of a data pack: a named group of streets (pack.yaml; docs/data-packs.md).
+/// A pack without pack.yaml is one district named after its directory.
+struct District {
+  std::string id;  ///< pinyin id, e.g. "changning"
+  std::string name_zh;
+  std::string name_en;
+  double population_2020 = 0;  ///< census total (pack.yaml), else the sum of its streets
 };
 
 /// A total fertility rate path: year → TFR, linear between listed years, flat outside.
@@ -40,6 +50,8 @@ struct TfrPath {
 
 struct BaseData {
   std::filesystem::path dir;
+  std::string pack;                 ///< pack.yaml `pack:`, else the directory's name
+  std::vector<District> districts;  ///< at least one; streets refer to them by index
   std::vector<Street> streets;
   std::vector<std::pair<int, int>> neighbours;  ///< undirected street index pairs
   double ref_lat_deg = 0, ref_lon_deg = 0;
@@ -58,7 +70,8 @@ struct BaseData {
 
   ParameterTable parameters;
 
-  int street_index(const std::string& id) const;  ///< -1 when unknown
+  int street_index(const std::string& id) const;    ///< -1 when unknown
+  int district_index(const std::string& id) const;  ///< -1 when unknown
   /// The street id written in `node`; a ConfigError listing the known ids when unknown.
   int read_street(const config::ConfigNode& node) const;
   /// Metres east and north of the reference point of a latitude and longitude
@@ -69,8 +82,9 @@ struct BaseData {
   int n_streets() const { return static_cast<int>(streets.size()); }
 };
 
-/// Read all files of a place directory. Throws config::ConfigError naming the file, line and
-/// key of any problem (missing file, wrong length, sum, unknown street id in neighbours, ...).
+/// Read all files of a place directory (a data pack, docs/data-packs.md). Throws
+/// config::ConfigError naming the file, line and key of any problem (missing file, wrong length,
+/// sum, unknown street id in neighbours, ...).
 BaseData load_base_data(const std::filesystem::path& dir);
 
 }  // namespace childsim

@@ -105,11 +105,12 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   ds.dims.push_back({"year",
                      std::vector<std::int64_t>(years_.begin(), years_.end()),
                      {{"long_name", text("calendar year")}}});
-  std::vector<std::string> ids, names_zh, names_en;
+  std::vector<std::string> ids, names_zh, names_en, districts;
   std::vector<double> xs, ys, areas;
   for (const auto& s : sc_.base.streets) {
     ids.push_back(s.id);
     names_zh.push_back(s.name_zh);
+    districts.push_back(sc_.base.districts[static_cast<std::size_t>(s.district)].id);
     names_en.push_back(s.name_en);
     xs.push_back(s.x_m);
     ys.push_back(s.y_m);
@@ -179,6 +180,8 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("street_x", "street", xs, "street centre, metres east of the reference point", "m");
   aux("street_y", "street", ys, "street centre, metres north of the reference point", "m");
   aux("street_area", "street", areas, "street area", "km2");
+  aux("street_district", "street", districts,
+      "district of the street (pack.yaml id; sum a street variable by it for district totals)");
   std::vector<std::string> f_kind, f_street, f_unit, f_host, f_run_by;
   std::vector<std::int32_t> f_inclusive;
   for (std::size_t f = 0; f < fac.size(); ++f) {
@@ -216,7 +219,7 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   aux("parameter_unit", "parameter", par_units, "unit of the parameter");
 
   const std::map<std::string, std::string> aux_of_dim = {
-      {"street", "street_name street_name_en street_x street_y street_area"},
+      {"street", "street_name street_name_en street_x street_y street_area street_district"},
       {"facility",
        "facility_kind facility_street facility_name facility_capacity_unit facility_host "
        "facility_run_by facility_inclusive facility_x facility_y"},

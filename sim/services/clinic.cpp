@@ -57,6 +57,7 @@
 #include <boost/random/poisson_distribution.hpp>   // boost::random::poisson_distribution
 
 #include <algorithm>  // std::sort, std::unique, std::min, std::max, std::clamp
+#include <bitset>     // std::bitset
 #include <cmath>      // std::cos, std::exp, std::floor, std::ceil, std::sqrt
 #include <cstdint>    // std::int32_t, std::int64_t, std::uint64_t
 #include <limits>     // std::numeric_limits
@@ -202,11 +203,15 @@ AgeClasses age_classes(const Facilities& F, const std::vector<int>& clinics, con
 /// (n_points numbers in the pool) is proportional to the probability that such a visit comes
 /// from each home point: the product of the point's logit probabilities of the choices that
 /// brought the visits here.
+// The most clinics a month can hold (a packet's tried set is a bitset of this size): the whole
+// of Shanghai has about 250 (a CHC per street, docs/data-packs.md).
+constexpr std::size_t max_clinics = 512;
+
 struct Packet {
   std::size_t street = 0, group = 0, option = 0;
   std::int32_t count = 0;
-  std::size_t weight = 0;   // offset in the weight pool
-  std::uint64_t tried = 0;  // bit j: these visits have chosen option j before
+  std::size_t weight = 0;          // offset in the weight pool
+  std::bitset<max_clinics> tried;  // bit j: these visits have chosen option j before
 };
 
 }  // namespace
@@ -243,7 +248,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // 1. The options this month, and who may choose them.
   CHILDSIM_CHECK(P.clinic_service_minutes > 0 && P.clinic_session_hours > 0,
                  "clinic: service_minutes and session_hours must be positive");
-  CHILDSIM_CHECK(nj <= 64, "clinic: at most 64 clinics (a packet's tried set is 64 bits)");
+  CHILDSIM_CHECK(nj <= max_clinics, "clinic: at most 512 clinics (a packet's tried set)");
   const double mu = 60.0 / P.clinic_service_minutes;       // patients per doctor-hour
   const double per_session = mu * P.clinic_session_hours;  // most a doctor sees in a session
   std::vector<Option> opt(nj);
@@ -376,7 +381,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         left -= n;
         p_left -= prob[j];
         if (n == 0) continue;
-        packets.push_back({s, g, j, n, pool.size(), std::uint64_t{1} << j});
+        packets.push_back({s, g, j, n, pool.size(), std::bitset<max_clinics>().set(j)});
         for (std::size_t q = 0; q < n_points; ++q) pool.push_back(w[at(s, q) + j] / total[q]);
       }
     }
@@ -473,10 +478,10 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       const Packet from = packets[p];  // copied: push_back below may reallocate
       again.clear();
       for (std::size_t j : first[from.group])
-        if (!opt[j].outside && !full[j] && !(from.tried >> j & 1u)) again.push_back(j);
+        if (!opt[j].outside && !full[j] && !from.tried[j]) again.push_back(j);
       if (again.empty())
         for (std::size_t j : first[from.group])
-          if (opt[j].outside && !(from.tried >> j & 1u)) again.push_back(j);
+          if (opt[j].outside && !from.tried[j]) again.push_back(j);
       if (again.empty()) {
         outside[from.street] += n;
         continue;
@@ -505,7 +510,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         for (std::size_t q = 0; q < n_points; ++q)
           pool.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] / total[q]);
         packets.push_back({from.street, from.group, again[a], count[a], offset,
-                           from.tried | std::uint64_t{1} << again[a]});
+                           std::bitset<max_clinics>(from.tried).set(again[a])});
       }
     }
   }
