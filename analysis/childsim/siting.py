@@ -53,7 +53,7 @@ from .sweeps import _close  # the same "did you mean" as design files
 
 __all__ = ["ProblemError", "SitingProblem", "SitingResult", "read_problem", "street_demand",
            "demand_points", "candidate_options", "build_instance", "plan_scenario", "write_plan",
-           "evaluate_plans", "site"]
+           "evaluate_plans", "clinic_mean_wait", "clinic_visits_per_child_month", "site"]
 
 _KEYS = ("name", "description", "scenario", "kind", "years", "opening", "candidates",
          "capacities", "costs", "budget", "sites", "budget_year", "objective", "walk_minutes", "constraints",
