@@ -53,7 +53,7 @@ from .sweeps import _close  # the same "did you mean" as design files
 
 __all__ = ["ProblemError", "SitingProblem", "SitingResult", "read_problem", "street_demand",
            "demand_points", "candidate_options", "build_instance", "plan_scenario", "write_plan",
-           "evaluate_plans", "site"]
+           "evaluate_plans", "clinic_mean_wait", "clinic_visits_per_child_month", "site"]
 
 _KEYS = ("name", "description", "scenario", "kind", "years", "opening", "candidates",
          "capacities", "costs", "budget", "sites", "budget_year", "objective", "walk_minutes", "constraints",
@@ -1666,7 +1666,8 @@ def map_figure(result, streets, mean_demand):
     ax.set_xlabel("metres east of the district reference point")
     ax.set_ylabel("metres north")
     ax.set_title(f"Chosen sites over expected unmet {result.problem.service} demand "
-                 f"(children, {result.problem.years[0]}-{result.problem.years[1]})", fontsize=9)
+                 f"({_DEMAND_UNIT.get(result.problem.service, 'children')}, "
+                 f"{result.problem.years[0]}-{result.problem.years[1]})", fontsize=9)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
