@@ -54,6 +54,7 @@
 #include <stdexcept>  // std::runtime_error
 #include <string>     // std::string
 #include <thread>     // std::this_thread::sleep_for
+#include <utility>    // std::pair
 #include <vector>     // std::vector
 
 namespace {
@@ -83,7 +84,9 @@ struct SameOnEveryRank : std::runtime_error {
 
 // --- a streamed ensemble across ranks ---------------------------------------------------------
 
-constexpr int replicate_tag = 14;  // a replicate's outputs, from a rank to rank 0
+// A replicate's outputs travel from a rank to rank 0 in one message tagged replicate_tag + r
+// (r ≤ 10,000, below the 32,767 that MPI guarantees for tags).
+constexpr int replicate_tag = 100;
 
 // Rank 0 tells the others which replicates are missing from the partial file (after resuming
 // it), or −1 when it failed before any work (its error is printed; the others exit with 1).
@@ -108,18 +111,15 @@ std::vector<int> share_of(const std::vector<int>& missing, int rank, int size) {
   return mine;
 }
 
-// A replicate's message: the replicate number, then every int32 array and every float64
-// array of its one-replicate recorder, in the recorder's (name) order. Both ends build the
-// recorder from the same scenario, so the layout needs no description.
-std::vector<char> pack_replicate(int r, childsim::io::Recorder& rec) {
-  std::size_t bytes = sizeof(std::int32_t);
+// A replicate's message: every int32 array and then every float64 array of its one-replicate
+// recorder, in the recorder's (name) order, back to back. Both ends build the recorder from
+// the same scenario, so the layout needs no description.
+std::vector<char> pack_replicate(childsim::io::Recorder& rec) {
+  std::size_t bytes = 0;
   for (const auto& [name, v] : rec.int_arrays()) bytes += v.size() * sizeof(std::int32_t);
   for (const auto& [name, v] : rec.real_arrays()) bytes += v.size() * sizeof(double);
   std::vector<char> out(bytes);
   char* at = out.data();
-  const auto r32 = static_cast<std::int32_t>(r);
-  std::memcpy(at, &r32, sizeof r32);
-  at += sizeof r32;
   for (const auto& [name, v] : rec.int_arrays()) {
     std::memcpy(at, v.data(), v.size() * sizeof(std::int32_t));
     at += v.size() * sizeof(std::int32_t);
@@ -131,64 +131,81 @@ std::vector<char> pack_replicate(int r, childsim::io::Recorder& rec) {
   return out;
 }
 
-void unpack_replicate(const std::vector<char>& in, const childsim::Scenario& sc,
-                      const childsim::ReplicateSink& sink) {
-  std::int32_t r = 0;
-  if (in.size() < sizeof r)
-    throw std::runtime_error("a replicate's message from another rank is too short");
-  std::memcpy(&r, in.data(), sizeof r);
-  childsim::io::Recorder rec(sc, 1, r);
-  const char* at = in.data() + sizeof r;
-  const char* end = in.data() + in.size();
-  auto take = [&](void* dst, std::size_t bytes) {
-    if (bytes > static_cast<std::size_t>(end - at))
-      throw std::runtime_error("a replicate's message from another rank is too short");
-    std::memcpy(dst, at, bytes);
-    at += bytes;
+// The same layout as an MPI datatype over the arrays of `rec` (absolute addresses, to receive
+// at MPI_BOTTOM): rank 0 receives a message straight into the recorder it stores, with no
+// buffer in between. Returns the committed type and its size in bytes.
+std::pair<MPI_Datatype, std::size_t> recorder_type(childsim::io::Recorder& rec) {
+  std::vector<int> lengths;
+  std::vector<MPI_Aint> addresses;
+  std::size_t bytes = 0;
+  auto add = [&](void* data, std::size_t n) {
+    if (n == 0) return;
+    if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw std::runtime_error("an output array is too large for one MPI message");
+    MPI_Aint address = 0;
+    MPI_Get_address(data, &address);
+    lengths.push_back(static_cast<int>(n));
+    addresses.push_back(address);
+    bytes += n;
   };
-  for (auto& [name, v] : rec.int_arrays()) take(v.data(), v.size() * sizeof(std::int32_t));
-  for (auto& [name, v] : rec.real_arrays()) take(v.data(), v.size() * sizeof(double));
-  if (at != end) throw std::runtime_error("a replicate's message from another rank is too long");
-  sink(r, rec);
+  for (auto& [name, v] : rec.int_arrays()) add(v.data(), v.size() * sizeof(std::int32_t));
+  for (auto& [name, v] : rec.real_arrays()) add(v.data(), v.size() * sizeof(double));
+  MPI_Datatype type;
+  MPI_Type_create_hindexed(static_cast<int>(lengths.size()), lengths.data(), addresses.data(),
+                           MPI_BYTE, &type);
+  MPI_Type_commit(&type);
+  return {type, bytes};
 }
 
 // Rank 0's part: its own share of `missing`, and, between its replicates and after them, the
 // replicates the other ranks send, each into the partial file as it arrives. Receives are
-// non-blocking (matched probe, then MPI_Imrecv) and the waits sleep, so rank 0 neither spins
-// nor stops simulating while another rank is slow to send.
+// non-blocking (matched probe, then MPI_Imrecv into the replicate's recorder) and the waits
+// sleep, so rank 0 neither spins nor stops simulating while another rank is slow to send.
 void simulate_on_rank_0(const childsim::Scenario& sc, const childsim::RunOptions& options,
                         const std::vector<int>& missing, const childsim::ReplicateSink& sink,
                         int size) {
   const std::vector<int> mine = share_of(missing, 0, size);
   std::size_t expected = missing.size() - mine.size(), received = 0;
   struct Incoming {
-    std::vector<char> bytes;
+    int replicate;
+    std::unique_ptr<childsim::io::Recorder> recorder;
     MPI_Request request;
   };
-  std::deque<std::unique_ptr<Incoming>> incoming;
+  std::deque<Incoming> incoming;
   auto drain = [&]() {
     bool progress = false;
     for (;;) {  // post a receive for every message that has arrived
       int found = 0;
       MPI_Message message;
       MPI_Status status;
-      MPI_Improbe(MPI_ANY_SOURCE, replicate_tag, MPI_COMM_WORLD, &found, &message, &status);
+      MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &found, &message, &status);
       if (!found) break;
+      const int r = status.MPI_TAG - replicate_tag;
+      if (r < 0 || r >= sc.replicates)
+        throw std::runtime_error(
+            fmt::format("a message from rank {} with tag {} is not a replicate", status.MPI_SOURCE,
+                        status.MPI_TAG));
+      Incoming in{r, std::make_unique<childsim::io::Recorder>(sc, 1, r), MPI_REQUEST_NULL};
+      auto [type, bytes] = recorder_type(*in.recorder);
       int count = 0;
       MPI_Get_count(&status, MPI_BYTE, &count);
-      auto in = std::make_unique<Incoming>();
-      in->bytes.resize(static_cast<std::size_t>(count));
-      MPI_Imrecv(in->bytes.data(), count, MPI_BYTE, &message, &in->request);
+      if (static_cast<std::size_t>(count) != bytes) {
+        MPI_Type_free(&type);
+        throw std::runtime_error(fmt::format("replicate {} from rank {}: {} bytes, expected {}", r,
+                                             status.MPI_SOURCE, count, bytes));
+      }
+      MPI_Imrecv(MPI_BOTTOM, 1, type, &message, &in.request);
+      MPI_Type_free(&type);  // the receive keeps what it needs
       incoming.push_back(std::move(in));
     }
     for (auto it = incoming.begin(); it != incoming.end();) {
       int done = 0;
-      MPI_Test(&(*it)->request, &done, MPI_STATUS_IGNORE);
+      MPI_Test(&it->request, &done, MPI_STATUS_IGNORE);
       if (!done) {
         ++it;
         continue;
       }
-      unpack_replicate((*it)->bytes, sc, sink);
+      sink(it->replicate, *it->recorder);
       it = incoming.erase(it);
       ++received;
       progress = true;
@@ -203,29 +220,21 @@ void simulate_on_rank_0(const childsim::Scenario& sc, const childsim::RunOptions
     if (!drain()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
-// Another rank's part: its share, each replicate sent to rank 0 as it finishes. At most two
-// sends are outstanding (a rank faster than rank 0 waits, sleeping, for the older one), so
-// memory holds at most three replicates' outputs.
+// Another rank's part: its share, each replicate sent to rank 0 as it finishes. One send at a
+// time: before sending a replicate the rank waits (sleeping) until rank 0 has taken the one
+// before, so it holds at most the replicate it simulates and one in flight.
 void simulate_on_other_rank(const childsim::Scenario& sc, const childsim::RunOptions& options,
                             const std::vector<int>& missing, int rank, int size) {
-  struct Outgoing {
-    std::vector<char> bytes;
-    MPI_Request request;
-  };
-  std::deque<std::unique_ptr<Outgoing>> outgoing;
+  std::vector<char> in_flight;
+  MPI_Request request = MPI_REQUEST_NULL;
   childsim::run_each_replicate(
       sc, options, share_of(missing, rank, size), [&](int r, childsim::io::Recorder& rec) {
-        auto out = std::make_unique<Outgoing>();
-        out->bytes = pack_replicate(r, rec);
-        MPI_Isend(out->bytes.data(), static_cast<int>(out->bytes.size()), MPI_BYTE, 0,
-                  replicate_tag, MPI_COMM_WORLD, &out->request);
-        outgoing.push_back(std::move(out));
-        while (outgoing.size() > 2) {
-          wait_sleeping(outgoing.front()->request);
-          outgoing.pop_front();
-        }
+        wait_sleeping(request);  // returns at once for MPI_REQUEST_NULL
+        in_flight = pack_replicate(rec);
+        MPI_Isend(in_flight.data(), static_cast<int>(in_flight.size()), MPI_BYTE, 0,
+                  replicate_tag + r, MPI_COMM_WORLD, &request);
       });
-  for (auto& out : outgoing) wait_sleeping(out->request);
+  wait_sleeping(request);
 }
 
 int run(int argc, char** argv, int rank, int size) {

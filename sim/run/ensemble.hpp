@@ -22,8 +22,9 @@ struct RunOptions {
 io::Dataset run_scenario(const Scenario& sc, const RunOptions& options = {});
 
 /// Run replicates first, first + stride, … (< sc.replicates) into `recorder`, whose arrays
-/// hold all replicates; the others' slices stay zero. This is how MPI ranks share an
-/// ensemble: each takes whole replicates and rank 0 adds the arrays up (sim/mpi_main.cpp).
+/// hold all replicates; the others' slices stay zero, so recorders filled by different
+/// processes merge by adding their arrays. (childsim-mpi streams instead: each rank runs
+/// run_each_replicate and sends each replicate to rank 0, sim/mpi_main.cpp.)
 void run_replicates(const Scenario& sc, const RunOptions& options, int first, int stride,
                     io::Recorder& recorder);
 
