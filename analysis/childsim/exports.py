@@ -85,7 +85,7 @@ def to_frame(ds, variable, *, labels=True):
     ...                   replicates=2)
     >>> births = childsim.to_frame(ds, "births")
     >>> list(births.columns)
-    ['replicate', 'time', 'street', 'street_name', 'street_name_en', 'births']
+    ['replicate', 'time', 'street', 'street_name', 'street_name_en', 'street_district', 'births']
     >>> len(births) == 2 * 3 * 10, births["time"].iloc[0], births.attrs["units"]
     (True, '2024-01', 'children')
     >>> int(births["births"].sum()) == int(ds["births"].sum())

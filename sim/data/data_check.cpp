@@ -322,6 +322,12 @@ const std::vector<std::string>& data_pack_files() {
 DataCheck check_data_pack(const std::filesystem::path& dir) {
   DataCheck out;
   Checker c(out);
+  if (!std::filesystem::is_directory(dir)) {
+    out.problems.emplace_back(config::Origin{dir.string(), 0, 0}, "",
+                              "no such directory (a data pack is a directory of YAML files: "
+                              "docs/data-packs.md)");
+    return out;
+  }
   // 1. Each file alone: present, readable, YAML.
   std::map<std::string, ConfigNode> tree;
   for (const auto& name : data_pack_files()) {

@@ -110,7 +110,8 @@ Dataset Recorder::to_dataset(const Attributes& global_attrs) const {
   for (const auto& s : sc_.base.streets) {
     ids.push_back(s.id);
     names_zh.push_back(s.name_zh);
-    districts.push_back(sc_.base.districts[static_cast<std::size_t>(s.district)].id);
+    const auto d = static_cast<std::size_t>(s.district);
+    districts.push_back(d < sc_.base.districts.size() ? sc_.base.districts[d].id : std::string{});
     names_en.push_back(s.name_en);
     xs.push_back(s.x_m);
     ys.push_back(s.y_m);

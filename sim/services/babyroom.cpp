@@ -15,6 +15,7 @@
 #include "sim/core/parallel.hpp"          // par::for_chunks
 #include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
+#include "sim/services/reach.hpp"         // facilities_within_reach
 #include "sim/services/services.hpp"      // ServiceContext
 
 #include <algorithm>  // std::sort, std::min
@@ -57,6 +58,8 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::int32_t* served = rec.block("babyroom_sessions_served", r, t);
   std::int32_t* used = rec.block("babyroom_sessions_used", r, t);
   if (rooms.empty() || want <= 0) return;
+  // Rooms that a home of each street may reach (reach.hpp: same result, less time).
+  const auto reach = facilities_within_reach(sc.base, F, rooms, P, max_m);
   const bool outreach = t >= P.babyroom_outreach_from && t < P.babyroom_outreach_until;
 
   struct Request {
@@ -84,7 +87,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
           const auto hh = static_cast<std::size_t>(c.household[i]);
           int best = -1;
           double best_d = std::numeric_limits<double>::infinity();
-          for (int f : rooms) {
+          for (int f : reach[static_cast<std::size_t>(h.street[hh])]) {
             const auto fu = static_cast<std::size_t>(f);
             const FacilityKind& k = F.kind_of(fu);
             if (age < k.min_age_months || age >= k.max_age_months) continue;

@@ -107,6 +107,14 @@ def test_check_data_reports_each_class_at_its_file_line_and_key(tmp_path, case):
     assert hits, "\n".join(lines)
 
 
+def test_check_data_names_a_missing_directory_once(tmp_path):
+    code, lines = check(tmp_path / "nowhere")
+    assert code == 2
+    assert lines == [f"error: {tmp_path / 'nowhere'}: no such directory (a data pack is a "
+                     "directory of YAML files: docs/data-packs.md)",
+                     f"check-data: 1 problem(s) in {tmp_path / 'nowhere'}"]
+
+
 def test_check_data_reports_every_problem_not_only_the_first(tmp_path):
     edits = {}
     for case in ("unknown_street", "streets_do_not_sum_to_district", "shares_do_not_sum_to_one",

@@ -69,7 +69,7 @@ def test_to_frame_is_tidy_and_labelled(big_file):
     ds = childsim.open_run(big_file).isel(replicate=slice(0, 3))
     frame = childsim.to_frame(ds, "population")
     assert list(frame.columns) == ["replicate", "time", "street", "street_name",
-                                   "street_name_en", "age", "population"]
+                                   "street_name_en", "street_district", "age", "population"]
     assert len(frame) == ds["population"].size
     assert not frame.duplicated(["replicate", "time", "street", "age"]).any()
     # Each row is the array's cell it names.
