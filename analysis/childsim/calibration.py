@@ -84,7 +84,7 @@ def _weighted_quantile(values, weights, q):
 
 
 def posterior_summary(ds, *, generation=-1):
-    """Weighted mean, standard deviation and 5 %/95 % quantiles of each parameter.
+    """Weighted mean, standard deviation, median and 5 %/95 % quantiles of each parameter.
 
     Parameters
     ----------
@@ -97,7 +97,8 @@ def posterior_summary(ds, *, generation=-1):
     -------
     pandas.DataFrame
         One row per parameter: ``mean``, ``sd``, ``q05``, ``q95``, ``prior_lo``,
-        ``prior_hi``, ``default``.
+        ``prior_hi``, ``default`` and ``median`` (the weighted 50 % quantile, the value
+        adopted into parameters.yaml by docs/calibration.md's migration calibration).
 
     Examples
     --------
@@ -125,6 +126,7 @@ def posterior_summary(ds, *, generation=-1):
             "default": float(ds.parameter_default.values[k])
             if "parameter_default" in ds
             else np.nan,
+            "median": float(_weighted_quantile(x, w, 0.5)),
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("parameter")
 

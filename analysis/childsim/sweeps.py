@@ -172,7 +172,7 @@ def parameter_table(base_data):
     >>> from childsim.sweeps import parameter_table
     >>> t = parameter_table(childsim.find_root() / "scenarios" / "changning")
     >>> t.loc["migration.out_rate", ["value", "low", "high"]].tolist()
-    [0.058, 0.03, 0.12]
+    [0.073, 0.03, 0.12]
     """
     import yaml
 
