@@ -24,16 +24,15 @@ io::Dataset run_scenario(const Scenario& sc, const RunOptions& options = {});
 /// Run replicates first, first + stride, … (< sc.replicates) into `recorder`, whose arrays
 /// hold all replicates; the others' slices stay zero. Replicates run several at once, one
 /// thread each, while at least as many are left as there are threads; then with every thread
-/// within each (the outputs are the same bytes either way). This is how MPI ranks share an
+/// within each (the outputs are the same bytes either way; the memory holds every replicate's
+/// outputs anyway, and one replicate's state per thread). This is how MPI ranks share an
 /// ensemble: each takes whole replicates and rank 0 adds the arrays up (sim/mpi_main.cpp).
 void run_replicates(const Scenario& sc, const RunOptions& options, int first, int stride,
                     io::Recorder& recorder);
 
-/// Run each replicate in `which` into a recorder of its own and hand it to `sink` as soon as
-/// it is simulated, then free it: memory holds the outputs of one replicate per thread at a
-/// time (a streamed ensemble, sim/run/stream.hpp). With T threads and at least T replicates
-/// left, T replicates run at once (one thread each), so they may finish out of order; `sink`
-/// is called for one replicate at a time. The outputs are the same bytes either way.
+/// Run each replicate in `which` (in that order, every thread within each) into a recorder of
+/// its own and hand it to `sink` as soon as it is simulated, then free it: memory holds one
+/// replicate's outputs at a time (a streamed ensemble, sim/run/stream.hpp).
 void run_each_replicate(const Scenario& sc, const RunOptions& options,
                         const std::vector<int>& which,
                         const std::function<void(int replicate, io::Recorder& recorder)>& sink);
