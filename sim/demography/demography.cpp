@@ -26,10 +26,16 @@ enum Event : std::uint8_t {
   partners = 32
 };
 
+// A household with some event this month, and the new home of one that moves.
+struct Flagged {
+  std::size_t row;
+  float x_m, y_m;
+};
+
 struct HouseholdEvents {
-  std::vector<std::uint8_t> flags;
-  std::vector<std::int16_t> destination;
-  std::vector<float> x_m, y_m;
+  std::vector<std::uint8_t> flags;        ///< by row
+  std::vector<std::int16_t> destination;  ///< by row; read only for rows flagged `moves`
+  std::vector<Flagged> rows;              ///< the rows with a flag, in row order
 };
 
 void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
@@ -71,55 +77,60 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   HouseholdEvents ev;
   ev.flags.assign(n, 0);
   ev.destination.assign(n, -1);
-  ev.x_m.assign(n, 0.0f);
-  ev.y_m.assign(n, 0.0f);
   const auto rep = static_cast<std::uint32_t>(st.replicate);
   const auto month = static_cast<std::uint32_t>(st.month);
-#pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!h.present[i]) continue;  // retired rows wait for the next compaction
-    Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
-    // Always take the same four words (one Philox block) in the same roles, whether or not
-    // they are used, so that a change in one event's probability does not shift the others'
-    // draws.
-    const double u_birth = rng.uniform(), u_death = rng.uniform(), u_out = rng.uniform(),
-                 u_move = rng.uniform();
-    std::uint8_t flags = 0;
-    const int age = age_in_months(st.month, h.mother_birth_month[i]);
-    if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
-      // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
-      const double q = at_risk_of_birth(r, st.month, h.last_birth_month[i])
-                           ? births.at(age / 12, h.parity[i], h.partnered[i] != 0)
-                           : 0.0;  // delivery_probability, inlined
-      if (u_birth < q) flags |= birth;
-      if (u_birth < q * r.twins_per_delivery) flags |= twins;
-      if (u_death < r.women_death_hazard) flags |= mother_dies;
-      // Death takes the bottom of u_death and forming a couple its top: the two events
-      // exclude each other (their hazards add up to far less than 1).
-      if (!h.partnered[i] && u_death >= 1.0 - r.partnering_hazard) flags |= partners;
+  // In parallel over blocks of rows; the rows with an event are listed per block, in row order.
+  const std::size_t nb = par::n_blocks();
+  std::vector<std::vector<Flagged>> parts(nb);
+  par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!h.present[i]) continue;  // retired rows wait for the next compaction
+      Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
+      // Always take the same four words (one Philox block) in the same roles, whether or not
+      // they are used, so that a change in one event's probability does not shift the others'
+      // draws.
+      const double u_birth = rng.uniform(), u_death = rng.uniform(), u_out = rng.uniform(),
+                   u_move = rng.uniform();
+      std::uint8_t flags = 0;
+      float x = 0, y = 0;  // the new home of a household that moves
+      const int age = age_in_months(st.month, h.mother_birth_month[i]);
+      if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
+        // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
+        const double q = at_risk_of_birth(r, st.month, h.last_birth_month[i])
+                             ? births.at(age / 12, h.parity[i], h.partnered[i] != 0)
+                             : 0.0;  // delivery_probability, inlined
+        if (u_birth < q) flags |= birth;
+        if (u_birth < q * r.twins_per_delivery) flags |= twins;
+        if (u_death < r.women_death_hazard) flags |= mother_dies;
+        // Death takes the bottom of u_death and forming a couple its top: the two events
+        // exclude each other (their hazards add up to far less than 1).
+        if (!h.partnered[i] && u_death >= 1.0 - r.partnering_hazard) flags |= partners;
+      }
+      // The family leaves at the rate of the mother's age (also after her death: the household
+      // keeps her birth month), so children move with their parents (migration_schedule.hpp).
+      if (u_out < r.out_hazard(age / 12)) {
+        flags |= leaves;
+      } else if (u_move < r.between_hazard) {
+        flags |= moves;
+        const int d =
+            draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
+        ev.destination[i] = static_cast<std::int16_t>(d);
+        const double u1 = rng.uniform(), u2 = rng.uniform();
+        draw_home(sc, d, u1, u2, x, y);
+      }
+      if (flags != 0) parts[b].push_back({i, x, y});
+      ev.flags[i] = flags;
     }
-    // The family leaves at the rate of the mother's age (also after her death: the household
-    // keeps her birth month), so children move with their parents (migration_schedule.hpp).
-    if (u_out < r.out_hazard(age / 12)) {
-      flags |= leaves;
-    } else if (u_move < r.between_hazard) {
-      flags |= moves;
-      const int d =
-          draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
-      ev.destination[i] = static_cast<std::int16_t>(d);
-      const double u1 = rng.uniform(), u2 = rng.uniform();
-      draw_home(sc, d, u1, u2, ev.x_m[i], ev.y_m[i]);
-    }
-    ev.flags[i] = flags;
-  }
+  });
+  par::concatenate(parts, ev.rows);
   return ev;
 }
 
 void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEvents& ev,
                 MonthFlows& f) {
   Households& h = st.households;
-  const std::size_t n = ev.flags.size();
-  for (std::size_t i = 0; i < n; ++i) {
+  for (const Flagged& e : ev.rows) {
+    const std::size_t i = e.row;
     if (!(ev.flags[i] & birth)) continue;
     const auto s = static_cast<std::size_t>(h.street[i]);
     const int babies = (ev.flags[i] & twins) ? 2 : 1;
@@ -141,7 +152,8 @@ void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEv
 // street's resident counts (docs/model.md, "Family formation"), so no count changes.
 void form_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Households& h = st.households;
-  for (std::size_t i = 0; i < ev.flags.size(); ++i) {
+  for (const Flagged& e : ev.rows) {
+    const std::size_t i = e.row;
     if (!(ev.flags[i] & partners) || (ev.flags[i] & mother_dies)) continue;
     h.partnered[i] = 1;
     f.partnerships += 1;
@@ -201,8 +213,8 @@ struct MoveCounts {
   }
 };
 
-// In parallel over rows: each row changes only itself; the flows are counted per block and
-// added up (integers).
+// The children in parallel over blocks of rows (each row changes only itself; the flows are
+// counted per block and added up: integers), then the women of the households with an event.
 void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Households& h = st.households;
   Children& c = st.children;
@@ -231,34 +243,33 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
     }
   });
   // The woman of the household (a partner is in the resident counts and moves by their
-  // schedule: residents.hpp).
-  par::for_blocks(ev.flags.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    MoveCounts& k = counts[b];
-    for (std::size_t i = begin; i < end; ++i) {
-      const std::uint8_t flags = ev.flags[i];
-      if (!(flags & (mother_dies | leaves | moves))) continue;
-      const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
-      if (flags & mother_dies) {
-        h.has_mother[i] = 0;
-        MonthFlows::add(k.resident_deaths, h.street[i], female, age);
-      }
-      if (flags & leaves) {
-        if (h.has_mother[i]) MonthFlows::add(k.migrants_out, h.street[i], female, age);
-        h.present[i] = 0;
-        h.n_children[i] = 0;
-      } else if (flags & moves) {
-        const auto d = static_cast<std::size_t>(ev.destination[i]);
-        if (h.has_mother[i]) {
-          MonthFlows::add(k.movers_out, h.street[i], female, age);
-          MonthFlows::add(k.movers_in, static_cast<int>(d), female, age);
-        }
-        h.street[i] = static_cast<std::int16_t>(d);
-        h.x_m[i] = ev.x_m[i];
-        h.y_m[i] = ev.y_m[i];
-      }
+  // schedule: residents.hpp): only the rows with an event, serially in row order.
+  MoveCounts& k = counts[0];
+  for (const Flagged& e : ev.rows) {
+    const std::size_t i = e.row;
+    const std::uint8_t flags = ev.flags[i];
+    if (!(flags & (mother_dies | leaves | moves))) continue;
+    const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
+    if (flags & mother_dies) {
+      h.has_mother[i] = 0;
+      MonthFlows::add(k.resident_deaths, h.street[i], female, age);
     }
-  });
-  for (const MoveCounts& k : counts) k.add_to(f);
+    if (flags & leaves) {
+      if (h.has_mother[i]) MonthFlows::add(k.migrants_out, h.street[i], female, age);
+      h.present[i] = 0;
+      h.n_children[i] = 0;
+    } else if (flags & moves) {
+      const auto d = static_cast<std::size_t>(ev.destination[i]);
+      if (h.has_mother[i]) {
+        MonthFlows::add(k.movers_out, h.street[i], female, age);
+        MonthFlows::add(k.movers_in, static_cast<int>(d), female, age);
+      }
+      h.street[i] = static_cast<std::int16_t>(d);
+      h.x_m[i] = e.x_m;
+      h.y_m[i] = e.y_m;
+    }
+  }
+  for (const MoveCounts& part : counts) part.add_to(f);
 }
 
 void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {

@@ -307,23 +307,26 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // exp(V − max V) (0 for closed clinics).
   std::vector<double> dist(ns * n_points * nj), w(ns * n_points * nj);
   auto at = [&](std::size_t s, std::size_t q) { return (s * n_points + q) * nj; };
-  for (std::size_t s = 0; s < ns; ++s) {
-    const std::vector<Point> points = home_points(sc.base.streets[s]);
-    for (std::size_t q = 0; q < n_points; ++q) {
-      double* d = &dist[at(s, q)];
-      double* e = &w[at(s, q)];
-      double vmax = -std::numeric_limits<double>::infinity();
-      for (std::size_t j = 0; j < nj; ++j) {
-        const Option& o = opt[j];
-        const double dx = points[q].x - F.x_m[o.f], dy = points[q].y - F.y_m[o.f];
-        d[j] = o.outside ? P.clinic_outside_distance_km * 1000.0
-                         : P.detour_factor * std::sqrt(dx * dx + dy * dy);  // as walk_m
-        e[j] = o.constant + (o.outside ? 0.0 : P.clinic_beta_distance_per_km * d[j] / 1000.0);
-        if (o.open) vmax = std::max(vmax, e[j]);
+  // Streets in parallel: each writes only its own slice of `dist` and `w`.
+  par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
+    for (std::size_t s = s_begin; s < s_end; ++s) {
+      const std::vector<Point> points = home_points(sc.base.streets[s]);
+      for (std::size_t q = 0; q < n_points; ++q) {
+        double* d = &dist[at(s, q)];
+        double* e = &w[at(s, q)];
+        double vmax = -std::numeric_limits<double>::infinity();
+        for (std::size_t j = 0; j < nj; ++j) {
+          const Option& o = opt[j];
+          const double dx = points[q].x - F.x_m[o.f], dy = points[q].y - F.y_m[o.f];
+          d[j] = o.outside ? P.clinic_outside_distance_km * 1000.0
+                           : P.detour_factor * std::sqrt(dx * dx + dy * dy);  // as walk_m
+          e[j] = o.constant + (o.outside ? 0.0 : P.clinic_beta_distance_per_km * d[j] / 1000.0);
+          if (o.open) vmax = std::max(vmax, e[j]);
+        }
+        for (std::size_t j = 0; j < nj; ++j) e[j] = opt[j].open ? std::exp(e[j] - vmax) : 0.0;
       }
-      for (std::size_t j = 0; j < nj; ++j) e[j] = opt[j].open ? std::exp(e[j] - vmax) : 0.0;
     }
-  }
+  });
   // The logit denominators Σ_{k ∈ options} w[s, q, k] at every home point q of street s: the
   // probability of choosing j among `options` at point q is w[s, q, j] / total[q].
   auto point_totals = [&](std::size_t s, const std::vector<std::size_t>& options,
