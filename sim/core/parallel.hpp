@@ -30,9 +30,9 @@ inline std::size_t n_blocks() {
 }
 
 /// Runs fn(block, begin, end) for `blocks` contiguous blocks of the rows [0, n) in parallel
-/// (as many threads as blocks); block b holds rows [n·b/blocks, n·(b+1)/blocks). Blocks are
-/// taken by whichever thread is free (on a busy machine a thread that has not been woken yet
-/// leaves its block to the others instead of holding everyone up).
+/// (as many threads as blocks); block b holds rows [n·b/blocks, n·(b+1)/blocks) and runs on
+/// thread b. (Loops whose work is uneven, or that should not wait for a thread a busy machine
+/// has not woken yet, use for_chunks, whose chunks go to whichever thread is free.)
 template <class Fn>
 void for_blocks(std::size_t n, std::size_t blocks, Fn&& fn) {
   if (blocks <= 1) {
