@@ -20,23 +20,11 @@ rank while runs are shared stops the job (``MPI_Abort``) after the failing rank 
 the ranks would otherwise wait for each other forever.
 """
 
-import sys
-import time
+from ._mpi_common import run_on_world, sleep_until as _sleep_until, wait_for_all
 
 __all__ = ["main"]
 
 _RUN_TAG = 1
-
-
-def _sleep_until(test):
-    while not test():
-        time.sleep(0.005)
-
-
-def wait_for_all(comm):
-    """A barrier during which this rank sleeps between 5 ms polls."""
-    request = comm.Ibarrier()
-    _sleep_until(request.Test)
 
 
 def release(comm):
@@ -105,21 +93,9 @@ def main(argv=None):
     Importing mpi4py initialises MPI, so this runs only as the entry point of a rank (no
     example here: tests/python/test_mpi.py runs it under mpirun).
     """
-    try:
-        from mpi4py import MPI  # MPI_Init, from the environment mpirun set
-    except ImportError as error:
-        sys.stderr.write(f"error: childsim-mpi site needs mpi4py (Debian's python3-mpi4py; "
-                         f"tools/install-deps.sh installs it): {error}\n")
-        return 1
-    from .siting import main as site_main
 
-    comm = MPI.COMM_WORLD
-    try:
-        return site_main(argv, comm=comm)
-    except BaseException as error:  # noqa: BLE001 (an error while the ranks share runs)
-        if isinstance(error, SystemExit):
-            raise
-        sys.stderr.write(f"error (rank {comm.Get_rank()}): {error!r}\n")
-        sys.stderr.flush()
-        comm.Abort(1)  # the other ranks would otherwise wait for this one forever
-        return 1
+    def load_main():
+        from .siting import main as site_main
+        return site_main
+
+    return run_on_world("site", load_main, argv)

@@ -8,7 +8,7 @@ the file, byte-identical to ``childsim sweep`` (tests/python/test_mpi.py). Why P
 a C++ rank loop: docs/research.md, "Sweeps across MPI ranks".
 """
 
-import sys
+from ._mpi_common import run_on_world
 
 __all__ = ["main"]
 
@@ -19,21 +19,9 @@ def main(argv=None):
     Importing mpi4py initialises MPI, so this runs only as the entry point of a rank (no
     example here: tests/python/test_mpi.py runs it under mpirun).
     """
-    try:
-        from mpi4py import MPI  # MPI_Init, from the environment mpirun set
-    except ImportError as error:
-        sys.stderr.write(f"error: childsim-mpi sweep needs mpi4py (Debian's python3-mpi4py; "
-                         f"tools/install-deps.sh installs it): {error}\n")
-        return 1
-    from .sweeps import main as sweep_main
 
-    comm = MPI.COMM_WORLD
-    try:
-        return sweep_main(argv, comm=comm)
-    except BaseException as error:  # noqa: BLE001 (an error no collective step caught)
-        if isinstance(error, SystemExit):
-            raise
-        sys.stderr.write(f"error (rank {comm.Get_rank()}): {error!r}\n")
-        sys.stderr.flush()
-        comm.Abort(1)  # the other ranks would otherwise wait for this one forever
-        return 1
+    def load_main():
+        from .sweeps import main as sweep_main
+        return sweep_main
+
+    return run_on_world("sweep", load_main, argv)

@@ -49,6 +49,7 @@ import xarray as xr
 
 from . import siting_solvers as _solvers
 from ._errors import ScenarioError
+from ._mpi_common import parse_on_every_rank
 from .sweeps import _close  # the same "did you mean" as design files
 
 __all__ = ["ProblemError", "SitingProblem", "SitingResult", "read_problem", "street_demand",
@@ -1790,8 +1791,6 @@ def main(argv=None, *, comm=None):
     spread over its ranks and only rank 0 prints, errors included.
     """
     import argparse
-    import contextlib
-    import io
 
     rank = comm.Get_rank() if comm is not None else 0
     parser = argparse.ArgumentParser(
@@ -1807,12 +1806,7 @@ def main(argv=None, *, comm=None):
                         help="stop after the solvers (write plans, no proof runs)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     try:
-        if rank == 0:
-            args = parser.parse_args(argv)
-        else:  # every rank parses the same arguments; rank 0 alone prints usage and errors
-            with contextlib.redirect_stdout(io.StringIO()), \
-                    contextlib.redirect_stderr(io.StringIO()):
-                args = parser.parse_args(argv)
+        args = parse_on_every_rank(parser, argv, rank)
     except SystemExit as stop:  # --help, or bad arguments: every rank stops alike
         return stop.code
     if rank != 0:  # the proof's runs rank 0 deals out (none if it stops first)

@@ -35,16 +35,12 @@ The design file (YAML; docs/research.md describes every key)::
 Errors in it name the file, line, column and key, and nothing runs.
 """
 
-import contextlib
 import hashlib
-import io
 import json
-import math
 import numbers
 import os
 import shutil
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +50,7 @@ import xarray as xr
 
 from . import designs as _designs
 from ._errors import ScenarioError
+from ._mpi_common import parse_on_every_rank, wait_for_all
 
 __all__ = [
     "DesignError",
@@ -498,15 +495,6 @@ def _exit_code(error):
     return 2 if isinstance(error, (DesignError, ScenarioError)) else 1
 
 
-def _wait_for_all(comm):
-    """A barrier during which this rank sleeps (5 ms polls): Open MPI's blocking calls poll
-    at full speed, so a rank that finished its share early would take a core from one still
-    running samples."""
-    request = comm.Ibarrier()
-    while not request.Test():
-        time.sleep(0.005)
-
-
 def _collective(comm, step):
     """``step()`` on this rank; if it raised on any rank, raise on every rank.
 
@@ -522,7 +510,7 @@ def _collective(comm, step):
         result = step()
     except Exception as caught:  # noqa: BLE001 (re-raised on every rank below)
         error = caught
-    _wait_for_all(comm)
+    wait_for_all(comm)
     failures = comm.allgather(None if error is None else (str(error), _exit_code(error)))
     if error is not None:
         raise error
@@ -855,12 +843,7 @@ def main(argv=None, *, comm=None):
                         help="OpenMP threads per run" + (" (per rank)" if comm else ""))
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     try:
-        if rank == 0:
-            args = parser.parse_args(argv)
-        else:  # every rank parses the same arguments; rank 0 alone prints usage and errors
-            with contextlib.redirect_stdout(io.StringIO()), \
-                    contextlib.redirect_stderr(io.StringIO()):
-                args = parser.parse_args(argv)
+        args = parse_on_every_rank(parser, argv, rank)
     except SystemExit as stop:  # --help, or bad arguments: every rank stops alike
         return stop.code
 
