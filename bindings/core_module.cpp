@@ -287,22 +287,27 @@ io::Dataset dataset_from_python(const py::dict& raw) {
 
 // --- running ---------------------------------------------------------------------------------
 
-py::dict run(const Scenario& scenario, std::optional<int> replicates,
-             std::optional<std::int64_t> seed, int threads) {
-  Scenario sc = scenario;  // the caller's object stays as loaded, as in the CLI
-  override_run(sc, replicates ? *replicates : -1, seed ? *seed : -1);
-  childsim::check_footprint(sc);  // before any allocation: ResourceError, not a dead kernel
+// Run options whose progress callback, every half second of simulation, takes the GIL back
+// for a moment to notice Ctrl-C (a KeyboardInterrupt stops the run).
+childsim::RunOptions interruptible_options(int threads) {
   childsim::RunOptions options;
   options.threads = threads;
-  // Every half second of simulation, take the GIL back for a moment to notice Ctrl-C.
-  auto last_check = std::chrono::steady_clock::now();
-  options.progress = [&last_check](int, int, int, int) {
+  options.progress = [last_check = std::chrono::steady_clock::now()](int, int, int, int) mutable {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_check < std::chrono::milliseconds(500)) return;
     last_check = now;
     py::gil_scoped_acquire acquire;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
   };
+  return options;
+}
+
+py::dict run(const Scenario& scenario, std::optional<int> replicates,
+             std::optional<std::int64_t> seed, int threads) {
+  Scenario sc = scenario;  // the caller's object stays as loaded, as in the CLI
+  override_run(sc, replicates ? *replicates : -1, seed ? *seed : -1);
+  childsim::check_footprint(sc);  // before any allocation: ResourceError, not a dead kernel
+  const childsim::RunOptions options = interruptible_options(threads);
   io::Dataset ds;
   {
     py::gil_scoped_release release;
@@ -320,16 +325,7 @@ std::vector<std::string> run_to_file(const Scenario& scenario, std::optional<int
   Scenario sc = scenario;
   override_run(sc, replicates ? *replicates : -1, seed ? *seed : -1);
   childsim::check_footprint(sc, output, /*streamed=*/true);
-  childsim::RunOptions options;
-  options.threads = threads;
-  auto last_check = std::chrono::steady_clock::now();
-  options.progress = [&last_check](int, int, int, int) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_check < std::chrono::milliseconds(500)) return;
-    last_check = now;
-    py::gil_scoped_acquire acquire;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-  };
+  const childsim::RunOptions options = interruptible_options(threads);
   std::vector<std::string> notes;
   childsim::StreamOptions stream;
   stream.resume = resume;
