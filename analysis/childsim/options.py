@@ -283,30 +283,28 @@ def _interval(values):
             float(np.quantile(values, 0.95)), "90 % interval")
 
 
-def _main_service(base, alt, period):
-    """The service whose capacity the option changes most (nursery when none)."""
+def _changed_services(base, alt, period):
+    """The service of every facility whose capacity the option changes (empty when the runs
+    carry no facility kinds)."""
     changed = _capacity_changed(base, alt, period)
     if not changed or "facility_kind" not in alt:
-        return "nursery"
+        return []
     kinds = dict(zip(alt["kind"].values.astype(str), alt["kind_service"].values.astype(str)))
     facility_kind = dict(zip(alt["facility"].values.astype(str),
                              alt["facility_kind"].values.astype(str)))
-    services = [kinds.get(facility_kind[f], "") for f in changed]
-    care = [s for s in services if s in _CARE]
+    return [kinds.get(facility_kind[f], "") for f in changed]
+
+
+def _main_service(base, alt, period):
+    """The service whose capacity the option changes most (nursery when none)."""
+    care = [s for s in _changed_services(base, alt, period) if s in _CARE]
     return max(set(care), key=care.count) if care else "nursery"
 
 
 def _session_service(base, alt, period):
     """The session service (baby rooms, holiday classes, clinics) whose capacity the option
     changes most, or None."""
-    changed = _capacity_changed(base, alt, period)
-    if not changed or "facility_kind" not in alt:
-        return None
-    kinds = dict(zip(alt["kind"].values.astype(str), alt["kind_service"].values.astype(str)))
-    facility_kind = dict(zip(alt["facility"].values.astype(str),
-                             alt["facility_kind"].values.astype(str)))
-    services = [kinds.get(facility_kind[f], "") for f in changed]
-    sessions = [s for s in services if s in _SESSIONS]
+    sessions = [s for s in _changed_services(base, alt, period) if s in _SESSIONS]
     return max(set(sessions), key=sessions.count) if sessions else None
 
 
@@ -411,10 +409,4 @@ def option_summary(base, alt, period=None, rate=DISCOUNT_RATE):
 
 def _care_changed(base, alt, period):
     """Whether the option changes the capacity of any nursery or kindergarten facility."""
-    changed = _capacity_changed(base, alt, period)
-    if not changed or "facility_kind" not in alt:
-        return False
-    kinds = dict(zip(alt["kind"].values.astype(str), alt["kind_service"].values.astype(str)))
-    facility_kind = dict(zip(alt["facility"].values.astype(str),
-                             alt["facility_kind"].values.astype(str)))
-    return any(kinds.get(facility_kind[f], "") in _CARE for f in changed)
+    return any(s in _CARE for s in _changed_services(base, alt, period))
