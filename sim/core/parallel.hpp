@@ -9,42 +9,43 @@
 //   contiguous runs of rows in increasing order — whatever the number of blocks;
 // - sums of doubles are not split: the blocks collect the terms (in row order) and the caller
 //   adds them up serially in that order, so the result is the same bits as a serial loop's.
-// The number of blocks is the number of threads a parallel region would get (1 inside an
-// active parallel region, e.g. a calibration particle), so with one thread a loop runs as one
-// block, as the serial loop did.
+// The number of blocks is the number of threads (1 inside a unit of another loop, or inside an
+// OpenMP region that runs one replicate per thread, e.g. a calibration particle), so with one
+// thread a loop runs as one block, as the serial loop did. The threads are a pool of their own
+// (thread_pool.hpp), not OpenMP's: the caller never waits for a thread that has not woken.
 #pragma once
 
-#include <omp.h>  // omp_get_max_threads, omp_get_thread_num, omp_get_level, …
+#include "sim/core/thread_pool.hpp"  // run_units, in_pool_loop
 
-#include <algorithm>  // std::min
-#include <cstddef>    // std::size_t
-#include <vector>     // std::vector
+#include <omp.h>  // omp_get_max_threads, omp_get_level, omp_get_max_active_levels
+
+#include <algorithm>    // std::min
+#include <cstddef>      // std::size_t
+#include <type_traits>  // std::remove_reference_t
+#include <vector>       // std::vector
 
 namespace childsim::par {
 
-/// Blocks to split a loop into: the threads a parallel region started here would have.
-inline std::size_t n_blocks() {
-  if (omp_get_level() >= omp_get_max_active_levels()) return 1;  // nested and switched off
+/// Threads a loop started here may use: those set by --threads (omp_set_num_threads), or 1
+/// inside a unit of a pool loop and inside an OpenMP parallel region whose nesting is switched
+/// off or that already runs one replicate per thread (e.g. calibration particles).
+inline std::size_t n_threads() {
+  if (in_pool_loop() || omp_get_level() >= omp_get_max_active_levels()) return 1;
   const int n = omp_get_max_threads();
   return n > 1 ? static_cast<std::size_t>(n) : 1;
 }
 
-/// Runs fn(block, begin, end) for `blocks` contiguous blocks of the rows [0, n) in parallel
-/// (as many threads as blocks); block b holds rows [n·b/blocks, n·(b+1)/blocks) and runs on
-/// thread b. (Loops whose work is uneven, or that should not wait for a thread a busy machine
-/// has not woken yet, use for_chunks, whose chunks go to whichever thread is free.)
-template <class Fn>
-void for_blocks(std::size_t n, std::size_t blocks, Fn&& fn) {
-  if (blocks <= 1) {
-    fn(std::size_t{0}, std::size_t{0}, n);
-    return;
-  }
-  const auto nb = static_cast<long>(blocks);
-#pragma omp parallel for schedule(static, 1) num_threads(static_cast <int>(blocks))
-  for (long b = 0; b < nb; ++b) {
-    const auto ub = static_cast<std::size_t>(b);
-    fn(ub, n * ub / blocks, n * (ub + 1) / blocks);
-  }
+/// Blocks per thread of a for_blocks loop. More blocks than threads, so that a thread that the
+/// kernel has not scheduled (a busy machine) holds up at most one small block while the others
+/// take the rest, and uneven blocks even out.
+constexpr std::size_t blocks_per_thread = 4;
+
+/// Blocks to split a loop into (and per-block scratch to allocate): blocks_per_thread per
+/// thread, 1 with one thread (the serial loop). Also a safe bound on the `thread` index of
+/// for_chunks.
+inline std::size_t n_blocks() {
+  const std::size_t t = n_threads();
+  return t > 1 ? t * blocks_per_thread : 1;
 }
 
 /// Rows in a chunk of for_chunks: fixed, so that chunks (and lists kept per chunk) are the same
@@ -56,10 +57,45 @@ inline std::size_t n_chunks(std::size_t n) {
   return (n + chunk_rows - 1) / chunk_rows;
 }
 
+namespace detail {
+template <class Fn>
+struct BlockLoop {
+  Fn* fn;
+  std::size_t n, blocks;
+  static void call(void* self, std::size_t, std::size_t b) {
+    auto& l = *static_cast<BlockLoop*>(self);
+    (*l.fn)(b, l.n * b / l.blocks, l.n * (b + 1) / l.blocks);
+  }
+};
+template <class Fn>
+struct ChunkLoop {
+  Fn* fn;
+  std::size_t n;
+  static void call(void* self, std::size_t thread, std::size_t k) {
+    auto& l = *static_cast<ChunkLoop*>(self);
+    (*l.fn)(thread, k, k * chunk_rows, std::min(l.n, (k + 1) * chunk_rows));
+  }
+};
+}  // namespace detail
+
+/// Runs fn(block, begin, end) for `blocks` contiguous blocks of the rows [0, n), block b
+/// holding rows [n·b/blocks, n·(b+1)/blocks), on up to n_threads() threads (thread_pool.hpp: the
+/// caller starts at once and the others join as they wake, taking the blocks left). Which
+/// thread runs a block never matters: a block writes its own rows and its own scratch.
+template <class Fn>
+void for_blocks(std::size_t n, std::size_t blocks, Fn&& fn) {
+  if (blocks <= 1) {
+    fn(std::size_t{0}, std::size_t{0}, n);
+    return;
+  }
+  detail::BlockLoop<std::remove_reference_t<Fn>> loop{&fn, n, blocks};
+  run_units(blocks, std::min(blocks, n_threads()), &decltype(loop)::call, &loop);
+}
+
 /// Runs fn(thread, chunk, begin, end) for the chunks of chunk_rows rows of [0, n), taken by
-/// `threads` threads as they become free (for loops whose work is uneven over the rows: the
-/// children of nursery age are the most recent rows). `thread` < threads indexes per-thread
-/// scratch (integer counts); lists that must keep row order are kept per chunk.
+/// up to `threads` (at most n_threads()) threads as they become free (for loops whose work is
+/// uneven over the rows: the children of nursery age are the most recent rows). `thread` < threads
+/// indexes per-thread scratch (integer counts); lists that must keep row order are kept per chunk.
 template <class Fn>
 void for_chunks(std::size_t n, std::size_t threads, Fn&& fn) {
   const std::size_t nc = n_chunks(n);
@@ -68,13 +104,17 @@ void for_chunks(std::size_t n, std::size_t threads, Fn&& fn) {
       fn(std::size_t{0}, k, k * chunk_rows, std::min(n, (k + 1) * chunk_rows));
     return;
   }
-  const auto nk = static_cast<long>(nc);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(static_cast <int>(threads))
-  for (long k = 0; k < nk; ++k) {
-    const auto uk = static_cast<std::size_t>(k);
-    fn(static_cast<std::size_t>(omp_get_thread_num()), uk, uk * chunk_rows,
-       std::min(n, (uk + 1) * chunk_rows));
-  }
+  detail::ChunkLoop<std::remove_reference_t<Fn>> loop{&fn, n};
+  run_units(nc, std::min(threads, n_threads()), &decltype(loop)::call, &loop);
+}
+
+/// Runs fn(unit) for every unit in [0, units) on up to n_threads() threads, in any order (for
+/// independent jobs of uneven size, e.g. the arrays compacted one by one).
+template <class Fn>
+void for_each_unit(std::size_t units, Fn&& fn) {
+  auto call = [&](std::size_t k, std::size_t, std::size_t) { fn(k); };
+  detail::BlockLoop<decltype(call)> loop{&call, units, units};
+  run_units(units, n_threads(), &decltype(loop)::call, &loop);
 }
 
 /// Appends the blocks' lists to `out` in block order (row order).

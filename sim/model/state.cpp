@@ -1,7 +1,7 @@
 // state: stable compaction of the agent tables.
 #include "sim/model/state.hpp"
 
-#include "sim/core/parallel.hpp"  // par::n_blocks
+#include "sim/core/parallel.hpp"  // par::for_each_unit
 
 #include <functional>  // std::function
 
@@ -75,9 +75,7 @@ void compact(State& s) {
       c_rows(c.kindergarten_since),
       c_rows(c.babyroom_year),
   };
-  const auto n_jobs = static_cast<long>(jobs.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(static_cast <int>(par::n_blocks()))
-  for (long k = 0; k < n_jobs; ++k) jobs[static_cast<std::size_t>(k)]();
+  par::for_each_unit(jobs.size(), [&](std::size_t k) { jobs[k](); });
 }
 
 }  // namespace childsim

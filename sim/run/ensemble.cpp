@@ -6,7 +6,7 @@
 #include "sim/io/recorder.hpp"            // Recorder
 #include "sim/model/model.hpp"            // Model, run_replicate
 
-#include "sim/core/parallel.hpp"  // par::n_blocks
+#include "sim/core/parallel.hpp"  // par::n_threads
 
 #include <omp.h>  // omp_set_num_threads
 
@@ -29,7 +29,7 @@ namespace {
 // new replicates and is rethrown here.
 template <class Run>
 void for_each_replicate(const std::vector<int>& which, Run&& run) {
-  const std::size_t threads = par::n_blocks();
+  const std::size_t threads = par::n_threads();
   const std::size_t together = threads > 1 ? which.size() / threads * threads : 0;
   if (together > 0) {
     std::exception_ptr error;

@@ -1,0 +1,196 @@
+// thread_pool: loops shared by the caller and pool threads that join as they wake.
+#include "sim/core/thread_pool.hpp"
+
+#include <atomic>              // std::atomic
+#include <chrono>              // std::chrono::steady_clock
+#include <condition_variable>  // std::condition_variable
+#include <cstdint>             // std::uint64_t
+#include <cstdlib>             // std::getenv, std::strtol
+#include <exception>           // std::exception_ptr, std::rethrow_exception
+#include <mutex>               // std::mutex, std::unique_lock
+#include <thread>              // std::thread, std::this_thread::yield
+#include <vector>              // std::vector
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>  // _mm_pause
+#endif
+
+namespace childsim::par {
+namespace {
+
+// A pause in a spin loop: tells the core (and a hyperthread sibling) that this is a wait.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
+thread_local bool tl_in_loop = false;
+
+long read_spin_microseconds() {
+  if (const char* text = std::getenv("CHILDSIM_SPIN_US")) {
+    char* end = nullptr;
+    const long v = std::strtol(text, &end, 10);
+    if (end != text && *end == '\0' && v >= 0 && v <= 100000) return v;
+  }
+  return 100;
+}
+
+class Pool {
+ public:
+  Pool() : spin_(std::chrono::microseconds(read_spin_microseconds())) {}
+
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_.store(true);
+      generation_.fetch_add(1);
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  long spin_us() const { return static_cast<long>(spin_.count()); }
+
+  void run(std::size_t units, std::size_t participants, UnitFn call, void* context) {
+    // One loop at a time: a second caller (two replicates run by two OpenMP threads, each
+    // with threads inside, never happens in this program, but a library user could) waits.
+    std::lock_guard<std::mutex> one_loop(run_mutex_);
+    grow(participants - 1);
+    call_ = call;
+    context_ = context;
+    units_ = units;
+    participants_ = participants;
+    next_.store(0, std::memory_order_relaxed);
+    joined_.store(1, std::memory_order_relaxed);  // the caller is participant 0
+    done_.store(0, std::memory_order_relaxed);
+    open_.store(true);  // seq_cst: after the fields above, before the helpers look
+    generation_.fetch_add(1);
+    if (sleepers_.load() > 0) {
+      // A helper that counted itself asleep holds or waits for the mutex: taking it here
+      // means it is inside wait() (or has not checked the generation yet) when we notify.
+      { std::lock_guard<std::mutex> lock(mutex_); }
+      wake_.notify_all();
+    }
+    failed_ = nullptr;
+    tl_in_loop = true;
+    take_units(0);
+    tl_in_loop = false;
+    // Wait for the units that helpers took (they are running now; none is left untaken).
+    wait_until([&] { return done_.load(std::memory_order_acquire) == units_; });
+    open_.store(false);
+    // A helper that has announced itself (active_) may still be about to read the loop's
+    // fields; it will find the loop closed. Wait for it to leave before they are rewritten.
+    wait_until([&] { return active_.load() == 0; });
+    if (failed_) std::rethrow_exception(failed_);  // the first unit that threw, after the rest ran
+  }
+
+ private:
+  template <class Cond>
+  static void wait_until(Cond done) {
+    for (int k = 0; !done(); ++k) {
+      if (k < 4096)
+        cpu_relax();
+      else
+        std::this_thread::yield();  // a busy machine: let the thread we wait for run
+    }
+  }
+
+  void take_units(std::size_t participant) {
+    for (;;) {
+      const std::size_t u = next_.fetch_add(1, std::memory_order_relaxed);
+      if (u >= units_) return;
+      try {
+        call_(context_, participant, u);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!failed_) failed_ = std::current_exception();
+      }
+      done_.fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  void grow(std::size_t helpers) {
+    while (threads_.size() < helpers) threads_.emplace_back([this] { helper(); });
+  }
+
+  void helper() {
+    tl_in_loop = true;  // a helper only ever runs units
+    std::uint64_t seen = generation_.load();
+    for (;;) {
+      if (!await_generation(seen)) return;
+      seen = generation_.load();
+      active_.fetch_add(1);  // seq_cst: announced before looking at open_
+      if (open_.load()) {
+        const std::size_t me = joined_.fetch_add(1);
+        if (me < participants_) take_units(me);
+      }
+      active_.fetch_sub(1);
+    }
+  }
+
+  // Waits until the generation differs from `seen`: spins for spin_, then sleeps. False when
+  // the pool is stopping.
+  bool await_generation(std::uint64_t seen) {
+    const auto until = std::chrono::steady_clock::now() + spin_;
+    for (int k = 0;; ++k) {
+      if (generation_.load(std::memory_order_acquire) != seen) return !stop_.load();
+      cpu_relax();
+      if ((k & 63) == 63 && std::chrono::steady_clock::now() >= until) break;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    sleepers_.fetch_add(1);  // seq_cst, then the generation is checked again (no lost wake-up)
+    wake_.wait(lock, [&] { return generation_.load() != seen; });
+    sleepers_.fetch_sub(1);
+    return !stop_.load();
+  }
+
+  const std::chrono::microseconds spin_;
+  std::vector<std::thread> threads_;
+  std::mutex run_mutex_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<int> active_{0};
+  std::atomic<bool> open_{false};
+  std::atomic<bool> stop_{false};
+  // The loop being run (written by the caller only while open_ is false and active_ is 0).
+  UnitFn call_ = nullptr;
+  void* context_ = nullptr;
+  std::size_t units_ = 0;
+  std::size_t participants_ = 1;
+  std::exception_ptr failed_;  // written under mutex_, read by the caller after the loop
+  std::atomic<std::size_t> next_{0};
+  std::atomic<std::size_t> joined_{1};
+  std::atomic<std::size_t> done_{0};
+};
+
+Pool& pool() {
+  static Pool p;  // started on first use; its threads are joined at exit
+  return p;
+}
+
+}  // namespace
+
+void run_units(std::size_t units, std::size_t participants, UnitFn call, void* context) {
+  if (units == 0) return;
+  if (participants <= 1 || units == 1 || tl_in_loop) {
+    for (std::size_t u = 0; u < units; ++u) call(context, 0, u);
+    return;
+  }
+  pool().run(units, participants, call, context);
+}
+
+bool in_pool_loop() {
+  return tl_in_loop;
+}
+
+long spin_microseconds() {
+  return pool().spin_us();
+}
+
+}  // namespace childsim::par

@@ -1,0 +1,45 @@
+// thread_pool: the threads that share the loops of one replicate (sim/core/parallel.hpp).
+//
+// A loop is split into units (blocks or chunks of rows). The calling thread publishes the loop
+// and starts on the units at once; the pool's other threads join when they wake and take the
+// units nobody has taken yet. The caller then waits only for the units already taken, never
+// for a thread that has not started: on a busy machine, where the kernel may not run a helper
+// thread for milliseconds, the caller simply does the units itself (a loop costs at most what
+// it costs on one thread, plus the wait for a unit in progress). On a quiet machine the helpers
+// are awake: after a loop each keeps looking for the next one for a short while
+// (`spin_microseconds`, about the gap between two loops of a month) and only then sleeps, so
+// the ~20 loops of a month do not each pay a wake-up (tens of microseconds on a virtual
+// machine, where waking a sleeping core goes through the hypervisor).
+//
+// Why not OpenMP's own teams: an OpenMP parallel region ends at a barrier that waits for every
+// thread of the team, started or not, and its idle threads either spin (which starves the
+// thread with work on a shared machine: a 2-thread run took 3.7 times as long as a 1-thread
+// run, issue #14) or sleep (and each of the ~4,000 regions of a replicate then waits for a
+// wake-up: 2 threads were 1.3 times faster than 1 instead of 2). Results never depend on which
+// thread runs a unit: parallel.hpp's rule (per-unit scratch merged in unit order).
+#pragma once
+
+#include <cstddef>  // std::size_t
+
+namespace childsim::par {
+
+/// The signature of one unit of work: `participant` is the index of the thread running it
+/// (0 = the caller; distinct among the threads running the same loop, < `participants`), `unit`
+/// the unit's index.
+using UnitFn = void (*)(void* context, std::size_t participant, std::size_t unit);
+
+/// Runs call(context, participant, unit) once for every unit in [0, units), with the caller and
+/// at most `participants` − 1 pool threads; each thread takes units in increasing order as it
+/// becomes free. Returns when every unit has run. Must not be called from inside a unit (see
+/// in_pool_loop: loops nested in a unit run serially).
+void run_units(std::size_t units, std::size_t participants, UnitFn call, void* context);
+
+/// True on a thread that is running a unit of a pool loop (its own loops must run serially).
+bool in_pool_loop();
+
+/// How long (microseconds) an idle pool thread keeps looking for the next loop before it
+/// sleeps. Default 100 µs; the environment variable CHILDSIM_SPIN_US (0–100000) overrides it,
+/// read once when the pool starts. Results never depend on it.
+long spin_microseconds();
+
+}  // namespace childsim::par

@@ -1,0 +1,118 @@
+// thread_pool_test: the pool behind par::for_blocks and par::for_chunks runs every unit once,
+// never gives two running threads the same participant index, does not deadlock however short
+// the loops, runs nested loops serially and carries an exception out (sim/core/thread_pool.hpp).
+#include "sim/core/thread_pool.hpp"  // par::run_units, par::in_pool_loop
+#include "sim/core/parallel.hpp"     // par::for_blocks, par::n_blocks, par::n_threads
+
+#include <catch2/catch.hpp>
+
+#include <omp.h>  // omp_set_num_threads, omp_get_max_threads
+
+#include <atomic>     // std::atomic
+#include <stdexcept>  // std::runtime_error
+#include <vector>     // std::vector
+
+using namespace childsim;
+
+namespace {
+
+// Sets the thread count for a test and restores it after.
+struct Threads {
+  explicit Threads(int n) : saved(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~Threads() { omp_set_num_threads(saved); }
+  int saved;
+};
+
+struct Tally {
+  std::vector<std::atomic<int>> runs;    // by unit
+  std::vector<std::atomic<int>> in_use;  // by participant: threads inside right now
+  std::atomic<int> overlaps{0}, bad_index{0};
+  std::size_t participants;
+  Tally(std::size_t units, std::size_t participants_)
+      : runs(units), in_use(participants_), participants(participants_) {}
+  static void unit(void* self, std::size_t participant, std::size_t u) {
+    auto& t = *static_cast<Tally*>(self);
+    if (participant >= t.participants) {
+      t.bad_index += 1;
+      return;
+    }
+    if (t.in_use[participant].fetch_add(1) != 0) t.overlaps += 1;
+    volatile double x = 0;  // a little work, so that threads overlap
+    for (int k = 0; k < 200; ++k) x = x + k;
+    t.runs[u] += 1;
+    t.in_use[participant] -= 1;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("thread pool, every unit runs exactly once and participants never share an index",
+          "[parallel][pool]") {
+  const Threads threads(4);
+  for (const std::size_t units :
+       {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{500}}) {
+    for (const std::size_t participants : {std::size_t{1}, std::size_t{2}, std::size_t{4}}) {
+      INFO(units << " units, " << participants << " participants");
+      Tally t(units, participants);
+      par::run_units(units, participants, &Tally::unit, &t);
+      int wrong = 0;
+      for (auto& r : t.runs) wrong += r.load() != 1;
+      CHECK(wrong == 0);
+      CHECK(t.overlaps == 0);
+      CHECK(t.bad_index == 0);
+    }
+  }
+}
+
+TEST_CASE("thread pool, a hundred thousand tiny loops in a row all finish", "[parallel][pool]") {
+  // The loops of a month follow each other within microseconds: a helper that is still leaving
+  // one loop when the next is published must neither run a unit twice nor miss the loop.
+  const Threads threads(2);
+  std::vector<int> hits(3, 0);
+  long total = 0;
+  for (int loop = 0; loop < 100000; ++loop) {
+    std::fill(hits.begin(), hits.end(), 0);
+    par::for_blocks(3, 3, [&](std::size_t b, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) hits[i] += static_cast<int>(b + 1);
+    });
+    total += hits[0] + hits[1] + hits[2];
+  }
+  CHECK(total == 100000L * (1 + 2 + 3));
+}
+
+TEST_CASE("thread pool, a loop inside a unit runs serially on its thread", "[parallel][pool]") {
+  const Threads threads(2);
+  REQUIRE(par::n_threads() == 2);
+  REQUIRE(par::n_blocks() == 2 * par::blocks_per_thread);
+  std::atomic<int> nested_threads{0}, nested_rows{0};
+  par::for_blocks(64, 8, [&](std::size_t, std::size_t, std::size_t) {
+    CHECK(par::in_pool_loop());
+    nested_threads += static_cast<int>(par::n_threads());  // 1 inside a unit
+    par::for_chunks(3 * par::chunk_rows, 2,
+                    [&](std::size_t thread, std::size_t, std::size_t begin, std::size_t end) {
+                      CHECK(thread == 0);
+                      nested_rows += static_cast<int>(end - begin);
+                    });
+  });
+  CHECK_FALSE(par::in_pool_loop());
+  CHECK(nested_threads == 8);
+  CHECK(nested_rows == 8 * 3 * static_cast<int>(par::chunk_rows));
+}
+
+TEST_CASE("thread pool, an exception in a unit reaches the caller and the pool goes on",
+          "[parallel][pool]") {
+  const Threads threads(2);
+  std::atomic<int> ran{0};
+  CHECK_THROWS_AS(par::for_blocks(1000, 16,
+                                  [&](std::size_t b, std::size_t, std::size_t) {
+                                    ran += 1;
+                                    if (b == 0) throw std::runtime_error("unit 0 failed");
+                                  }),
+                  std::runtime_error);
+  CHECK(ran == 16);  // the other units still ran: the loop finished before the rethrow
+  std::atomic<int> after{0};
+  par::for_blocks(1000, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
+    after += static_cast<int>(end - begin);
+  });
+  CHECK(after == 1000);
+}
