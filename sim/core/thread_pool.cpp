@@ -40,16 +40,6 @@ class Pool {
  public:
   Pool() : spin_(std::chrono::microseconds(read_spin_microseconds())) {}
 
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_.store(true);
-      generation_.fetch_add(1);
-    }
-    wake_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
@@ -119,10 +109,11 @@ class Pool {
 
   void helper() {
     tl_in_loop = true;  // a helper only ever runs units
-    std::uint64_t seen = generation_.load();
+    std::uint64_t seen = 0;
     for (;;) {
-      if (!await_generation(seen)) return;
-      seen = generation_.load();
+      // The generation seen is the one returned: a loop published and finished while this
+      // thread was busy is simply missed (the caller ran its units).
+      seen = await_generation(seen);
       active_.fetch_add(1);  // seq_cst: announced before looking at open_
       if (open_.load()) {
         const std::size_t me = joined_.fetch_add(1);
@@ -132,20 +123,25 @@ class Pool {
     }
   }
 
-  // Waits until the generation differs from `seen`: spins for spin_, then sleeps. False when
-  // the pool is stopping.
-  bool await_generation(std::uint64_t seen) {
+  // Waits until the generation differs from `seen` and returns it: spins politely for spin_,
+  // then sleeps until a caller publishes a loop.
+  std::uint64_t await_generation(std::uint64_t seen) {
     const auto until = std::chrono::steady_clock::now() + spin_;
     for (int k = 0;; ++k) {
-      if (generation_.load(std::memory_order_acquire) != seen) return !stop_.load();
+      const std::uint64_t g = generation_.load(std::memory_order_acquire);
+      if (g != seen) return g;
       cpu_relax();
-      if ((k & 63) == 63 && std::chrono::steady_clock::now() >= until) break;
+      if ((k & 15) == 15) {
+        // A polite spin: on a busy machine another process waiting for this core runs now.
+        std::this_thread::yield();
+        if (std::chrono::steady_clock::now() >= until) break;
+      }
     }
     std::unique_lock<std::mutex> lock(mutex_);
     sleepers_.fetch_add(1);  // seq_cst, then the generation is checked again (no lost wake-up)
     wake_.wait(lock, [&] { return generation_.load() != seen; });
     sleepers_.fetch_sub(1);
-    return !stop_.load();
+    return generation_.load();
   }
 
   const std::chrono::microseconds spin_;
@@ -157,7 +153,6 @@ class Pool {
   std::atomic<int> sleepers_{0};
   std::atomic<int> active_{0};
   std::atomic<bool> open_{false};
-  std::atomic<bool> stop_{false};
   // The loop being run (written by the caller only while open_ is false and active_ is 0).
   UnitFn call_ = nullptr;
   void* context_ = nullptr;
@@ -170,8 +165,10 @@ class Pool {
 };
 
 Pool& pool() {
-  static Pool p;  // started on first use; its threads are joined at exit
-  return p;
+  // Started on first use and never destroyed: its threads sleep until the process ends, so
+  // no exit (from any thread, at any moment) waits for them.
+  static Pool* const p = new Pool;
+  return *p;
 }
 
 }  // namespace
