@@ -3,12 +3,15 @@
 
 #include "sim/core/agent_ids.hpp"         // ids::
 #include "sim/core/parallel.hpp"          // par::for_blocks
+#include "sim/core/philox_batch.hpp"      // FirstBlocks
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/births.hpp"      // birth_table, at_risk_of_birth, parity_class
 #include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
 #include "sim/demography/residents.hpp"   // add_resident, step_residents
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
+
+#include <algorithm>  // std::min
 
 namespace childsim {
 namespace {
@@ -83,43 +86,53 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<Flagged>> parts(nb);
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!h.present[i]) continue;  // retired rows wait for the next compaction
-      Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
-      // Always take the same four words (one Philox block) in the same roles, whether or not
-      // they are used, so that a change in one event's probability does not shift the others'
-      // draws.
-      const double u_birth = rng.uniform(), u_death = rng.uniform(), u_out = rng.uniform(),
-                   u_move = rng.uniform();
-      std::uint8_t flags = 0;
-      float x = 0, y = 0;  // the new home of a household that moves
-      const int age = age_in_months(st.month, h.mother_birth_month[i]);
-      if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
-        // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
-        const double q = at_risk_of_birth(r, st.month, h.last_birth_month[i])
-                             ? births.at(age / 12, h.parity[i], h.partnered[i] != 0)
-                             : 0.0;  // delivery_probability, inlined
-        if (u_birth < q) flags |= birth;
-        if (u_birth < q * r.twins_per_delivery) flags |= twins;
-        if (u_death < r.women_death_hazard) flags |= mother_dies;
-        // Death takes the bottom of u_death and forming a couple its top: the two events
-        // exclude each other (their hazards add up to far less than 1).
-        if (!h.partnered[i] && u_death >= 1.0 - r.partnering_hazard) flags |= partners;
+    // Each household's stream: the first block (four words) of up to 64 rows at a time
+    // (philox_batch.hpp: the same words a Stream gives); a household that moves draws on.
+    FirstBlocks words;
+    for (std::size_t g = begin; g < end; g += FirstBlocks::capacity) {
+      const std::size_t m = std::min(FirstBlocks::capacity, end - g);
+      words.fill(sc.seed, rep, &h.id[g], m, month, Purpose::household_month);
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = g + k;
+        if (!h.present[i]) continue;  // retired rows wait for the next compaction
+        // Always take the same four words (one Philox block) in the same roles, whether or not
+        // they are used, so that a change in one event's probability does not shift the
+        // others' draws.
+        const double u_birth = words.uniform(k, 0), u_death = words.uniform(k, 1),
+                     u_out = words.uniform(k, 2), u_move = words.uniform(k, 3);
+        std::uint8_t flags = 0;
+        float x = 0, y = 0;  // the new home of a household that moves
+        const int age = age_in_months(st.month, h.mother_birth_month[i]);
+        if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
+          // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
+          const double q = at_risk_of_birth(r, st.month, h.last_birth_month[i])
+                               ? births.at(age / 12, h.parity[i], h.partnered[i] != 0)
+                               : 0.0;  // delivery_probability, inlined
+          if (u_birth < q) flags |= birth;
+          if (u_birth < q * r.twins_per_delivery) flags |= twins;
+          if (u_death < r.women_death_hazard) flags |= mother_dies;
+          // Death takes the bottom of u_death and forming a couple its top: the two events
+          // exclude each other (their hazards add up to far less than 1).
+          if (!h.partnered[i] && u_death >= 1.0 - r.partnering_hazard) flags |= partners;
+        }
+        // The family leaves at the rate of the mother's age (also after her death: the
+        // household keeps her birth month), so children move with their parents
+        // (migration_schedule.hpp).
+        if (u_out < r.out_hazard(age / 12)) {
+          flags |= leaves;
+        } else if (u_move < r.between_hazard) {
+          flags |= moves;
+          Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
+          rng.skip_first_block();  // the four words above
+          const int d =
+              draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
+          ev.destination[i] = static_cast<std::int16_t>(d);
+          const double u1 = rng.uniform(), u2 = rng.uniform();
+          draw_home(sc, d, u1, u2, x, y);
+        }
+        if (flags != 0) parts[b].push_back({i, x, y});
+        ev.flags[i] = flags;
       }
-      // The family leaves at the rate of the mother's age (also after her death: the household
-      // keeps her birth month), so children move with their parents (migration_schedule.hpp).
-      if (u_out < r.out_hazard(age / 12)) {
-        flags |= leaves;
-      } else if (u_move < r.between_hazard) {
-        flags |= moves;
-        const int d =
-            draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
-        ev.destination[i] = static_cast<std::int16_t>(d);
-        const double u1 = rng.uniform(), u2 = rng.uniform();
-        draw_home(sc, d, u1, u2, x, y);
-      }
-      if (flags != 0) parts[b].push_back({i, x, y});
-      ev.flags[i] = flags;
     }
   });
   par::concatenate(parts, ev.rows);
@@ -169,12 +182,18 @@ void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) 
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::size_t>> parts(nb);
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!c.present[i]) continue;
-      Stream rng(sc.seed, rep, c.id[i], month, Purpose::child_month);
-      const int age = age_in_months(st.month, c.birth_month[i]) / 12;
-      if (rng.uniform() < r.child_death_hazard[static_cast<std::size_t>(age)])
-        parts[b].push_back(i);
+    // The first word of each child's stream, 64 rows at a time (philox_batch.hpp).
+    FirstBlocks words;
+    for (std::size_t g = begin; g < end; g += FirstBlocks::capacity) {
+      const std::size_t m = std::min(FirstBlocks::capacity, end - g);
+      words.fill(sc.seed, rep, &c.id[g], m, month, Purpose::child_month);
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = g + k;
+        if (!c.present[i]) continue;
+        const int age = age_in_months(st.month, c.birth_month[i]) / 12;
+        if (words.uniform(k, 0) < r.child_death_hazard[static_cast<std::size_t>(age)])
+          parts[b].push_back(i);
+      }
     }
   });
   std::vector<std::size_t> dies;
