@@ -60,6 +60,9 @@ class FirstBlocks {
   /// Word j of agent k as a uniform double in [0, 1), as Stream::uniform() gives it.
   double uniform(std::size_t k, int j) const { return w_[j][k] * 0x1p-32; }
 
+  /// Words j of all agents (word(k, j) is words(j)[k]).
+  const std::uint32_t* words(int j) const { return w_[j]; }
+
  private:
   alignas(64) std::uint32_t w_[4][capacity];
 };

@@ -2,6 +2,7 @@
 #include "sim/demography/demography.hpp"
 
 #include "sim/core/agent_ids.hpp"         // ids::
+#include "sim/core/branch_free.hpp"       // append_rows_if
 #include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/core/philox_batch.hpp"      // FirstBlocks
 #include "sim/core/rng.hpp"               // Stream, Purpose
@@ -11,7 +12,7 @@
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
 
-#include <algorithm>  // std::min
+#include <algorithm>  // std::min, std::max
 
 namespace childsim {
 namespace {
@@ -73,66 +74,101 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   }
 }
 
+// The largest probability each of a household's four words is compared with this month: a
+// row none of whose words falls below (or, for forming a couple, above) its bound has no
+// event, whatever its attributes, so the exact test need not run for it.
+struct EventBounds {
+  double birth = 0, death = 0, partner_from = 0, out = 0, move = 0;
+  EventBounds(const Rates& r, const BirthTable& births) {
+    for (const double q : births.q) birth = std::max({birth, q, q * r.twins_per_delivery});
+    death = r.women_death_hazard;
+    partner_from = 1.0 - r.partnering_hazard;
+    for (const double p : r.out_hazard_by_age) out = std::max(out, p);
+    move = r.between_hazard;
+  }
+  /// Whether words (u_birth, u_death, u_out, u_move) may give an event: never false when the
+  /// exact test of draw_household_events would set a flag (every probability there is at
+  /// most its bound here; the comparisons are of the same doubles).
+  bool may_have_event(double u_birth, double u_death, double u_out, double u_move) const {
+    return (u_birth < birth) | (u_death < death) | (u_death >= partner_from) | (u_out < out) |
+           (u_move < move);
+  }
+};
+
 HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const Rates& r) {
   const Households& h = st.households;
   const BirthTable births = birth_table(st, r);
+  const EventBounds bounds(r, births);
   const std::size_t n = h.size();
   HouseholdEvents ev;
   ev.flags.assign(n, 0);
   ev.destination.assign(n, -1);
   const auto rep = static_cast<std::uint32_t>(st.replicate);
   const auto month = static_cast<std::uint32_t>(st.month);
+  // The exact test of row i, whose stream's first four words are those of agent k of `words`.
+  auto draw = [&](std::size_t i, const FirstBlocks& words, std::size_t k,
+                  std::vector<Flagged>& flagged) {
+    // Always take the same four words (one Philox block) in the same roles, whether or not
+    // they are used, so that a change in one event's probability does not shift the others'
+    // draws.
+    const double u_birth = words.uniform(k, 0), u_death = words.uniform(k, 1),
+                 u_out = words.uniform(k, 2), u_move = words.uniform(k, 3);
+    std::uint8_t flags = 0;
+    float x = 0, y = 0;  // the new home of a household that moves
+    const int age = age_in_months(st.month, h.mother_birth_month[i]);
+    if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
+      // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
+      const double q = at_risk_of_birth(r, st.month, h.last_birth_month[i])
+                           ? births.at(age / 12, h.parity[i], h.partnered[i] != 0)
+                           : 0.0;  // delivery_probability, inlined
+      if (u_birth < q) flags |= birth;
+      if (u_birth < q * r.twins_per_delivery) flags |= twins;
+      if (u_death < r.women_death_hazard) flags |= mother_dies;
+      // Death takes the bottom of u_death and forming a couple its top: the two events
+      // exclude each other (their hazards add up to far less than 1).
+      if (!h.partnered[i] && u_death >= 1.0 - r.partnering_hazard) flags |= partners;
+    }
+    // The family leaves at the rate of the mother's age (also after her death: the household
+    // keeps her birth month), so children move with their parents (migration_schedule.hpp).
+    if (u_out < r.out_hazard(age / 12)) {
+      flags |= leaves;
+    } else if (u_move < r.between_hazard) {
+      flags |= moves;
+      Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
+      rng.skip_first_block();  // the four words above
+      const int d =
+          draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
+      ev.destination[i] = static_cast<std::int16_t>(d);
+      const double u1 = rng.uniform(), u2 = rng.uniform();
+      draw_home(sc, d, u1, u2, x, y);
+    }
+    if (flags != 0) flagged.push_back({i, x, y});
+    ev.flags[i] = flags;
+  };
   // In parallel over blocks of rows; the rows with an event are listed per block, in row order.
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<Flagged>> parts(nb);
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     // Each household's stream: the first block (four words) of up to 64 rows at a time
     // (philox_batch.hpp: the same words a Stream gives); a household that moves draws on.
+    // Most months nothing happens to a household: the rows whose words may give an event
+    // (EventBounds; a few per cent) are listed without a branch, and only they are tested.
+    // Retired rows (not present) wait for the next compaction.
     FirstBlocks words;
+    std::uint8_t candidates[FirstBlocks::capacity];
     for (std::size_t g = begin; g < end; g += FirstBlocks::capacity) {
       const std::size_t m = std::min(FirstBlocks::capacity, end - g);
       words.fill(sc.seed, rep, &h.id[g], m, month, Purpose::household_month);
+      std::size_t n_candidates = 0;
       for (std::size_t k = 0; k < m; ++k) {
-        const std::size_t i = g + k;
-        if (!h.present[i]) continue;  // retired rows wait for the next compaction
-        // Always take the same four words (one Philox block) in the same roles, whether or not
-        // they are used, so that a change in one event's probability does not shift the
-        // others' draws.
-        const double u_birth = words.uniform(k, 0), u_death = words.uniform(k, 1),
-                     u_out = words.uniform(k, 2), u_move = words.uniform(k, 3);
-        std::uint8_t flags = 0;
-        float x = 0, y = 0;  // the new home of a household that moves
-        const int age = age_in_months(st.month, h.mother_birth_month[i]);
-        if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
-          // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
-          const double q = at_risk_of_birth(r, st.month, h.last_birth_month[i])
-                               ? births.at(age / 12, h.parity[i], h.partnered[i] != 0)
-                               : 0.0;  // delivery_probability, inlined
-          if (u_birth < q) flags |= birth;
-          if (u_birth < q * r.twins_per_delivery) flags |= twins;
-          if (u_death < r.women_death_hazard) flags |= mother_dies;
-          // Death takes the bottom of u_death and forming a couple its top: the two events
-          // exclude each other (their hazards add up to far less than 1).
-          if (!h.partnered[i] && u_death >= 1.0 - r.partnering_hazard) flags |= partners;
-        }
-        // The family leaves at the rate of the mother's age (also after her death: the
-        // household keeps her birth month), so children move with their parents
-        // (migration_schedule.hpp).
-        if (u_out < r.out_hazard(age / 12)) {
-          flags |= leaves;
-        } else if (u_move < r.between_hazard) {
-          flags |= moves;
-          Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
-          rng.skip_first_block();  // the four words above
-          const int d =
-              draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
-          ev.destination[i] = static_cast<std::int16_t>(d);
-          const double u1 = rng.uniform(), u2 = rng.uniform();
-          draw_home(sc, d, u1, u2, x, y);
-        }
-        if (flags != 0) parts[b].push_back({i, x, y});
-        ev.flags[i] = flags;
+        candidates[n_candidates] = static_cast<std::uint8_t>(k);
+        n_candidates += static_cast<std::size_t>(
+            (h.present[g + k] != 0) &
+            bounds.may_have_event(words.uniform(k, 0), words.uniform(k, 1), words.uniform(k, 2),
+                                  words.uniform(k, 3)));
       }
+      for (std::size_t c = 0; c < n_candidates; ++c)
+        draw(g + candidates[c], words, candidates[c], parts[b]);
     }
   });
   par::concatenate(parts, ev.rows);
@@ -336,13 +372,21 @@ void retire_households(State& st) {
   // Rows to retire, found in parallel and listed in row order; applied serially.
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::size_t>> parts(nb);
+  // The test is evaluated whole for every row, without a branch (branch_free.hpp): whether a
+  // row has a child or a mother under 50 follows no pattern.
+  const int oldest = st.month - (fertile_until_months - 1);  // mothers born then or before
   par::for_blocks(h.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!h.present[i] || h.n_children[i] > 0) continue;
-      if (!h.has_mother[i] ||
-          age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1)
-        parts[b].push_back(i);
-    }
+    const std::uint8_t* present = h.present.data();
+    const std::uint8_t* has_mother = h.has_mother.data();
+    const std::uint16_t* n_children = h.n_children.data();
+    const std::int32_t* born = h.mother_birth_month.data();
+    append_rows_if(
+        begin, end,
+        [&](std::size_t i) {
+          return (present[i] != 0) & (n_children[i] == 0) &
+                 ((has_mother[i] == 0) | (born[i] <= oldest));
+        },
+        parts[b]);
   });
   std::vector<std::size_t> rows;
   par::concatenate(parts, rows);

@@ -1,8 +1,9 @@
 // residents: the resident counts' monthly events and arrivals.
 #include "sim/demography/residents.hpp"
 
-#include "sim/core/parallel.hpp"  // par::for_blocks
-#include "sim/core/rng.hpp"       // Stream, Purpose
+#include "sim/core/branch_free.hpp"  // select
+#include "sim/core/parallel.hpp"     // par::for_blocks
+#include "sim/core/rng.hpp"          // Stream, Purpose
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
 
@@ -142,42 +143,50 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
 }
 
 void count_residents_by_age(const State& st, int month, std::int32_t* out) {
-  // Integer counts per block (children, then the women of the household tables, then the
-  // cohorts of each (street, sex)), added up at the end: the same at any thread count.
+  // The agents: integer counts per block (children, then the women of the household tables,
+  // in one row space so that one parallel region does both), added up at the end: the same
+  // at any thread count. Each block has one spare cell (index n_out) that takes the rows not
+  // counted, so the loops have no branch on `present`.
   const Households& h = st.households;
   const Children& ch = st.children;
   const ResidentCounts& c = st.residents;
   const std::size_t n_out = static_cast<std::size_t>(c.n_streets) * n_sexes * n_age_groups;
   const std::size_t nb = par::n_blocks();
-  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(n_out, 0));
-  const std::size_t nc = ch.size(), nh = h.size(), n_cells = c.n.size();
-  // One row space for the three tables, so that one parallel region does all.
-  par::for_blocks(nc + nh + n_cells, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(n_out + 1, 0));
+  const std::size_t nc = ch.size(), nh = h.size();
+  const auto spare = static_cast<int>(n_out);
+  par::for_blocks(nc + nh, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     std::int32_t* o = parts[b].data();
-    auto add = [o](int street, int sex, int age_years, std::int32_t n) {
-      o[(street * n_sexes + sex) * n_age_groups + age_group(age_years)] += n;
-    };
-    for (std::size_t i = begin; i < std::min(end, nc); ++i)
-      if (ch.present[i])
-        add(h.street[static_cast<std::size_t>(ch.household[i])], ch.sex[i],
-            (month - ch.birth_month[i]) / 12, 1);
-    for (std::size_t i = std::max(begin, nc); i < std::min(end, nc + nh); ++i) {
-      const std::size_t j = i - nc;
-      if (h.present[j] && h.has_mother[j])
-        add(h.street[j], female, (month - h.mother_birth_month[j]) / 12, 1);
+    for (std::size_t i = begin; i < std::min(end, nc); ++i) {
+      const int street = h.street[static_cast<std::size_t>(ch.household[i])];
+      const int cell = (street * n_sexes + ch.sex[i]) * n_age_groups +
+                       age_group((month - ch.birth_month[i]) / 12);
+      o[select(ch.present[i] != 0, cell, spare)] += 1;
     }
-    for (std::size_t i = std::max(begin, nc + nh); i < end; ++i) {
-      const std::size_t cell = i - nc - nh;
-      const std::int32_t n = c.n[cell];
-      if (n == 0) continue;
-      const int k = static_cast<int>(cell % static_cast<std::size_t>(c.n_cohorts));
-      const int street_sex = static_cast<int>(cell / static_cast<std::size_t>(c.n_cohorts));
-      const int age = month - (c.first_birth_month + k);
-      if (age < 0) continue;
-      add(street_sex / n_sexes, street_sex % n_sexes, age / 12, n);
+    for (std::size_t i = std::max(begin, nc); i < end; ++i) {
+      const std::size_t j = i - nc;
+      const int cell = (h.street[j] * n_sexes + female) * n_age_groups +
+                       age_group((month - h.mother_birth_month[j]) / 12);
+      o[select((h.present[j] != 0) & (h.has_mother[j] != 0), cell, spare)] += 1;
     }
   });
-  par::add_counts(parts, out);
+  for (const auto& p : parts)
+    for (std::size_t k = 0; k < n_out; ++k) out[k] += p[k];
+  // The cohorts: those of one (street, sex) and age group are a contiguous run of birth
+  // months, so each group is one sum over its run (ages below 0 are not born yet).
+  const int newest = month - c.first_birth_month;  // cohort index of age 0
+  for (int ss = 0; ss < c.n_streets * n_sexes; ++ss) {
+    const std::int32_t* n = c.n.data() + static_cast<std::size_t>(ss) * c.n_cohorts;
+    for (int g = 0; g < n_age_groups; ++g) {
+      // Ages in months [60 g, 60 (g + 1)), the last group open-ended: cohorts
+      // (newest − 60 (g + 1), newest − 60 g].
+      const int k_end = std::min(c.n_cohorts, newest - 60 * g + 1);
+      const int k_begin = g == n_age_groups - 1 ? 0 : std::max(0, newest - 60 * (g + 1) + 1);
+      std::int32_t sum = 0;
+      for (int k = k_begin; k < k_end; ++k) sum += n[k];
+      out[ss * n_age_groups + g] += sum;
+    }
+  }
 }
 
 }  // namespace childsim
