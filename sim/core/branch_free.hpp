@@ -12,14 +12,17 @@
 
 #include <algorithm>  // std::min
 #include <cstddef>    // std::size_t
+#include <cstdint>    // std::uint8_t, std::uint64_t
+#include <cstring>    // std::memcpy
 #include <vector>     // std::vector
 
 namespace childsim {
 
-/// `a` if `c`, else `b`, without a branch.
-inline int select(bool c, int a, int b) {
-  const int mask = -static_cast<int>(c);
-  return (a & mask) | (b & ~mask);
+/// `a` if `c`, else `b` (integers), without a branch.
+template <class T>
+T select(bool c, T a, T b) {
+  const T mask = static_cast<T>(T{0} - static_cast<T>(c));
+  return static_cast<T>((a & mask) | (b & ~mask));
 }
 
 /// Appends to `out`, in row order, the rows i of [begin, end) for which keep(i) is true.
@@ -37,6 +40,64 @@ void append_rows_if(std::size_t begin, std::size_t end, Keep&& keep, std::vector
     }
     out.insert(out.end(), rows, rows + n);
   }
+}
+
+/// Rows per chunk of the two-phase loops: a first loop writes one value per row of a chunk
+/// into a small array (no branch and no store to a computed address, so the compiler
+/// vectorises it); a second loop uses them (adds counts, lists rows).
+constexpr std::size_t chunk_rows = 256;
+
+/// Integer counts by cell, added one row at a time from a chunk's cells (the second loop of a
+/// two-phase loop). Kept in four copies, row k of a chunk counted in copy k % 4: consecutive
+/// rows often fall in one cell (rows are created street by street, age by age), and an
+/// increment of a cell waits for the previous one to reach memory (~5 cycles); four copies
+/// let four run at once. Integer sums, so the totals do not depend on the copies.
+template <class T>
+class Tally {
+ public:
+  explicit Tally(std::size_t cells) : cells_(cells), n_(4 * cells, 0) {}
+
+  /// Count one row in cell cells[k] for each k < m.
+  template <class C>
+  void add(const C* cells, std::size_t m) {
+    T* n = n_.data();
+    const std::size_t c = cells_;
+    std::size_t k = 0;
+    for (; k + 4 <= m; k += 4) {
+      n[cells[k]] += 1;
+      n[c + cells[k + 1]] += 1;
+      n[2 * c + cells[k + 2]] += 1;
+      n[3 * c + cells[k + 3]] += 1;
+    }
+    for (; k < m; ++k) n[cells[k]] += 1;
+  }
+
+  /// Add the counts of cells [0, cells) to out[0, cells).
+  template <class U>
+  void add_to(U* out, std::size_t cells) const {
+    for (std::size_t i = 0; i < cells; ++i)
+      out[i] += n_[i] + n_[cells_ + i] + n_[2 * cells_ + i] + n_[3 * cells_ + i];
+  }
+
+ private:
+  std::size_t cells_;
+  std::vector<T> n_;
+};
+
+/// Calls fn(k), in increasing order, for the k < n with flags[k] != 0, when few are: eight
+/// flags at a time are skipped when all are zero.
+template <class Fn>
+void for_each_flagged(const std::uint8_t* flags, std::size_t n, Fn&& fn) {
+  std::size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    std::uint64_t eight;
+    std::memcpy(&eight, flags + k, sizeof eight);
+    if (eight == 0) continue;
+    for (std::size_t j = k; j < k + 8; ++j)
+      if (flags[j]) fn(j);
+  }
+  for (; k < n; ++k)
+    if (flags[k]) fn(k);
 }
 
 }  // namespace childsim

@@ -18,6 +18,7 @@
 
 #include "sim/core/rng.hpp"  // Purpose
 
+#include <cmath>    // std::ceil, std::floor
 #include <cstddef>  // std::size_t
 #include <cstdint>  // std::uint32_t, std::uint64_t
 
@@ -37,6 +38,24 @@ bool philox_supported(PhiloxIsa isa);
 void philox4x32_10_batch(std::uint32_t k0, std::uint32_t k1, const std::uint64_t* lo,
                          std::uint32_t c2, std::uint32_t c3, std::size_t n,
                          std::uint32_t* const words[4], PhiloxIsa isa);
+
+/// Bounds for a test on words that must never miss (a first, cheap pass that leaves the exact
+/// test to the rows that pass it). A uniform u = w · 2^-32 (Stream::uniform) is below a
+/// probability x exactly when w < x · 2^32 (both products are exact), which implies
+/// w < ⌈x · 2^32⌉; u ≥ x implies w ≥ ⌊x · 2^32⌋.
+/// words_below(x) is a b ≤ 2^32 with: w · 2^-32 < x implies w < b, for every 32-bit word w
+/// (b = 2^32: every word; b = 0: none).
+inline std::uint64_t words_below(double x) {
+  if (!(x > 0)) return 0;  // no word (NaN included)
+  const double y = std::ceil(x * 0x1p32);
+  return y >= 0x1p32 ? std::uint64_t{1} << 32 : static_cast<std::uint64_t>(y);
+}
+/// A b with: w · 2^-32 ≥ x implies w ≥ b, for every 32-bit word w.
+inline std::uint32_t words_at_or_above(double x) {
+  if (!(x > 0)) return 0;  // every word (for NaN, none: 0 is still a bound)
+  const double y = std::floor(x * 0x1p32);
+  return y > 4294967295.0 ? 4294967295u : static_cast<std::uint32_t>(y);
+}
 
 /// The first blocks of the streams of up to `capacity` agents of one (seed, replicate, month,
 /// purpose).

@@ -2,9 +2,9 @@
 #include "sim/demography/demography.hpp"
 
 #include "sim/core/agent_ids.hpp"         // ids::
-#include "sim/core/branch_free.hpp"       // append_rows_if
+#include "sim/core/branch_free.hpp"       // append_rows_if, for_each_flagged
 #include "sim/core/parallel.hpp"          // par::for_blocks
-#include "sim/core/philox_batch.hpp"      // FirstBlocks
+#include "sim/core/philox_batch.hpp"      // FirstBlocks, words_below, words_at_or_above
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/births.hpp"      // birth_table, at_risk_of_birth, parity_class
 #include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
@@ -74,24 +74,37 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   }
 }
 
-// The largest probability each of a household's four words is compared with this month: a
-// row none of whose words falls below (or, for forming a couple, above) its bound has no
-// event, whatever its attributes, so the exact test need not run for it.
+// Bounds on a household's four words this month (philox_batch.hpp, words_below): a row none
+// of whose words falls below (or, for forming a couple, at or above) its bound has no event,
+// whatever its attributes, so the exact test need not run for it. Each bound comes from the
+// largest probability its word is compared with, so the test on words may pass rows the exact
+// test rejects, never the other way round.
 struct EventBounds {
-  double birth = 0, death = 0, partner_from = 0, out = 0, move = 0;
+  std::uint32_t birth = 0, death = 0, partner_from = 0, out = 0, move = 0;
+  bool every_row = false;  ///< a probability too close to 1 for a word bound: test every row
+
   EventBounds(const Rates& r, const BirthTable& births) {
-    for (const double q : births.q) birth = std::max({birth, q, q * r.twins_per_delivery});
-    death = r.women_death_hazard;
-    partner_from = 1.0 - r.partnering_hazard;
-    for (const double p : r.out_hazard_by_age) out = std::max(out, p);
-    move = r.between_hazard;
+    double q_max = 0, out_max = 0;
+    for (const double q : births.q) q_max = std::max({q_max, q, q * r.twins_per_delivery});
+    for (const double p : r.out_hazard_by_age) out_max = std::max(out_max, p);
+    birth = below(q_max);
+    death = below(r.women_death_hazard);
+    partner_from = words_at_or_above(1.0 - r.partnering_hazard);
+    out = below(out_max);
+    move = below(r.between_hazard);
   }
-  /// Whether words (u_birth, u_death, u_out, u_move) may give an event: never false when the
-  /// exact test of draw_household_events would set a flag (every probability there is at
-  /// most its bound here; the comparisons are of the same doubles).
-  bool may_have_event(double u_birth, double u_death, double u_out, double u_move) const {
-    return (u_birth < birth) | (u_death < death) | (u_death >= partner_from) | (u_out < out) |
-           (u_move < move);
+  /// Whether words w0..w3 (birth, death or couple, leaving, moving) may give an event.
+  bool may_have_event(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2,
+                      std::uint32_t w3) const {
+    return every_row | (w0 < birth) | (w1 < death) | (w1 >= partner_from) | (w2 < out) |
+           (w3 < move);
+  }
+
+ private:
+  std::uint32_t below(double x) {
+    const std::uint64_t b = words_below(x);
+    if (b > 0xffffffffu) every_row = true;
+    return static_cast<std::uint32_t>(b);
   }
 };
 
@@ -152,23 +165,20 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
     // Each household's stream: the first block (four words) of up to 64 rows at a time
     // (philox_batch.hpp: the same words a Stream gives); a household that moves draws on.
     // Most months nothing happens to a household: the rows whose words may give an event
-    // (EventBounds; a few per cent) are listed without a branch, and only they are tested.
+    // (EventBounds; a few per cent) are marked without a branch, and only they are tested.
     // Retired rows (not present) wait for the next compaction.
     FirstBlocks words;
-    std::uint8_t candidates[FirstBlocks::capacity];
+    std::uint8_t candidate[FirstBlocks::capacity];
     for (std::size_t g = begin; g < end; g += FirstBlocks::capacity) {
       const std::size_t m = std::min(FirstBlocks::capacity, end - g);
       words.fill(sc.seed, rep, &h.id[g], m, month, Purpose::household_month);
-      std::size_t n_candidates = 0;
-      for (std::size_t k = 0; k < m; ++k) {
-        candidates[n_candidates] = static_cast<std::uint8_t>(k);
-        n_candidates += static_cast<std::size_t>(
-            (h.present[g + k] != 0) &
-            bounds.may_have_event(words.uniform(k, 0), words.uniform(k, 1), words.uniform(k, 2),
-                                  words.uniform(k, 3)));
-      }
-      for (std::size_t c = 0; c < n_candidates; ++c)
-        draw(g + candidates[c], words, candidates[c], parts[b]);
+      const std::uint32_t *w0 = words.words(0), *w1 = words.words(1), *w2 = words.words(2),
+                          *w3 = words.words(3);
+      const std::uint8_t* present = &h.present[g];
+      for (std::size_t k = 0; k < m; ++k)  // vectorised: no branch
+        candidate[k] = static_cast<std::uint8_t>((present[k] != 0) &
+                                                 bounds.may_have_event(w0[k], w1[k], w2[k], w3[k]));
+      for_each_flagged(candidate, m, [&](std::size_t k) { draw(g + k, words, k, parts[b]); });
     }
   });
   par::concatenate(parts, ev.rows);

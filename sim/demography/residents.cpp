@@ -1,7 +1,7 @@
 // residents: the resident counts' monthly events and arrivals.
 #include "sim/demography/residents.hpp"
 
-#include "sim/core/branch_free.hpp"  // select
+#include "sim/core/branch_free.hpp"  // chunk_rows, select, Tally
 #include "sim/core/parallel.hpp"     // par::for_blocks
 #include "sim/core/rng.hpp"          // Stream, Purpose
 
@@ -152,26 +152,44 @@ void count_residents_by_age(const State& st, int month, std::int32_t* out) {
   const ResidentCounts& c = st.residents;
   const std::size_t n_out = static_cast<std::size_t>(c.n_streets) * n_sexes * n_age_groups;
   const std::size_t nb = par::n_blocks();
-  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(n_out + 1, 0));
+  std::vector<Tally<std::int32_t>> parts(nb, Tally<std::int32_t>(n_out + 1));
   const std::size_t nc = ch.size(), nh = h.size();
-  const auto spare = static_cast<int>(n_out);
+  const auto spare = static_cast<unsigned>(n_out);
+  const auto um = static_cast<unsigned>(month);
+  // The age group of an age in months: age_group(age / 12) = min(age / 60, 17) for age ≥ 0.
+  auto group = [](unsigned age_months) {
+    return std::min(age_months / 60, unsigned{n_age_groups - 1});
+  };
   par::for_blocks(nc + nh, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    std::int32_t* o = parts[b].data();
-    for (std::size_t i = begin; i < std::min(end, nc); ++i) {
-      const int street = h.street[static_cast<std::size_t>(ch.household[i])];
-      const int cell = (street * n_sexes + ch.sex[i]) * n_age_groups +
-                       age_group((month - ch.birth_month[i]) / 12);
-      o[select(ch.present[i] != 0, cell, spare)] += 1;
+    // Chunk by chunk, the cells first (no branch: the compiler vectorises the women's), then
+    // the counts (branch_free.hpp).
+    std::uint32_t cells[chunk_rows];
+    for (std::size_t g = begin; g < std::min(end, nc); g += chunk_rows) {
+      const std::size_t m = std::min({chunk_rows, end - g, nc - g});
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = g + k;
+        const unsigned street =
+            static_cast<unsigned>(h.street[static_cast<std::size_t>(ch.household[i])]);
+        const unsigned cell = (street * n_sexes + ch.sex[i]) * n_age_groups +
+                              group(um - static_cast<unsigned>(ch.birth_month[i]));
+        cells[k] = select(ch.present[i] != 0, cell, spare);
+      }
+      parts[b].add(cells, m);
     }
-    for (std::size_t i = std::max(begin, nc); i < end; ++i) {
-      const std::size_t j = i - nc;
-      const int cell = (h.street[j] * n_sexes + female) * n_age_groups +
-                       age_group((month - h.mother_birth_month[j]) / 12);
-      o[select((h.present[j] != 0) & (h.has_mother[j] != 0), cell, spare)] += 1;
+    for (std::size_t g = std::max(begin, nc); g < end; g += chunk_rows) {
+      const std::size_t m = std::min(chunk_rows, end - g);
+      const std::size_t j0 = g - nc;
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t j = j0 + k;
+        const unsigned cell = static_cast<unsigned>(h.street[j]) * (n_sexes * n_age_groups) +
+                              female * n_age_groups +
+                              group(um - static_cast<unsigned>(h.mother_birth_month[j]));
+        cells[k] = select((h.present[j] != 0) & (h.has_mother[j] != 0), cell, spare);
+      }
+      parts[b].add(cells, m);
     }
   });
-  for (const auto& p : parts)
-    for (std::size_t k = 0; k < n_out; ++k) out[k] += p[k];
+  for (const auto& part : parts) part.add_to(out, n_out);
   // The cohorts: those of one (street, sex) and age group are a contiguous run of birth
   // months, so each group is one sum over its run (ages below 0 are not born yet).
   const int newest = month - c.first_birth_month;  // cohort index of age 0

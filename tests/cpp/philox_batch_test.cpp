@@ -1,4 +1,5 @@
-// philox_batch_test: the batched Philox4x32-10 gives Random123's words, on every path and lane.
+// philox_batch_test: the batched Philox4x32-10 gives Random123's words, on every path and lane;
+// the word bounds of a first pass never exclude a word the exact test would pass.
 #include "sim/core/philox_batch.hpp"  // philox4x32_10_batch, FirstBlocks
 
 #include "sim/core/rng.hpp"  // Stream, Purpose, mix64
@@ -7,6 +8,7 @@
 
 #include <Random123/philox.h>  // r123::Philox4x32 (the reference)
 
+#include <cmath>    // std::nan, std::nextafter
 #include <cstdint>  // std::uint32_t, std::uint64_t
 #include <vector>   // std::vector
 
@@ -80,4 +82,38 @@ TEST_CASE("philox_batch, FirstBlocks gives the first four values of each agent's
                     Stream(seed, replicate, ids[k], month, purpose).uniform());
           }
         }
+}
+
+TEST_CASE("philox_batch, word bounds never exclude a word whose uniform passes the test",
+          "[philox_batch][rng]") {
+  // Probabilities of every kind: zero, negative, NaN, tiny, exact multiples of 2^-32 and their
+  // neighbours, ordinary hazards, near 1, 1 and above; for each, the words around the bound
+  // and a sweep of words, compared with Stream::uniform's comparison.
+  std::vector<double> xs = {0.0,     -0.5,        std::nan(""), 1e-300, 0x1p-32,
+                            0x1p-33, 3 * 0x1p-32, 1e-7,         0.003,  0.0125,
+                            0.5,     1 - 0x1p-32, 1 - 0x1p-33,  1.0,    1.5};
+  for (std::uint64_t k = 0; k < 200; ++k) {
+    const double x = static_cast<double>(mix64(k) >> 11) * 0x1p-53;  // uniform in [0, 1)
+    xs.push_back(x);
+    xs.push_back(std::nextafter(x, 1.0));
+    xs.push_back(std::nextafter(x, 0.0));
+  }
+  for (const double x : xs) {
+    const std::uint64_t below = words_below(x);
+    const std::uint32_t above = words_at_or_above(x);
+    REQUIRE(below <= (std::uint64_t{1} << 32));
+    std::vector<std::uint64_t> words = {0, 1, 0xffffffffu, 0xfffffffeu};
+    for (const std::uint64_t b : {below, std::uint64_t{above}})
+      for (std::uint64_t d = 0; d < 3; ++d) {
+        if (b >= d && b - d <= 0xffffffffu) words.push_back(b - d);
+        if (b + d <= 0xffffffffu) words.push_back(b + d);
+      }
+    for (std::uint64_t k = 0; k < 64; ++k) words.push_back(mix64(k + 7) >> 32);
+    for (const std::uint64_t w : words) {
+      const double u = static_cast<double>(w) * 0x1p-32;  // Stream::uniform
+      INFO("x " << x << ", word " << w);
+      if (u < x) REQUIRE(w < below);
+      if (u >= x) REQUIRE(w >= above);
+    }
+  }
 }
