@@ -25,23 +25,6 @@ T select(bool c, T a, T b) {
   return static_cast<T>((a & mask) | (b & ~mask));
 }
 
-/// Appends to `out`, in row order, the rows i of [begin, end) for which keep(i) is true.
-/// `keep` should itself be free of branches (`&` and `|` of comparisons, not `&&`, `||`).
-template <class T, class Keep>
-void append_rows_if(std::size_t begin, std::size_t end, Keep&& keep, std::vector<T>& out) {
-  constexpr std::size_t chunk = 256;
-  T rows[chunk];
-  for (std::size_t g = begin; g < end; g += chunk) {
-    const std::size_t m = std::min(chunk, end - g);
-    std::size_t n = 0;
-    for (std::size_t k = 0; k < m; ++k) {
-      rows[n] = static_cast<T>(g + k);  // written always, kept only if n advances
-      n += static_cast<std::size_t>(keep(g + k));
-    }
-    out.insert(out.end(), rows, rows + n);
-  }
-}
-
 /// Rows per chunk of the two-phase loops: a first loop writes one value per row of a chunk
 /// into a small array (no branch and no store to a computed address, so the compiler
 /// vectorises it); a second loop uses them (adds counts, lists rows).
@@ -98,6 +81,20 @@ void for_each_flagged(const std::uint8_t* flags, std::size_t n, Fn&& fn) {
   }
   for (; k < n; ++k)
     if (flags[k]) fn(k);
+}
+
+/// Appends to `out`, in row order, the rows i of [begin, end) for which keep(i) is true, when
+/// few are. `keep` should be free of branches (`&` and `|` of comparisons, not `&&`, `||`):
+/// chunk by chunk, it is evaluated for every row into a flag (a loop the compiler vectorises),
+/// then the flagged rows are listed (for_each_flagged).
+template <class T, class Keep>
+void append_rows_if(std::size_t begin, std::size_t end, Keep&& keep, std::vector<T>& out) {
+  std::uint8_t flags[chunk_rows];
+  for (std::size_t g = begin; g < end; g += chunk_rows) {
+    const std::size_t m = std::min(chunk_rows, end - g);
+    for (std::size_t k = 0; k < m; ++k) flags[k] = static_cast<std::uint8_t>(keep(g + k));
+    for_each_flagged(flags, m, [&](std::size_t k) { out.push_back(static_cast<T>(g + k)); });
+  }
 }
 
 }  // namespace childsim

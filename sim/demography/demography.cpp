@@ -50,10 +50,13 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   const std::size_t n = c.size();  // daughters' households are appended to `h`, not `c`
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::size_t>> parts(nb);
+  const int born_by = st.month - child_age_limit_months;  // born then or before: 18 or over
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i)
-      if (c.present[i] && age_in_months(st.month, c.birth_month[i]) >= child_age_limit_months)
-        parts[b].push_back(i);
+    const std::uint8_t* present = c.present.data();
+    const std::int32_t* born = c.birth_month.data();
+    append_rows_if(
+        begin, end, [&](std::size_t i) { return (present[i] != 0) & (born[i] <= born_by); },
+        parts[b]);
   });
   std::vector<std::size_t> rows;
   par::concatenate(parts, rows);
@@ -225,21 +228,33 @@ void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) 
   const auto rep = static_cast<std::uint32_t>(st.replicate);
   const auto month = static_cast<std::uint32_t>(st.month);
   // Draws in parallel, the rows that die listed in row order; then applied serially.
+  double hazard_max = 0;
+  for (const double p : r.child_death_hazard) hazard_max = std::max(hazard_max, p);
+  const std::uint64_t below = words_below(hazard_max);
+  const bool every_row = below > 0xffffffffu;
+  const auto bound = static_cast<std::uint32_t>(below);
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::size_t>> parts(nb);
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    // The first word of each child's stream, 64 rows at a time (philox_batch.hpp).
+    // The first word of each child's stream, 64 rows at a time (philox_batch.hpp); a first
+    // pass on the words (vectorised) leaves the exact test to the rows whose word is below
+    // the largest hazard (a bound that never excludes a death: words_below).
     FirstBlocks words;
+    std::uint8_t candidate[FirstBlocks::capacity];
     for (std::size_t g = begin; g < end; g += FirstBlocks::capacity) {
       const std::size_t m = std::min(FirstBlocks::capacity, end - g);
       words.fill(sc.seed, rep, &c.id[g], m, month, Purpose::child_month);
-      for (std::size_t k = 0; k < m; ++k) {
+      const std::uint32_t* w = words.words(0);
+      const std::uint8_t* present = &c.present[g];
+      for (std::size_t k = 0; k < m; ++k)
+        candidate[k] = static_cast<std::uint8_t>(every_row | ((present[k] != 0) & (w[k] < bound)));
+      for_each_flagged(candidate, m, [&](std::size_t k) {
         const std::size_t i = g + k;
-        if (!c.present[i]) continue;
+        if (!c.present[i]) return;
         const int age = age_in_months(st.month, c.birth_month[i]) / 12;
         if (words.uniform(k, 0) < r.child_death_hazard[static_cast<std::size_t>(age)])
           parts[b].push_back(i);
-      }
+      });
     }
   });
   std::vector<std::size_t> dies;
