@@ -1,11 +1,12 @@
 // demography_passes_test: the fast monthly passes over the agent tables (branch-free helpers,
-// the residents' census, the births' counts, retirement) against plain row-by-row loops.
+// the residents' census, the births' counts, retirement, the binomial's shortcut) against plain
+// row-by-row loops.
 #include "sim/core/branch_free.hpp"       // select, append_rows_if, for_each_flagged, Tally
 #include "sim/core/rng.hpp"               // mix64
 #include "sim/demography/births.hpp"      // birth_renormalisation, birth_weight, at_risk_of_birth
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
-#include "sim/demography/residents.hpp"   // count_residents_by_age
+#include "sim/demography/residents.hpp"   // count_residents_by_age, binomial_by_inversion
 #include "sim/model/rates.hpp"            // initial_counts, make_rates
 #include "sim/model/state.hpp"            // State, compact
 #include "sim/scenario/scenario.hpp"      // load_scenario
@@ -13,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>    // std::exp, std::log1p
 #include <cstdint>  // std::int32_t, std::int64_t, std::uint8_t
 #include <vector>   // std::vector
 
@@ -133,4 +135,35 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
     }
     if (t % 12 == 11) compact(st);
   }
+}
+
+TEST_CASE("demography_passes, the binomial's shortcut for no event gives the loop's answer",
+          "[residents]") {
+  // The inversion without the shortcut, as residents.cpp had it.
+  auto plain = [](int n, double p, double u) {
+    if (n <= 0 || p <= 0.0) return 0;
+    double pk = std::exp(n * std::log1p(-p)), cdf = pk;
+    const double odds = p / (1.0 - p);
+    int k = 0;
+    while (u >= cdf && k < n) {
+      pk *= odds * (n - k) / (k + 1);
+      ++k;
+      cdf += pk;
+    }
+    return k;
+  };
+  // Cohort sizes and monthly probabilities of every size the counts meet (and beyond), with
+  // uniforms spread over [0, 1) and packed just below 1 − n p, where the shortcut ends.
+  for (const int n : {1, 2, 5, 30, 200, 5000})
+    for (const double p : {1e-7, 1e-4, 0.003, 0.02, 0.1, 0.5, 0.9, 0.999999}) {
+      for (std::uint64_t k = 0; k < 2000; ++k) {
+        const double u = static_cast<double>(mix64(k + 17 * n) >> 32) * 0x1p-32;
+        REQUIRE(binomial_by_inversion(n, p, u) == plain(n, p, u));
+      }
+      const double edge = 1.0 - n * p - 1e-9;
+      for (int j = -3; j <= 3; ++j) {
+        const double u = edge + j * 1e-12;
+        if (u >= 0 && u < 1) REQUIRE(binomial_by_inversion(n, p, u) == plain(n, p, u));
+      }
+    }
 }
