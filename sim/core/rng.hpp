@@ -50,9 +50,20 @@ class Stream {
          Purpose purpose) {
     key_ = {{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
     counter_ = {{static_cast<std::uint32_t>(agent), static_cast<std::uint32_t>(agent >> 32),
-                 (replicate << 16) | (month & 0xffffu),
-                 static_cast<std::uint32_t>(static_cast<std::uint16_t>(purpose)) << 16}};
+                 counter_word2(replicate, month), counter_word3(purpose)}};
   }
+
+  /// Words 2 and 3 of the counter of the first block (words 0 and 1 are the agent id).
+  static constexpr std::uint32_t counter_word2(std::uint32_t replicate, std::uint32_t month) {
+    return (replicate << 16) | (month & 0xffffu);
+  }
+  static constexpr std::uint32_t counter_word3(Purpose purpose) {
+    return static_cast<std::uint32_t>(static_cast<std::uint16_t>(purpose)) << 16;
+  }
+
+  /// Start at the second block: the first four words were drawn elsewhere (philox_batch.hpp).
+  /// Call before the first draw.
+  void skip_first_block() { counter_.v[3] += 1; }
 
   result_type operator()() {
     if (used_ == 4) refill();

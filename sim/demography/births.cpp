@@ -1,6 +1,8 @@
 // births: parity- and partnership-specific relative risks renormalised to the age rate.
 #include "sim/demography/births.hpp"
 
+#include "sim/core/branch_free.hpp"       // chunk_rows, Tally
+#include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/demography/demography.hpp"  // age_in_months
 
 #include <algorithm>  // std::min
@@ -10,6 +12,28 @@ namespace {
 
 constexpr int fertile_from_months = 18 * 12;
 constexpr int fertile_until_months = 50 * 12;  // exclusive
+
+// The cell of birth_renormalisation's counts of each of n rows: ((age − 18) × 3 + parity class)
+// × 4 + partnered × 2 + at risk, or the spare cell Rates::n_women_ages × 12 for a row that is
+// not a present woman of 18–49. Unsigned arithmetic: the age in months of a counted row lies
+// in [216, 600), and a row's garbage (retired rows) wraps without harm.
+void women_cells(const std::uint8_t* present, const std::uint8_t* has_mother,
+                 const std::uint8_t* parity, const std::uint8_t* partnered,
+                 const std::int32_t* born, const std::int32_t* last_birth, int month, int interval,
+                 std::size_t n, std::uint16_t* cells) {
+  constexpr unsigned spare = Rates::n_women_ages * 12;
+  const auto um = static_cast<unsigned>(month);
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned age = um - static_cast<unsigned>(born[i]);
+    const bool counted = (present[i] != 0) & (has_mother[i] != 0) &
+                         (age - unsigned{fertile_from_months} <
+                          unsigned{fertile_until_months - fertile_from_months});
+    const unsigned risk = month - last_birth[i] >= interval ? 1 : 0;  // at_risk_of_birth
+    const unsigned p = parity[i] < 2 ? parity[i] : 2;
+    const unsigned cell = ((age / 12 - 18) * 3 + p) * 4 + (partnered[i] != 0 ? 2 : 0) + risk;
+    cells[i] = static_cast<std::uint16_t>(counted ? cell : spare);
+  }
+}
 
 }  // namespace
 
@@ -25,18 +49,25 @@ std::vector<double> birth_renormalisation(const State& st, const Rates& r) {
   // Integer counts by (age, parity class, partnered, at risk), then the weights: integer sums
   // do not depend on the order of rows or on threads.
   constexpr int n_cells = Rates::n_women_ages * 3 * 2 * 2;
+  // In parallel over blocks of rows, each block counting into its own cells plus one spare
+  // cell (index n_cells) that takes the rows not counted. Chunk by chunk, the cells of the
+  // rows are computed first without a branch (the compiler vectorises it: rows of older
+  // mothers, women without a mother, retired rows are mixed in no order), then counted.
+  const std::size_t nb = par::n_blocks();
+  std::vector<Tally<std::int64_t>> parts(nb, Tally<std::int64_t>(n_cells + 1));
+  const int month = st.month, interval = r.min_birth_interval_months;
+  par::for_blocks(h.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::uint16_t cells[chunk_rows];
+    for (std::size_t g = begin; g < end; g += chunk_rows) {
+      const std::size_t m = std::min(chunk_rows, end - g);
+      women_cells(&h.present[g], &h.has_mother[g], &h.parity[g], &h.partnered[g],
+                  &h.mother_birth_month[g], &h.last_birth_month[g], month, interval, m, cells);
+      parts[b].add(cells, m);
+    }
+  });
   std::vector<std::int64_t> counts(n_cells, 0);
-  std::int64_t* n = counts.data();
-  const std::size_t rows = h.size();
-#pragma omp parallel for schedule(static) reduction(+ : n[:n_cells])
-  for (std::size_t i = 0; i < rows; ++i) {
-    if (!h.present[i] || !h.has_mother[i]) continue;
-    const int age = age_in_months(st.month, h.mother_birth_month[i]);
-    if (age < fertile_from_months || age >= fertile_until_months) continue;
-    const int risk = at_risk_of_birth(r, st.month, h.last_birth_month[i]) ? 1 : 0;
-    const int p = h.parity[i] < 2 ? h.parity[i] : 2;
-    n[((age / 12 - 18) * 3 + p) * 4 + (h.partnered[i] ? 1 : 0) * 2 + risk] += 1;
-  }
+  for (const auto& part : parts) part.add_to(counts.data(), n_cells);
+  const std::int64_t* n = counts.data();
   std::vector<double> renorm(Rates::n_women_ages, 0.0);
   for (int a = 0; a < Rates::n_women_ages; ++a) {
     double women = 0, weight = 0;

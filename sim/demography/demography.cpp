@@ -2,13 +2,17 @@
 #include "sim/demography/demography.hpp"
 
 #include "sim/core/agent_ids.hpp"         // ids::
+#include "sim/core/branch_free.hpp"       // append_rows_if, for_each_flagged
 #include "sim/core/parallel.hpp"          // par::for_blocks
+#include "sim/core/philox_batch.hpp"      // FirstBlocks, words_below, words_at_or_above
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/births.hpp"      // birth_table, at_risk_of_birth, parity_class
 #include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
 #include "sim/demography/residents.hpp"   // add_resident, step_residents
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
+
+#include <algorithm>  // std::min, std::max
 
 namespace childsim {
 namespace {
@@ -46,10 +50,13 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   const std::size_t n = c.size();  // daughters' households are appended to `h`, not `c`
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::size_t>> parts(nb);
+  const int born_by = st.month - child_age_limit_months;  // born then or before: 18 or over
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i)
-      if (c.present[i] && age_in_months(st.month, c.birth_month[i]) >= child_age_limit_months)
-        parts[b].push_back(i);
+    const std::uint8_t* present = c.present.data();
+    const std::int32_t* born = c.birth_month.data();
+    append_rows_if(
+        begin, end, [&](std::size_t i) { return (present[i] != 0) & (born[i] <= born_by); },
+        parts[b]);
   });
   std::vector<std::size_t> rows;
   par::concatenate(parts, rows);
@@ -70,56 +77,111 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   }
 }
 
+// Bounds on a household's four words this month (philox_batch.hpp, words_below): a row none
+// of whose words falls below (or, for forming a couple, at or above) its bound has no event,
+// whatever its attributes, so the exact test need not run for it. Each bound comes from the
+// largest probability its word is compared with, so the test on words may pass rows the exact
+// test rejects, never the other way round.
+struct EventBounds {
+  std::uint32_t birth = 0, death = 0, partner_from = 0, out = 0, move = 0;
+  bool every_row = false;  ///< a probability too close to 1 for a word bound: test every row
+
+  EventBounds(const Rates& r, const BirthTable& births) {
+    double q_max = 0, out_max = 0;
+    for (const double q : births.q) q_max = std::max({q_max, q, q * r.twins_per_delivery});
+    for (const double p : r.out_hazard_by_age) out_max = std::max(out_max, p);
+    birth = below(q_max);
+    death = below(r.women_death_hazard);
+    partner_from = words_at_or_above(1.0 - r.partnering_hazard);
+    out = below(out_max);
+    move = below(r.between_hazard);
+  }
+  /// Whether words w0..w3 (birth, death or couple, leaving, moving) may give an event.
+  bool may_have_event(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2,
+                      std::uint32_t w3) const {
+    return every_row | (w0 < birth) | (w1 < death) | (w1 >= partner_from) | (w2 < out) |
+           (w3 < move);
+  }
+
+ private:
+  std::uint32_t below(double x) {
+    const std::uint64_t b = words_below(x);
+    if (b > 0xffffffffu) every_row = true;
+    return static_cast<std::uint32_t>(b);
+  }
+};
+
 HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const Rates& r) {
   const Households& h = st.households;
   const BirthTable births = birth_table(st, r);
+  const EventBounds bounds(r, births);
   const std::size_t n = h.size();
   HouseholdEvents ev;
   ev.flags.assign(n, 0);
   ev.destination.assign(n, -1);
   const auto rep = static_cast<std::uint32_t>(st.replicate);
   const auto month = static_cast<std::uint32_t>(st.month);
+  // The exact test of row i, whose stream's first four words are those of agent k of `words`.
+  auto draw = [&](std::size_t i, const FirstBlocks& words, std::size_t k,
+                  std::vector<Flagged>& flagged) {
+    // Always take the same four words (one Philox block) in the same roles, whether or not
+    // they are used, so that a change in one event's probability does not shift the others'
+    // draws.
+    const double u_birth = words.uniform(k, 0), u_death = words.uniform(k, 1),
+                 u_out = words.uniform(k, 2), u_move = words.uniform(k, 3);
+    std::uint8_t flags = 0;
+    float x = 0, y = 0;  // the new home of a household that moves
+    const int age = age_in_months(st.month, h.mother_birth_month[i]);
+    if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
+      // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
+      const double q = at_risk_of_birth(r, st.month, h.last_birth_month[i])
+                           ? births.at(age / 12, h.parity[i], h.partnered[i] != 0)
+                           : 0.0;  // delivery_probability, inlined
+      if (u_birth < q) flags |= birth;
+      if (u_birth < q * r.twins_per_delivery) flags |= twins;
+      if (u_death < r.women_death_hazard) flags |= mother_dies;
+      // Death takes the bottom of u_death and forming a couple its top: the two events
+      // exclude each other (their hazards add up to far less than 1).
+      if (!h.partnered[i] && u_death >= 1.0 - r.partnering_hazard) flags |= partners;
+    }
+    // The family leaves at the rate of the mother's age (also after her death: the household
+    // keeps her birth month), so children move with their parents (migration_schedule.hpp).
+    if (u_out < r.out_hazard(age / 12)) {
+      flags |= leaves;
+    } else if (u_move < r.between_hazard) {
+      flags |= moves;
+      Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
+      rng.skip_first_block();  // the four words above
+      const int d =
+          draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
+      ev.destination[i] = static_cast<std::int16_t>(d);
+      const double u1 = rng.uniform(), u2 = rng.uniform();
+      draw_home(sc, d, u1, u2, x, y);
+    }
+    if (flags != 0) flagged.push_back({i, x, y});
+    ev.flags[i] = flags;
+  };
   // In parallel over blocks of rows; the rows with an event are listed per block, in row order.
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<Flagged>> parts(nb);
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!h.present[i]) continue;  // retired rows wait for the next compaction
-      Stream rng(sc.seed, rep, h.id[i], month, Purpose::household_month);
-      // Always take the same four words (one Philox block) in the same roles, whether or not
-      // they are used, so that a change in one event's probability does not shift the others'
-      // draws.
-      const double u_birth = rng.uniform(), u_death = rng.uniform(), u_out = rng.uniform(),
-                   u_move = rng.uniform();
-      std::uint8_t flags = 0;
-      float x = 0, y = 0;  // the new home of a household that moves
-      const int age = age_in_months(st.month, h.mother_birth_month[i]);
-      if (h.has_mother[i] && age >= fertile_from_months && age < fertile_until_months) {
-        // Twins are the low end of the same uniform: P(twins | delivery) = τ (births.hpp).
-        const double q = at_risk_of_birth(r, st.month, h.last_birth_month[i])
-                             ? births.at(age / 12, h.parity[i], h.partnered[i] != 0)
-                             : 0.0;  // delivery_probability, inlined
-        if (u_birth < q) flags |= birth;
-        if (u_birth < q * r.twins_per_delivery) flags |= twins;
-        if (u_death < r.women_death_hazard) flags |= mother_dies;
-        // Death takes the bottom of u_death and forming a couple its top: the two events
-        // exclude each other (their hazards add up to far less than 1).
-        if (!h.partnered[i] && u_death >= 1.0 - r.partnering_hazard) flags |= partners;
-      }
-      // The family leaves at the rate of the mother's age (also after her death: the household
-      // keeps her birth month), so children move with their parents (migration_schedule.hpp).
-      if (u_out < r.out_hazard(age / 12)) {
-        flags |= leaves;
-      } else if (u_move < r.between_hazard) {
-        flags |= moves;
-        const int d =
-            draw_index(r.destination_cdf[static_cast<std::size_t>(h.street[i])], rng.uniform());
-        ev.destination[i] = static_cast<std::int16_t>(d);
-        const double u1 = rng.uniform(), u2 = rng.uniform();
-        draw_home(sc, d, u1, u2, x, y);
-      }
-      if (flags != 0) parts[b].push_back({i, x, y});
-      ev.flags[i] = flags;
+    // Each household's stream: the first block (four words) of up to 64 rows at a time
+    // (philox_batch.hpp: the same words a Stream gives); a household that moves draws on.
+    // Most months nothing happens to a household: the rows whose words may give an event
+    // (EventBounds; a few per cent) are marked without a branch, and only they are tested.
+    // Retired rows (not present) wait for the next compaction.
+    FirstBlocks words;
+    std::uint8_t candidate[FirstBlocks::capacity];
+    for (std::size_t g = begin; g < end; g += FirstBlocks::capacity) {
+      const std::size_t m = std::min(FirstBlocks::capacity, end - g);
+      words.fill(sc.seed, rep, &h.id[g], m, month, Purpose::household_month);
+      const std::uint32_t *w0 = words.words(0), *w1 = words.words(1), *w2 = words.words(2),
+                          *w3 = words.words(3);
+      const std::uint8_t* present = &h.present[g];
+      for (std::size_t k = 0; k < m; ++k)  // vectorised: no branch
+        candidate[k] = static_cast<std::uint8_t>((present[k] != 0) &
+                                                 bounds.may_have_event(w0[k], w1[k], w2[k], w3[k]));
+      for_each_flagged(candidate, m, [&](std::size_t k) { draw(g + k, words, k, parts[b]); });
     }
   });
   par::concatenate(parts, ev.rows);
@@ -166,15 +228,33 @@ void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) 
   const auto rep = static_cast<std::uint32_t>(st.replicate);
   const auto month = static_cast<std::uint32_t>(st.month);
   // Draws in parallel, the rows that die listed in row order; then applied serially.
+  double hazard_max = 0;
+  for (const double p : r.child_death_hazard) hazard_max = std::max(hazard_max, p);
+  const std::uint64_t below = words_below(hazard_max);
+  const bool every_row = below > 0xffffffffu;
+  const auto bound = static_cast<std::uint32_t>(below);
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::size_t>> parts(nb);
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!c.present[i]) continue;
-      Stream rng(sc.seed, rep, c.id[i], month, Purpose::child_month);
-      const int age = age_in_months(st.month, c.birth_month[i]) / 12;
-      if (rng.uniform() < r.child_death_hazard[static_cast<std::size_t>(age)])
-        parts[b].push_back(i);
+    // The first word of each child's stream, 64 rows at a time (philox_batch.hpp); a first
+    // pass on the words (vectorised) leaves the exact test to the rows whose word is below
+    // the largest hazard (a bound that never excludes a death: words_below).
+    FirstBlocks words;
+    std::uint8_t candidate[FirstBlocks::capacity];
+    for (std::size_t g = begin; g < end; g += FirstBlocks::capacity) {
+      const std::size_t m = std::min(FirstBlocks::capacity, end - g);
+      words.fill(sc.seed, rep, &c.id[g], m, month, Purpose::child_month);
+      const std::uint32_t* w = words.words(0);
+      const std::uint8_t* present = &c.present[g];
+      for (std::size_t k = 0; k < m; ++k)
+        candidate[k] = static_cast<std::uint8_t>(every_row | ((present[k] != 0) & (w[k] < bound)));
+      for_each_flagged(candidate, m, [&](std::size_t k) {
+        const std::size_t i = g + k;
+        if (!c.present[i]) return;
+        const int age = age_in_months(st.month, c.birth_month[i]) / 12;
+        if (words.uniform(k, 0) < r.child_death_hazard[static_cast<std::size_t>(age)])
+          parts[b].push_back(i);
+      });
     }
   });
   std::vector<std::size_t> dies;
@@ -317,13 +397,21 @@ void retire_households(State& st) {
   // Rows to retire, found in parallel and listed in row order; applied serially.
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::size_t>> parts(nb);
+  // The test is evaluated whole for every row, without a branch (branch_free.hpp): whether a
+  // row has a child or a mother under 50 follows no pattern.
+  const int oldest = st.month - (fertile_until_months - 1);  // mothers born then or before
   par::for_blocks(h.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!h.present[i] || h.n_children[i] > 0) continue;
-      if (!h.has_mother[i] ||
-          age_in_months(st.month, h.mother_birth_month[i]) >= fertile_until_months - 1)
-        parts[b].push_back(i);
-    }
+    const std::uint8_t* present = h.present.data();
+    const std::uint8_t* has_mother = h.has_mother.data();
+    const std::uint16_t* n_children = h.n_children.data();
+    const std::int32_t* born = h.mother_birth_month.data();
+    append_rows_if(
+        begin, end,
+        [&](std::size_t i) {
+          return (present[i] != 0) & (n_children[i] == 0) &
+                 ((has_mother[i] == 0) | (born[i] <= oldest));
+        },
+        parts[b]);
   });
   std::vector<std::size_t> rows;
   par::concatenate(parts, rows);

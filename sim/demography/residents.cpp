@@ -1,8 +1,9 @@
 // residents: the resident counts' monthly events and arrivals.
 #include "sim/demography/residents.hpp"
 
-#include "sim/core/parallel.hpp"  // par::for_blocks
-#include "sim/core/rng.hpp"       // Stream, Purpose
+#include "sim/core/branch_free.hpp"  // chunk_rows, select, Tally
+#include "sim/core/parallel.hpp"     // par::for_blocks
+#include "sim/core/rng.hpp"          // Stream, Purpose
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
 
@@ -68,6 +69,13 @@ void build_resident_counts(State& st, const InitialCounts& counts, int n_months)
 
 int binomial_by_inversion(int n, double p, double u) {
   if (n <= 0 || p <= 0.0) return 0;
+  // Most cohorts have no event in a month: K = 0 whenever u < P(K = 0) = (1 − p)^n, which is
+  // at least 1 − n p (Bernoulli's inequality). The computed P(K = 0) below is within a
+  // relative 3e-13 of the true value (|n log(1 − p)| < 746 where it is not 0; log1p, the
+  // product and exp each within an ulp or two), and 1 − n p is computed within 2^-53, so u
+  // below 1 − n p − 1e-9 is below the computed P(K = 0) too: the answer, 0, is the loop's,
+  // without a log and an exp.
+  if (u < 1.0 - n * p - 1e-9) return 0;
   double pk = std::exp(n * std::log1p(-p));  // P(K = 0)
   double cdf = pk;
   const double odds = p / (1.0 - p);
@@ -142,42 +150,68 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
 }
 
 void count_residents_by_age(const State& st, int month, std::int32_t* out) {
-  // Integer counts per block (children, then the women of the household tables, then the
-  // cohorts of each (street, sex)), added up at the end: the same at any thread count.
+  // The agents: integer counts per block (children, then the women of the household tables,
+  // in one row space so that one parallel region does both), added up at the end: the same
+  // at any thread count. Each block has one spare cell (index n_out) that takes the rows not
+  // counted, so the loops have no branch on `present`.
   const Households& h = st.households;
   const Children& ch = st.children;
   const ResidentCounts& c = st.residents;
   const std::size_t n_out = static_cast<std::size_t>(c.n_streets) * n_sexes * n_age_groups;
   const std::size_t nb = par::n_blocks();
-  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(n_out, 0));
-  const std::size_t nc = ch.size(), nh = h.size(), n_cells = c.n.size();
-  // One row space for the three tables, so that one parallel region does all.
-  par::for_blocks(nc + nh + n_cells, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    std::int32_t* o = parts[b].data();
-    auto add = [o](int street, int sex, int age_years, std::int32_t n) {
-      o[(street * n_sexes + sex) * n_age_groups + age_group(age_years)] += n;
-    };
-    for (std::size_t i = begin; i < std::min(end, nc); ++i)
-      if (ch.present[i])
-        add(h.street[static_cast<std::size_t>(ch.household[i])], ch.sex[i],
-            (month - ch.birth_month[i]) / 12, 1);
-    for (std::size_t i = std::max(begin, nc); i < std::min(end, nc + nh); ++i) {
-      const std::size_t j = i - nc;
-      if (h.present[j] && h.has_mother[j])
-        add(h.street[j], female, (month - h.mother_birth_month[j]) / 12, 1);
+  std::vector<Tally<std::int32_t>> parts(nb, Tally<std::int32_t>(n_out + 1));
+  const std::size_t nc = ch.size(), nh = h.size();
+  const auto spare = static_cast<unsigned>(n_out);
+  const auto um = static_cast<unsigned>(month);
+  // The age group of an age in months: age_group(age / 12) = min(age / 60, 17) for age ≥ 0.
+  auto group = [](unsigned age_months) {
+    return std::min(age_months / 60, unsigned{n_age_groups - 1});
+  };
+  par::for_blocks(nc + nh, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    // Chunk by chunk, the cells first (no branch: the compiler vectorises the women's), then
+    // the counts (branch_free.hpp).
+    std::uint32_t cells[chunk_rows];
+    for (std::size_t g = begin; g < std::min(end, nc); g += chunk_rows) {
+      const std::size_t m = std::min({chunk_rows, end - g, nc - g});
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = g + k;
+        const unsigned street =
+            static_cast<unsigned>(h.street[static_cast<std::size_t>(ch.household[i])]);
+        const unsigned cell = (street * n_sexes + ch.sex[i]) * n_age_groups +
+                              group(um - static_cast<unsigned>(ch.birth_month[i]));
+        cells[k] = select(ch.present[i] != 0, cell, spare);
+      }
+      parts[b].add(cells, m);
     }
-    for (std::size_t i = std::max(begin, nc + nh); i < end; ++i) {
-      const std::size_t cell = i - nc - nh;
-      const std::int32_t n = c.n[cell];
-      if (n == 0) continue;
-      const int k = static_cast<int>(cell % static_cast<std::size_t>(c.n_cohorts));
-      const int street_sex = static_cast<int>(cell / static_cast<std::size_t>(c.n_cohorts));
-      const int age = month - (c.first_birth_month + k);
-      if (age < 0) continue;
-      add(street_sex / n_sexes, street_sex % n_sexes, age / 12, n);
+    for (std::size_t g = std::max(begin, nc); g < end; g += chunk_rows) {
+      const std::size_t m = std::min(chunk_rows, end - g);
+      const std::size_t j0 = g - nc;
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t j = j0 + k;
+        const unsigned cell = static_cast<unsigned>(h.street[j]) * (n_sexes * n_age_groups) +
+                              female * n_age_groups +
+                              group(um - static_cast<unsigned>(h.mother_birth_month[j]));
+        cells[k] = select((h.present[j] != 0) & (h.has_mother[j] != 0), cell, spare);
+      }
+      parts[b].add(cells, m);
     }
   });
-  par::add_counts(parts, out);
+  for (const auto& part : parts) part.add_to(out, n_out);
+  // The cohorts: those of one (street, sex) and age group are a contiguous run of birth
+  // months, so each group is one sum over its run (ages below 0 are not born yet).
+  const int newest = month - c.first_birth_month;  // cohort index of age 0
+  for (int ss = 0; ss < c.n_streets * n_sexes; ++ss) {
+    const std::int32_t* n = c.n.data() + static_cast<std::size_t>(ss) * c.n_cohorts;
+    for (int g = 0; g < n_age_groups; ++g) {
+      // Ages in months [60 g, 60 (g + 1)), the last group open-ended: cohorts
+      // (newest − 60 (g + 1), newest − 60 g].
+      const int k_end = std::min(c.n_cohorts, newest - 60 * g + 1);
+      const int k_begin = g == n_age_groups - 1 ? 0 : std::max(0, newest - 60 * (g + 1) + 1);
+      std::int32_t sum = 0;
+      for (int k = k_begin; k < k_end; ++k) sum += n[k];
+      out[ss * n_age_groups + g] += sum;
+    }
+  }
 }
 
 }  // namespace childsim
