@@ -10,46 +10,51 @@
 #include <algorithm>  // std::fill_n, std::copy
 
 namespace childsim {
-namespace {
 
-// Children by street and year of age, counted per block and added up (integers).
-void count_children(const State& st, int month, std::int32_t* by_street_age, std::size_t cells) {
+// Both tables in one parallel region (it was two a month, each a wake-up of the threads):
+// block b counts its share of the children's rows and the same share of the households' rows.
+void count_population(const State& st, int month, std::int32_t* children, std::size_t child_cells,
+                      std::int32_t* women, std::size_t woman_cells) {
   const Households& h = st.households;
   const Children& c = st.children;
   const std::size_t nb = par::n_blocks();
-  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(cells, 0));
+  const std::size_t n_h = women ? h.size() : 0;
+  // Per block: the children's cells, then the women's, then one cell that takes the rows
+  // counted nowhere (so that the women's loop needs no unpredictable branch).
+  const std::size_t stride = child_cells + woman_cells + 1;
+  std::vector<std::int32_t> cells(nb * stride, 0);
   par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    std::int32_t* o = parts[b].data();
+    std::int32_t* o = cells.data() + b * stride;
     for (std::size_t i = begin; i < end; ++i) {
       if (!c.present[i]) continue;
       const int s = h.street[static_cast<std::size_t>(c.household[i])];
       const int age = age_in_months(month, c.birth_month[i]) / 12;
       o[s * Rates::n_child_ages + age] += 1;
     }
-  });
-  par::add_counts(parts, by_street_age);
-}
-
-// Women 18–49 of the household tables by street and year of age (integers, as above).
-void count_women(const State& st, int month, std::int32_t* women, std::size_t cells) {
-  const Households& h = st.households;
-  const std::size_t nb = par::n_blocks();
-  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(cells, 0));
-  par::for_blocks(h.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    std::int32_t* o = parts[b].data();
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!h.present[i] || !h.has_mother[i]) continue;
-      const int age = age_in_months(month, h.mother_birth_month[i]) / 12;
-      if (age >= 18 && age <= 49) o[h.street[i] * Rates::n_women_ages + age - 18] += 1;
+    std::int32_t* w = o + child_cells;
+    const std::size_t none = woman_cells;
+    for (std::size_t i = n_h * b / nb, e = n_h * (b + 1) / nb; i < e; ++i) {
+      const auto years = static_cast<unsigned>(age_in_months(month, h.mother_birth_month[i]) / 12);
+      const unsigned k = years - 18u;  // 18..49 → 0..31; younger wraps round to a large number
+      const bool counted =
+          (h.present[i] != 0) & (h.has_mother[i] != 0) & (k < unsigned{Rates::n_women_ages});
+      w[counted ? static_cast<std::size_t>(h.street[i] * Rates::n_women_ages) + k : none] += 1;
     }
   });
-  par::add_counts(parts, women);
+  for (std::size_t b = 0; b < nb; ++b) {
+    const std::int32_t* o = cells.data() + b * stride;
+    for (std::size_t k = 0; k < child_cells; ++k) children[k] += o[k];
+    for (std::size_t k = 0; k < woman_cells; ++k) women[k] += o[child_cells + k];
+  }
 }
+
+namespace {
 
 void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   const int r = st.replicate, t = st.month;
   const std::size_t ns = f.births.size();
-  count_children(st, t, rec.block("population", r, t), rec.block_size("population"));
+  count_population(st, t, rec.block("population", r, t), rec.block_size("population"),
+                   rec.block("women", r, t), rec.block_size("women"));
   std::copy(f.births.begin(), f.births.end(), rec.block("births", r, t));
   std::copy(f.births_by_parity.begin(), f.births_by_parity.end(),
             rec.block("births_by_parity", r, t));
@@ -58,7 +63,6 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   std::copy(f.moves_out.begin(), f.moves_out.end(), rec.block("moves_out", r, t));
   std::copy(f.aged_out.begin(), f.aged_out.end(), rec.block("aged_out", r, t));
 
-  count_women(st, t, rec.block("women", r, t), rec.block_size("women"));
   std::int32_t* by_age = rec.block("residents_by_age", r, t);
   count_residents_by_age(st, t, by_age);
   std::int32_t* residents = rec.block("residents", r, t);
@@ -83,8 +87,8 @@ Model::Model(const Scenario& sc)
 
 void record_start(const State& st, io::Recorder& rec) {
   // Ages at the start are those of month 0.
-  count_children(st, 0, rec.block("population_start", st.replicate),
-                 rec.block_size("population_start"));
+  count_population(st, 0, rec.block("population_start", st.replicate),
+                   rec.block_size("population_start"), nullptr, 0);
 }
 
 void record_parameters(const Scenario& sc, int replicate, io::Recorder& rec) {
