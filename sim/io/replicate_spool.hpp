@@ -10,12 +10,14 @@
 //
 // Layout. A text header, then one record per finished replicate, in the order they finished:
 //
-//   childsim partial run 1\n          (format and version)
+//   childsim partial run 2\n          (format and version)
 //   <key> <value>\n ...               (what the run must match to resume: seed, replicates,
 //   end\n                              scenario hash, program, output layout)
 //   record: "REPL" u32 replicate, u32 blocks, u64 payload bytes,
 //           payload: per output variable of the catalog, u64 raw bytes, u64 stored bytes,
-//                    the values deflated (zlib) — 0 bytes for a variable without a
+//                    the values byte-shuffled (every value's first byte, then every
+//                    value's second byte, …: HDF5's shuffle filter) and deflated (zlib,
+//                    level 1) — 0 bytes for a variable without a
 //                    `replicate` dimension in every replicate but 0,
 //           u32 CRC-32 of the header and payload, "END\n".
 //
