@@ -258,7 +258,7 @@ void ReplicateSpool::scan(std::uint64_t after_header) {
   }
 }
 
-void ReplicateSpool::append(int r, Recorder& rec) {
+void ReplicateSpool::append(int r, Recorder& rec, bool keep) {
   // Each variable is shuffled and deflated on its own, the variables shared out among the
   // threads (the bytes do not depend on how); the record is then put together in catalog order.
   const std::size_t nv = variables_.size();
@@ -329,6 +329,20 @@ void ReplicateSpool::append(int r, Recorder& rec) {
   }
   end_ += record.size();
   index_[r] = std::move(index);
+  kept_ = -1;
+  kept_data_.clear();
+  if (keep) {
+    kept_data_.resize(nv);
+    for (std::size_t k = 0; k < nv; ++k) {
+      if (raw_bytes[k] == 0) continue;
+      const Variable& v = variables_[k];
+      const auto* data = v.real
+                             ? reinterpret_cast<const unsigned char*>(rec.real_data(v.name).data())
+                             : reinterpret_cast<const unsigned char*>(rec.data(v.name).data());
+      kept_data_[k].assign(data, data + raw_bytes[k]);
+    }
+    kept_ = r;
+  }
 }
 
 void ReplicateSpool::read(int r, const std::string& name, void* out) const {
@@ -340,6 +354,10 @@ void ReplicateSpool::read(int r, const std::string& name, void* out) const {
   }
   const Block& b = rec->second[v->second];
   if (b.raw == 0) return;
+  if (r == kept_) {
+    std::memcpy(out, kept_data_[v->second].data(), b.raw);
+    return;
+  }
   std::vector<unsigned char> stored(b.stored), shuffled(b.raw);
   uLongf size = static_cast<uLongf>(b.raw);
   const std::size_t width = variables_[v->second].real ? sizeof(double) : sizeof(std::int32_t);
