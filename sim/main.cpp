@@ -32,14 +32,12 @@ int main(int argc, char** argv) {
   app.fallthrough();  // --verbose may also follow the subcommand
 
   const std::vector<cli::Command> commands = {
-      cli::add_run_command(app),       cli::add_validate_command(app),
-      cli::add_calibrate_command(app), cli::add_compare_command(app),
-      cli::add_outputs_command(app),   cli::add_parameters_command(app),
-      cli::add_monitor_command(app),   cli::add_sweep_command(app),
-      cli::add_export_command(app),
-      cli::add_site_command(app),
-      cli::add_facilities_command(app),
-      cli::add_check_data_command(app),
+      cli::add_run_command(app),        cli::add_validate_command(app),
+      cli::add_calibrate_command(app),  cli::add_compare_command(app),
+      cli::add_outputs_command(app),    cli::add_parameters_command(app),
+      cli::add_monitor_command(app),    cli::add_sweep_command(app),
+      cli::add_export_command(app),     cli::add_site_command(app),
+      cli::add_facilities_command(app), cli::add_check_data_command(app),
   };
 
   CLI11_PARSE(app, argc, argv);

@@ -1,6 +1,7 @@
 // replicate_spool: appending, scanning and reading the records of a partial run file.
 #include "sim/io/replicate_spool.hpp"
 
+#include "sim/core/parallel.hpp"      // par::for_blocks, par::n_blocks
 #include "sim/io/output_catalog.hpp"  // output_catalog, find_output
 #include "sim/io/output_error.hpp"    // OutputError, output_error_text
 
@@ -23,16 +24,37 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kMagic[] = "childsim partial run 1\n";
+// Version 2: the values are byte-shuffled before they are deflated (version 1 deflated them
+// as they were).
+constexpr char kMagic[] = "childsim partial run 2\n";
 constexpr char kRecordTag[4] = {'R', 'E', 'P', 'L'};
 constexpr char kRecordEnd[4] = {'E', 'N', 'D', '\n'};
 // Record header: tag, replicate, blocks, payload bytes.
 constexpr std::size_t kRecordHeader = 4 + 4 + 4 + 8;
 constexpr std::size_t kRecordTrailer = 4 + 4;  // CRC-32, "END\n"
 constexpr std::size_t kMaxHeader = 1 << 16;
-// Deflate level 1: a replicate's arrays shrink ~10 times (most counts are small or zero) at a
-// few milliseconds per replicate; higher levels gain little here and cost time.
+// Byte shuffle, then deflate level 1, as HDF5's shuffle filter does before deflate: most
+// counts are small, so the high bytes of the values are zeros, and gathered together (first
+// all the values' lowest bytes, then all their second bytes, ...) they deflate in long runs.
+// Measured on a baseline replicate (4.0 MB of arrays): 0.47 MB in 12.8 ms against 0.66 MB in
+// 17.6 ms without the shuffle (zlib, one core); level 4 would gain 5 % of size for 1.7 times
+// the time.
 constexpr int kDeflateLevel = 1;
+
+// Element `i`'s byte `b` goes to position b × n + i (n elements of `width` bytes).
+void shuffle_bytes(const unsigned char* in, unsigned char* out, std::size_t bytes,
+                   std::size_t width) {
+  const std::size_t n = bytes / width;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t b = 0; b < width; ++b) out[b * n + i] = in[i * width + b];
+}
+
+void unshuffle_bytes(const unsigned char* in, unsigned char* out, std::size_t bytes,
+                     std::size_t width) {
+  const std::size_t n = bytes / width;
+  for (std::size_t b = 0; b < width; ++b)
+    for (std::size_t i = 0; i < n; ++i) out[i * width + b] = in[b * n + i];
+}
 
 std::uint64_t fnv1a64(const std::string& text) {
   std::uint64_t h = 14695981039346656037ull;
@@ -236,35 +258,49 @@ void ReplicateSpool::scan(std::uint64_t after_header) {
   }
 }
 
-void ReplicateSpool::append(int r, Recorder& rec) {
+void ReplicateSpool::append(int r, Recorder& rec, bool keep) {
+  // Each variable is shuffled and deflated on its own, the variables shared out among the
+  // threads (the bytes do not depend on how); the record is then put together in catalog order.
+  const std::size_t nv = variables_.size();
+  std::vector<std::vector<unsigned char>> packed(nv);
+  std::vector<std::uint64_t> raw_bytes(nv, 0);
+  std::vector<std::uint8_t> failed(nv, 0);
+  par::for_blocks(nv, par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
+    std::vector<unsigned char> shuffled;
+    for (std::size_t k = begin; k < end; ++k) {
+      const Variable& v = variables_[k];
+      if (!(v.per_replicate || r == 0) || v.bytes == 0) continue;
+      const auto* data = v.real
+                             ? reinterpret_cast<const unsigned char*>(rec.real_data(v.name).data())
+                             : reinterpret_cast<const unsigned char*>(rec.data(v.name).data());
+      raw_bytes[k] = v.bytes;
+      shuffled.resize(v.bytes);
+      shuffle_bytes(data, shuffled.data(), v.bytes, v.real ? sizeof(double) : sizeof(std::int32_t));
+      uLongf size = compressBound(static_cast<uLong>(v.bytes));
+      packed[k].resize(size);
+      failed[k] = compress2(packed[k].data(), &size, shuffled.data(), static_cast<uLong>(v.bytes),
+                            kDeflateLevel) != Z_OK;
+      packed[k].resize(size);
+    }
+  });
   std::vector<unsigned char> record;
+  std::size_t total = kRecordHeader + kRecordTrailer;
+  for (const auto& p : packed) total += 16 + p.size();
+  record.reserve(total);
   record.insert(record.end(), kRecordTag, kRecordTag + 4);
   put<std::uint32_t>(record, static_cast<std::uint32_t>(r));
-  put<std::uint32_t>(record, static_cast<std::uint32_t>(variables_.size()));
+  put<std::uint32_t>(record, static_cast<std::uint32_t>(nv));
   put<std::uint64_t>(record, 0);  // payload bytes, filled in below
   std::vector<Block> index;
-  for (const auto& v : variables_) {
-    const bool stored = v.per_replicate || r == 0;
-    const void* data = nullptr;
-    std::uint64_t raw = 0;
-    if (stored) {
-      data = v.real ? static_cast<const void*>(rec.real_data(v.name).data())
-                    : static_cast<const void*>(rec.data(v.name).data());
-      raw = v.bytes;
-    }
-    uLongf size = compressBound(static_cast<uLong>(raw));
-    const std::size_t at = record.size();
-    record.resize(at + 16 + size);
-    if (raw > 0 && compress2(record.data() + at + 16, &size, static_cast<const Bytef*>(data),
-                             static_cast<uLong>(raw), kDeflateLevel) != Z_OK) {
-      throw OutputError(fmt::format("cannot compress replicate {} of {}", r, v.name));
-    }
-    if (raw == 0) size = 0;
-    record.resize(at + 16 + size);
-    std::memcpy(record.data() + at, &raw, 8);
-    const std::uint64_t stored_bytes = size;
-    std::memcpy(record.data() + at + 8, &stored_bytes, 8);
-    index.push_back({end_ + at + 16, raw, stored_bytes});
+  for (std::size_t k = 0; k < nv; ++k) {
+    if (failed[k])
+      throw OutputError(fmt::format("cannot compress replicate {} of {}", r, variables_[k].name));
+    const std::uint64_t stored_bytes = packed[k].size();
+    put<std::uint64_t>(record, raw_bytes[k]);
+    put<std::uint64_t>(record, stored_bytes);
+    index.push_back({end_ + record.size(), raw_bytes[k], stored_bytes});
+    record.insert(record.end(), packed[k].begin(), packed[k].end());
+    std::vector<unsigned char>().swap(packed[k]);  // freed as it is copied
   }
   const std::uint64_t payload = record.size() - kRecordHeader;
   std::memcpy(record.data() + 12, &payload, 8);
@@ -293,6 +329,20 @@ void ReplicateSpool::append(int r, Recorder& rec) {
   }
   end_ += record.size();
   index_[r] = std::move(index);
+  kept_ = -1;
+  kept_data_.clear();
+  if (keep) {
+    kept_data_.resize(nv);
+    for (std::size_t k = 0; k < nv; ++k) {
+      if (raw_bytes[k] == 0) continue;
+      const Variable& v = variables_[k];
+      const auto* data = v.real
+                             ? reinterpret_cast<const unsigned char*>(rec.real_data(v.name).data())
+                             : reinterpret_cast<const unsigned char*>(rec.data(v.name).data());
+      kept_data_[k].assign(data, data + raw_bytes[k]);
+    }
+    kept_ = r;
+  }
 }
 
 void ReplicateSpool::read(int r, const std::string& name, void* out) const {
@@ -304,17 +354,22 @@ void ReplicateSpool::read(int r, const std::string& name, void* out) const {
   }
   const Block& b = rec->second[v->second];
   if (b.raw == 0) return;
-  std::vector<unsigned char> stored(b.stored);
+  if (r == kept_) {
+    std::memcpy(out, kept_data_[v->second].data(), b.raw);
+    return;
+  }
+  std::vector<unsigned char> stored(b.stored), shuffled(b.raw);
   uLongf size = static_cast<uLongf>(b.raw);
+  const std::size_t width = variables_[v->second].real ? sizeof(double) : sizeof(std::int32_t);
   if (!read_exactly(fd_, stored.data(), stored.size(), b.offset) ||
-      uncompress(static_cast<Bytef*>(out), &size, stored.data(), static_cast<uLong>(b.stored)) !=
-          Z_OK ||
-      size != b.raw) {
+      uncompress(shuffled.data(), &size, stored.data(), static_cast<uLong>(b.stored)) != Z_OK ||
+      size != b.raw || b.raw % width != 0) {
     throw OutputError(
         fmt::format("cannot read replicate {} of {} back from {}: the file is "
                     "damaged; run without --resume to start afresh",
                     r, name, path_.string()));
   }
+  unshuffle_bytes(shuffled.data(), static_cast<unsigned char*>(out), b.raw, width);
 }
 
 void ReplicateSpool::remove() {

@@ -10,12 +10,14 @@
 //
 // Layout. A text header, then one record per finished replicate, in the order they finished:
 //
-//   childsim partial run 1\n          (format and version)
+//   childsim partial run 2\n          (format and version)
 //   <key> <value>\n ...               (what the run must match to resume: seed, replicates,
 //   end\n                              scenario hash, program, output layout)
 //   record: "REPL" u32 replicate, u32 blocks, u64 payload bytes,
 //           payload: per output variable of the catalog, u64 raw bytes, u64 stored bytes,
-//                    the values deflated (zlib) — 0 bytes for a variable without a
+//                    the values byte-shuffled (every value's first byte, then every
+//                    value's second byte, …: HDF5's shuffle filter) and deflated (zlib,
+//                    level 1) — 0 bytes for a variable without a
 //                    `replicate` dimension in every replicate but 0,
 //           u32 CRC-32 of the header and payload, "END\n".
 //
@@ -75,8 +77,10 @@ class ReplicateSpool {
   /// Number of replicates stored.
   [[nodiscard]] int count() const { return static_cast<int>(index_.size()); }
   /// Append the outputs of replicate `r` (held by `rec`, a recorder of that replicate alone)
-  /// and flush them to disk. Throws OutputError on a full disk.
-  void append(int r, Recorder& rec);
+  /// and flush them to disk. Throws OutputError on a full disk. `keep` (for the last replicate
+  /// of a run, which is read back at once): also keep a copy of its arrays in memory, which
+  /// read() then gives instead of inflating the record (a copy costs a tenth of that).
+  void append(int r, Recorder& rec, bool keep = false);
   /// The values of output `name` for replicate `r` (for a variable without a `replicate`
   /// dimension, r = 0: all of it) into `out`, which holds the variable's per-replicate bytes.
   void read(int r, const std::string& name, void* out) const;
@@ -102,8 +106,10 @@ class ReplicateSpool {
   int fd_ = -1;
   std::vector<Variable> variables_;
   std::map<std::string, std::size_t> variable_index_;
-  std::map<int, std::vector<Block>> index_;  ///< replicate → one block per variable
-  std::uint64_t end_ = 0;                    ///< where the next record goes
+  std::map<int, std::vector<Block>> index_;            ///< replicate → one block per variable
+  int kept_ = -1;                                      ///< replicate whose arrays are in kept_data_
+  std::vector<std::vector<unsigned char>> kept_data_;  ///< per variable (append's `keep`)
+  std::uint64_t end_ = 0;                              ///< where the next record goes
 };
 
 }  // namespace childsim::io

@@ -110,7 +110,10 @@ std::string run_to_file(const Scenario& sc, const fs::path& output, const Stream
       partial.string()));
   {
     try {
-      simulate(missing, [&](int r, io::Recorder& rec) { spool->append(r, rec); });
+      // The replicate that completes the set is read back at once: the spool keeps it.
+      simulate(missing, [&](int r, io::Recorder& rec) {
+        spool->append(r, rec, spool->count() + 1 == sc.replicates);
+      });
     } catch (const io::OutputError& e) {
       if (spool->count() == 0) {
         spool->remove();

@@ -76,7 +76,13 @@ TEST_CASE("replicate_spool, what is appended is read back bit for bit, also afte
     for (const int r : {2, 0, 1}) {  // any order: the file is indexed by replicate
       io::Recorder rec(sc, 1, r);
       run_replicate(model, r, rec);
-      spool->append(r, rec);
+      spool->append(r, rec, /*keep=*/r == 1);  // the last one also kept in memory
+    }
+    // Every variable of the kept replicate, and of one read from the file, as in memory.
+    for (const auto& o : io::output_catalog()) {
+      INFO("variable " << o.name);
+      CHECK(same_replicate(whole, *spool, o.name, 1));
+      CHECK(same_replicate(whole, *spool, o.name, 2));
     }
   }  // closed, as by an interrupted run
   auto spool = io::ReplicateSpool::resume(path, identity, one);
