@@ -134,22 +134,34 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         std::int32_t* k_eligible = eligible_parts[thread].data();
-        for (std::size_t i = begin; i < end; ++i) {
-          if (!c.present[i]) continue;
+        // Households of pupils of the age are fetched a few pupils ahead.
+        auto of_age = [&](std::size_t i) {
+          if (!c.present[i]) return false;
           const int months = september - c.birth_month[i];
           const int age = months < 0 ? -1 : months / 12;
-          if (age < holiday_min_age || age > holiday_max_age) continue;
+          return age >= holiday_min_age && age <= holiday_max_age;
+        };
+        auto fetch = [&](std::size_t i) {
           const auto hh = static_cast<std::size_t>(c.household[i]);
-          if (!all_parents_work(h, hh) || h.grandparent_care[hh] != 0) continue;
+          __builtin_prefetch(&h.street[hh]);
+          __builtin_prefetch(&h.has_mother[hh]);
+          __builtin_prefetch(&h.partnered[hh]);
+          __builtin_prefetch(&h.mother_works[hh]);
+          __builtin_prefetch(&h.partner_works[hh]);
+          __builtin_prefetch(&h.grandparent_care[hh]);
+        };
+        for_rows_fetched_ahead(begin, end, of_age, fetch, [&](std::size_t i) {
+          const auto hh = static_cast<std::size_t>(c.household[i]);
+          if (!all_parents_work(h, hh) || h.grandparent_care[hh] != 0) return;
           k_eligible[h.street[hh]] += 1;
-          if (!in_session) continue;
+          if (!in_session) return;
           Stream wish(sc.seed, rep, c.id[i], wish_month, Purpose::holiday);
-          if (wish.uniform() >= take_up) continue;
+          if (wish.uniform() >= take_up) return;
           Stream draw(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::holiday);
           draw();  // word 0 is the wish of a window's first session
           const std::uint64_t hi = draw();
           found[chunk].emplace_back((hi << 32) | draw(), i);
-        }
+        });
       });
 
   std::int32_t* eligible = rec.block("holiday_eligible", r, t);

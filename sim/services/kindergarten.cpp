@@ -163,6 +163,7 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     place(i, f);
     if (has_catchment[street_of(i)]) outside[street_of(i)] += 1;
   }
+  if (!cx.record) return;
   // Recording: counts per block (added up); the walking distances are listed per block in row
   // order and summed serially in that order (a sum of doubles depends on its order).
   std::int32_t* enr = rec.block("kindergarten_enrolled", r, t);
@@ -184,18 +185,26 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = parts[thread];
-        for (std::size_t i = begin; i < end; ++i) {
-          if (!c.present[i]) continue;
-          const std::size_t s = street_of(i);
+        // Only children of kindergarten age or holding a place read their household (fetched
+        // a few rows ahead).
+        auto of_age = [&](std::size_t i) {
           const int a = kg_age(i);
-          if (a >= 3 && a <= 5) k.eligible[s] += 1;
-          if (c.kindergarten[i] < 0) continue;
-          const auto f = static_cast<std::size_t>(c.kindergarten[i]);
-          const auto hh = static_cast<std::size_t>(c.household[i]);
-          k.enr[f] += 1;
-          k.by_street[s] += 1;
-          walks[chunk].emplace_back(s, P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f]));
-        }
+          return a >= 3 && a <= 5;
+        };
+        for_rows_fetched_ahead(
+            begin, end,
+            [&](std::size_t i) { return c.present[i] && (c.kindergarten[i] >= 0 || of_age(i)); },
+            [&](std::size_t i) { prefetch_household(h, static_cast<std::size_t>(c.household[i])); },
+            [&](std::size_t i) {
+              const std::size_t s = street_of(i);
+              if (of_age(i)) k.eligible[s] += 1;
+              if (c.kindergarten[i] < 0) return;
+              const auto f = static_cast<std::size_t>(c.kindergarten[i]);
+              const auto hh = static_cast<std::size_t>(c.household[i]);
+              k.enr[f] += 1;
+              k.by_street[s] += 1;
+              walks[chunk].emplace_back(s, P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f]));
+            });
       });
   std::vector<double> walk_sum(ns, 0.0);
   for (const Counts& k : parts) {

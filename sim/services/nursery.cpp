@@ -275,13 +275,20 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // Per chunk of rows (children of nursery age are the latest rows: uneven work), the seekers
   // with their keys in row order; sorted below.
   std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> found(par::n_chunks(n));
+  // Households are fetched a few candidates ahead (services.hpp, for_rows_fetched_ahead).
+  auto candidate = [&](std::size_t i) {
+    if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
+        just_gave_up[i])
+      return false;
+    const int age = age_in_months(t, c.birth_month[i]);
+    return age >= w.min_age && age < w.max_age;
+  };
+  auto fetch_traits = [&](std::size_t i) {
+    prefetch_household_traits(h, static_cast<std::size_t>(c.household[i]));
+  };
   par::for_chunks(n, nb, [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
-          just_gave_up[i])
-        continue;
+    for_rows_fetched_ahead(begin, end, candidate, fetch_traits, [&](std::size_t i) {
       const int age = age_in_months(t, c.birth_month[i]);
-      if (age < w.min_age || age >= w.max_age) continue;
       const auto hh = static_cast<std::size_t>(c.household[i]);
       const auto s = static_cast<std::size_t>(h.street[hh]);
       const double cheap = cheapest[s * static_cast<std::size_t>(n_ages) +
@@ -294,19 +301,19 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
                          (std::isfinite(cheap) ? P.seek_net_price_per_1000 * cheap / 1000.0 : 0.0);
       // The wish: a uniform number fixed for the child (month 0), so no monthly churn.
       Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
-      if (wish.uniform() >= logistic(eta)) continue;
+      if (wish.uniform() >= logistic(eta)) return;
       std::vector<double> v;
       std::vector<int> options;
       options_for(i, age, options, v);
       if (options.empty()) {
         choice[i] = -1;
-        continue;
+        return;
       }
       Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
                   Purpose::nursery);
       choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
       found[chunk].emplace_back(child_key(st, i, t), i);
-    }
+    });
   });
   std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
   par::concatenate(found, seekers);
@@ -345,6 +352,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
 
   // Recording.
+  if (!cx.record) return;
   std::int32_t* enr = rec.block("nursery_enrolled", r, t);
   std::int32_t* wait = rec.block("nursery_waiting", r, t);
   std::int32_t* eligible = rec.block("nursery_eligible", r, t);
@@ -381,10 +389,28 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = counts[thread];
-        for (std::size_t i = begin; i < end; ++i) {
-          if (!c.present[i]) continue;
-          const std::size_t s = street_of(i);
+        // Only the rows counted by street read their household (fetched a few rows ahead);
+        // the other children under 36 months add a subsidy term.
+        auto by_street_row = [&](std::size_t i, int age) {
+          return (age >= w.min_age && age < w.max_age) || c.nursery[i] >= 0 || c.waiting[i] >= 0 ||
+                 choice[i] == -1;
+        };
+        auto keep = [&](std::size_t i) {
+          if (!c.present[i]) return false;
           const int age = age_in_months(t, c.birth_month[i]);
+          return age < 36 || by_street_row(i, age);
+        };
+        auto fetch = [&](std::size_t i) {
+          if (by_street_row(i, age_in_months(t, c.birth_month[i])))
+            prefetch_household(h, static_cast<std::size_t>(c.household[i]));
+        };
+        for_rows_fetched_ahead(begin, end, keep, fetch, [&](std::size_t i) {
+          const int age = age_in_months(t, c.birth_month[i]);
+          if (!by_street_row(i, age)) {  // under 36 months, not eligible, no place, no wish
+            terms[chunk].push_back({0, true, false, 0, 0, 0, 0});
+            return;
+          }
+          const std::size_t s = street_of(i);
           if (age >= w.min_age && age < w.max_age) k.eligible[s] += 1;
           if (c.nursery[i] >= 0) {
             const auto f = static_cast<std::size_t>(c.nursery[i]);
@@ -398,7 +424,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
             k.enr[f] += 1;
             k.by_street[s] += 1;
             k.wanting[s] += 1;
-            continue;
+            return;
           }
           if (age < 36) terms[chunk].push_back({s, true, false, 0, 0, 0, 0});
           if (c.waiting[i] >= 0) {
@@ -410,7 +436,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
             k.wanting[s] += 1;
             k.unmet[s] += 1;
           }
-        }
+        });
       });
   for (const Counts& k : counts) {
     for (std::size_t f = 0; f < nf; ++f) {

@@ -7,12 +7,6 @@
 
 namespace childsim {
 
-bool all_parents_work(const Households& h, std::size_t i) {
-  const bool mother_ok = !h.has_mother[i] || h.mother_works[i];
-  const bool partner_ok = !h.partnered[i] || h.partner_works[i];
-  return (h.has_mother[i] || h.partnered[i]) && mother_ok && partner_ok;
-}
-
 std::vector<std::size_t> displace_latest(const Facilities& F, int month,
                                          const std::vector<int>& facilities, const Children& c,
                                          std::vector<std::int32_t>& place,

@@ -30,6 +30,10 @@ struct ServiceContext {
   /// (families whose choice is full settle where there is room): in a cold start, and in the
   /// first month of a warm start's spin-up.
   bool settle_first_month = true;
+  /// Whether the passes that only record run: false in the warm start's spin-up, whose records
+  /// are thrown away (the kindergarten's and nursery's end-of-month counts are skipped; what
+  /// the steps record while they change the state still goes to the recorder).
+  bool record = true;
 };
 
 void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec);
@@ -48,8 +52,59 @@ void step_services(const ServiceContext& cx, State& st, io::Recorder& rec);
 
 // Helpers shared by the submodels.
 
-/// Every parent present in the household works (mother if present, partner if any).
-bool all_parents_work(const Households& h, std::size_t row);
+/// Every parent present in the household works (mother if present, partner if any). Inline:
+/// the services ask it per child in their monthly passes.
+inline bool all_parents_work(const Households& h, std::size_t row) {
+  const bool mother_ok = !h.has_mother[row] || h.mother_works[row];
+  const bool partner_ok = !h.partnered[row] || h.partner_works[row];
+  return (h.has_mother[row] || h.partnered[row]) && mother_ok && partner_ok;
+}
+
+/// Asks the processor to start fetching what the services read of household `row` (street,
+/// home, work, hukou, grandparent care, income, taste), a few children ahead of their use:
+/// the children of a month's pass are in row order, their households in no particular order,
+/// and waiting for each in turn dominated the passes. No effect on any result.
+inline void prefetch_household(const Households& h, std::size_t row) {
+  __builtin_prefetch(&h.street[row]);  // GCC and Clang
+  __builtin_prefetch(&h.x_m[row]);
+  __builtin_prefetch(&h.y_m[row]);
+}
+inline void prefetch_household_traits(const Households& h, std::size_t row) {
+  prefetch_household(h, row);
+  __builtin_prefetch(&h.has_mother[row]);
+  __builtin_prefetch(&h.partnered[row]);
+  __builtin_prefetch(&h.mother_works[row]);
+  __builtin_prefetch(&h.partner_works[row]);
+  __builtin_prefetch(&h.grandparent_care[row]);
+  __builtin_prefetch(&h.income_band[row]);
+  __builtin_prefetch(&h.hukou_local[row]);
+  __builtin_prefetch(&h.taste[row]);
+}
+
+/// Runs fn(i), in row order, for the rows i of [begin, end) with keep(i), calling fetch(i)
+/// (a prefetch of what fn will read) `Ahead` kept rows before fn(i), so that the fetches of
+/// several rows overlap instead of each row waiting for its own. keep(i) must read only what
+/// no fn(j) of an earlier row j changes (in the services: row i's own fields); then the calls
+/// are those of the plain loop `for i: if (keep(i)) fn(i)`, in the same order.
+template <std::size_t Ahead = 8, class Keep, class Fetch, class Fn>
+void for_rows_fetched_ahead(std::size_t begin, std::size_t end, Keep&& keep, Fetch&& fetch,
+                            Fn&& fn) {
+  std::size_t ring[Ahead];
+  std::size_t head = 0, count = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    if (!keep(i)) continue;
+    fetch(i);
+    if (count < Ahead) {
+      ring[(head + count++) % Ahead] = i;
+      continue;
+    }
+    fn(ring[head]);
+    ring[head] = i;
+    head = (head + 1) % Ahead;
+  }
+  for (std::size_t k = 0; k < count; ++k) fn(ring[(head + k) % Ahead]);
+}
+
 /// Where a facility's capacity in `month` is below `enrolled[f]`, the most recently enrolled
 /// holders (latest `since`, then a fixed hash of the id) lose their place (`place` = -1)
 /// until enrolment equals capacity. Returns the rows of the children displaced.
