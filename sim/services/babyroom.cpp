@@ -47,7 +47,6 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Facilities& F = sc.facilities;
   const ServiceParams& P = cx.params;
   Children& c = st.children;
-  const Households& h = st.households;
   const int t = st.month, r = st.replicate;
   const std::vector<int> rooms = F.of_service(Service::babyroom);
   const auto rep = static_cast<std::uint32_t>(r);
@@ -58,6 +57,8 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::int32_t* served = rec.block("babyroom_sessions_served", r, t);
   std::int32_t* used = rec.block("babyroom_sessions_used", r, t);
   if (rooms.empty() || want <= 0) return;
+  std::vector<HomeRow> own_homes;
+  const HomeRow* home = homes_for(cx, st, own_homes);
   // Rooms that a home of each street may reach (reach.hpp: same result, less time).
   const auto reach = facilities_within_reach(sc.base, F, rooms, P, max_m);
   const bool outreach = t >= P.babyroom_outreach_from && t < P.babyroom_outreach_until;
@@ -114,20 +115,18 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
           if (age < k0.min_age_months || age >= k0.max_age_months) return false;
           return wish_of(i) < most_take_up;
         };
-        auto fetch = [&](std::size_t i) {
-          prefetch_household(h, static_cast<std::size_t>(c.household[i]));
-        };
+        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
         for_rows_fetched_ahead(begin, end, may_use, fetch, [&](std::size_t i) {
           const int age = age_in_months(t, c.birth_month[i]);
-          const auto hh = static_cast<std::size_t>(c.household[i]);
+          const HomeRow& o = home[c.household[i]];
           int best = -1;
           double best_d = std::numeric_limits<double>::infinity();
-          for (int f : reach[static_cast<std::size_t>(h.street[hh])]) {
+          for (int f : reach[static_cast<std::size_t>(o.street)]) {
             const auto fu = static_cast<std::size_t>(f);
             const FacilityKind& k = F.kind_of(fu);
             if (age < k.min_age_months || age >= k.max_age_months) continue;
             if (F.capacity(fu, t) <= 0) continue;
-            const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+            const double d = P.walk_m(o.x_m, o.y_m, F.x_m[fu], F.y_m[fu]);
             if (d <= max_m && d < best_d) {
               best = f;
               best_d = d;
@@ -138,7 +137,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
               best < 0 ? 660.0 : static_cast<double>(F.capacity(static_cast<std::size_t>(best), t)),
               outreach);
           if (wish_of(i) >= take_up) return;
-          const auto s = static_cast<std::size_t>(h.street[hh]);
+          const auto s = static_cast<std::size_t>(o.street);
           k_users[s] += 1;
           k_demanded[s] += want;
           if (best < 0) return;
@@ -159,8 +158,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     const int got = std::min(want, std::max(0, left));
     used[f] += got;
     if (got > 0) c.babyroom_year[q.child] = sc.start.plus(t).year;
-    served[static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[q.child])])] +=
-        got;
+    served[static_cast<std::size_t>(home[c.household[q.child]].street)] += got;
   }
 }
 

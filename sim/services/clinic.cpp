@@ -301,6 +301,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         },
         [&](std::size_t i) {
           const int age = age_in_months(t, c.birth_month[i]);
+          // The street alone (a small array) rather than the HomeRow: every child is counted.
           const auto s =
               static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
           k[s * nk + ages.of_age[static_cast<std::size_t>(age)]] += 1;

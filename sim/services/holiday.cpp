@@ -113,14 +113,15 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Facilities& F = sc.facilities;
   const ServiceParams& P = cx.params;
   const Children& c = st.children;
-  const Households& h = st.households;
+  std::vector<HomeRow> own_homes;
+  const HomeRow* home = homes_for(cx, st, own_homes);
   const int t = st.month, r = st.replicate;
   const std::size_t n = c.size(), ns = sc.base.streets.size(), nf = F.size();
   const auto rep = static_cast<std::uint32_t>(r);
   const HolidayWindow window = holiday_window(sc.start.plus(t).month);
   const auto wish_month = static_cast<std::uint32_t>(holiday_window_first_month(t, sc.start));
   auto street_of = [&](std::size_t i) {
-    return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+    return static_cast<std::size_t>(home[c.household[i]].street);
   };
 
   // 1–2. Eligibility and demand, in parallel over chunks of rows: eligible pupils counted per
@@ -141,19 +142,11 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
           const int age = months < 0 ? -1 : months / 12;
           return age >= holiday_min_age && age <= holiday_max_age;
         };
-        auto fetch = [&](std::size_t i) {
-          const auto hh = static_cast<std::size_t>(c.household[i]);
-          __builtin_prefetch(&h.street[hh]);
-          __builtin_prefetch(&h.has_mother[hh]);
-          __builtin_prefetch(&h.partnered[hh]);
-          __builtin_prefetch(&h.mother_works[hh]);
-          __builtin_prefetch(&h.partner_works[hh]);
-          __builtin_prefetch(&h.grandparent_care[hh]);
-        };
+        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
         for_rows_fetched_ahead(begin, end, of_age, fetch, [&](std::size_t i) {
-          const auto hh = static_cast<std::size_t>(c.household[i]);
-          if (!all_parents_work(h, hh) || h.grandparent_care[hh] != 0) return;
-          k_eligible[h.street[hh]] += 1;
+          const HomeRow& o = home[c.household[i]];
+          if (!o.all_parents_work() || o.grandparent_care()) return;
+          k_eligible[o.street] += 1;
           if (!in_session) return;
           Stream wish(sc.seed, rep, c.id[i], wish_month, Purpose::holiday);
           if (wish.uniform() >= take_up) return;
@@ -193,9 +186,9 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
   std::vector<double> hx(queue.size()), hy(queue.size());
   for (std::size_t k = 0; k < queue.size(); ++k) {
-    const auto hh = static_cast<std::size_t>(c.household[queue[k].second]);
-    hx[k] = h.x_m[hh];
-    hy[k] = h.y_m[hh];
+    const HomeRow& o = home[c.household[queue[k].second]];
+    hx[k] = o.x_m;
+    hy[k] = o.y_m;
   }
   const HolidayAllocation a =
       allocate_holiday_places(classes, hx, hy, P, P.max_distance_km * 1000.0);

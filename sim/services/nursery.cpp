@@ -122,10 +122,9 @@ double net_price(const ServiceContext& cx, std::size_t f, int month, int age_mon
   return p > 0 ? p : 0.0;
 }
 
-std::uint64_t child_key(const State& st, std::size_t i, int since) {
-  const auto h = static_cast<std::size_t>(st.children.household[i]);
-  return priority_key(all_parents_work(st.households, h), st.households.hukou_local[h], since,
-                      mix64(st.children.id[i]));
+std::uint64_t child_key(const Children& c, const HomeRow* home, std::size_t i, int since) {
+  const HomeRow& o = home[c.household[i]];
+  return priority_key(o.all_parents_work(), o.hukou_local(), since, mix64(c.id[i]));
 }
 
 }  // namespace
@@ -135,7 +134,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Facilities& F = sc.facilities;
   const ServiceParams& P = cx.params;
   Children& c = st.children;
-  const Households& h = st.households;
+  std::vector<HomeRow> own_homes;
+  const HomeRow* home = homes_for(cx, st, own_homes);
   const int t = st.month, r = st.replicate;
   const NurseryWork w = nursery_facilities(F);
   const std::size_t nf = F.size();
@@ -145,7 +145,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::int32_t* gave_up = rec.block("nursery_gave_up", r, t);
   std::int32_t* new_places = rec.block("nursery_new_places", r, t);
   auto street_of = [&](std::size_t i) {
-    return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+    return static_cast<std::size_t>(home[c.household[i]].street);
   };
 
   // 1. Leaving places and lists. A family that gives up waiting does not apply again in the
@@ -186,7 +186,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
                           }
                         }
                         if (c.waiting[i] >= 0)
-                          waiting[chunk].emplace_back(child_key(st, i, c.waiting_since[i]), i);
+                          waiting[chunk].emplace_back(child_key(c, home, i, c.waiting_since[i]), i);
                       }
                     });
     par::add_counts(e_parts, enrolled.data());
@@ -256,14 +256,14 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // their utilities.
   auto options_for = [&](std::size_t i, int age, std::vector<int>& options,
                          std::vector<double>& v) {
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    for (int f : reach[static_cast<std::size_t>(h.street[hh])]) {
+    const HomeRow& o = home[c.household[i]];
+    for (int f : reach[static_cast<std::size_t>(o.street)]) {
       const auto fu = static_cast<std::size_t>(f);
       const FacilityKind& k = F.kind_of(fu);
       if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
-      if (F.public_hukou_only && k.id == "nursery_class" && F.is_public(fu) && !h.hukou_local[hh])
+      if (F.public_hukou_only && k.id == "nursery_class" && F.is_public(fu) && !o.hukou_local())
         continue;
-      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+      const double d = P.walk_m(o.x_m, o.y_m, F.x_m[fu], F.y_m[fu]);
       if (d > max_m) continue;
       options.push_back(f);
       v.push_back(P.beta_distance_per_km * d / 1000.0 +
@@ -283,21 +283,19 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     const int age = age_in_months(t, c.birth_month[i]);
     return age >= w.min_age && age < w.max_age;
   };
-  auto fetch_traits = [&](std::size_t i) {
-    prefetch_household_traits(h, static_cast<std::size_t>(c.household[i]));
-  };
+  auto fetch_traits = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
   par::for_chunks(n, nb, [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
     for_rows_fetched_ahead(begin, end, candidate, fetch_traits, [&](std::size_t i) {
       const int age = age_in_months(t, c.birth_month[i]);
-      const auto hh = static_cast<std::size_t>(c.household[i]);
-      const auto s = static_cast<std::size_t>(h.street[hh]);
+      const HomeRow& o = home[c.household[i]];
+      const auto s = static_cast<std::size_t>(o.street);
       const double cheap = cheapest[s * static_cast<std::size_t>(n_ages) +
                                     static_cast<std::size_t>(age - w.min_age)];
-      const int income = h.income_band[hh];
-      const double eta = P.seek_intercept + P.seek_all_parents_work * all_parents_work(h, hh) +
-                         P.seek_grandparent * h.grandparent_care[hh] +
+      const int income = o.income_band;
+      const double eta = P.seek_intercept + P.seek_all_parents_work * o.all_parents_work() +
+                         P.seek_grandparent * o.grandparent_care() +
                          P.seek_income_low * (income == 0) + P.seek_income_high * (income == 2) +
-                         P.seek_age_per_year * (age - 24) / 12.0 + P.seek_taste * h.taste[hh] +
+                         P.seek_age_per_year * (age - 24) / 12.0 + P.seek_taste * o.taste +
                          (std::isfinite(cheap) ? P.seek_net_price_per_1000 * cheap / 1000.0 : 0.0);
       // The wish: a uniform number fixed for the child (month 0), so no monthly churn.
       Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
@@ -312,7 +310,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
                   Purpose::nursery);
       choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
-      found[chunk].emplace_back(child_key(st, i, t), i);
+      found[chunk].emplace_back(child_key(c, home, i, t), i);
     });
   });
   std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
@@ -402,7 +400,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
         };
         auto fetch = [&](std::size_t i) {
           if (by_street_row(i, age_in_months(t, c.birth_month[i])))
-            prefetch_household(h, static_cast<std::size_t>(c.household[i]));
+            __builtin_prefetch(&home[c.household[i]]);
         };
         for_rows_fetched_ahead(begin, end, keep, fetch, [&](std::size_t i) {
           const int age = age_in_months(t, c.birth_month[i]);
@@ -417,10 +415,10 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
             const double price = capped_price(cx, f, t);
             const double fee_subsidy =
                 age < 36 ? std::min(price, P.subsidy_enrolled_month[tt]) : 0.0;
-            const auto hh = static_cast<std::size_t>(c.household[i]);
+            const HomeRow& o = home[c.household[i]];
             terms[chunk].push_back({s, age < 36, true, fee_subsidy, F.price[f] - price,
                                     price - fee_subsidy,
-                                    P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f])});
+                                    P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f])});
             k.enr[f] += 1;
             k.by_street[s] += 1;
             k.wanting[s] += 1;

@@ -18,6 +18,23 @@
 
 namespace childsim {
 
+/// What the services read of a family household, packed in 16 bytes, so that a child's
+/// household costs one memory access: the household table keeps one array per attribute
+/// (state.hpp), and the street, home, work, hukou, grandparent care, income and taste of a
+/// child's household were up to ten scattered reads per child and pass. Copied from the
+/// household table (which the services never change) once a month by step_services and once
+/// for the whole spin-up; values are the same as the table's.
+struct HomeRow {
+  float x_m, y_m;  ///< home on the local plane (Households::x_m, y_m)
+  float taste;     ///< Households::taste
+  std::int16_t street;
+  std::uint8_t income_band;
+  std::uint8_t traits;  ///< bit 0: all parents work; 1: Shanghai hukou; 2: grandparent care
+  bool all_parents_work() const { return (traits & 1u) != 0; }
+  bool hukou_local() const { return (traits & 2u) != 0; }
+  bool grandparent_care() const { return (traits & 4u) != 0; }
+};
+
 /// What the service submodels read: the scenario (facilities, capacity schedules) and their
 /// parameters.
 struct ServiceContext {
@@ -34,6 +51,10 @@ struct ServiceContext {
   /// are thrown away (the kindergarten's and nursery's end-of-month counts are skipped; what
   /// the steps record while they change the state still goes to the recorder).
   bool record = true;
+  /// The households of the state as HomeRows (n_homes of them), when the caller made them for
+  /// this month (step_services, the spin-up); null: each step makes its own (homes_for).
+  const HomeRow* homes = nullptr;
+  std::size_t n_homes = 0;
 };
 
 void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec);
@@ -60,32 +81,19 @@ inline bool all_parents_work(const Households& h, std::size_t row) {
   return (h.has_mother[row] || h.partnered[row]) && mother_ok && partner_ok;
 }
 
-/// Asks the processor to start fetching what the services read of household `row` (street,
-/// home, work, hukou, grandparent care, income, taste), a few children ahead of their use:
-/// the children of a month's pass are in row order, their households in no particular order,
-/// and waiting for each in turn dominated the passes. No effect on any result.
-inline void prefetch_household(const Households& h, std::size_t row) {
-  __builtin_prefetch(&h.street[row]);  // GCC and Clang
-  __builtin_prefetch(&h.x_m[row]);
-  __builtin_prefetch(&h.y_m[row]);
-}
-inline void prefetch_household_traits(const Households& h, std::size_t row) {
-  prefetch_household(h, row);
-  __builtin_prefetch(&h.has_mother[row]);
-  __builtin_prefetch(&h.partnered[row]);
-  __builtin_prefetch(&h.mother_works[row]);
-  __builtin_prefetch(&h.partner_works[row]);
-  __builtin_prefetch(&h.grandparent_care[row]);
-  __builtin_prefetch(&h.income_band[row]);
-  __builtin_prefetch(&h.hukou_local[row]);
-  __builtin_prefetch(&h.taste[row]);
-}
+/// The HomeRow of every household, in out[0, h.size()) (in parallel over rows). `out` grows
+/// when it is too short and never shrinks, so that a buffer kept from month to month is not
+/// faulted in and cleared again each month.
+void make_homes(const Households& h, std::vector<HomeRow>& out);
+/// cx.homes when set for this state's households, else make_homes(st.households) into `own`.
+const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own);
 
 /// Runs fn(i), in row order, for the rows i of [begin, end) with keep(i), calling fetch(i)
-/// (a prefetch of what fn will read) `Ahead` kept rows before fn(i), so that the fetches of
-/// several rows overlap instead of each row waiting for its own. keep(i) must read only what
-/// no fn(j) of an earlier row j changes (in the services: row i's own fields); then the calls
-/// are those of the plain loop `for i: if (keep(i)) fn(i)`, in the same order.
+/// (a prefetch of what fn will read, e.g. the child's HomeRow) `Ahead` kept rows before fn(i),
+/// so that the fetches of several rows overlap instead of each row waiting for its own: a
+/// month's pass takes the children in row order, their households in no particular order. keep(i)
+/// must read only what no fn(j) of an earlier row j changes (in the services: row i's own fields);
+/// then the calls are those of the plain loop `for i: if (keep(i)) fn(i)`, in the same order.
 template <std::size_t Ahead = 8, class Keep, class Fetch, class Fn>
 void for_rows_fetched_ahead(std::size_t begin, std::size_t end, Keep&& keep, Fetch&& fetch,
                             Fn&& fn) {
