@@ -153,7 +153,16 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // itself; counts per thread, added up.
   const std::size_t nb = par::n_blocks();
   std::vector<std::int32_t> enrolled(nf, 0);
-  std::vector<std::uint8_t> just_gave_up(c.size(), 0);
+  // Each child's decision this month: -3 gave up waiting (step 1), -2 not seeking, -1 wants
+  // care but nothing in reach, else the facility chosen (step 4). A buffer per thread kept
+  // between months: filling it costs less than faulting in fresh pages every month (tens of
+  // megabytes for the whole of Shanghai).
+  constexpr std::int32_t gave_up_waiting = -3;
+  // (Bound to a local reference: the parallel loops' lambdas capture it; naming the
+  // thread_local itself there would find the worker thread's own.)
+  static thread_local std::vector<std::int32_t> choice_buffer;
+  std::vector<std::int32_t>& choice = choice_buffer;
+  choice.assign(c.size(), -2);
   // Children still on a waiting list after leaving, with their keys, per chunk of rows (the
   // displacement of step 2 changes places, not lists).
   std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> waiting(par::n_chunks(c.size()));
@@ -182,7 +191,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
                           } else if (t - c.waiting_since[i] >= P.max_wait_months) {
                             c.waiting[i] = -1;
                             g[street_of(i)] += 1;
-                            just_gave_up[i] = 1;
+                            choice[i] = gave_up_waiting;
                           }
                         }
                         if (c.waiting[i] >= 0)
@@ -229,7 +238,6 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // (computed once per street and age, since most children do not want care and evaluating
   // every facility for each of them dominated the run time).
   const std::size_t n = c.size();
-  std::vector<std::int32_t> choice(n, -2);  // -2 not seeking, -1 wants care but nothing in reach
   const auto rep = static_cast<std::uint32_t>(r);
   const double max_m = P.max_distance_km * 1000.0;
   const int n_ages = std::max(0, w.max_age - w.min_age);
@@ -278,7 +286,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // Households are fetched a few candidates ahead (services.hpp, for_rows_fetched_ahead).
   auto candidate = [&](std::size_t i) {
     if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
-        just_gave_up[i])
+        choice[i] == gave_up_waiting)
       return false;
     const int age = age_in_months(t, c.birth_month[i]);
     return age >= w.min_age && age < w.max_age;
@@ -367,11 +375,19 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   double* fees = rec.real_block("family_nursery_fees", r, y);
   const auto tt = static_cast<std::size_t>(t);
   // Counts per thread (added up); the money and the walks, sums of doubles, are listed per
-  // chunk in row order and added up serially in that order, as a serial loop would.
-  struct Term {
+  // chunk in row order and added up serially in that order, as a serial loop would. A child
+  // under 36 months without a place adds only the subsidy paid to every child: such children
+  // are counted (`before` a child holding a place, `after` the last one of a chunk) rather
+  // than listed, and the serial sum adds the subsidy once for each, in the same order.
+  struct Term {  // a child holding a place
     std::size_t street;
-    bool under_36, enrolled;
+    bool under_36;
     double fee_subsidy, cap, fee, walk;
+    std::uint32_t before;  // children under 36 months without a place since the last Term
+  };
+  struct Terms {
+    std::vector<Term> held;
+    std::uint32_t after = 0;
   };
   struct Counts {
     std::vector<std::int32_t> enr, wait, eligible, wanting, by_street, wait_street, unmet;
@@ -383,7 +399,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (auto* v : {&k.eligible, &k.wanting, &k.by_street, &k.wait_street, &k.unmet})
       v->assign(ns, 0);
   }
-  std::vector<std::vector<Term>> terms(par::n_chunks(n));
+  std::vector<Terms> terms(par::n_chunks(n));
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = counts[thread];
@@ -402,10 +418,11 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
           if (by_street_row(i, age_in_months(t, c.birth_month[i])))
             __builtin_prefetch(&home[c.household[i]]);
         };
+        std::uint32_t unplaced_under_36 = 0;  // since the last child holding a place
         for_rows_fetched_ahead(begin, end, keep, fetch, [&](std::size_t i) {
           const int age = age_in_months(t, c.birth_month[i]);
           if (!by_street_row(i, age)) {  // under 36 months, not eligible, no place, no wish
-            terms[chunk].push_back({0, true, false, 0, 0, 0, 0});
+            ++unplaced_under_36;
             return;
           }
           const std::size_t s = street_of(i);
@@ -416,15 +433,16 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
             const double fee_subsidy =
                 age < 36 ? std::min(price, P.subsidy_enrolled_month[tt]) : 0.0;
             const HomeRow& o = home[c.household[i]];
-            terms[chunk].push_back({s, age < 36, true, fee_subsidy, F.price[f] - price,
-                                    price - fee_subsidy,
-                                    P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f])});
+            terms[chunk].held.push_back(
+                {s, age < 36, fee_subsidy, F.price[f] - price, price - fee_subsidy,
+                 P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]), unplaced_under_36});
+            unplaced_under_36 = 0;
             k.enr[f] += 1;
             k.by_street[s] += 1;
             k.wanting[s] += 1;
             return;
           }
-          if (age < 36) terms[chunk].push_back({s, true, false, 0, 0, 0, 0});
+          if (age < 36) ++unplaced_under_36;
           if (c.waiting[i] >= 0) {
             k.wait[static_cast<std::size_t>(c.waiting[i])] += 1;
             k.wait_street[s] += 1;
@@ -435,6 +453,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
             k.unmet[s] += 1;
           }
         });
+        terms[chunk].after = unplaced_under_36;
       });
   for (const Counts& k : counts) {
     for (std::size_t f = 0; f < nf; ++f) {
@@ -450,15 +469,18 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     }
   }
   std::vector<double> walk_sum(ns, 0.0);
-  for (const auto& list : terms)
-    for (const Term& x : list) {
-      if (x.under_36) *subsidy_cost += P.subsidy_every_child_month[tt];
-      if (!x.enrolled) continue;
+  const double every_child = P.subsidy_every_child_month[tt];
+  for (const Terms& list : terms) {
+    for (const Term& x : list.held) {
+      for (std::uint32_t k = 0; k < x.before; ++k) *subsidy_cost += every_child;
+      if (x.under_36) *subsidy_cost += every_child;
       *subsidy_cost += x.fee_subsidy;
       *cap_cost += x.cap;
       *fees += x.fee;
       walk_sum[x.street] += x.walk;
     }
+    for (std::uint32_t k = 0; k < list.after; ++k) *subsidy_cost += every_child;
+  }
   for (std::size_t s = 0; s < ns; ++s)
     walk[s] =
         by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();
