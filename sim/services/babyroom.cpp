@@ -47,7 +47,6 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Facilities& F = sc.facilities;
   const ServiceParams& P = cx.params;
   Children& c = st.children;
-  const Households& h = st.households;
   const int t = st.month, r = st.replicate;
   const std::vector<int> rooms = F.of_service(Service::babyroom);
   const auto rep = static_cast<std::uint32_t>(r);
@@ -58,6 +57,8 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::int32_t* served = rec.block("babyroom_sessions_served", r, t);
   std::int32_t* used = rec.block("babyroom_sessions_used", r, t);
   if (rooms.empty() || want <= 0) return;
+  std::vector<HomeRow> own_homes;
+  const HomeRow* home = homes_for(cx, st, own_homes);
   // Rooms that a home of each street may reach (reach.hpp: same result, less time).
   const auto reach = facilities_within_reach(sc.base, F, rooms, P, max_m);
   const bool outreach = t >= P.babyroom_outreach_from && t < P.babyroom_outreach_until;
@@ -67,6 +68,33 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     std::size_t child;
     int room;
   };
+  // The family's number, fixed per child: the second word of its nursery stream of month 0
+  // (the first is the nursery wish).
+  auto wish_of = [&](std::size_t i) {
+    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
+    wish();
+    return wish.uniform();
+  };
+  // The highest take-up of the month: take-up falls with the walk (0 to max_m, or max_m when no
+  // room is in reach) and rises with the room's sessions (an open room's, or 660 when none is
+  // in reach) if babyroom_beta_log_sessions > 0; the log-odds are linear in the walk and in the
+  // log of the sessions, so the highest is at a corner of those ranges. A margin of 1e-9 (far
+  // above rounding) keeps every family that could use a room.
+  const FacilityKind& k0 = F.kind_of(static_cast<std::size_t>(rooms.front()));
+  double most_take_up = 0;
+  {
+    double fewest = 660.0, most = 660.0;
+    for (int f : rooms) {
+      const std::int32_t cap = F.capacity(static_cast<std::size_t>(f), t);
+      if (cap <= 0) continue;
+      fewest = std::min(fewest, static_cast<double>(cap));
+      most = std::max(most, static_cast<double>(cap));
+    }
+    for (const double km : {0.0, max_m / 1000.0})
+      for (const double sessions : {fewest, most})
+        most_take_up = std::max(most_take_up, P.babyroom_probability(km, sessions, outreach));
+    most_take_up += 1e-9;
+  }
   // Per chunk of rows (children under 3 are the latest rows: uneven work): the requests in row
   // order; users and sessions asked for are counted per thread and added up.
   const std::size_t n = c.size(), nb = par::n_blocks(), ns = sc.base.streets.size();
@@ -77,42 +105,46 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         std::int32_t* k_users = user_parts[thread].data();
         std::int32_t* k_demanded = demand_parts[thread].data();
-        for (std::size_t i = begin; i < end; ++i) {
-          if (!c.present[i] || c.nursery[i] >= 0) continue;
+        // Age eligibility is that of the baby-room kind (checked against the first room so that
+        // demand without an open room is still counted). Families whose number is above every
+        // take-up of the month are left out before their home is read; the households of the
+        // others are fetched a few children ahead.
+        auto may_use = [&](std::size_t i) {
+          if (!c.present[i] || c.nursery[i] >= 0) return false;
           const int age = age_in_months(t, c.birth_month[i]);
-          // Age eligibility is that of the baby-room kind (checked against the first room so that
-          // demand without an open room is still counted).
-          const FacilityKind& k0 = F.kind_of(static_cast<std::size_t>(rooms.front()));
-          if (age < k0.min_age_months || age >= k0.max_age_months) continue;
-          const auto hh = static_cast<std::size_t>(c.household[i]);
+          if (age < k0.min_age_months || age >= k0.max_age_months) return false;
+          return wish_of(i) < most_take_up;
+        };
+        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
+        for_rows_fetched_ahead(begin, end, may_use, fetch, [&](std::size_t i) {
+          const int age = age_in_months(t, c.birth_month[i]);
+          const HomeRow& o = home[c.household[i]];
           int best = -1;
           double best_d = std::numeric_limits<double>::infinity();
-          for (int f : reach[static_cast<std::size_t>(h.street[hh])]) {
+          for (int f : reach[static_cast<std::size_t>(o.street)]) {
             const auto fu = static_cast<std::size_t>(f);
             const FacilityKind& k = F.kind_of(fu);
             if (age < k.min_age_months || age >= k.max_age_months) continue;
             if (F.capacity(fu, t) <= 0) continue;
-            const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+            const double d = P.walk_m(o.x_m, o.y_m, F.x_m[fu], F.y_m[fu]);
             if (d <= max_m && d < best_d) {
               best = f;
               best_d = d;
             }
           }
-          Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
-          wish();  // the first word is the nursery wish; the second is the baby-room one
           const double take_up = P.babyroom_probability(
               (best < 0 ? max_m : best_d) / 1000.0,
               best < 0 ? 660.0 : static_cast<double>(F.capacity(static_cast<std::size_t>(best), t)),
               outreach);
-          if (wish.uniform() >= take_up) continue;
-          const auto s = static_cast<std::size_t>(h.street[hh]);
+          if (wish_of(i) >= take_up) return;
+          const auto s = static_cast<std::size_t>(o.street);
           k_users[s] += 1;
           k_demanded[s] += want;
-          if (best < 0) continue;
+          if (best < 0) return;
           Stream order(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::nursery);
           order();  // the first word of this stream is the nursery choice
           found[chunk].push_back({(static_cast<std::uint64_t>(order()) << 32) | order(), i, best});
-        }
+        });
       });
   par::add_counts(user_parts, users);
   par::add_counts(demand_parts, demanded);
@@ -126,8 +158,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     const int got = std::min(want, std::max(0, left));
     used[f] += got;
     if (got > 0) c.babyroom_year[q.child] = sc.start.plus(t).year;
-    served[static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[q.child])])] +=
-        got;
+    served[static_cast<std::size_t>(home[c.household[q.child]].street)] += got;
   }
 }
 

@@ -289,13 +289,23 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<std::vector<std::int64_t>> parts(nb, std::vector<std::int64_t>(ns * nk, 0));
   par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     std::int64_t* k = parts[b].data();
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!c.present[i]) continue;
-      const int age = age_in_months(t, c.birth_month[i]);
-      if (age < 0 || age >= max_age_months) continue;
-      const auto s = static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
-      k[s * nk + ages.of_age[static_cast<std::size_t>(age)]] += 1;
-    }
+    for_rows_fetched_ahead(
+        begin, end,
+        [&](std::size_t i) {
+          if (!c.present[i]) return false;
+          const int age = age_in_months(t, c.birth_month[i]);
+          return age >= 0 && age < max_age_months;
+        },
+        [&](std::size_t i) {
+          __builtin_prefetch(&h.street[static_cast<std::size_t>(c.household[i])]);
+        },
+        [&](std::size_t i) {
+          const int age = age_in_months(t, c.birth_month[i]);
+          // The street alone (a small array) rather than the HomeRow: every child is counted.
+          const auto s =
+              static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+          k[s * nk + ages.of_age[static_cast<std::size_t>(age)]] += 1;
+        });
   });
   par::add_counts(parts, children.data());
   std::vector<double> mean(ns * ng, 0.0);  // expected visits by (street, age group)

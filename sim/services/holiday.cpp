@@ -113,14 +113,15 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Facilities& F = sc.facilities;
   const ServiceParams& P = cx.params;
   const Children& c = st.children;
-  const Households& h = st.households;
+  std::vector<HomeRow> own_homes;
+  const HomeRow* home = homes_for(cx, st, own_homes);
   const int t = st.month, r = st.replicate;
   const std::size_t n = c.size(), ns = sc.base.streets.size(), nf = F.size();
   const auto rep = static_cast<std::uint32_t>(r);
   const HolidayWindow window = holiday_window(sc.start.plus(t).month);
   const auto wish_month = static_cast<std::uint32_t>(holiday_window_first_month(t, sc.start));
   auto street_of = [&](std::size_t i) {
-    return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+    return static_cast<std::size_t>(home[c.household[i]].street);
   };
 
   // 1–2. Eligibility and demand, in parallel over chunks of rows: eligible pupils counted per
@@ -134,22 +135,26 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         std::int32_t* k_eligible = eligible_parts[thread].data();
-        for (std::size_t i = begin; i < end; ++i) {
-          if (!c.present[i]) continue;
+        // Households of pupils of the age are fetched a few pupils ahead.
+        auto of_age = [&](std::size_t i) {
+          if (!c.present[i]) return false;
           const int months = september - c.birth_month[i];
           const int age = months < 0 ? -1 : months / 12;
-          if (age < holiday_min_age || age > holiday_max_age) continue;
-          const auto hh = static_cast<std::size_t>(c.household[i]);
-          if (!all_parents_work(h, hh) || h.grandparent_care[hh] != 0) continue;
-          k_eligible[h.street[hh]] += 1;
-          if (!in_session) continue;
+          return age >= holiday_min_age && age <= holiday_max_age;
+        };
+        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
+        for_rows_fetched_ahead(begin, end, of_age, fetch, [&](std::size_t i) {
+          const HomeRow& o = home[c.household[i]];
+          if (!o.all_parents_work() || o.grandparent_care()) return;
+          k_eligible[o.street] += 1;
+          if (!in_session) return;
           Stream wish(sc.seed, rep, c.id[i], wish_month, Purpose::holiday);
-          if (wish.uniform() >= take_up) continue;
+          if (wish.uniform() >= take_up) return;
           Stream draw(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::holiday);
           draw();  // word 0 is the wish of a window's first session
           const std::uint64_t hi = draw();
           found[chunk].emplace_back((hi << 32) | draw(), i);
-        }
+        });
       });
 
   std::int32_t* eligible = rec.block("holiday_eligible", r, t);
@@ -181,9 +186,9 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
   std::vector<double> hx(queue.size()), hy(queue.size());
   for (std::size_t k = 0; k < queue.size(); ++k) {
-    const auto hh = static_cast<std::size_t>(c.household[queue[k].second]);
-    hx[k] = h.x_m[hh];
-    hy[k] = h.y_m[hh];
+    const HomeRow& o = home[c.household[queue[k].second]];
+    hx[k] = o.x_m;
+    hy[k] = o.y_m;
   }
   const HolidayAllocation a =
       allocate_holiday_places(classes, hx, hy, P, P.max_distance_km * 1000.0);

@@ -56,12 +56,13 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Facilities& F = sc.facilities;
   const ServiceParams& P = cx.params;
   Children& c = st.children;
-  const Households& h = st.households;
+  std::vector<HomeRow> own_homes;
+  const HomeRow* home = homes_for(cx, st, own_homes);
   const int t = st.month, r = st.replicate;
   const std::vector<int> kgs = F.of_service(Service::kindergarten);
   const std::size_t n = c.size(), ns = sc.base.streets.size();
   auto street_of = [&](std::size_t i) {
-    return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+    return static_cast<std::size_t>(home[c.household[i]].street);
   };
   // Age at the last 1 September, with the September found once per month (not per child).
   const int september = t - (sc.start.plus(t).month - 9 + 12) % 12;
@@ -103,9 +104,9 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
       if (a < 3 || a > 5) continue;
       Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
       if (wish.uniform() >= P.kindergarten_take_up) continue;
-      const auto hh = static_cast<std::size_t>(c.household[i]);
+      const HomeRow& o = home[c.household[i]];
       seeker_parts[b].emplace_back(
-          priority_key(all_parents_work(h, hh), h.hukou_local[hh], 0, mix64(c.id[i])), i);
+          priority_key(o.all_parents_work(), o.hukou_local(), 0, mix64(c.id[i])), i);
     }
   });
   std::vector<Seeker> seekers;
@@ -119,15 +120,15 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // The nearest kindergarten with a free place: among the child's catchment kindergartens
   // (any distance), or among all within reach; -1 when none.
   auto nearest_free = [&](std::size_t i, bool catchment_only) {
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    const int s = h.street[hh];
+    const HomeRow& o = home[c.household[i]];
+    const int s = o.street;
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
     for (int f : catchment_only ? kgs : reach[static_cast<std::size_t>(s)]) {
       const auto fu = static_cast<std::size_t>(f);
       if (enrolled[fu] >= F.capacity(fu, t)) continue;
       if (catchment_only && !F.in_catchment(fu, s)) continue;
-      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+      const double d = P.walk_m(o.x_m, o.y_m, F.x_m[fu], F.y_m[fu]);
       if ((catchment_only || d <= max_m) && d < best_d) {
         best = f;
         best_d = d;
@@ -163,6 +164,7 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     place(i, f);
     if (has_catchment[street_of(i)]) outside[street_of(i)] += 1;
   }
+  if (!cx.record) return;
   // Recording: counts per block (added up); the walking distances are listed per block in row
   // order and summed serially in that order (a sum of doubles depends on its order).
   std::int32_t* enr = rec.block("kindergarten_enrolled", r, t);
@@ -184,18 +186,26 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = parts[thread];
-        for (std::size_t i = begin; i < end; ++i) {
-          if (!c.present[i]) continue;
-          const std::size_t s = street_of(i);
+        // Only children of kindergarten age or holding a place read their household (fetched
+        // a few rows ahead).
+        auto of_age = [&](std::size_t i) {
           const int a = kg_age(i);
-          if (a >= 3 && a <= 5) k.eligible[s] += 1;
-          if (c.kindergarten[i] < 0) continue;
-          const auto f = static_cast<std::size_t>(c.kindergarten[i]);
-          const auto hh = static_cast<std::size_t>(c.household[i]);
-          k.enr[f] += 1;
-          k.by_street[s] += 1;
-          walks[chunk].emplace_back(s, P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f]));
-        }
+          return a >= 3 && a <= 5;
+        };
+        for_rows_fetched_ahead(
+            begin, end,
+            [&](std::size_t i) { return c.present[i] && (c.kindergarten[i] >= 0 || of_age(i)); },
+            [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); },
+            [&](std::size_t i) {
+              const std::size_t s = street_of(i);
+              if (of_age(i)) k.eligible[s] += 1;
+              if (c.kindergarten[i] < 0) return;
+              const auto f = static_cast<std::size_t>(c.kindergarten[i]);
+              const HomeRow& o = home[c.household[i]];
+              k.enr[f] += 1;
+              k.by_street[s] += 1;
+              walks[chunk].emplace_back(s, P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]));
+            });
       });
   std::vector<double> walk_sum(ns, 0.0);
   for (const Counts& k : parts) {

@@ -122,10 +122,9 @@ double net_price(const ServiceContext& cx, std::size_t f, int month, int age_mon
   return p > 0 ? p : 0.0;
 }
 
-std::uint64_t child_key(const State& st, std::size_t i, int since) {
-  const auto h = static_cast<std::size_t>(st.children.household[i]);
-  return priority_key(all_parents_work(st.households, h), st.households.hukou_local[h], since,
-                      mix64(st.children.id[i]));
+std::uint64_t child_key(const Children& c, const HomeRow* home, std::size_t i, int since) {
+  const HomeRow& o = home[c.household[i]];
+  return priority_key(o.all_parents_work(), o.hukou_local(), since, mix64(c.id[i]));
 }
 
 }  // namespace
@@ -135,7 +134,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Facilities& F = sc.facilities;
   const ServiceParams& P = cx.params;
   Children& c = st.children;
-  const Households& h = st.households;
+  std::vector<HomeRow> own_homes;
+  const HomeRow* home = homes_for(cx, st, own_homes);
   const int t = st.month, r = st.replicate;
   const NurseryWork w = nursery_facilities(F);
   const std::size_t nf = F.size();
@@ -145,7 +145,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::int32_t* gave_up = rec.block("nursery_gave_up", r, t);
   std::int32_t* new_places = rec.block("nursery_new_places", r, t);
   auto street_of = [&](std::size_t i) {
-    return static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+    return static_cast<std::size_t>(home[c.household[i]].street);
   };
 
   // 1. Leaving places and lists. A family that gives up waiting does not apply again in the
@@ -153,7 +153,16 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // itself; counts per thread, added up.
   const std::size_t nb = par::n_blocks();
   std::vector<std::int32_t> enrolled(nf, 0);
-  std::vector<std::uint8_t> just_gave_up(c.size(), 0);
+  // Each child's decision this month: -3 gave up waiting (step 1), -2 not seeking, -1 wants
+  // care but nothing in reach, else the facility chosen (step 4). A buffer per thread kept
+  // between months: filling it costs less than faulting in fresh pages every month (tens of
+  // megabytes for the whole of Shanghai).
+  constexpr std::int32_t gave_up_waiting = -3;
+  // (Bound to a local reference: the parallel loops' lambdas capture it; naming the
+  // thread_local itself there would find the worker thread's own.)
+  static thread_local std::vector<std::int32_t> choice_buffer;
+  std::vector<std::int32_t>& choice = choice_buffer;
+  choice.assign(c.size(), -2);
   // Children still on a waiting list after leaving, with their keys, per chunk of rows (the
   // displacement of step 2 changes places, not lists).
   std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> waiting(par::n_chunks(c.size()));
@@ -182,11 +191,11 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
                           } else if (t - c.waiting_since[i] >= P.max_wait_months) {
                             c.waiting[i] = -1;
                             g[street_of(i)] += 1;
-                            just_gave_up[i] = 1;
+                            choice[i] = gave_up_waiting;
                           }
                         }
                         if (c.waiting[i] >= 0)
-                          waiting[chunk].emplace_back(child_key(st, i, c.waiting_since[i]), i);
+                          waiting[chunk].emplace_back(child_key(c, home, i, c.waiting_since[i]), i);
                       }
                     });
     par::add_counts(e_parts, enrolled.data());
@@ -229,7 +238,6 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // (computed once per street and age, since most children do not want care and evaluating
   // every facility for each of them dominated the run time).
   const std::size_t n = c.size();
-  std::vector<std::int32_t> choice(n, -2);  // -2 not seeking, -1 wants care but nothing in reach
   const auto rep = static_cast<std::uint32_t>(r);
   const double max_m = P.max_distance_km * 1000.0;
   const int n_ages = std::max(0, w.max_age - w.min_age);
@@ -256,14 +264,14 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // their utilities.
   auto options_for = [&](std::size_t i, int age, std::vector<int>& options,
                          std::vector<double>& v) {
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    for (int f : reach[static_cast<std::size_t>(h.street[hh])]) {
+    const HomeRow& o = home[c.household[i]];
+    for (int f : reach[static_cast<std::size_t>(o.street)]) {
       const auto fu = static_cast<std::size_t>(f);
       const FacilityKind& k = F.kind_of(fu);
       if (F.capacity(fu, t) <= 0 || age < k.min_age_months || age >= k.max_age_months) continue;
-      if (F.public_hukou_only && k.id == "nursery_class" && F.is_public(fu) && !h.hukou_local[hh])
+      if (F.public_hukou_only && k.id == "nursery_class" && F.is_public(fu) && !o.hukou_local())
         continue;
-      const double d = P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[fu], F.y_m[fu]);
+      const double d = P.walk_m(o.x_m, o.y_m, F.x_m[fu], F.y_m[fu]);
       if (d > max_m) continue;
       options.push_back(f);
       v.push_back(P.beta_distance_per_km * d / 1000.0 +
@@ -275,38 +283,43 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // Per chunk of rows (children of nursery age are the latest rows: uneven work), the seekers
   // with their keys in row order; sorted below.
   std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> found(par::n_chunks(n));
+  // Households are fetched a few candidates ahead (services.hpp, for_rows_fetched_ahead).
+  auto candidate = [&](std::size_t i) {
+    if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
+        choice[i] == gave_up_waiting)
+      return false;
+    const int age = age_in_months(t, c.birth_month[i]);
+    return age >= w.min_age && age < w.max_age;
+  };
+  auto fetch_traits = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
   par::for_chunks(n, nb, [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
-          just_gave_up[i])
-        continue;
+    for_rows_fetched_ahead(begin, end, candidate, fetch_traits, [&](std::size_t i) {
       const int age = age_in_months(t, c.birth_month[i]);
-      if (age < w.min_age || age >= w.max_age) continue;
-      const auto hh = static_cast<std::size_t>(c.household[i]);
-      const auto s = static_cast<std::size_t>(h.street[hh]);
+      const HomeRow& o = home[c.household[i]];
+      const auto s = static_cast<std::size_t>(o.street);
       const double cheap = cheapest[s * static_cast<std::size_t>(n_ages) +
                                     static_cast<std::size_t>(age - w.min_age)];
-      const int income = h.income_band[hh];
-      const double eta = P.seek_intercept + P.seek_all_parents_work * all_parents_work(h, hh) +
-                         P.seek_grandparent * h.grandparent_care[hh] +
+      const int income = o.income_band;
+      const double eta = P.seek_intercept + P.seek_all_parents_work * o.all_parents_work() +
+                         P.seek_grandparent * o.grandparent_care() +
                          P.seek_income_low * (income == 0) + P.seek_income_high * (income == 2) +
-                         P.seek_age_per_year * (age - 24) / 12.0 + P.seek_taste * h.taste[hh] +
+                         P.seek_age_per_year * (age - 24) / 12.0 + P.seek_taste * o.taste +
                          (std::isfinite(cheap) ? P.seek_net_price_per_1000 * cheap / 1000.0 : 0.0);
       // The wish: a uniform number fixed for the child (month 0), so no monthly churn.
       Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
-      if (wish.uniform() >= logistic(eta)) continue;
+      if (wish.uniform() >= logistic(eta)) return;
       std::vector<double> v;
       std::vector<int> options;
       options_for(i, age, options, v);
       if (options.empty()) {
         choice[i] = -1;
-        continue;
+        return;
       }
       Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
                   Purpose::nursery);
       choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
-      found[chunk].emplace_back(child_key(st, i, t), i);
-    }
+      found[chunk].emplace_back(child_key(c, home, i, t), i);
+    });
   });
   std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
   par::concatenate(found, seekers);
@@ -345,6 +358,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
 
   // Recording.
+  if (!cx.record) return;
   std::int32_t* enr = rec.block("nursery_enrolled", r, t);
   std::int32_t* wait = rec.block("nursery_waiting", r, t);
   std::int32_t* eligible = rec.block("nursery_eligible", r, t);
@@ -361,11 +375,19 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   double* fees = rec.real_block("family_nursery_fees", r, y);
   const auto tt = static_cast<std::size_t>(t);
   // Counts per thread (added up); the money and the walks, sums of doubles, are listed per
-  // chunk in row order and added up serially in that order, as a serial loop would.
-  struct Term {
+  // chunk in row order and added up serially in that order, as a serial loop would. A child
+  // under 36 months without a place adds only the subsidy paid to every child: such children
+  // are counted (`before` a child holding a place, `after` the last one of a chunk) rather
+  // than listed, and the serial sum adds the subsidy once for each, in the same order.
+  struct Term {  // a child holding a place
     std::size_t street;
-    bool under_36, enrolled;
+    bool under_36;
     double fee_subsidy, cap, fee, walk;
+    std::uint32_t before;  // children under 36 months without a place since the last Term
+  };
+  struct Terms {
+    std::vector<Term> held;
+    std::uint32_t after = 0;
   };
   struct Counts {
     std::vector<std::int32_t> enr, wait, eligible, wanting, by_street, wait_street, unmet;
@@ -377,30 +399,50 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (auto* v : {&k.eligible, &k.wanting, &k.by_street, &k.wait_street, &k.unmet})
       v->assign(ns, 0);
   }
-  std::vector<std::vector<Term>> terms(par::n_chunks(n));
+  std::vector<Terms> terms(par::n_chunks(n));
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = counts[thread];
-        for (std::size_t i = begin; i < end; ++i) {
-          if (!c.present[i]) continue;
-          const std::size_t s = street_of(i);
+        // Only the rows counted by street read their household (fetched a few rows ahead);
+        // the other children under 36 months add a subsidy term.
+        auto by_street_row = [&](std::size_t i, int age) {
+          return (age >= w.min_age && age < w.max_age) || c.nursery[i] >= 0 || c.waiting[i] >= 0 ||
+                 choice[i] == -1;
+        };
+        auto keep = [&](std::size_t i) {
+          if (!c.present[i]) return false;
           const int age = age_in_months(t, c.birth_month[i]);
+          return age < 36 || by_street_row(i, age);
+        };
+        auto fetch = [&](std::size_t i) {
+          if (by_street_row(i, age_in_months(t, c.birth_month[i])))
+            __builtin_prefetch(&home[c.household[i]]);
+        };
+        std::uint32_t unplaced_under_36 = 0;  // since the last child holding a place
+        for_rows_fetched_ahead(begin, end, keep, fetch, [&](std::size_t i) {
+          const int age = age_in_months(t, c.birth_month[i]);
+          if (!by_street_row(i, age)) {  // under 36 months, not eligible, no place, no wish
+            ++unplaced_under_36;
+            return;
+          }
+          const std::size_t s = street_of(i);
           if (age >= w.min_age && age < w.max_age) k.eligible[s] += 1;
           if (c.nursery[i] >= 0) {
             const auto f = static_cast<std::size_t>(c.nursery[i]);
             const double price = capped_price(cx, f, t);
             const double fee_subsidy =
                 age < 36 ? std::min(price, P.subsidy_enrolled_month[tt]) : 0.0;
-            const auto hh = static_cast<std::size_t>(c.household[i]);
-            terms[chunk].push_back({s, age < 36, true, fee_subsidy, F.price[f] - price,
-                                    price - fee_subsidy,
-                                    P.walk_m(h.x_m[hh], h.y_m[hh], F.x_m[f], F.y_m[f])});
+            const HomeRow& o = home[c.household[i]];
+            terms[chunk].held.push_back(
+                {s, age < 36, fee_subsidy, F.price[f] - price, price - fee_subsidy,
+                 P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]), unplaced_under_36});
+            unplaced_under_36 = 0;
             k.enr[f] += 1;
             k.by_street[s] += 1;
             k.wanting[s] += 1;
-            continue;
+            return;
           }
-          if (age < 36) terms[chunk].push_back({s, true, false, 0, 0, 0, 0});
+          if (age < 36) ++unplaced_under_36;
           if (c.waiting[i] >= 0) {
             k.wait[static_cast<std::size_t>(c.waiting[i])] += 1;
             k.wait_street[s] += 1;
@@ -410,7 +452,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
             k.wanting[s] += 1;
             k.unmet[s] += 1;
           }
-        }
+        });
+        terms[chunk].after = unplaced_under_36;
       });
   for (const Counts& k : counts) {
     for (std::size_t f = 0; f < nf; ++f) {
@@ -426,15 +469,18 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     }
   }
   std::vector<double> walk_sum(ns, 0.0);
-  for (const auto& list : terms)
-    for (const Term& x : list) {
-      if (x.under_36) *subsidy_cost += P.subsidy_every_child_month[tt];
-      if (!x.enrolled) continue;
+  const double every_child = P.subsidy_every_child_month[tt];
+  for (const Terms& list : terms) {
+    for (const Term& x : list.held) {
+      for (std::uint32_t k = 0; k < x.before; ++k) *subsidy_cost += every_child;
+      if (x.under_36) *subsidy_cost += every_child;
       *subsidy_cost += x.fee_subsidy;
       *cap_cost += x.cap;
       *fees += x.fee;
       walk_sum[x.street] += x.walk;
     }
+    for (std::uint32_t k = 0; k < list.after; ++k) *subsidy_cost += every_child;
+  }
   for (std::size_t s = 0; s < ns; ++s)
     walk[s] =
         by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();

@@ -1,16 +1,38 @@
 // services: the monthly order of the service submodels and shared helpers.
 #include "sim/services/services.hpp"
 
-#include "sim/core/rng.hpp"  // mix64
+#include "sim/core/parallel.hpp"  // par::for_blocks
+#include "sim/core/rng.hpp"       // mix64
 
 #include <algorithm>  // std::sort
 
 namespace childsim {
 
-bool all_parents_work(const Households& h, std::size_t i) {
-  const bool mother_ok = !h.has_mother[i] || h.mother_works[i];
-  const bool partner_ok = !h.partnered[i] || h.partner_works[i];
-  return (h.has_mother[i] || h.partnered[i]) && mother_ok && partner_ok;
+void make_homes(const Households& h, std::vector<HomeRow>& out) {
+  if (out.size() < h.size()) out.resize(h.size());
+  HomeRow* rows = out.data();
+  par::for_blocks(h.size(), par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      HomeRow& o = rows[i];
+      o.x_m = h.x_m[i];
+      o.y_m = h.y_m[i];
+      o.taste = h.taste[i];
+      o.street = h.street[i];
+      o.income_band = h.income_band[i];
+      // all_parents_work without branches (the flags are tested for non-zero, as there).
+      const unsigned mother = h.has_mother[i] != 0, partner = h.partnered[i] != 0;
+      const unsigned work = (mother | partner) & (!mother | (h.mother_works[i] != 0)) &
+                            (!partner | (h.partner_works[i] != 0));
+      o.traits = static_cast<std::uint8_t>(work | (h.hukou_local[i] != 0 ? 2u : 0u) |
+                                           (h.grandparent_care[i] != 0 ? 4u : 0u));
+    }
+  });
+}
+
+const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own) {
+  if (cx.homes != nullptr && cx.n_homes == st.households.size()) return cx.homes;
+  make_homes(st.households, own);
+  return own.data();
 }
 
 std::vector<std::size_t> displace_latest(const Facilities& F, int month,
@@ -47,7 +69,14 @@ int age_at_last_september(int month, int birth_month, YearMonth start) {
   return months < 0 ? -1 : months / 12;
 }
 
-void step_services(const ServiceContext& cx, State& st, io::Recorder& rec) {
+void step_services(const ServiceContext& context, State& st, io::Recorder& rec) {
+  // The households' HomeRow rows, made once for the month's steps (none changes a household).
+  // A buffer per thread, kept between months (and replicates run one per thread).
+  static thread_local std::vector<HomeRow> homes;
+  make_homes(st.households, homes);
+  ServiceContext cx = context;
+  cx.homes = homes.data();
+  cx.n_homes = st.households.size();
   step_kindergarten(cx, st, rec);
   step_nursery(cx, st, rec);
   step_babyroom(cx, st, rec);

@@ -18,6 +18,23 @@
 
 namespace childsim {
 
+/// What the services read of a family household, packed in 16 bytes, so that a child's
+/// household costs one memory access: the household table keeps one array per attribute
+/// (state.hpp), and the street, home, work, hukou, grandparent care, income and taste of a
+/// child's household were up to ten scattered reads per child and pass. Copied from the
+/// household table (which the services never change) once a month by step_services and once
+/// for the whole spin-up; values are the same as the table's.
+struct HomeRow {
+  float x_m, y_m;  ///< home on the local plane (Households::x_m, y_m)
+  float taste;     ///< Households::taste
+  std::int16_t street;
+  std::uint8_t income_band;
+  std::uint8_t traits;  ///< bit 0: all parents work; 1: Shanghai hukou; 2: grandparent care
+  bool all_parents_work() const { return (traits & 1u) != 0; }
+  bool hukou_local() const { return (traits & 2u) != 0; }
+  bool grandparent_care() const { return (traits & 4u) != 0; }
+};
+
 /// What the service submodels read: the scenario (facilities, capacity schedules) and their
 /// parameters.
 struct ServiceContext {
@@ -30,6 +47,14 @@ struct ServiceContext {
   /// (families whose choice is full settle where there is room): in a cold start, and in the
   /// first month of a warm start's spin-up.
   bool settle_first_month = true;
+  /// Whether the passes that only record run: false in the warm start's spin-up, whose records
+  /// are thrown away (the kindergarten's and nursery's end-of-month counts are skipped; what
+  /// the steps record while they change the state still goes to the recorder).
+  bool record = true;
+  /// The households of the state as HomeRows (n_homes of them), when the caller made them for
+  /// this month (step_services, the spin-up); null: each step makes its own (homes_for).
+  const HomeRow* homes = nullptr;
+  std::size_t n_homes = 0;
 };
 
 void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec);
@@ -48,8 +73,46 @@ void step_services(const ServiceContext& cx, State& st, io::Recorder& rec);
 
 // Helpers shared by the submodels.
 
-/// Every parent present in the household works (mother if present, partner if any).
-bool all_parents_work(const Households& h, std::size_t row);
+/// Every parent present in the household works (mother if present, partner if any). Inline:
+/// the services ask it per child in their monthly passes.
+inline bool all_parents_work(const Households& h, std::size_t row) {
+  const bool mother_ok = !h.has_mother[row] || h.mother_works[row];
+  const bool partner_ok = !h.partnered[row] || h.partner_works[row];
+  return (h.has_mother[row] || h.partnered[row]) && mother_ok && partner_ok;
+}
+
+/// The HomeRow of every household, in out[0, h.size()) (in parallel over rows). `out` grows
+/// when it is too short and never shrinks, so that a buffer kept from month to month is not
+/// faulted in and cleared again each month.
+void make_homes(const Households& h, std::vector<HomeRow>& out);
+/// cx.homes when set for this state's households, else make_homes(st.households) into `own`.
+const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own);
+
+/// Runs fn(i), in row order, for the rows i of [begin, end) with keep(i), calling fetch(i)
+/// (a prefetch of what fn will read, e.g. the child's HomeRow) `Ahead` kept rows before fn(i),
+/// so that the fetches of several rows overlap instead of each row waiting for its own: a
+/// month's pass takes the children in row order, their households in no particular order. keep(i)
+/// must read only what no fn(j) of an earlier row j changes (in the services: row i's own fields);
+/// then the calls are those of the plain loop `for i: if (keep(i)) fn(i)`, in the same order.
+template <std::size_t Ahead = 8, class Keep, class Fetch, class Fn>
+void for_rows_fetched_ahead(std::size_t begin, std::size_t end, Keep&& keep, Fetch&& fetch,
+                            Fn&& fn) {
+  std::size_t ring[Ahead];
+  std::size_t head = 0, count = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    if (!keep(i)) continue;
+    fetch(i);
+    if (count < Ahead) {
+      ring[(head + count++) % Ahead] = i;
+      continue;
+    }
+    fn(ring[head]);
+    ring[head] = i;
+    head = (head + 1) % Ahead;
+  }
+  for (std::size_t k = 0; k < count; ++k) fn(ring[(head + k) % Ahead]);
+}
+
 /// Where a facility's capacity in `month` is below `enrolled[f]`, the most recently enrolled
 /// holders (latest `since`, then a fixed hash of the id) lose their place (`place` = -1)
 /// until enrolment equals capacity. Returns the rows of the children displaced.

@@ -4,7 +4,9 @@
 #include "sim/io/recorder.hpp"        // Recorder (a scratch one: the spin-up records nothing)
 #include "sim/services/services.hpp"  // step_kindergarten, step_nursery
 
-#include <cmath>  // std::lround
+#include <algorithm>  // std::max
+#include <cmath>      // std::lround
+#include <vector>     // std::vector
 
 namespace childsim {
 namespace {
@@ -43,17 +45,75 @@ std::unique_ptr<WarmStart> make_warm_start(const Scenario& sc) {
 
 void warm_start_services(const WarmStart& warm, State& st) {
   const int n = warm.months;
-  shift_months(st, n);  // month m of the spin-up is month m − n of the run
+  // Only the children who may be of nursery or kindergarten age in some month of the spin-up
+  // take part in it (the others, too old, are passed over by every step): they are copied, in
+  // row order, into a state of their own that borrows the households, and their places and
+  // lists are copied back afterwards. Results are the same as with every child: each child's
+  // decisions depend on its own streams (keyed on its id) and household, and the orders of
+  // queues and lists on keys and then row order, which the copy keeps. A child is youngest in
+  // the spin-up's first month (month −n of the run), so it takes part if its age then is
+  // under the oldest age that matters: kindergarten age at the last 1 September is at most 5,
+  // so under 84 months (96 for a margin), and nursery age under the oldest age a nursery
+  // kind admits.
+  const Facilities& F = warm.scenario.facilities;
+  int oldest = 96;
+  for (const int f : F.of_service(Service::nursery))
+    oldest = std::max(oldest, F.kind_of(static_cast<std::size_t>(f)).max_age_months + 1);
+  oldest += n;  // the age at month 0 of the run
+  const Children& all = st.children;
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (all.present[i] && (st.month - all.birth_month[i] < oldest || all.nursery[i] >= 0 ||
+                           all.waiting[i] >= 0 || all.kindergarten[i] >= 0))
+      rows.push_back(i);
+  State part;
+  part.replicate = st.replicate;
+  part.households = std::move(st.households);
+  Children& c = part.children;
+  // Every attribute of Children (state.hpp): a new one must be added here too.
+  for (const std::size_t i : rows) {
+    c.id.push_back(all.id[i]);
+    c.household.push_back(all.household[i]);
+    c.birth_month.push_back(all.birth_month[i]);
+    c.sex.push_back(all.sex[i]);
+    c.present.push_back(all.present[i]);
+    c.nursery.push_back(all.nursery[i]);
+    c.nursery_since.push_back(all.nursery_since[i]);
+    c.waiting.push_back(all.waiting[i]);
+    c.waiting_since.push_back(all.waiting_since[i]);
+    c.kindergarten.push_back(all.kindergarten[i]);
+    c.kindergarten_since.push_back(all.kindergarten_since[i]);
+    c.babyroom_year.push_back(all.babyroom_year[i]);
+  }
+
+  shift_months(part, n);  // month m of the spin-up is month m − n of the run
   io::Recorder scratch(warm.scenario, 1, st.replicate);
   ServiceContext cx{warm.scenario, warm.params};
   cx.rng_month_shift = -n;
   cx.settle_first_month = true;
+  cx.record = false;
+  std::vector<HomeRow> homes;  // made once: the spin-up changes no household
+  make_homes(part.households, homes);
+  cx.homes = homes.data();
+  cx.n_homes = part.households.size();
   for (int m = 0; m < n; ++m) {
-    st.month = m;
-    step_kindergarten(cx, st, scratch);
-    step_nursery(cx, st, scratch);
+    part.month = m;
+    step_kindergarten(cx, part, scratch);
+    step_nursery(cx, part, scratch);
   }
-  shift_months(st, -n);
+  shift_months(part, -n);
+
+  st.households = std::move(part.households);
+  Children& out = st.children;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const std::size_t i = rows[k];
+    out.nursery[i] = c.nursery[k];
+    out.nursery_since[i] = c.nursery_since[k];
+    out.waiting[i] = c.waiting[k];
+    out.waiting_since[i] = c.waiting_since[k];
+    out.kindergarten[i] = c.kindergarten[k];
+    out.kindergarten_since[i] = c.kindergarten_since[k];
+  }
   st.month = 0;
 }
 

@@ -1,0 +1,97 @@
+// services_test: the helpers the service submodels share (services.hpp) — the passes that
+// fetch households ahead call exactly what the plain loop calls, in the same order, and the
+// packed HomeRow of a household holds the household table's values.
+#include "sim/services/services.hpp"      // for_rows_fetched_ahead, make_homes, HomeRow
+#include "sim/demography/population.hpp"  // build_initial_state
+#include "sim/model/model.hpp"            // Model
+#include "test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstddef>  // std::size_t
+#include <cstdint>  // std::uint64_t
+#include <utility>  // std::pair
+#include <vector>   // std::vector
+
+using namespace childsim;
+
+namespace {
+
+// Keeps rows by a fixed hash of the row: `one_in` of them on average (1: every row).
+bool kept(std::size_t i, std::uint64_t one_in) {
+  std::uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ull;
+  x ^= x >> 31;
+  return x % one_in == 0;
+}
+
+}  // namespace
+
+TEST_CASE("services, for_rows_fetched_ahead calls fn on the kept rows in row order", "[services]") {
+  // Ranges with no kept row, fewer kept rows than the look-ahead, and many; sparse and dense.
+  for (const std::uint64_t one_in : {1ull, 3ull, 50ull, 1000000ull}) {
+    for (const auto& [begin, end] : std::vector<std::pair<std::size_t, std::size_t>>{
+             {0, 0}, {5, 6}, {0, 7}, {3, 20}, {0, 5000}, {1234, 9876}}) {
+      INFO("one in " << one_in << ", rows " << begin << ".." << end);
+      std::vector<std::size_t> plain;
+      for (std::size_t i = begin; i < end; ++i)
+        if (kept(i, one_in)) plain.push_back(i);
+      std::vector<std::size_t> calls, fetched;
+      bool fetched_first = true;
+      for_rows_fetched_ahead(
+          begin, end, [&](std::size_t i) { return kept(i, one_in); },
+          [&](std::size_t i) { fetched.push_back(i); },
+          [&](std::size_t i) {
+            // fn(i) comes after fetch(i), and only after the fetches of the next rows kept
+            // (up to the look-ahead) when there are such rows.
+            std::size_t at = 0;
+            while (at < fetched.size() && fetched[at] != i) ++at;
+            fetched_first = fetched_first && at < fetched.size();
+            const std::size_t ahead = fetched.size() - 1 - at;
+            const std::size_t left = plain.size() - 1 - calls.size();  // kept rows after i
+            fetched_first = fetched_first && ahead == std::min<std::size_t>(8, left);
+            calls.push_back(i);
+          });
+      CHECK(calls == plain);
+      CHECK(fetched == plain);
+      CHECK(fetched_first);
+    }
+  }
+}
+
+TEST_CASE("services, make_homes holds every household's values", "[services]") {
+  const Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  const Model m(sc);
+  const State st = build_initial_state(sc, m.rates, m.counts, 0);
+  const Households& h = st.households;
+  REQUIRE(h.size() > 100);
+  // A buffer longer than the table keeps its length (it is reused from month to month).
+  std::vector<HomeRow> homes(h.size() + 10);
+  make_homes(h, homes);
+  CHECK(homes.size() == h.size() + 10);
+  int working = 0, local = 0, grand = 0;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    const HomeRow& o = homes[i];
+    INFO("household " << i);
+    CHECK(o.x_m == h.x_m[i]);
+    CHECK(o.y_m == h.y_m[i]);
+    CHECK(o.taste == h.taste[i]);
+    CHECK(o.street == h.street[i]);
+    CHECK(o.income_band == h.income_band[i]);
+    CHECK(o.all_parents_work() == all_parents_work(h, i));
+    CHECK(o.hukou_local() == (h.hukou_local[i] != 0));
+    CHECK(o.grandparent_care() == (h.grandparent_care[i] != 0));
+    working += o.all_parents_work();
+    local += o.hukou_local();
+    grand += o.grandparent_care();
+  }
+  // Each flag takes both values somewhere, so that the checks above test the bits.
+  const auto n = static_cast<int>(h.size());
+  CHECK((working > 0 && working < n));
+  CHECK((local > 0 && local < n));
+  CHECK((grand > 0 && grand < n));
+  // A short buffer grows to the table.
+  std::vector<HomeRow> fresh;
+  make_homes(h, fresh);
+  REQUIRE(fresh.size() == h.size());
+  CHECK(fresh.back().street == h.street.back());
+}
