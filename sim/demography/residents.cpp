@@ -2,7 +2,7 @@
 #include "sim/demography/residents.hpp"
 
 #include "sim/core/branch_free.hpp"  // chunk_rows, select, Tally
-#include "sim/core/parallel.hpp"     // par::for_blocks
+#include "sim/core/parallel.hpp"     // par::for_blocks, par::for_each_unit
 #include "sim/core/rng.hpp"          // Stream, Purpose
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
@@ -94,8 +94,8 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
   const auto rep = static_cast<std::uint32_t>(st.replicate);
   const auto month = static_cast<std::uint32_t>(t);
   std::vector<std::vector<Move>> moves(static_cast<std::size_t>(n_tasks));
-#pragma omp parallel for schedule(static)
-  for (int task = 0; task < n_tasks; ++task) {
+  par::for_each_unit(static_cast<std::size_t>(n_tasks), [&](std::size_t unit) {
+    const int task = static_cast<int>(unit);
     const int s = task / n_sexes, sex = task % n_sexes;
     Stream rng(sc.seed, rep, static_cast<std::uint64_t>(task), month, Purpose::resident_counts);
     for (int age_m = adult_from_months; age_m < beyond_oldest_months; ++age_m) {
@@ -127,7 +127,7 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
       MonthFlows::add(f.migrants_out, s, sex, a, gone);
       MonthFlows::add(f.movers_out, s, sex, a, moved);
     }
-  }
+  });
   for (const auto& list : moves)
     for (const Move& m : list) {
       c.at(m.to_street, m.sex, m.birth_month) += 1;

@@ -18,6 +18,7 @@
 #include "sim/services/access.hpp"
 
 #include "sim/core/check.hpp"             // CHILDSIM_CHECK
+#include "sim/core/parallel.hpp"          // par::for_blocks, par::for_each_unit
 #include "sim/demography/demography.hpp"  // age_in_months
 
 #include <algorithm>  // std::min, std::max, std::clamp
@@ -219,26 +220,27 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
   std::vector<Home>& rows = scratch.rows;  // in row order: each child's household is read once
   key.resize(n_rows);
   rows.resize(n_rows);
-#pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < n_rows; ++i) {
-    // Households are read in no particular order: fetch those of a few rows ahead (GCC, Clang).
-    constexpr std::size_t ahead = 16;
-    if (i + ahead < n_rows && static_cast<std::size_t>(c.household[i + ahead]) < h.size()) {
-      const auto later = static_cast<std::size_t>(c.household[i + ahead]);
-      __builtin_prefetch(&h.x_m[later]);
-      __builtin_prefetch(&h.y_m[later]);
-      __builtin_prefetch(&h.street[later]);
+  par::for_blocks(n_rows, par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      // Households are read in no particular order: fetch those of a few rows ahead (GCC, Clang).
+      constexpr std::size_t ahead = 16;
+      if (i + ahead < n_rows && static_cast<std::size_t>(c.household[i + ahead]) < h.size()) {
+        const auto later = static_cast<std::size_t>(c.household[i + ahead]);
+        __builtin_prefetch(&h.x_m[later]);
+        __builtin_prefetch(&h.y_m[later]);
+        __builtin_prefetch(&h.street[later]);
+      }
+      key[i] = -1;
+      if (!c.present[i]) continue;
+      const auto hh = static_cast<std::size_t>(c.household[i]);
+      const float x = h.x_m[hh], y = h.y_m[hh];
+      const int cell = g.cell_of(x, y);
+      const int age = age_in_months(t, c.birth_month[i]);
+      const std::size_t slot = cell < 0 ? ncell : static_cast<std::size_t>(cell);
+      key[i] = static_cast<std::int32_t>(slot * n_years) + std::clamp(age / 12, 0, n_years - 1);
+      rows[i] = {x, y, age, h.street[hh]};
     }
-    key[i] = -1;
-    if (!c.present[i]) continue;
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    const float x = h.x_m[hh], y = h.y_m[hh];
-    const int cell = g.cell_of(x, y);
-    const int age = age_in_months(t, c.birth_month[i]);
-    const std::size_t slot = cell < 0 ? ncell : static_cast<std::size_t>(cell);
-    key[i] = static_cast<std::int32_t>(slot * n_years) + std::clamp(age / 12, 0, n_years - 1);
-    rows[i] = {x, y, age, h.street[hh]};
-  }
+  });
   std::vector<std::int32_t>& at = scratch.at;  // counts, then starts, per key
   at.assign((ncell + 1) * n_years + 1, 0);
   for (std::size_t i = 0; i < n_rows; ++i)
@@ -253,10 +255,8 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
       homes[static_cast<std::size_t>(next[static_cast<std::size_t>(key[i])]++)] = rows[i];
 
   // Kinds in parallel: each writes only its own sums, in a fixed order.
-  const auto n_wanted = static_cast<std::ptrdiff_t>(kinds.size());
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::ptrdiff_t w = 0; w < n_wanted; ++w) {
-    const int k = kinds[static_cast<std::size_t>(w)];
+  par::for_each_unit(kinds.size(), [&](std::size_t w) {
+    const int k = kinds[w];
     const FacilityKind& kind = F.kinds[static_cast<std::size_t>(k)];
     const int lo = kind.min_age_months, hi = kind.max_age_months;
     const KindFacilities kf = kind_facilities(F, k, t, available, reach / P.detour_factor);
@@ -325,7 +325,7 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
       }
       flush();
     }
-  }
+  });
   return out;
 }
 
