@@ -1,12 +1,12 @@
 // base_data_fuzz: libFuzzer target over the base-data loader (sim/data/base_data and the
 // facilities and targets of a place).
 //
-// The first input byte chooses one file of scenarios/changning/; the rest replaces its text in
-// a private copy of the directory, which is then loaded as a scenario would load it. Any bytes
-// must give base data or a config::ConfigError naming the file: another exception, a crash or
-// a sanitizer report is a bug.
+// The first input byte chooses one of the eight files of scenarios/changning/; the rest replaces
+// its text in a private copy of the directory, which is then loaded as a scenario would load it.
+// Any bytes must give base data or a config::ConfigError naming the file: another exception, a
+// crash or a sanitizer report is a bug.
 //
-// The six files an execution does not change are parsed once per process, not once per
+// The seven files an execution does not change are parsed once per process, not once per
 // execution (wrapped_loaders.hpp): `config::load_config_text` of a file's original text and
 // `config::load_config_file` of an unchanged file answer from a memo; and of the three loads
 // (base data, facilities, targets), one whose input files are all unchanged gives the
@@ -36,12 +36,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// pack.yaml: the districts of a pack (docs/data-packs.md), read by load_base_data.
 const char* const kFiles[] = {"streets.yaml",   "population.yaml", "fertility.yaml",
                               "mortality.yaml", "parameters.yaml", "facilities.yaml",
-                              "targets.yaml"};
+                              "targets.yaml",   "pack.yaml"};
 constexpr std::size_t kNumFiles = sizeof kFiles / sizeof kFiles[0];
 constexpr std::size_t kNone = kNumFiles;
-constexpr std::size_t kStreets = 0, kFacilities = 5, kTargets = 6;  // before kFacilities: base data
+constexpr std::size_t kStreets = 0, kFacilities = 5, kTargets = 6, kPack = 7;
+/// Files read by load_base_data: those before kFacilities, and pack.yaml.
+constexpr bool is_base_data(std::size_t k) {
+  return k < kFacilities || k == kPack;
+}
 
 /// A private copy of the shipped base data, removed at exit.
 struct Copy {
@@ -137,7 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static std::optional<childsim::Facilities> original_facilities;
     static std::optional<std::vector<childsim::Target>> original_targets;
     std::optional<childsim::BaseData> changed_base;
-    if (!memo || k < kFacilities)
+    if (!memo || is_base_data(k))
       changed_base = childsim::load_base_data(c.dir);
     else if (!original_base)
       original_base = childsim::load_base_data(c.dir);
