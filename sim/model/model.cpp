@@ -4,54 +4,84 @@
 #include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
-#include "sim/demography/residents.hpp"   // count_residents_by_age
 #include "sim/services/services.hpp"      // step_services
 
 #include <algorithm>  // std::fill_n, std::copy
 
 namespace childsim {
 
-// Both tables in one parallel region (it was two a month, each a wake-up of the threads):
-// block b counts its share of the children's rows and the same share of the households' rows.
+// The agent tables and the resident counts in one parallel region: block b counts its share
+// of the children's rows, of the households' rows and of the count cells. It was three passes
+// (children, women, and count_residents_by_age over the same rows again), each a parallel
+// region, and each reading the children's street through their household row.
 // (Tried and not kept, for no measurable gain at 1 thread: interleaved histograms per block
-// and a branch-free women's loop. The loop is memory-bound: the children's street is a
-// gather through their household row.)
-void count_population(const State& st, int month, std::int32_t* children, std::size_t child_cells,
-                      std::int32_t* women, std::size_t woman_cells) {
+// and a branch-free women's loop. The loops wait on memory, not on the increments.)
+void count_population(const State& st, int month, int n_streets, const PopulationCounts& out) {
   const Households& h = st.households;
   const Children& c = st.children;
+  const ResidentCounts& rc = st.residents;
+  const auto ns = static_cast<std::size_t>(n_streets);
+  const std::size_t child_cells = out.children ? ns * Rates::n_child_ages : 0;
+  const std::size_t woman_cells = out.women ? ns * Rates::n_women_ages : 0;
+  const std::size_t resident_cells = out.residents ? ns * n_sexes * n_age_groups : 0;
+  // Households are read for the women and for the residents; count cells for the residents.
+  const std::size_t n_c = out.children || out.residents ? c.size() : 0;
+  const std::size_t n_h = out.women || out.residents ? h.size() : 0;
+  const std::size_t n_cells = out.residents ? rc.n.size() : 0;
   const std::size_t nb = par::n_blocks();
-  const std::size_t n_h = women ? h.size() : 0;
-  const std::size_t stride = child_cells + woman_cells;  // per block: children's, women's cells
+  const std::size_t stride = child_cells + woman_cells + resident_cells;  // per block
   std::vector<std::int32_t> cells(nb * stride, 0);
   // Raw pointers: through the vectors, every increment would make the compiler reload their
   // data pointers (an int32 store may alias them).
   const std::uint8_t* const c_present = c.present.data();
   const std::int32_t* const c_household = c.household.data();
   const std::int32_t* const c_birth = c.birth_month.data();
+  const std::uint8_t* const c_sex = c.sex.data();
   const std::int16_t* const h_street = h.street.data();
   const std::uint8_t* const h_present = h.present.data();
   const std::uint8_t* const h_mother = h.has_mother.data();
   const std::int32_t* const h_birth = h.mother_birth_month.data();
-  par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    std::int32_t* const o = cells.data() + b * stride;
-    for (std::size_t i = begin; i < end; ++i) {
+  const std::int32_t* const rc_n = rc.n.data();
+  const bool children = out.children != nullptr, women = out.women != nullptr,
+             residents = out.residents != nullptr;
+  par::for_blocks(nb, nb, [&](std::size_t b, std::size_t, std::size_t) {
+    std::int32_t* const o_children = cells.data() + b * stride;
+    std::int32_t* const o_women = o_children + child_cells;
+    std::int32_t* const o_residents = o_women + woman_cells;
+    auto resident = [o_residents](int street, int sex, int age_years, std::int32_t n) {
+      o_residents[(street * n_sexes + sex) * n_age_groups + age_group(age_years)] += n;
+    };
+    for (std::size_t i = n_c * b / nb, e = n_c * (b + 1) / nb; i < e; ++i) {
       if (!c_present[i]) continue;
       const int s = h_street[static_cast<std::size_t>(c_household[i])];
       const int age = age_in_months(month, c_birth[i]) / 12;
-      o[s * Rates::n_child_ages + age] += 1;
+      if (children) o_children[s * Rates::n_child_ages + age] += 1;
+      if (residents) resident(s, c_sex[i], age, 1);
     }
-    std::int32_t* const w = o + child_cells;
     for (std::size_t i = n_h * b / nb, e = n_h * (b + 1) / nb; i < e; ++i) {
       if (!h_present[i] || !h_mother[i]) continue;
+      const int s = h_street[i];
       const int age = age_in_months(month, h_birth[i]) / 12;
-      if (age >= 18 && age <= 49) w[h_street[i] * Rates::n_women_ages + age - 18] += 1;
+      if (women && age >= 18 && age <= 49) o_women[s * Rates::n_women_ages + age - 18] += 1;
+      if (residents) resident(s, female, age, 1);
+    }
+    for (std::size_t cell = n_cells * b / nb, e = n_cells * (b + 1) / nb; cell < e; ++cell) {
+      const std::int32_t n = rc_n[cell];
+      if (n == 0) continue;
+      const int k = static_cast<int>(cell % static_cast<std::size_t>(rc.n_cohorts));
+      const int street_sex = static_cast<int>(cell / static_cast<std::size_t>(rc.n_cohorts));
+      const int age = month - (rc.first_birth_month + k);
+      if (age < 0) continue;
+      resident(street_sex / n_sexes, street_sex % n_sexes, age / 12, n);
     }
   });
   for (std::size_t b = 0; b < nb; ++b) {
     const std::int32_t* o = cells.data() + b * stride;
-    for (std::size_t j = 0; j < child_cells; ++j) children[j] += o[j];
-    for (std::size_t j = 0; j < woman_cells; ++j) women[j] += o[child_cells + j];
+    for (std::size_t j = 0; j < child_cells; ++j) out.children[j] += o[j];
+    o += child_cells;
+    for (std::size_t j = 0; j < woman_cells; ++j) out.women[j] += o[j];
+    o += woman_cells;
+    for (std::size_t j = 0; j < resident_cells; ++j) out.residents[j] += o[j];
   }
 }
 
@@ -60,8 +90,9 @@ namespace {
 void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   const int r = st.replicate, t = st.month;
   const std::size_t ns = f.births.size();
-  count_population(st, t, rec.block("population", r, t), rec.block_size("population"),
-                   rec.block("women", r, t), rec.block_size("women"));
+  std::int32_t* by_age = rec.block("residents_by_age", r, t);
+  count_population(st, t, static_cast<int>(ns),
+                   {rec.block("population", r, t), rec.block("women", r, t), by_age});
   std::copy(f.births.begin(), f.births.end(), rec.block("births", r, t));
   std::copy(f.births_by_parity.begin(), f.births_by_parity.end(),
             rec.block("births_by_parity", r, t));
@@ -70,8 +101,6 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   std::copy(f.moves_out.begin(), f.moves_out.end(), rec.block("moves_out", r, t));
   std::copy(f.aged_out.begin(), f.aged_out.end(), rec.block("aged_out", r, t));
 
-  std::int32_t* by_age = rec.block("residents_by_age", r, t);
-  count_residents_by_age(st, t, by_age);
   std::int32_t* residents = rec.block("residents", r, t);
   constexpr std::size_t per_street = n_sexes * n_age_groups;
   for (std::size_t s = 0; s < ns; ++s)
@@ -94,8 +123,9 @@ Model::Model(const Scenario& sc)
 
 void record_start(const State& st, io::Recorder& rec) {
   // Ages at the start are those of month 0.
-  count_population(st, 0, rec.block("population_start", st.replicate),
-                   rec.block_size("population_start"), nullptr, 0);
+  PopulationCounts out;
+  out.children = rec.block("population_start", st.replicate);
+  count_population(st, 0, static_cast<int>(rec.dim_size("street")), out);
 }
 
 void record_parameters(const Scenario& sc, int replicate, io::Recorder& rec) {

@@ -36,13 +36,21 @@ void step_month(const Model& model, State& state, io::Recorder& recorder);
 void run_replicate(const Model& model, int replicate, io::Recorder& recorder,
                    const std::function<void(int month)>& on_month = {});
 
-/// Count the present children by street and completed year of age into `children`
-/// ([street × 18 + age], `child_cells` of them) and the women 18–49 of present households
-/// by street and year of age into `women` ([street × 32 + age − 18], `woman_cells`; may be
-/// null), adding to what the arrays hold. One pass over both tables, split in blocks across
-/// the threads, the blocks' integer counts added up: the same result at any thread count.
-void count_population(const State& state, int month, std::int32_t* children,
-                      std::size_t child_cells, std::int32_t* women, std::size_t woman_cells);
+/// Where count_population adds its counts (null: not counted). Ages are completed years at
+/// the month counted.
+struct PopulationCounts {
+  std::int32_t* children = nullptr;  ///< present children, [street × 18 + age]
+  std::int32_t* women = nullptr;  ///< women 18–49 of present households, [street × 32 + age − 18]
+  std::int32_t* residents = nullptr;  ///< every resident: children, the women of the household
+                                      ///< tables and the resident counts, by [(street × n_sexes +
+                                      ///< sex) × n_age_groups + age group] (as
+                                      ///< count_residents_by_age, residents.hpp)
+};
+
+/// Count the agents and residents of `state` at `month` into `out`, adding to what the arrays
+/// hold. One pass over the tables, split in blocks across the threads, the blocks' integer
+/// counts added up: the same result at any thread count.
+void count_population(const State& state, int month, int n_streets, const PopulationCounts& out);
 
 /// Record the start-of-run population (variable `population_start`).
 void record_start(const State& state, io::Recorder& recorder);

@@ -1,6 +1,7 @@
 // model_test: the monthly recording of the model against a direct count of the agents.
 #include "sim/model/model.hpp"            // Model, step_month, record_start
 #include "sim/demography/population.hpp"  // build_initial_state
+#include "sim/demography/residents.hpp"   // count_residents_by_age (the reference)
 #include "sim/io/recorder.hpp"            // Recorder
 #include "sim/scenario/scenario.hpp"      // load_scenario
 #include "test_support.hpp"
@@ -47,12 +48,14 @@ DirectCount count_directly(const State& st, int month, std::size_t n_streets) {
 
 }  // namespace
 
-TEST_CASE("model, the fused count of children and women equals a direct count of the agents",
+TEST_CASE("model, the fused count of children, women and residents equals separate counts",
           "[model][threads]") {
   // States of a running replicate (rows that left or retired stay flagged until the yearly
-  // compaction, households of every kind), counted by count_population at 1, 2 and 3 threads
-  // and by the serial count above; the recorded month must be that count too, taken before
-  // the month's retirements (a woman of 49 whose household retires is recorded, then leaves).
+  // compaction, households of every kind), counted by count_population at 1, 2 and 3 threads,
+  // and by the serial count above (children, women) and the demography's own pass
+  // (count_residents_by_age: every resident by street, sex and age group); the recorded month
+  // must be that count too, taken before the month's retirements (a woman of 49 whose
+  // household retires is recorded, then leaves).
   Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
   sc.replicates = 1;
   sc.end = sc.start.plus(13);  // a compaction at the end of the first year
@@ -69,16 +72,30 @@ TEST_CASE("model, the fused count of children and women equals a direct count of
     }
     const int month = t < 0 ? 0 : t;
     const DirectCount d = count_directly(st, month, ns);
+    // The residents by age as the demography counts them (its own pass, residents.hpp).
+    std::vector<std::int32_t> resident_reference(ns * n_sexes * n_age_groups, 0);
+    omp_set_num_threads(1);
+    count_residents_by_age(st, month, resident_reference.data());
     for (const int threads : {1, 2, 3}) {
       INFO("month " << t << " with " << threads << " thread(s)");
       omp_set_num_threads(threads);
-      std::vector<std::int32_t> children(ns * 18, 0), women(ns * 32, 0);
-      count_population(st, month, children.data(), children.size(), women.data(), women.size());
+      std::vector<std::int32_t> children(ns * 18, 0), women(ns * 32, 0),
+          residents(ns * n_sexes * n_age_groups, 0);
+      count_population(st, month, static_cast<int>(ns),
+                       {children.data(), women.data(), residents.data()});
       CHECK(children == d.children);
       CHECK(women == d.women);
+      CHECK(residents == resident_reference);
       std::vector<std::int32_t> only_children(ns * 18, 0);
-      count_population(st, month, only_children.data(), only_children.size(), nullptr, 0);
+      PopulationCounts some;
+      some.children = only_children.data();
+      count_population(st, month, static_cast<int>(ns), some);
       CHECK(only_children == d.children);
+      std::vector<std::int32_t> only_residents(ns * n_sexes * n_age_groups, 0);
+      some = PopulationCounts{};
+      some.residents = only_residents.data();
+      count_population(st, month, static_cast<int>(ns), some);
+      CHECK(only_residents == resident_reference);
     }
     omp_set_num_threads(saved);
     if (t >= 0) {
@@ -87,6 +104,13 @@ TEST_CASE("model, the fused count of children and women equals a direct count of
       const std::int32_t* pop = rec.block("population", 0, t);
       CHECK(std::vector<std::int32_t>(pop, pop + ns * 18) == d.children);
       const std::int32_t* women = rec.block("women", 0, t);
+      const std::int32_t* by_age = rec.block("residents_by_age", 0, t);
+      std::int64_t recorded = 0, now = 0;
+      for (std::size_t k = 0; k < ns * n_sexes * n_age_groups; ++k) {
+        recorded += by_age[k];
+        now += resident_reference[k];
+      }
+      CHECK(recorded == now);  // retiring women join the resident counts: no one is lost
       for (std::size_t k = 0; k < ns * 32; ++k) {
         if (k % 32 == 31) {
           CHECK(women[k] >= d.women[k]);
