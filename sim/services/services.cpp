@@ -1,7 +1,8 @@
 // services: the monthly order of the service submodels and shared helpers.
 #include "sim/services/services.hpp"
 
-#include "sim/core/parallel.hpp"  // par::for_blocks
+#include "sim/core/check.hpp"     // CHILDSIM_CHECK
+#include "sim/core/parallel.hpp"  // par::for_blocks, par::for_chunks
 #include "sim/core/rng.hpp"       // mix64
 
 #include <algorithm>  // std::sort
@@ -27,6 +28,32 @@ void make_homes(const Households& h, std::vector<HomeRow>& out) {
                                            (h.grandparent_care[i] != 0 ? 4u : 0u));
     }
   });
+}
+
+void list_young(const Children& c, int month, int oldest, std::vector<std::uint32_t>& out) {
+  std::vector<std::vector<std::uint32_t>> parts(par::n_chunks(c.size()));
+  par::for_chunks(c.size(), par::n_blocks(),
+                  [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
+                    std::vector<std::uint32_t>& p = parts[chunk];
+                    for (std::size_t i = begin; i < end; ++i)
+                      if (c.present[i] && (month - c.birth_month[i] < oldest || c.nursery[i] >= 0 ||
+                                           c.waiting[i] >= 0 || c.kindergarten[i] >= 0))
+                        p.push_back(static_cast<std::uint32_t>(i));
+                  });
+  par::concatenate(parts, out);
+}
+
+int young_age_limit(const Facilities& F) {
+  int oldest = 96;
+  for (const Service s : {Service::nursery, Service::babyroom})
+    for (const int f : F.of_service(s))
+      oldest = std::max(oldest, F.kind_of(static_cast<std::size_t>(f)).max_age_months);
+  return oldest;
+}
+
+RowSet young_rows(const ServiceContext& cx, const State& st) {
+  if (cx.young != nullptr) return {cx.young->data(), cx.young->size()};
+  return {nullptr, st.children.size()};
 }
 
 const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own) {
@@ -77,6 +104,12 @@ void step_services(const ServiceContext& context, State& st, io::Recorder& rec) 
   ServiceContext cx = context;
   cx.homes = homes.data();
   cx.n_homes = st.households.size();
+  // The young children's rows, listed once for the kindergarten, nursery and baby rooms.
+  static thread_local std::vector<std::uint32_t> young;
+  young.clear();
+  CHILDSIM_CHECK(st.children.size() <= 0xffffffffu, "services: more than 2^32 child rows");
+  list_young(st.children, st.month, young_age_limit(cx.scenario.facilities), young);
+  cx.young = &young;
   step_kindergarten(cx, st, rec);
   step_nursery(cx, st, rec);
   step_babyroom(cx, st, rec);
