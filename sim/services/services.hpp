@@ -58,6 +58,8 @@ struct ServiceContext {
   /// The rows of the young children (young_rows), in row order, when the caller listed them
   /// for this month (step_services); null: the steps run over every row.
   const std::vector<std::uint32_t>* young = nullptr;
+  /// The rows of the children of holiday-class age (pupil_rows), likewise.
+  const std::vector<std::uint32_t>* pupils = nullptr;
 };
 
 /// The rows a pass runs over: a list of rows in increasing order, or every row [0, n). Passes
@@ -97,14 +99,18 @@ inline bool all_parents_work(const Households& h, std::size_t row) {
 /// The children of an age that the kindergarten, nursery and baby-room steps can concern this
 /// month: present, and younger than `oldest` months or holding a place or a waiting-list entry
 /// (every other child is passed over by each of their passes). Appended to `out` in row
-/// order.
-void list_young(const Children& c, int month, int oldest, std::vector<std::uint32_t>& out);
+/// order; and, appended to `pupils`, the children of holiday-class age (age at the last 1
+/// September, the model month `september`, from holiday_min_age to holiday_max_age).
+void list_young(const Children& c, int month, int oldest, int september,
+                std::vector<std::uint32_t>& young, std::vector<std::uint32_t>& pupils);
 /// The oldest age in months (exclusive) that young_rows must keep for these facilities: a
 /// kindergarten age at the last 1 September of 5 (under 84 months; 96 for a margin), and the
 /// oldest age a nursery or baby-room kind admits.
 int young_age_limit(const Facilities& F);
 /// cx.young when set, else every row of st.children.
 RowSet young_rows(const ServiceContext& cx, const State& st);
+/// cx.pupils when set, else every row of st.children.
+RowSet pupil_rows(const ServiceContext& cx, const State& st);
 
 /// The HomeRow of every household, in out[0, h.size()) (in parallel over rows). `out` grows
 /// when it is too short and never shrinks, so that a buffer kept from month to month is not
