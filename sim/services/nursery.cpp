@@ -407,8 +407,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = counts[thread];
-        // Only the rows counted by street read their household (fetched a few rows ahead);
-        // the other children under 36 months add a subsidy term.
+        // Only the rows counted by street read their household (fetched a few rows ahead:
+        // every kept row's, as GCC 12 drops a prefetch made conditional here); the other
+        // children under 36 months add a subsidy term.
         auto by_street_row = [&](std::size_t i, int age) {
           return (age >= w.min_age && age < w.max_age) || c.nursery[i] >= 0 || c.waiting[i] >= 0 ||
                  choice[i] == -1;
@@ -418,10 +419,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
           const int age = age_in_months(t, c.birth_month[i]);
           return age < 36 || by_street_row(i, age);
         };
-        auto fetch = [&](std::size_t i) {
-          if (by_street_row(i, age_in_months(t, c.birth_month[i])))
-            __builtin_prefetch(&home[c.household[i]]);
-        };
+        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
         std::uint32_t unplaced_under_36 = 0;  // since the last child holding a place
         for_rows_fetched_ahead(rows, begin, end, keep, fetch, [&](std::size_t i) {
           const int age = age_in_months(t, c.birth_month[i]);
