@@ -97,7 +97,10 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
   // Per chunk of rows (children under 3 are the latest rows: uneven work): the requests in row
   // order; users and sessions asked for are counted per thread and added up.
-  const std::size_t n = c.size(), nb = par::n_blocks(), ns = sc.base.streets.size();
+  // They run over the young children's rows (services.hpp, young_rows): the others are of no
+  // baby-room age.
+  const RowSet rows = young_rows(cx, st);
+  const std::size_t n = rows.size(), nb = par::n_blocks(), ns = sc.base.streets.size();
   std::vector<std::vector<Request>> found(par::n_chunks(n));
   std::vector<std::vector<std::int32_t>> user_parts(nb, std::vector<std::int32_t>(ns, 0));
   std::vector<std::vector<std::int32_t>> demand_parts(nb, std::vector<std::int32_t>(ns, 0));
@@ -116,7 +119,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
           return wish_of(i) < most_take_up;
         };
         auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
-        for_rows_fetched_ahead(begin, end, may_use, fetch, [&](std::size_t i) {
+        for_rows_fetched_ahead(rows, begin, end, may_use, fetch, [&](std::size_t i) {
           const int age = age_in_months(t, c.birth_month[i]);
           const HomeRow& o = home[c.household[i]];
           int best = -1;

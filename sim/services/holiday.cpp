@@ -116,7 +116,10 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<HomeRow> own_homes;
   const HomeRow* home = homes_for(cx, st, own_homes);
   const int t = st.month, r = st.replicate;
-  const std::size_t n = c.size(), ns = sc.base.streets.size(), nf = F.size();
+  // The passes run over the pupils' rows (services.hpp, pupil_rows): the others are of no
+  // holiday-class age.
+  const RowSet rows = pupil_rows(cx, st);
+  const std::size_t n = rows.size(), ns = sc.base.streets.size(), nf = F.size();
   const auto rep = static_cast<std::uint32_t>(r);
   const HolidayWindow window = holiday_window(sc.start.plus(t).month);
   const auto wish_month = static_cast<std::uint32_t>(holiday_window_first_month(t, sc.start));
@@ -143,7 +146,7 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
           return age >= holiday_min_age && age <= holiday_max_age;
         };
         auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
-        for_rows_fetched_ahead(begin, end, of_age, fetch, [&](std::size_t i) {
+        for_rows_fetched_ahead(rows, begin, end, of_age, fetch, [&](std::size_t i) {
           const HomeRow& o = home[c.household[i]];
           if (!o.all_parents_work() || o.grandparent_care()) return;
           k_eligible[o.street] += 1;

@@ -60,7 +60,10 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const HomeRow* home = homes_for(cx, st, own_homes);
   const int t = st.month, r = st.replicate;
   const std::vector<int> kgs = F.of_service(Service::kindergarten);
-  const std::size_t n = c.size(), ns = sc.base.streets.size();
+  // The passes run over the young children's rows (services.hpp, young_rows): the others are
+  // of no kindergarten age and hold no place.
+  const RowSet rows = young_rows(cx, st);
+  const std::size_t n = rows.size(), ns = sc.base.streets.size();
   auto street_of = [&](std::size_t i) {
     return static_cast<std::size_t>(home[c.household[i]].street);
   };
@@ -77,7 +80,8 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<std::vector<std::int32_t>> enrolled_parts(nb, std::vector<std::int32_t>(F.size(), 0));
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     std::int32_t* e = enrolled_parts[b].data();
-    for (std::size_t i = begin; i < end; ++i) {
+    for (std::size_t k = begin; k < end; ++k) {
+      const std::size_t i = rows[k];
       if (!c.present[i] || c.kindergarten[i] < 0) continue;
       if (kg_age(i) >= 6)
         c.kindergarten[i] = -1;
@@ -98,7 +102,8 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<std::vector<Seeker>> seeker_parts(par::n_chunks(n));
   const auto rep = static_cast<std::uint32_t>(r);
   par::for_chunks(n, nb, [&](std::size_t, std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
+    for (std::size_t k = begin; k < end; ++k) {
+      const std::size_t i = rows[k];
       if (!c.present[i] || c.kindergarten[i] >= 0) continue;
       const int a = kg_age(i);
       if (a < 3 || a > 5) continue;
@@ -193,7 +198,7 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
           return a >= 3 && a <= 5;
         };
         for_rows_fetched_ahead(
-            begin, end,
+            rows, begin, end,
             [&](std::size_t i) { return c.present[i] && (c.kindergarten[i] >= 0 || of_age(i)); },
             [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); },
             [&](std::size_t i) {

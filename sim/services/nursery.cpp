@@ -165,15 +165,20 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   choice.assign(c.size(), -2);
   // Children still on a waiting list after leaving, with their keys, per chunk of rows (the
   // displacement of step 2 changes places, not lists).
-  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> waiting(par::n_chunks(c.size()));
+  // The passes run over the young children's rows (services.hpp, young_rows): the others are
+  // of no nursery age and hold no place and no waiting-list entry.
+  const RowSet rows = young_rows(cx, st);
+  const std::size_t n = rows.size();
+  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> waiting(par::n_chunks(n));
   {
     std::vector<std::vector<std::int32_t>> e_parts(nb, std::vector<std::int32_t>(nf, 0));
     std::vector<std::vector<std::int32_t>> g_parts(nb, std::vector<std::int32_t>(ns, 0));
-    par::for_chunks(c.size(), nb,
+    par::for_chunks(n, nb,
                     [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
                       std::int32_t* e = e_parts[thread].data();
                       std::int32_t* g = g_parts[thread].data();
-                      for (std::size_t i = begin; i < end; ++i) {
+                      for (std::size_t k = begin; k < end; ++k) {
+                        const std::size_t i = rows[k];
                         if (!c.present[i] || (c.nursery[i] < 0 && c.waiting[i] < 0)) continue;
                         const int age = age_in_months(t, c.birth_month[i]);
                         if (c.nursery[i] >= 0) {
@@ -237,7 +242,6 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // price among facilities open to the child's age within reach of the street's centre
   // (computed once per street and age, since most children do not want care and evaluating
   // every facility for each of them dominated the run time).
-  const std::size_t n = c.size();
   const auto rep = static_cast<std::uint32_t>(r);
   const double max_m = P.max_distance_km * 1000.0;
   const int n_ages = std::max(0, w.max_age - w.min_age);
@@ -293,7 +297,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   };
   auto fetch_traits = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
   par::for_chunks(n, nb, [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
-    for_rows_fetched_ahead(begin, end, candidate, fetch_traits, [&](std::size_t i) {
+    for_rows_fetched_ahead(rows, begin, end, candidate, fetch_traits, [&](std::size_t i) {
       const int age = age_in_months(t, c.birth_month[i]);
       const HomeRow& o = home[c.household[i]];
       const auto s = static_cast<std::size_t>(o.street);
@@ -403,8 +407,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = counts[thread];
-        // Only the rows counted by street read their household (fetched a few rows ahead);
-        // the other children under 36 months add a subsidy term.
+        // Only the rows counted by street read their household (fetched a few rows ahead:
+        // every kept row's, as GCC 12 drops a prefetch made conditional here); the other
+        // children under 36 months add a subsidy term.
         auto by_street_row = [&](std::size_t i, int age) {
           return (age >= w.min_age && age < w.max_age) || c.nursery[i] >= 0 || c.waiting[i] >= 0 ||
                  choice[i] == -1;
@@ -414,12 +419,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
           const int age = age_in_months(t, c.birth_month[i]);
           return age < 36 || by_street_row(i, age);
         };
-        auto fetch = [&](std::size_t i) {
-          if (by_street_row(i, age_in_months(t, c.birth_month[i])))
-            __builtin_prefetch(&home[c.household[i]]);
-        };
+        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
         std::uint32_t unplaced_under_36 = 0;  // since the last child holding a place
-        for_rows_fetched_ahead(begin, end, keep, fetch, [&](std::size_t i) {
+        for_rows_fetched_ahead(rows, begin, end, keep, fetch, [&](std::size_t i) {
           const int age = age_in_months(t, c.birth_month[i]);
           if (!by_street_row(i, age)) {  // under 36 months, not eligible, no place, no wish
             ++unplaced_under_36;

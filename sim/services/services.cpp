@@ -1,8 +1,10 @@
 // services: the monthly order of the service submodels and shared helpers.
 #include "sim/services/services.hpp"
 
-#include "sim/core/parallel.hpp"  // par::for_blocks
-#include "sim/core/rng.hpp"       // mix64
+#include "sim/core/check.hpp"        // CHILDSIM_CHECK
+#include "sim/core/parallel.hpp"     // par::for_blocks, par::for_chunks
+#include "sim/core/rng.hpp"          // mix64
+#include "sim/services/holiday.hpp"  // holiday_min_age, holiday_max_age
 
 #include <algorithm>  // std::sort
 
@@ -27,6 +29,47 @@ void make_homes(const Households& h, std::vector<HomeRow>& out) {
                                            (h.grandparent_care[i] != 0 ? 4u : 0u));
     }
   });
+}
+
+void list_young(const Children& c, int month, int oldest, int september,
+                std::vector<std::uint32_t>& young, std::vector<std::uint32_t>& pupils) {
+  std::vector<std::vector<std::uint32_t>> young_parts(par::n_chunks(c.size())),
+      pupil_parts(par::n_chunks(c.size()));
+  par::for_chunks(c.size(), par::n_blocks(),
+                  [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
+                    std::vector<std::uint32_t>& y = young_parts[chunk];
+                    std::vector<std::uint32_t>& p = pupil_parts[chunk];
+                    for (std::size_t i = begin; i < end; ++i) {
+                      if (!c.present[i]) continue;
+                      if (month - c.birth_month[i] < oldest || c.nursery[i] >= 0 ||
+                          c.waiting[i] >= 0 || c.kindergarten[i] >= 0)
+                        y.push_back(static_cast<std::uint32_t>(i));
+                      const int months = september - c.birth_month[i];  // as step_holiday
+                      const int age = months < 0 ? -1 : months / 12;
+                      if (age >= holiday_min_age && age <= holiday_max_age)
+                        p.push_back(static_cast<std::uint32_t>(i));
+                    }
+                  });
+  par::concatenate(young_parts, young);
+  par::concatenate(pupil_parts, pupils);
+}
+
+int young_age_limit(const Facilities& F) {
+  int oldest = 96;
+  for (const Service s : {Service::nursery, Service::babyroom})
+    for (const int f : F.of_service(s))
+      oldest = std::max(oldest, F.kind_of(static_cast<std::size_t>(f)).max_age_months);
+  return oldest;
+}
+
+RowSet young_rows(const ServiceContext& cx, const State& st) {
+  if (cx.young != nullptr) return {cx.young->data(), cx.young->size()};
+  return {nullptr, st.children.size()};
+}
+
+RowSet pupil_rows(const ServiceContext& cx, const State& st) {
+  if (cx.pupils != nullptr) return {cx.pupils->data(), cx.pupils->size()};
+  return {nullptr, st.children.size()};
 }
 
 const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own) {
@@ -77,6 +120,17 @@ void step_services(const ServiceContext& context, State& st, io::Recorder& rec) 
   ServiceContext cx = context;
   cx.homes = homes.data();
   cx.n_homes = st.households.size();
+  // The young children's rows, listed once for the kindergarten, nursery and baby rooms, and
+  // the pupils' for the holiday classes.
+  static thread_local std::vector<std::uint32_t> young, pupils;
+  young.clear();
+  pupils.clear();
+  CHILDSIM_CHECK(st.children.size() <= 0xffffffffu, "services: more than 2^32 child rows");
+  const int september = st.month - (cx.scenario.start.plus(st.month).month - 9 + 12) % 12;
+  list_young(st.children, st.month, young_age_limit(cx.scenario.facilities), september, young,
+             pupils);
+  cx.young = &young;
+  cx.pupils = &pupils;
   step_kindergarten(cx, st, rec);
   step_nursery(cx, st, rec);
   step_babyroom(cx, st, rec);

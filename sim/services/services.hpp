@@ -55,6 +55,21 @@ struct ServiceContext {
   /// this month (step_services, the spin-up); null: each step makes its own (homes_for).
   const HomeRow* homes = nullptr;
   std::size_t n_homes = 0;
+  /// The rows of the young children (young_rows), in row order, when the caller listed them
+  /// for this month (step_services); null: the steps run over every row.
+  const std::vector<std::uint32_t>* young = nullptr;
+  /// The rows of the children of holiday-class age (pupil_rows), likewise.
+  const std::vector<std::uint32_t>* pupils = nullptr;
+};
+
+/// The rows a pass runs over: a list of rows in increasing order, or every row [0, n). Passes
+/// split it into par::for_chunks chunks of the list (fixed, whatever the thread count), so
+/// lists kept per chunk and concatenated are in row order as with every row.
+struct RowSet {
+  const std::uint32_t* list = nullptr;  ///< null: row k is k
+  std::size_t n = 0;
+  std::size_t size() const { return n; }
+  std::size_t operator[](std::size_t k) const { return list != nullptr ? list[k] : k; }
 };
 
 void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec);
@@ -81,6 +96,22 @@ inline bool all_parents_work(const Households& h, std::size_t row) {
   return (h.has_mother[row] || h.partnered[row]) && mother_ok && partner_ok;
 }
 
+/// The children of an age that the kindergarten, nursery and baby-room steps can concern this
+/// month: present, and younger than `oldest` months or holding a place or a waiting-list entry
+/// (every other child is passed over by each of their passes). Appended to `out` in row
+/// order; and, appended to `pupils`, the children of holiday-class age (age at the last 1
+/// September, the model month `september`, from holiday_min_age to holiday_max_age).
+void list_young(const Children& c, int month, int oldest, int september,
+                std::vector<std::uint32_t>& young, std::vector<std::uint32_t>& pupils);
+/// The oldest age in months (exclusive) that young_rows must keep for these facilities: a
+/// kindergarten age at the last 1 September of 5 (under 84 months; 96 for a margin), and the
+/// oldest age a nursery or baby-room kind admits.
+int young_age_limit(const Facilities& F);
+/// cx.young when set, else every row of st.children.
+RowSet young_rows(const ServiceContext& cx, const State& st);
+/// cx.pupils when set, else every row of st.children.
+RowSet pupil_rows(const ServiceContext& cx, const State& st);
+
 /// The HomeRow of every household, in out[0, h.size()) (in parallel over rows). `out` grows
 /// when it is too short and never shrinks, so that a buffer kept from month to month is not
 /// faulted in and cleared again each month.
@@ -94,12 +125,15 @@ const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<
 /// month's pass takes the children in row order, their households in no particular order. keep(i)
 /// must read only what no fn(j) of an earlier row j changes (in the services: row i's own fields);
 /// then the calls are those of the plain loop `for i: if (keep(i)) fn(i)`, in the same order.
-template <std::size_t Ahead = 8, class Keep, class Fetch, class Fn>
-void for_rows_fetched_ahead(std::size_t begin, std::size_t end, Keep&& keep, Fetch&& fetch,
-                            Fn&& fn) {
+/// The rows are rows[k] for k in [begin, end) (the overload without `rows`: the rows
+/// [begin, end)).
+template <std::size_t Ahead = 32, class Keep, class Fetch, class Fn>
+void for_rows_fetched_ahead(const RowSet& rows, std::size_t begin, std::size_t end, Keep&& keep,
+                            Fetch&& fetch, Fn&& fn) {
   std::size_t ring[Ahead];
   std::size_t head = 0, count = 0;
-  for (std::size_t i = begin; i < end; ++i) {
+  for (std::size_t k = begin; k < end; ++k) {
+    const std::size_t i = rows[k];
     if (!keep(i)) continue;
     fetch(i);
     if (count < Ahead) {
@@ -111,6 +145,11 @@ void for_rows_fetched_ahead(std::size_t begin, std::size_t end, Keep&& keep, Fet
     head = (head + 1) % Ahead;
   }
   for (std::size_t k = 0; k < count; ++k) fn(ring[(head + k) % Ahead]);
+}
+template <std::size_t Ahead = 32, class Keep, class Fetch, class Fn>
+void for_rows_fetched_ahead(std::size_t begin, std::size_t end, Keep&& keep, Fetch&& fetch,
+                            Fn&& fn) {
+  for_rows_fetched_ahead<Ahead>(RowSet{nullptr, end}, begin, end, keep, fetch, fn);
 }
 
 /// Where a facility's capacity in `month` is below `enrolled[f]`, the most recently enrolled
