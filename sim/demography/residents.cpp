@@ -160,19 +160,26 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
   }
 }
 
-void count_residents_by_age(const State& st, int month, std::int32_t* out) {
+void count_population(const State& st, int month, std::int32_t* children, std::int32_t* women,
+                      std::int32_t* by_age) {
   // The agents: integer counts per block (children, then the women of the household tables,
   // in one row space so that one parallel region does both), added up at the end: the same
-  // at any thread count. Each block has one spare cell (index n_out) that takes the rows not
-  // counted, so the loops have no branch on `present`.
+  // at any thread count. One Tally holds the three outputs' cells and one spare cell that
+  // takes the rows not counted, so the loops have no branch on `present`; each row is
+  // counted in two cells (its age group, and its single year of age or the spare).
   const Households& h = st.households;
   const Children& ch = st.children;
   const ResidentCounts& c = st.residents;
-  const std::size_t n_out = static_cast<std::size_t>(c.n_streets) * n_sexes * n_age_groups;
+  const auto ns = static_cast<std::size_t>(c.n_streets);
+  const std::size_t n_out = ns * n_sexes * n_age_groups,
+                    n_children = ns * static_cast<std::size_t>(Rates::n_child_ages),
+                    n_women = ns * static_cast<std::size_t>(Rates::n_women_ages);
+  const std::size_t at_children = n_out, at_women = n_out + n_children,
+                    n_cells = n_out + n_children + n_women;
   const std::size_t nb = par::n_blocks();
-  std::vector<Tally<std::int32_t>> parts(nb, Tally<std::int32_t>(n_out + 1));
+  std::vector<Tally<std::int32_t>> parts(nb, Tally<std::int32_t>(n_cells + 1));
   const std::size_t nc = ch.size(), nh = h.size();
-  const auto spare = static_cast<unsigned>(n_out);
+  const auto spare = static_cast<unsigned>(n_cells);
   const auto um = static_cast<unsigned>(month);
   // The age group of an age in months: age_group(age / 12) = min(age / 60, 17) for age ≥ 0.
   auto group = [](unsigned age_months) {
@@ -181,33 +188,47 @@ void count_residents_by_age(const State& st, int month, std::int32_t* out) {
   par::for_blocks(nc + nh, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     // Chunk by chunk, the cells first (no branch: the compiler vectorises the women's), then
     // the counts (branch_free.hpp).
-    std::uint32_t cells[chunk_rows];
+    std::uint32_t by_group[chunk_rows], by_year[chunk_rows];
     for (std::size_t g = begin; g < std::min(end, nc); g += chunk_rows) {
       const std::size_t m = std::min({chunk_rows, end - g, nc - g});
       for (std::size_t k = 0; k < m; ++k) {
         const std::size_t i = g + k;
-        const unsigned street =
+        const auto street =
             static_cast<unsigned>(h.street[static_cast<std::size_t>(ch.household[i])]);
-        const unsigned cell = (street * n_sexes + ch.sex[i]) * n_age_groups +
-                              group(um - static_cast<unsigned>(ch.birth_month[i]));
-        cells[k] = select(ch.present[i] != 0, cell, spare);
+        const unsigned age = um - static_cast<unsigned>(ch.birth_month[i]);
+        const bool present = ch.present[i] != 0;
+        by_group[k] =
+            select(present, (street * n_sexes + ch.sex[i]) * n_age_groups + group(age), spare);
+        by_year[k] = select(
+            present, static_cast<unsigned>(at_children) + street * Rates::n_child_ages + age / 12,
+            spare);
       }
-      parts[b].add(cells, m);
+      parts[b].add(by_group, m);
+      parts[b].add(by_year, m);
     }
     for (std::size_t g = std::max(begin, nc); g < end; g += chunk_rows) {
       const std::size_t m = std::min(chunk_rows, end - g);
       const std::size_t j0 = g - nc;
       for (std::size_t k = 0; k < m; ++k) {
         const std::size_t j = j0 + k;
-        const unsigned cell = static_cast<unsigned>(h.street[j]) * (n_sexes * n_age_groups) +
-                              female * n_age_groups +
-                              group(um - static_cast<unsigned>(h.mother_birth_month[j]));
-        cells[k] = select((h.present[j] != 0) & (h.has_mother[j] != 0), cell, spare);
+        const auto street = static_cast<unsigned>(h.street[j]);
+        const unsigned age = um - static_cast<unsigned>(h.mother_birth_month[j]), years = age / 12;
+        const bool woman = (h.present[j] != 0) & (h.has_mother[j] != 0);
+        by_group[k] = select(
+            woman, street * (n_sexes * n_age_groups) + female * n_age_groups + group(age), spare);
+        by_year[k] = select(
+            woman & (years - 18 < unsigned{Rates::n_women_ages}),
+            static_cast<unsigned>(at_women) + street * Rates::n_women_ages + (years - 18), spare);
       }
-      parts[b].add(cells, m);
+      parts[b].add(by_group, m);
+      parts[b].add(by_year, m);
     }
   });
-  for (const auto& part : parts) part.add_to(out, n_out);
+  std::vector<std::int32_t> total(n_cells, 0);
+  for (const auto& part : parts) part.add_to(total.data(), n_cells);
+  for (std::size_t k = 0; k < n_out; ++k) by_age[k] += total[k];
+  for (std::size_t k = 0; k < n_children; ++k) children[k] += total[at_children + k];
+  for (std::size_t k = 0; k < n_women; ++k) women[k] += total[at_women + k];
   // The cohorts: those of one (street, sex) and age group are a contiguous run of birth
   // months, so each group is one sum over its run (ages below 0 are not born yet).
   const int newest = month - c.first_birth_month;  // cohort index of age 0
@@ -220,9 +241,15 @@ void count_residents_by_age(const State& st, int month, std::int32_t* out) {
       const int k_begin = g == n_age_groups - 1 ? 0 : std::max(0, newest - 60 * (g + 1) + 1);
       std::int32_t sum = 0;
       for (int k = k_begin; k < k_end; ++k) sum += n[k];
-      out[ss * n_age_groups + g] += sum;
+      by_age[ss * n_age_groups + g] += sum;
     }
   }
+}
+
+void count_residents_by_age(const State& st, int month, std::int32_t* out) {
+  const auto ns = static_cast<std::size_t>(st.residents.n_streets);
+  std::vector<std::int32_t> children(ns * Rates::n_child_ages), women(ns * Rates::n_women_ages);
+  count_population(st, month, children.data(), women.data(), out);
 }
 
 }  // namespace childsim

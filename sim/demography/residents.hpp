@@ -57,4 +57,12 @@ int binomial_by_inversion(int n, double p, double u);
 /// sex) × n_age_groups + age group], with ages at `month`; `out` must hold zeros.
 void count_residents_by_age(const State& state, int month, std::int32_t* out);
 
+/// The month's census for the outputs in one pass over the agent tables: the children by
+/// [street × Rates::n_child_ages + age] (`children`, output `population`), the women 18–49 of
+/// the household tables by [street × Rates::n_women_ages + age − 18] (`women`) and every
+/// resident as count_residents_by_age gives them (`by_age`); ages at `month`; each array is
+/// added to (start from zeros).
+void count_population(const State& state, int month, std::int32_t* children, std::int32_t* women,
+                      std::int32_t* by_age);
+
 }  // namespace childsim

@@ -4,7 +4,7 @@
 #include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
-#include "sim/demography/residents.hpp"   // count_residents_by_age
+#include "sim/demography/residents.hpp"   // count_population
 #include "sim/services/services.hpp"      // step_services
 
 #include <algorithm>  // std::fill_n, std::copy
@@ -30,26 +30,9 @@ void count_children(const State& st, int month, std::int32_t* by_street_age, std
   par::add_counts(parts, by_street_age);
 }
 
-// Women 18–49 of the household tables by street and year of age (integers, as above).
-void count_women(const State& st, int month, std::int32_t* women, std::size_t cells) {
-  const Households& h = st.households;
-  const std::size_t nb = par::n_blocks();
-  std::vector<std::vector<std::int32_t>> parts(nb, std::vector<std::int32_t>(cells, 0));
-  par::for_blocks(h.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    std::int32_t* o = parts[b].data();
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!h.present[i] || !h.has_mother[i]) continue;
-      const int age = age_in_months(month, h.mother_birth_month[i]) / 12;
-      if (age >= 18 && age <= 49) o[h.street[i] * Rates::n_women_ages + age - 18] += 1;
-    }
-  });
-  par::add_counts(parts, women);
-}
-
 void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   const int r = st.replicate, t = st.month;
   const std::size_t ns = f.births.size();
-  count_children(st, t, rec.block("population", r, t), rec.block_size("population"));
   std::copy(f.births.begin(), f.births.end(), rec.block("births", r, t));
   std::copy(f.births_by_parity.begin(), f.births_by_parity.end(),
             rec.block("births_by_parity", r, t));
@@ -58,9 +41,9 @@ void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   std::copy(f.moves_out.begin(), f.moves_out.end(), rec.block("moves_out", r, t));
   std::copy(f.aged_out.begin(), f.aged_out.end(), rec.block("aged_out", r, t));
 
-  count_women(st, t, rec.block("women", r, t), rec.block_size("women"));
+  // Children by age, women 18–49 and all residents by age group: one pass (residents.hpp).
   std::int32_t* by_age = rec.block("residents_by_age", r, t);
-  count_residents_by_age(st, t, by_age);
+  count_population(st, t, rec.block("population", r, t), rec.block("women", r, t), by_age);
   std::int32_t* residents = rec.block("residents", r, t);
   constexpr std::size_t per_street = n_sexes * n_age_groups;
   for (std::size_t s = 0; s < ns; ++s)

@@ -6,7 +6,7 @@
 #include "sim/demography/births.hpp"      // birth_renormalisation, birth_weight, at_risk_of_birth
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
-#include "sim/demography/residents.hpp"   // count_residents_by_age, binomial_by_inversion
+#include "sim/demography/residents.hpp"   // count_residents_by_age, count_population, …
 #include "sim/model/rates.hpp"            // initial_counts, make_rates
 #include "sim/model/state.hpp"            // State, compact
 #include "sim/scenario/scenario.hpp"      // load_scenario
@@ -125,6 +125,25 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
                                      0);
     count_residents_by_age(st, t, census.data());
     CHECK(census == plain_census(st, t));
+    // The outputs' census in one pass: children and women by single year as well.
+    const auto ns = static_cast<std::size_t>(r.n_streets);
+    std::vector<std::int32_t> children(ns * Rates::n_child_ages), women(ns * Rates::n_women_ages),
+        by_age(census.size()), plain_children(children.size()), plain_women(women.size());
+    count_population(st, t, children.data(), women.data(), by_age.data());
+    CHECK(by_age == census);
+    const Households& hh = st.households;
+    for (std::size_t i = 0; i < st.children.size(); ++i)
+      if (st.children.present[i])
+        plain_children[static_cast<std::size_t>(
+            hh.street[static_cast<std::size_t>(st.children.household[i])] * Rates::n_child_ages +
+            (t - st.children.birth_month[i]) / 12)] += 1;
+    for (std::size_t i = 0; i < hh.size(); ++i) {
+      const int age = (t - hh.mother_birth_month[i]) / 12;
+      if (hh.present[i] && hh.has_mother[i] && age >= 18 && age <= 49)
+        plain_women[static_cast<std::size_t>(hh.street[i] * Rates::n_women_ages + age - 18)] += 1;
+    }
+    CHECK(children == plain_children);
+    CHECK(women == plain_women);
     const Households before = st.households;
     retire_households(st);
     const Households& h = st.households;
