@@ -52,6 +52,17 @@ void batch_scalar(std::uint32_t k0, std::uint32_t k1, const std::uint64_t* lo, s
   }
 }
 
+void blocks_scalar(std::uint32_t k0, std::uint32_t k1, const std::uint32_t c[4], std::size_t begin,
+                   std::size_t n, std::uint32_t* const words[4]) {
+  const r123::Philox4x32::key_type key = {{k0, k1}};
+  for (std::size_t k = begin; k < n; ++k) {
+    const r123::Philox4x32::ctr_type ctr = {
+        {c[0], c[1], c[2], c[3] + static_cast<std::uint32_t>(k)}};
+    const r123::Philox4x32::ctr_type out = r123::Philox4x32()(ctr, key);
+    for (int j = 0; j < 4; ++j) words[j][k] = out.v[j];
+  }
+}
+
 #if CHILDSIM_PHILOX_X86
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_epi32() (`__m512i __Y = __Y;`),
@@ -123,6 +134,35 @@ __attribute__((target("avx512f"))) std::size_t batch_avx512(std::uint32_t k0, st
   return k;
 }
 
+// Consecutive blocks of one stream: counters (c0, c1, c2, c3 + k), eight at a time (the lanes
+// hold c3 + k in 64 bits; only the low half, which is the 32-bit sum, is ever used).
+__attribute__((target("avx512f"))) std::size_t blocks_avx512(std::uint32_t k0, std::uint32_t k1,
+                                                             const std::uint32_t c[4],
+                                                             std::size_t n,
+                                                             std::uint32_t* const words[4]) {
+  const RoundKeys keys(k0, k1);
+  const __m512i m0 = _mm512_set1_epi64(PHILOX_M4x32_0), m1 = _mm512_set1_epi64(PHILOX_M4x32_1);
+  const __m512i step = _mm512_set1_epi64(8);
+  __m512i c3 = _mm512_add_epi64(_mm512_set1_epi64(c[3]), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+  std::size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    __m512i x0 = _mm512_set1_epi64(c[0]), x1 = _mm512_set1_epi64(c[1]),
+            x2 = _mm512_set1_epi64(c[2]), x3 = c3;
+    for (int r = 0; r < rounds; ++r) {
+      const __m512i p0 = _mm512_mul_epu32(x0, m0), p1 = _mm512_mul_epu32(x2, m1);
+      x0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p1, 32), x1),
+                            _mm512_set1_epi64(keys.a[r]));
+      x2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p0, 32), x3),
+                            _mm512_set1_epi64(keys.b[r]));
+      x1 = p1;
+      x3 = p0;
+    }
+    store8(words, k, x0, x1, x2, x3);
+    c3 = _mm512_add_epi64(c3, step);
+  }
+  return k;
+}
+
 // The low halves of the four 64-bit lanes of `x` as four 32-bit words at `out`.
 __attribute__((target("avx2"))) inline void store_low_halves(std::uint32_t* out, __m256i x) {
   const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
@@ -187,6 +227,33 @@ __attribute__((target("avx2"))) std::size_t batch_avx2(std::uint32_t k0, std::ui
   return k;
 }
 
+// Consecutive blocks of one stream, four at a time (as blocks_avx512).
+__attribute__((target("avx2"))) std::size_t blocks_avx2(std::uint32_t k0, std::uint32_t k1,
+                                                        const std::uint32_t c[4], std::size_t n,
+                                                        std::uint32_t* const words[4]) {
+  const RoundKeys keys(k0, k1);
+  const __m256i m0 = _mm256_set1_epi64x(PHILOX_M4x32_0), m1 = _mm256_set1_epi64x(PHILOX_M4x32_1);
+  const __m256i step = _mm256_set1_epi64x(4);
+  __m256i c3 = _mm256_add_epi64(_mm256_set1_epi64x(c[3]), _mm256_setr_epi64x(0, 1, 2, 3));
+  std::size_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    __m256i x0 = _mm256_set1_epi64x(c[0]), x1 = _mm256_set1_epi64x(c[1]),
+            x2 = _mm256_set1_epi64x(c[2]), x3 = c3;
+    for (int r = 0; r < rounds; ++r) {
+      const __m256i p0 = _mm256_mul_epu32(x0, m0), p1 = _mm256_mul_epu32(x2, m1);
+      x0 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), x1),
+                            _mm256_set1_epi64x(keys.a[r]));
+      x2 = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), x3),
+                            _mm256_set1_epi64x(keys.b[r]));
+      x1 = p1;
+      x3 = p0;
+    }
+    store4(words, k, x0, x1, x2, x3);
+    c3 = _mm256_add_epi64(c3, step);
+  }
+  return k;
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -233,6 +300,21 @@ void philox4x32_10_batch(std::uint32_t k0, std::uint32_t k1, const std::uint64_t
   CHILDSIM_CHECK(isa == PhiloxIsa::scalar, "philox_batch: no vector path on this processor");
 #endif
   batch_scalar(k0, k1, lo, c2, c3, done, n, words);
+}
+
+void philox4x32_10_blocks(std::uint32_t k0, std::uint32_t k1, const std::uint32_t counter[4],
+                          std::size_t n, std::uint32_t* const words[4], PhiloxIsa isa) {
+  std::size_t done = 0;
+#if CHILDSIM_PHILOX_X86
+  if (isa == PhiloxIsa::avx512) {
+    done = blocks_avx512(k0, k1, counter, n, words);
+  } else if (isa == PhiloxIsa::avx2) {
+    done = blocks_avx2(k0, k1, counter, n, words);
+  }
+#else
+  CHILDSIM_CHECK(isa == PhiloxIsa::scalar, "philox_batch: no vector path on this processor");
+#endif
+  blocks_scalar(k0, k1, counter, done, n, words);
 }
 
 }  // namespace childsim

@@ -39,6 +39,11 @@ void philox4x32_10_batch(std::uint32_t k0, std::uint32_t k1, const std::uint64_t
                          std::uint32_t c2, std::uint32_t c3, std::size_t n,
                          std::uint32_t* const words[4], PhiloxIsa isa);
 
+/// Philox4x32-10 of the counters (c0, c1, c2, c3 + k) under key (k0, k1), k < n: n
+/// consecutive blocks of one stream (Stream advances word 3 of its counter by one a block).
+void philox4x32_10_blocks(std::uint32_t k0, std::uint32_t k1, const std::uint32_t counter[4],
+                          std::size_t n, std::uint32_t* const words[4], PhiloxIsa isa);
+
 /// Bounds for a test on words that must never miss (a first, cheap pass that leaves the exact
 /// test to the rows that pass it). A uniform u = w · 2^-32 (Stream::uniform) is below a
 /// probability x exactly when w < x · 2^32 (both products are exact), which implies
@@ -84,6 +89,43 @@ class FirstBlocks {
 
  private:
   alignas(64) std::uint32_t w_[4][capacity];
+};
+
+/// A Stream (the same words in the same order) that computes its blocks 16 at a time: for
+/// streams that draw many words (a cohort table's events, an arriving family's past births).
+class BufferedStream {
+ public:
+  using result_type = std::uint32_t;
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return 0xffffffffu; }
+
+  BufferedStream(std::uint64_t seed, std::uint32_t replicate, std::uint64_t agent,
+                 std::uint32_t month, Purpose purpose)
+      : k0_(static_cast<std::uint32_t>(seed)),
+        k1_(static_cast<std::uint32_t>(seed >> 32)),
+        counter_{static_cast<std::uint32_t>(agent), static_cast<std::uint32_t>(agent >> 32),
+                 Stream::counter_word2(replicate, month), Stream::counter_word3(purpose)} {}
+
+  result_type operator()() {
+    if (used_ == 4 * blocks) refill();
+    const std::size_t k = used_++;
+    return w_[k & 3][k >> 2];
+  }
+  double uniform() { return (*this)() * 0x1p-32; }
+  bool bernoulli(double p) { return uniform() < p; }
+
+ private:
+  static constexpr std::size_t blocks = 16;
+  void refill() {
+    std::uint32_t* const out[4] = {w_[0], w_[1], w_[2], w_[3]};
+    philox4x32_10_blocks(k0_, k1_, counter_, blocks, out, philox_best_isa());
+    counter_[3] += blocks;
+    used_ = 0;
+  }
+  std::uint32_t k0_, k1_;
+  std::uint32_t counter_[4];
+  std::size_t used_ = 4 * blocks;
+  alignas(64) std::uint32_t w_[4][blocks];
 };
 
 }  // namespace childsim

@@ -1,9 +1,10 @@
 // residents: the resident counts' monthly events and arrivals.
 #include "sim/demography/residents.hpp"
 
-#include "sim/core/branch_free.hpp"  // chunk_rows, select, Tally
-#include "sim/core/parallel.hpp"     // par::for_blocks, par::for_each_unit
-#include "sim/core/rng.hpp"          // Stream, Purpose
+#include "sim/core/branch_free.hpp"   // chunk_rows, select, Tally
+#include "sim/core/parallel.hpp"      // par::for_blocks
+#include "sim/core/philox_batch.hpp"  // BufferedStream
+#include "sim/core/rng.hpp"           // Stream, Purpose
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
 
@@ -94,40 +95,49 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
   const auto rep = static_cast<std::uint32_t>(st.replicate);
   const auto month = static_cast<std::uint32_t>(t);
   std::vector<std::vector<Move>> moves(static_cast<std::size_t>(n_tasks));
-  par::for_each_unit(static_cast<std::size_t>(n_tasks), [&](std::size_t unit) {
-    const int task = static_cast<int>(unit);
-    const int s = task / n_sexes, sex = task % n_sexes;
-    Stream rng(sc.seed, rep, static_cast<std::uint64_t>(task), month, Purpose::resident_counts);
-    for (int age_m = adult_from_months; age_m < beyond_oldest_months; ++age_m) {
-      const int b = t - age_m;
-      if (b < c.first_birth_month) break;
-      if (b - c.first_birth_month >= c.n_cohorts) continue;  // too young for the table
-      std::int32_t& n = c.at(s, sex, b);
-      if (n == 0) continue;
-      const int a = age_m / 12;
-      const auto k_age = static_cast<std::size_t>(sex * Rates::n_adult_ages + a - 18);
-      const double p = r.resident_event_prob[k_age];
-      const double die = r.resident_death_share[k_age], leave = die + r.resident_out_share[k_age];
-      const int events = p >= 1.0 ? n : binomial_by_inversion(n, p, rng.uniform());
-      int deaths = 0, gone = 0, moved = 0;
-      for (int e = 0; e < events; ++e) {
-        const double u = die >= 1.0 ? 0.0 : rng.uniform();
-        if (u < die) {
-          ++deaths;
-        } else if (u < leave) {
-          ++gone;
-        } else {
-          ++moved;
-          const int d = draw_index(r.destination_cdf[static_cast<std::size_t>(s)], rng.uniform());
-          moves[static_cast<std::size_t>(task)].push_back({d, sex, b});
+  // Tasks in parallel (contiguous blocks of tasks, par::for_blocks): each writes only its own
+  // cells, its own flows' cells (street, sex) and its own list of moves.
+  par::for_blocks(
+      static_cast<std::size_t>(n_tasks), par::n_blocks(),
+      [&](std::size_t, std::size_t first, std::size_t last) {
+        for (int task = static_cast<int>(first); task < static_cast<int>(last); ++task) {
+          const int s = task / n_sexes, sex = task % n_sexes;
+          // Many words (one a non-empty cohort): 16 blocks at a time.
+          BufferedStream rng(sc.seed, rep, static_cast<std::uint64_t>(task), month,
+                             Purpose::resident_counts);
+          for (int age_m = adult_from_months; age_m < beyond_oldest_months; ++age_m) {
+            const int b = t - age_m;
+            if (b < c.first_birth_month) break;
+            if (b - c.first_birth_month >= c.n_cohorts) continue;  // too young for the table
+            std::int32_t& n = c.at(s, sex, b);
+            if (n == 0) continue;
+            const int a = age_m / 12;
+            const auto k_age = static_cast<std::size_t>(sex * Rates::n_adult_ages + a - 18);
+            const double p = r.resident_event_prob[k_age];
+            const double die = r.resident_death_share[k_age],
+                         leave = die + r.resident_out_share[k_age];
+            const int events = p >= 1.0 ? n : binomial_by_inversion(n, p, rng.uniform());
+            int deaths = 0, gone = 0, moved = 0;
+            for (int e = 0; e < events; ++e) {
+              const double u = die >= 1.0 ? 0.0 : rng.uniform();
+              if (u < die) {
+                ++deaths;
+              } else if (u < leave) {
+                ++gone;
+              } else {
+                ++moved;
+                const int d =
+                    draw_index(r.destination_cdf[static_cast<std::size_t>(s)], rng.uniform());
+                moves[static_cast<std::size_t>(task)].push_back({d, sex, b});
+              }
+            }
+            n -= events;
+            MonthFlows::add(f.resident_deaths, s, sex, a, deaths);
+            MonthFlows::add(f.migrants_out, s, sex, a, gone);
+            MonthFlows::add(f.movers_out, s, sex, a, moved);
+          }
         }
-      }
-      n -= events;
-      MonthFlows::add(f.resident_deaths, s, sex, a, deaths);
-      MonthFlows::add(f.migrants_out, s, sex, a, gone);
-      MonthFlows::add(f.movers_out, s, sex, a, moved);
-    }
-  });
+      });
   for (const auto& list : moves)
     for (const Move& m : list) {
       c.at(m.to_street, m.sex, m.birth_month) += 1;
@@ -137,7 +147,8 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
     const int s = task / n_sexes, sex = task % n_sexes;
     const double mean = r.resident_inflow[static_cast<std::size_t>(task)];
     if (!(mean > 0)) continue;
-    Stream rng(sc.seed, rep, static_cast<std::uint64_t>(task), month, Purpose::resident_arrivals);
+    BufferedStream rng(sc.seed, rep, static_cast<std::uint64_t>(task), month,
+                       Purpose::resident_arrivals);
     const int arrivals = boost::random::poisson_distribution<int, double>(mean)(rng);
     const auto& cdf = r.resident_in_age_cdf[static_cast<std::size_t>(sex)];
     for (int k = 0; k < arrivals; ++k) {

@@ -6,7 +6,7 @@
 #include "sim/demography/births.hpp"      // birth_renormalisation, birth_weight, at_risk_of_birth
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
-#include "sim/demography/residents.hpp"   // count_residents_by_age, binomial_by_inversion
+#include "sim/demography/residents.hpp"   // count_residents_by_age, …
 #include "sim/model/rates.hpp"            // initial_counts, make_rates
 #include "sim/model/state.hpp"            // State, compact
 #include "sim/scenario/scenario.hpp"      // load_scenario
