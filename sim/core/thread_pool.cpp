@@ -49,14 +49,21 @@ class Pool {
     // One loop at a time: a second caller (two replicates run by two OpenMP threads, each
     // with threads inside, never happens in this program, but a library user could) waits.
     std::lock_guard<std::mutex> one_loop(run_mutex_);
+    if (serial_left_ > 0) {  // the helpers kept us waiting lately: a busy machine
+      --serial_left_;
+      run_serially(units, call, context);
+      return;
+    }
     grow(participants - 1);
     call_ = call;
     context_ = context;
     units_ = units;
     participants_ = participants;
+    failed_ = nullptr;
     next_.store(0, std::memory_order_relaxed);
     joined_.store(1, std::memory_order_relaxed);  // the caller is participant 0
     done_.store(0, std::memory_order_relaxed);
+    const auto start = std::chrono::steady_clock::now();
     open_.store(true);  // seq_cst: after the fields above, before the helpers look
     generation_.fetch_add(1);
     if (sleepers_.load() > 0) {
@@ -65,20 +72,52 @@ class Pool {
       { std::lock_guard<std::mutex> lock(mutex_); }
       wake_.notify_all();
     }
-    failed_ = nullptr;
     tl_in_loop = true;
     take_units(0);
     tl_in_loop = false;
+    const auto worked = std::chrono::steady_clock::now();
     // Wait for the units that helpers took (they are running now; none is left untaken).
     wait_until([&] { return done_.load(std::memory_order_acquire) == units_; });
     open_.store(false);
     // A helper that has announced itself (active_) may still be about to read the loop's
     // fields; it will find the loop closed. Wait for it to leave before they are rewritten.
     wait_until([&] { return active_.load() == 0; });
+    note_wait(worked - start, std::chrono::steady_clock::now() - worked);
     if (failed_) std::rethrow_exception(failed_);  // the first unit that threw, after the rest ran
   }
 
  private:
+  // A loop after which the caller waited longer than it worked (and more than 50 µs) was held
+  // up by a helper that took a unit and was then not run: the machine is busy. Two such loops
+  // among the last eight switch the pool to the caller alone for the next 256 loops (about a
+  // month of the simulation), after which it tries its helpers again. Results never depend on
+  // it; on a busy machine it keeps 2 threads from being slower than 1.
+  void note_wait(std::chrono::steady_clock::duration worked,
+                 std::chrono::steady_clock::duration waited) {
+    const bool stalled = waited > worked && waited > std::chrono::microseconds(50);
+    stalls_ = ((stalls_ << 1) | (stalled ? 1u : 0u)) & 0xffu;
+    int recent = 0;
+    for (std::uint32_t m = stalls_; m != 0; m &= m - 1) ++recent;
+    if (recent >= 2) {
+      serial_left_ = 256;
+      stalls_ = 0;
+    }
+  }
+
+  static void run_serially(std::size_t units, UnitFn call, void* context) {
+    std::exception_ptr failed;
+    tl_in_loop = true;
+    for (std::size_t u = 0; u < units; ++u) {
+      try {
+        call(context, 0, u);
+      } catch (...) {
+        if (!failed) failed = std::current_exception();
+      }
+    }
+    tl_in_loop = false;
+    if (failed) std::rethrow_exception(failed);
+  }
+
   template <class Cond>
   static void wait_until(Cond done) {
     for (int k = 0; !done(); ++k) {
@@ -159,6 +198,8 @@ class Pool {
   std::size_t units_ = 0;
   std::size_t participants_ = 1;
   std::exception_ptr failed_;  // written under mutex_, read by the caller after the loop
+  std::uint32_t stalls_ = 0;   // the last eight loops, 1 = the caller was held up (note_wait)
+  int serial_left_ = 0;        // loops the caller still runs alone
   std::atomic<std::size_t> next_{0};
   std::atomic<std::size_t> joined_{1};
   std::atomic<std::size_t> done_{0};
