@@ -54,6 +54,14 @@ std::size_t Recorder::block_size(const std::string& name) const {
   return n;
 }
 
+std::size_t Recorder::elements(const std::string& name) const {
+  const OutputSpec* o = find_output(name);
+  CHILDSIM_CHECK(o, "unknown output " + name);
+  std::size_t n = 1;
+  for (const auto& d : o->dims) n *= dim_size(d);
+  return n;
+}
+
 std::size_t Recorder::offset(const OutputSpec& o, int replicate, int index) const {
   std::size_t k = 0;
   const bool has_rep = !o.dims.empty() && o.dims[0] == "replicate";

@@ -36,6 +36,9 @@ class Recorder {
   double* real_block(const std::string& name, int replicate, int index = -1);
   /// Elements in one block of `name`.
   std::size_t block_size(const std::string& name) const;
+  /// Elements of variable `name` over all the recorder's replicates: the length of its array
+  /// when allocated (also known when not: a layout).
+  std::size_t elements(const std::string& name) const;
 
   /// Dimensions, coordinates and attributes for the file or for Python.
   Dataset to_dataset(const Attributes& global_attrs) const;

@@ -125,8 +125,7 @@ ReplicateSpool::ReplicateSpool(const fs::path& path, const Recorder& one) : path
     v.name = o.name;
     v.real = o.real;
     v.per_replicate = !o.dims.empty() && o.dims.front() == "replicate";
-    v.bytes = o.real ? one.real_data(o.name).size() * sizeof(double)
-                     : one.data(o.name).size() * sizeof(std::int32_t);
+    v.bytes = one.elements(o.name) * (o.real ? sizeof(double) : sizeof(std::int32_t));
     variable_index_[v.name] = variables_.size();
     variables_.push_back(v);
   }

@@ -58,7 +58,8 @@ std::filesystem::path partial_path(const std::filesystem::path& output);
 class ReplicateSpool {
  public:
   /// Start a new partial file at `path` for a run identified by `identity`, whose replicates
-  /// fill recorders like `one` (a one-replicate Recorder: its arrays give the record layout).
+  /// fill recorders like `one` (a one-replicate Recorder, its arrays allocated or not: its
+  /// layout gives the record's).
   /// A partial file left by an interrupted run is replaced. Throws OutputError when the file
   /// cannot be made, ResumeError when another running process holds it.
   static std::unique_ptr<ReplicateSpool> create(const std::filesystem::path& path,
