@@ -13,7 +13,7 @@
 //     others; then every child still without a place takes the nearest kindergarten with a
 //     free place within nursery.max_distance_km; otherwise it is unplaced this month and
 //     tries again next month.
-#include "sim/core/parallel.hpp"          // par::for_blocks
+#include "sim/core/parallel.hpp"          // par::for_chunks
 #include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/choice.hpp"        // priority_key
@@ -74,47 +74,51 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     return months < 0 ? -1 : months / 12;
   };
 
-  // 1. Leaving for school; count enrolment (each row changes only itself; counts per block,
-  // added up).
+  // 1. Leaving for school; count enrolment; and who seeks a place (step 3), decided from each
+  // child's own stream. One pass: each row changes only itself; counts per thread, added up;
+  // seekers listed per chunk (their order does not matter: they are sorted by key and row).
   const std::size_t nb = par::n_blocks();
+  const auto rep = static_cast<std::uint32_t>(r);
+  using Seeker = std::pair<std::uint64_t, std::size_t>;
+  // Appends child i to `out` if it is of kindergarten age, has no place and its family wants
+  // one (kindergarten.take_up against a number fixed per child).
+  auto seek = [&](std::size_t i, std::vector<Seeker>& out) {
+    const int a = kg_age(i);
+    if (a < 3 || a > 5) return;
+    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
+    if (wish.uniform() >= P.kindergarten_take_up) return;
+    const HomeRow& o = home[c.household[i]];
+    out.emplace_back(priority_key(o.all_parents_work(), o.hukou_local(), 0, mix64(c.id[i])), i);
+  };
   std::vector<std::vector<std::int32_t>> enrolled_parts(nb, std::vector<std::int32_t>(F.size(), 0));
-  par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    std::int32_t* e = enrolled_parts[b].data();
-    for (std::size_t k = begin; k < end; ++k) {
-      const std::size_t i = rows[k];
-      if (!c.present[i] || c.kindergarten[i] < 0) continue;
-      if (kg_age(i) >= 6)
-        c.kindergarten[i] = -1;
-      else
-        e[static_cast<std::size_t>(c.kindergarten[i])] += 1;
-    }
-  });
+  std::vector<std::vector<Seeker>> seeker_parts(par::n_chunks(n));
+  par::for_chunks(n, nb,
+                  [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
+                    std::int32_t* e = enrolled_parts[thread].data();
+                    for (std::size_t k = begin; k < end; ++k) {
+                      const std::size_t i = rows[k];
+                      if (!c.present[i]) continue;
+                      if (c.kindergarten[i] < 0) {
+                        seek(i, seeker_parts[chunk]);
+                      } else if (kg_age(i) >= 6) {
+                        c.kindergarten[i] = -1;  // of school age: not a seeker either
+                      } else {
+                        e[static_cast<std::size_t>(c.kindergarten[i])] += 1;
+                      }
+                    }
+                  });
   std::vector<std::int32_t> enrolled(F.size(), 0);
   par::add_counts(enrolled_parts, enrolled.data());
-  // 2. Displacement.
+  // 2. Displacement. The children displaced seek again at once, like any child without a
+  // place.
   std::int32_t* displaced = rec.block("kindergarten_displaced", r, t);
-  for (const std::size_t i :
-       displace_latest(F, t, kgs, c, c.kindergarten, c.kindergarten_since, enrolled))
-    displaced[street_of(i)] += 1;
-  // 3. Placement in priority order, nearest free kindergarten within reach. Who seeks is
-  // decided in parallel (each child's own stream), listed in row order, then sorted by key.
-  using Seeker = std::pair<std::uint64_t, std::size_t>;
-  std::vector<std::vector<Seeker>> seeker_parts(par::n_chunks(n));
-  const auto rep = static_cast<std::uint32_t>(r);
-  par::for_chunks(n, nb, [&](std::size_t, std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t k = begin; k < end; ++k) {
-      const std::size_t i = rows[k];
-      if (!c.present[i] || c.kindergarten[i] >= 0) continue;
-      const int a = kg_age(i);
-      if (a < 3 || a > 5) continue;
-      Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
-      if (wish.uniform() >= P.kindergarten_take_up) continue;
-      const HomeRow& o = home[c.household[i]];
-      seeker_parts[b].emplace_back(
-          priority_key(o.all_parents_work(), o.hukou_local(), 0, mix64(c.id[i])), i);
-    }
-  });
   std::vector<Seeker> seekers;
+  for (const std::size_t i :
+       displace_latest(F, t, kgs, c, c.kindergarten, c.kindergarten_since, enrolled)) {
+    displaced[street_of(i)] += 1;
+    seek(i, seekers);
+  }
+  // 3. Placement in priority order, nearest free kindergarten within reach.
   par::concatenate(seeker_parts, seekers);
   std::sort(seekers.begin(), seekers.end());
   std::int32_t* unplaced = rec.block("kindergarten_unplaced", r, t);
