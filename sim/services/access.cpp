@@ -220,25 +220,27 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
   std::vector<Home>& rows = scratch.rows;  // in row order: each child's household is read once
   key.resize(n_rows);
   rows.resize(n_rows);
+  // Each child's household as its HomeRow (services.hpp): one memory access, not three.
+  std::vector<HomeRow> own_homes;
+  const HomeRow* home = homes_for(cx, st, own_homes);
+  const std::size_t n_homes = h.size();
   par::for_blocks(n_rows, par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
       // Households are read in no particular order: fetch those of a few rows ahead (GCC, Clang).
-      constexpr std::size_t ahead = 16;
-      if (i + ahead < n_rows && static_cast<std::size_t>(c.household[i + ahead]) < h.size()) {
+      constexpr std::size_t ahead = 32;
+      if (i + ahead < n_rows) {
         const auto later = static_cast<std::size_t>(c.household[i + ahead]);
-        __builtin_prefetch(&h.x_m[later]);
-        __builtin_prefetch(&h.y_m[later]);
-        __builtin_prefetch(&h.street[later]);
+        __builtin_prefetch(&home[later < n_homes ? later : 0]);
       }
       key[i] = -1;
       if (!c.present[i]) continue;
-      const auto hh = static_cast<std::size_t>(c.household[i]);
-      const float x = h.x_m[hh], y = h.y_m[hh];
+      const HomeRow& o = home[c.household[i]];
+      const float x = o.x_m, y = o.y_m;
       const int cell = g.cell_of(x, y);
       const int age = age_in_months(t, c.birth_month[i]);
       const std::size_t slot = cell < 0 ? ncell : static_cast<std::size_t>(cell);
       key[i] = static_cast<std::int32_t>(slot * n_years) + std::clamp(age / 12, 0, n_years - 1);
-      rows[i] = {x, y, age, h.street[hh]};
+      rows[i] = {x, y, age, o.street};
     }
   });
   std::vector<std::int32_t>& at = scratch.at;  // counts, then starts, per key

@@ -13,7 +13,7 @@
 //     others; then every child still without a place takes the nearest kindergarten with a
 //     free place within nursery.max_distance_km; otherwise it is unplaced this month and
 //     tries again next month.
-#include "sim/core/parallel.hpp"          // par::for_blocks
+#include "sim/core/parallel.hpp"          // par::for_chunks
 #include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/choice.hpp"        // priority_key
@@ -74,47 +74,62 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     return months < 0 ? -1 : months / 12;
   };
 
-  // 1. Leaving for school; count enrolment (each row changes only itself; counts per block,
-  // added up).
+  // 1. Leaving for school; count enrolment; and who seeks a place (step 3), decided from each
+  // child's own stream. One pass: each row changes only itself; counts per thread, added up;
+  // seekers listed per chunk (their order does not matter: they are sorted by key and row).
   const std::size_t nb = par::n_blocks();
+  const auto rep = static_cast<std::uint32_t>(r);
+  // A child seeking a place, with its home (copied, so that the serial placement below reads
+  // the seekers in order rather than each child's household); sorted by key, then row.
+  struct Seeker {
+    std::uint64_t key;
+    std::size_t row;
+    float x_m, y_m;
+    std::int16_t street;
+    bool placed;  // in the catchment round
+    bool operator<(const Seeker& o) const { return key != o.key ? key < o.key : row < o.row; }
+  };
+  // Appends child i to `out` if it is of kindergarten age, has no place and its family wants
+  // one (kindergarten.take_up against a number fixed per child).
+  auto seek = [&](std::size_t i, std::vector<Seeker>& out) {
+    const int a = kg_age(i);
+    if (a < 3 || a > 5) return;
+    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
+    if (wish.uniform() >= P.kindergarten_take_up) return;
+    const HomeRow& o = home[c.household[i]];
+    out.push_back({priority_key(o.all_parents_work(), o.hukou_local(), 0, mix64(c.id[i])), i, o.x_m,
+                   o.y_m, o.street, false});
+  };
   std::vector<std::vector<std::int32_t>> enrolled_parts(nb, std::vector<std::int32_t>(F.size(), 0));
-  par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    std::int32_t* e = enrolled_parts[b].data();
-    for (std::size_t k = begin; k < end; ++k) {
-      const std::size_t i = rows[k];
-      if (!c.present[i] || c.kindergarten[i] < 0) continue;
-      if (kg_age(i) >= 6)
-        c.kindergarten[i] = -1;
-      else
-        e[static_cast<std::size_t>(c.kindergarten[i])] += 1;
-    }
-  });
+  std::vector<std::vector<Seeker>> seeker_parts(par::n_chunks(n));
+  par::for_chunks(n, nb,
+                  [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
+                    std::int32_t* e = enrolled_parts[thread].data();
+                    for_rows_fetched_ahead(
+                        rows, begin, end, [&](std::size_t i) { return c.present[i] != 0; },
+                        [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); },
+                        [&](std::size_t i) {
+                          if (c.kindergarten[i] < 0) {
+                            seek(i, seeker_parts[chunk]);
+                          } else if (kg_age(i) >= 6) {
+                            c.kindergarten[i] = -1;  // of school age: not a seeker either
+                          } else {
+                            e[static_cast<std::size_t>(c.kindergarten[i])] += 1;
+                          }
+                        });
+                  });
   std::vector<std::int32_t> enrolled(F.size(), 0);
   par::add_counts(enrolled_parts, enrolled.data());
-  // 2. Displacement.
+  // 2. Displacement. The children displaced seek again at once, like any child without a
+  // place.
   std::int32_t* displaced = rec.block("kindergarten_displaced", r, t);
-  for (const std::size_t i :
-       displace_latest(F, t, kgs, c, c.kindergarten, c.kindergarten_since, enrolled))
-    displaced[street_of(i)] += 1;
-  // 3. Placement in priority order, nearest free kindergarten within reach. Who seeks is
-  // decided in parallel (each child's own stream), listed in row order, then sorted by key.
-  using Seeker = std::pair<std::uint64_t, std::size_t>;
-  std::vector<std::vector<Seeker>> seeker_parts(par::n_chunks(n));
-  const auto rep = static_cast<std::uint32_t>(r);
-  par::for_chunks(n, nb, [&](std::size_t, std::size_t b, std::size_t begin, std::size_t end) {
-    for (std::size_t k = begin; k < end; ++k) {
-      const std::size_t i = rows[k];
-      if (!c.present[i] || c.kindergarten[i] >= 0) continue;
-      const int a = kg_age(i);
-      if (a < 3 || a > 5) continue;
-      Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
-      if (wish.uniform() >= P.kindergarten_take_up) continue;
-      const HomeRow& o = home[c.household[i]];
-      seeker_parts[b].emplace_back(
-          priority_key(o.all_parents_work(), o.hukou_local(), 0, mix64(c.id[i])), i);
-    }
-  });
   std::vector<Seeker> seekers;
+  for (const std::size_t i :
+       displace_latest(F, t, kgs, c, c.kindergarten, c.kindergarten_since, enrolled)) {
+    displaced[street_of(i)] += 1;
+    seek(i, seekers);
+  }
+  // 3. Placement in priority order, nearest free kindergarten within reach.
   par::concatenate(seeker_parts, seekers);
   std::sort(seekers.begin(), seekers.end());
   std::int32_t* unplaced = rec.block("kindergarten_unplaced", r, t);
@@ -122,23 +137,34 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const double max_m = P.max_distance_km * 1000.0;
   // Kindergartens that a home of each street may reach (reach.hpp: same result, less time).
   const auto reach = facilities_within_reach(sc.base, F, kgs, P, max_m);
+  // Each street's catchment kindergartens (open or not), in the order of `kgs`.
+  std::vector<std::vector<int>> catchment_of(ns);
+  for (int f : kgs)
+    for (std::size_t s = 0; s < ns; ++s)
+      if (F.in_catchment(static_cast<std::size_t>(f), static_cast<int>(s)))
+        catchment_of[s].push_back(f);
+  // Streets none of whose kindergartens within reach has a free place left this month (places
+  // are only taken below, so such a street stays so): their seekers need not look.
+  std::vector<std::uint8_t> all_full(ns, 0);
   // The nearest kindergarten with a free place: among the child's catchment kindergartens
   // (any distance), or among all within reach; -1 when none.
-  auto nearest_free = [&](std::size_t i, bool catchment_only) {
-    const HomeRow& o = home[c.household[i]];
-    const int s = o.street;
+  auto nearest_free = [&](const Seeker& q, bool catchment_only) {
+    const auto s = static_cast<std::size_t>(q.street);
+    if (!catchment_only && all_full[s]) return -1;
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
-    for (int f : catchment_only ? kgs : reach[static_cast<std::size_t>(s)]) {
+    bool any_free = false;
+    for (int f : catchment_only ? catchment_of[s] : reach[s]) {
       const auto fu = static_cast<std::size_t>(f);
       if (enrolled[fu] >= F.capacity(fu, t)) continue;
-      if (catchment_only && !F.in_catchment(fu, s)) continue;
-      const double d = P.walk_m(o.x_m, o.y_m, F.x_m[fu], F.y_m[fu]);
+      any_free = true;
+      const double d = P.walk_m(q.x_m, q.y_m, F.x_m[fu], F.y_m[fu]);
       if ((catchment_only || d <= max_m) && d < best_d) {
         best = f;
         best_d = d;
       }
     }
+    if (!catchment_only && !any_free) all_full[s] = 1;
     return best;
   };
   auto place = [&](std::size_t i, int f) {
@@ -148,26 +174,24 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     c.nursery[i] = -1;  // a kindergarten place ends nursery care and waiting
     c.waiting[i] = -1;
   };
-  // Streets that have catchment kindergartens (open or not).
-  std::vector<std::uint8_t> has_catchment(ns, 0);
-  for (int f : kgs)
-    for (std::size_t s = 0; s < ns; ++s)
-      if (F.in_catchment(static_cast<std::size_t>(f), static_cast<int>(s))) has_catchment[s] = 1;
   if (!F.catchment.empty())
-    for (const auto& [key, i] : seekers) {
-      if (!has_catchment[street_of(i)]) continue;
-      const int f = nearest_free(i, true);
-      if (f >= 0) place(i, f);
+    for (Seeker& q : seekers) {
+      if (catchment_of[static_cast<std::size_t>(q.street)].empty()) continue;
+      const int f = nearest_free(q, true);
+      if (f < 0) continue;
+      place(q.row, f);
+      q.placed = true;
     }
-  for (const auto& [key, i] : seekers) {
-    if (c.kindergarten[i] >= 0) continue;
-    const int f = nearest_free(i, false);
+  for (const Seeker& q : seekers) {
+    if (q.placed) continue;
+    const auto s = static_cast<std::size_t>(q.street);
+    const int f = nearest_free(q, false);
     if (f < 0) {
-      unplaced[street_of(i)] += 1;
+      unplaced[s] += 1;
       continue;
     }
-    place(i, f);
-    if (has_catchment[street_of(i)]) outside[street_of(i)] += 1;
+    place(q.row, f);
+    if (!catchment_of[s].empty()) outside[s] += 1;
   }
   if (!cx.record) return;
   // Recording: counts per block (added up); the walking distances are listed per block in row

@@ -11,7 +11,10 @@
 namespace childsim {
 
 void make_homes(const Households& h, std::vector<HomeRow>& out) {
-  if (out.size() < h.size()) out.resize(h.size());
+  if (out.size() < h.size()) {
+    out.reserve(h.size() + h.size() / 8);  // room for the households of the coming months
+    out.resize(h.size());
+  }
   HomeRow* rows = out.data();
   par::for_blocks(h.size(), par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) {
