@@ -191,10 +191,13 @@ void count_population(const State& st, int month, std::int32_t* children, std::i
     std::uint32_t by_group[chunk_rows], by_year[chunk_rows];
     for (std::size_t g = begin; g < std::min(end, nc); g += chunk_rows) {
       const std::size_t m = std::min({chunk_rows, end - g, nc - g});
+      // The households' streets first (a gather: loads in flight together), then the cells
+      // (vectorised).
+      for (std::size_t k = 0; k < m; ++k)
+        by_year[k] = static_cast<unsigned>(h.street[static_cast<std::size_t>(ch.household[g + k])]);
       for (std::size_t k = 0; k < m; ++k) {
         const std::size_t i = g + k;
-        const auto street =
-            static_cast<unsigned>(h.street[static_cast<std::size_t>(ch.household[i])]);
+        const unsigned street = by_year[k];
         const unsigned age = um - static_cast<unsigned>(ch.birth_month[i]);
         const bool present = ch.present[i] != 0;
         by_group[k] =
