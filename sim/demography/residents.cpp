@@ -216,7 +216,8 @@ void count_population(const State& st, int month, std::int32_t* children, std::i
         const std::size_t j = j0 + k;
         const auto street = static_cast<unsigned>(h.street[j]);
         const unsigned age = um - static_cast<unsigned>(h.mother_birth_month[j]), years = age / 12;
-        const bool woman = (h.present[j] != 0) & (h.has_mother[j] != 0);
+        const bool woman = (static_cast<unsigned>(h.present[j] != 0) &
+                            static_cast<unsigned>(h.has_mother[j] != 0)) != 0;
         by_group[k] = select(
             woman, street * (n_sexes * n_age_groups) + female * n_age_groups + group(age), spare);
         by_year[k] = select(
