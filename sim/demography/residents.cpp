@@ -202,7 +202,10 @@ void count_residents_by_age(const State& st, int month, std::int32_t* out) {
         const unsigned cell = static_cast<unsigned>(h.street[j]) * (n_sexes * n_age_groups) +
                               female * n_age_groups +
                               group(um - static_cast<unsigned>(h.mother_birth_month[j]));
-        cells[k] = select((h.present[j] != 0) & (h.has_mother[j] != 0), cell, spare);
+        // Both flags, without a branch (a bitwise 'and' of 0/1 values).
+        const bool woman = (static_cast<unsigned>(h.present[j] != 0) &
+                            static_cast<unsigned>(h.has_mother[j] != 0)) != 0;
+        cells[k] = select(woman, cell, spare);
       }
       parts[b].add(cells, m);
     }
