@@ -169,7 +169,17 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // of no nursery age and hold no place and no waiting-list entry.
   const RowSet rows = young_rows(cx, st);
   const std::size_t n = rows.size();
-  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> waiting(par::n_chunks(n));
+  // A child on a list or applying (steps 3 and 4), with what the serial allocation needs, so
+  // that it reads the applicants in order rather than each child's rows; sorted by key, then
+  // row.
+  struct Applicant {
+    std::uint64_t key;
+    std::size_t row;
+    std::int32_t facility;  // the list it is on, or its choice
+    std::int16_t street;
+    bool operator<(const Applicant& o) const { return key != o.key ? key < o.key : row < o.row; }
+  };
+  std::vector<std::vector<Applicant>> waiting(par::n_chunks(n));
   {
     std::vector<std::vector<std::int32_t>> e_parts(nb, std::vector<std::int32_t>(nf, 0));
     std::vector<std::vector<std::int32_t>> g_parts(nb, std::vector<std::int32_t>(ns, 0));
@@ -200,7 +210,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
                           }
                         }
                         if (c.waiting[i] >= 0)
-                          waiting[chunk].emplace_back(child_key(c, home, i, c.waiting_since[i]), i);
+                          waiting[chunk].push_back({child_key(c, home, i, c.waiting_since[i]), i,
+                                                    c.waiting[i], home[c.household[i]].street});
                       }
                     });
     par::add_counts(e_parts, enrolled.data());
@@ -214,26 +225,25 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     displaced[street_of(i)] += 1;
 
   // 3. Waiting lists, in priority order.
-  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> lists(nf);
+  std::vector<std::vector<Applicant>> lists(nf);
   for (const auto& part : waiting)  // each list is sorted below
-    for (const auto& [key, i] : part)
-      lists[static_cast<std::size_t>(c.waiting[i])].emplace_back(key, i);
+    for (const Applicant& q : part) lists[static_cast<std::size_t>(q.facility)].push_back(q);
   for (int f : w.facilities) {
     const auto fu = static_cast<std::size_t>(f);
     auto& list = lists[fu];
     std::sort(list.begin(), list.end());
     const std::int32_t cap = F.capacity(fu, t);
     if (cap == 0) {  // closed: its list dissolves and the families choose again
-      for (const auto& [key, i] : list) c.waiting[i] = -1;
+      for (const Applicant& q : list) c.waiting[q.row] = -1;
       continue;
     }
-    for (const auto& [key, i] : list) {
+    for (const Applicant& q : list) {
       if (enrolled[fu] >= cap) break;
-      c.waiting[i] = -1;
-      c.nursery[i] = f;
-      c.nursery_since[i] = t;
+      c.waiting[q.row] = -1;
+      c.nursery[q.row] = f;
+      c.nursery_since[q.row] = t;
       enrolled[fu] += 1;
-      new_places[street_of(i)] += 1;
+      new_places[static_cast<std::size_t>(q.street)] += 1;
     }
   }
 
@@ -286,7 +296,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   };
   // Per chunk of rows (children of nursery age are the latest rows: uneven work), the seekers
   // with their keys in row order; sorted below.
-  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> found(par::n_chunks(n));
+  std::vector<std::vector<Applicant>> found(par::n_chunks(n));
   // Households are fetched a few candidates ahead (services.hpp, for_rows_fetched_ahead).
   auto candidate = [&](std::size_t i) {
     if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
@@ -322,16 +332,17 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
                   Purpose::nursery);
       choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
-      found[chunk].emplace_back(child_key(c, home, i, t), i);
+      found[chunk].push_back({child_key(c, home, i, t), i, choice[i], o.street});
     });
   });
-  std::vector<std::pair<std::uint64_t, std::size_t>> seekers;
+  std::vector<Applicant> seekers;
   par::concatenate(found, seekers);
   std::sort(seekers.begin(), seekers.end());
-  for (const auto& [key, i] : seekers) {
+  for (Applicant& q : seekers) {
+    const std::size_t i = q.row;
     if (t == 0 && cx.settle_first_month &&
-        enrolled[static_cast<std::size_t>(choice[i])] >=
-            F.capacity(static_cast<std::size_t>(choice[i]), t)) {
+        enrolled[static_cast<std::size_t>(q.facility)] >=
+            F.capacity(static_cast<std::size_t>(q.facility), t)) {
       // The first month stands for places already allocated before the run: a family whose
       // first choice is full takes its logit choice among the places still free (a stream
       // month no real month uses), instead of everyone queueing at once for the cheapest.
@@ -346,17 +357,18 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
         }
       if (!free_options.empty()) {
         Stream settle(sc.seed, rep, c.id[i], 0, Purpose::nursery_settle);
-        choice[i] = free_options[static_cast<std::size_t>(logit_choice(free_v, settle.uniform()))];
+        q.facility = free_options[static_cast<std::size_t>(logit_choice(free_v, settle.uniform()))];
+        choice[i] = q.facility;
       }
     }
-    const auto f = static_cast<std::size_t>(choice[i]);
+    const auto f = static_cast<std::size_t>(q.facility);
     if (enrolled[f] < F.capacity(f, t)) {
-      c.nursery[i] = choice[i];
+      c.nursery[i] = q.facility;
       c.nursery_since[i] = t;
       enrolled[f] += 1;
-      new_places[street_of(i)] += 1;
+      new_places[static_cast<std::size_t>(q.street)] += 1;
     } else {
-      c.waiting[i] = choice[i];
+      c.waiting[i] = q.facility;
       c.waiting_since[i] = t;
     }
   }

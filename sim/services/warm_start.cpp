@@ -62,6 +62,7 @@ void warm_start_services(const WarmStart& warm, State& st) {
   oldest += n;  // the age at month 0 of the run
   const Children& all = st.children;
   std::vector<std::size_t> rows;
+  rows.reserve(all.size());
   for (std::size_t i = 0; i < all.size(); ++i)
     if (all.present[i] && (st.month - all.birth_month[i] < oldest || all.nursery[i] >= 0 ||
                            all.waiting[i] >= 0 || all.kindergarten[i] >= 0))
@@ -70,7 +71,14 @@ void warm_start_services(const WarmStart& warm, State& st) {
   part.replicate = st.replicate;
   part.households = std::move(st.households);
   Children& c = part.children;
-  // Every attribute of Children (state.hpp): a new one must be added here too.
+  // Every attribute of Children (state.hpp): a new one must be added here too. (Reserved: no
+  // copies and fresh pages while the arrays grow.)
+  for (auto* v : {&c.household, &c.birth_month, &c.nursery, &c.nursery_since, &c.waiting,
+                  &c.waiting_since, &c.kindergarten, &c.kindergarten_since, &c.babyroom_year})
+    v->reserve(rows.size());
+  c.id.reserve(rows.size());
+  c.sex.reserve(rows.size());
+  c.present.reserve(rows.size());
   for (const std::size_t i : rows) {
     c.id.push_back(all.id[i]);
     c.household.push_back(all.household[i]);
