@@ -49,7 +49,7 @@ void compact(State& s) {
   // Each array is compacted on its own: the arrays are shared out among the threads.
   auto h_rows = [&](auto& v) { return [&] { keep_rows(v, keep_h); }; };
   auto c_rows = [&](auto& v) { return [&] { keep_rows(v, keep_c); }; };
-  const std::vector<std::function<void()>> jobs = {
+  std::vector<std::function<void()>> jobs = {
       h_rows(h.id),
       h_rows(h.street),
       h_rows(h.x_m),
@@ -67,23 +67,10 @@ void compact(State& s) {
       h_rows(h.parity),
       h_rows(h.last_birth_month),
       h_rows(h.present),
-      c_rows(c.id),
-      [&] {
-        keep_rows(c.household, keep_c);
-        for (auto& hh : c.household) hh = new_row[static_cast<std::size_t>(hh)];
-      },
-      c_rows(c.birth_month),
-      c_rows(c.sex),
-      c_rows(c.present),
-      c_rows(c.nursery),
-      c_rows(c.nursery_since),
-      c_rows(c.waiting),
-      c_rows(c.waiting_since),
-      c_rows(c.kindergarten),
-      c_rows(c.kindergarten_since),
-      c_rows(c.babyroom_year),
   };
+  for_each_column([&](auto& v) { jobs.push_back(c_rows(v)); }, c);
   par::for_each_unit(jobs.size(), [&](std::size_t k) { jobs[k](); });
+  for (auto& hh : c.household) hh = new_row[static_cast<std::size_t>(hh)];  // renumbered
 }
 
 }  // namespace childsim

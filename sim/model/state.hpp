@@ -69,6 +69,25 @@ struct Children {
   std::size_t size() const { return id.size(); }
 };
 
+/// Calls f(the same column of each table) for every per-row array of Children: f(a.id, b.id),
+/// f(a.household, b.household), … The one list of the columns, for the code that must treat
+/// them all alike (compaction, the services' spin-up copy): a new column is added here.
+template <class F, class... Tables>
+void for_each_column(F&& f, Tables&... t) {
+  f(t.id...);
+  f(t.household...);
+  f(t.birth_month...);
+  f(t.sex...);
+  f(t.present...);
+  f(t.nursery...);
+  f(t.nursery_since...);
+  f(t.waiting...);
+  f(t.waiting_since...);
+  f(t.kindergarten...);
+  f(t.kindergarten_since...);
+  f(t.babyroom_year...);
+}
+
 /// Sexes of residents (children's `sex` uses the same codes).
 constexpr int female = 0, male = 1, n_sexes = 2;
 

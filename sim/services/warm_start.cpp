@@ -71,28 +71,14 @@ void warm_start_services(const WarmStart& warm, State& st) {
   part.replicate = st.replicate;
   part.households = std::move(st.households);
   Children& c = part.children;
-  // Every attribute of Children (state.hpp): a new one must be added here too. (Reserved: no
-  // copies and fresh pages while the arrays grow.)
-  for (auto* v : {&c.household, &c.birth_month, &c.nursery, &c.nursery_since, &c.waiting,
-                  &c.waiting_since, &c.kindergarten, &c.kindergarten_since, &c.babyroom_year})
-    v->reserve(rows.size());
-  c.id.reserve(rows.size());
-  c.sex.reserve(rows.size());
-  c.present.reserve(rows.size());
-  for (const std::size_t i : rows) {
-    c.id.push_back(all.id[i]);
-    c.household.push_back(all.household[i]);
-    c.birth_month.push_back(all.birth_month[i]);
-    c.sex.push_back(all.sex[i]);
-    c.present.push_back(all.present[i]);
-    c.nursery.push_back(all.nursery[i]);
-    c.nursery_since.push_back(all.nursery_since[i]);
-    c.waiting.push_back(all.waiting[i]);
-    c.waiting_since.push_back(all.waiting_since[i]);
-    c.kindergarten.push_back(all.kindergarten[i]);
-    c.kindergarten_since.push_back(all.kindergarten_since[i]);
-    c.babyroom_year.push_back(all.babyroom_year[i]);
-  }
+  // Every column of Children, gathered through the list (reserved: no copies and fresh pages
+  // while the arrays grow).
+  for_each_column(
+      [&](auto& to, const auto& from) {
+        to.reserve(rows.size());
+        for (const std::size_t i : rows) to.push_back(from[i]);
+      },
+      c, all);
 
   shift_months(part, n);  // month m of the spin-up is month m − n of the run
   io::Recorder scratch(warm.scenario, 1, st.replicate);
