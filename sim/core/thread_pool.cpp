@@ -1,10 +1,13 @@
 // thread_pool: loops shared by the caller and pool threads that join as they wake.
 #include "sim/core/thread_pool.hpp"
 
+#include <sched.h>  // sched_getaffinity, CPU_COUNT
+
 #include <atomic>              // std::atomic
 #include <chrono>              // std::chrono::steady_clock
 #include <condition_variable>  // std::condition_variable
 #include <cstdint>             // std::uint64_t
+#include <cstdio>              // std::fopen, std::fscanf
 #include <cstdlib>             // std::getenv, std::strtol
 #include <exception>           // std::exception_ptr, std::rethrow_exception
 #include <mutex>               // std::mutex, std::unique_lock
@@ -36,6 +39,27 @@ long read_spin_microseconds() {
   return 100;
 }
 
+// Threads runnable on the whole machine right now (running or waiting for a core): the first
+// number of the fourth field of /proc/loadavg ("3/250"); -1 where it cannot be read.
+int runnable_threads() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return -1;
+  double l1 = 0, l5 = 0, l15 = 0;
+  int running = -1, total = 0;
+  if (std::fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &running, &total) != 5) running = -1;
+  std::fclose(f);
+  return running;
+}
+
+// The cores this process may run on (its affinity mask: taskset, cgroup cpusets).
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0)
+    return static_cast<int>(std::thread::hardware_concurrency());
+  return CPU_COUNT(&set);
+}
+
 class Pool {
  public:
   Pool() : spin_(std::chrono::microseconds(read_spin_microseconds())) {}
@@ -50,7 +74,12 @@ class Pool {
     // with threads inside, never happens in this program, but a library user could) waits.
     std::lock_guard<std::mutex> one_loop(run_mutex_);
     if (serial_left_ > 0) {  // the helpers kept us waiting lately: a busy machine
-      --serial_left_;
+      // Before the helpers are tried again, a look at the machine: while other processes'
+      // runnable threads leave no core for a helper, the caller stays alone for another
+      // period. Probing with real loops cost a stall or two (milliseconds) a period.
+      if (--serial_left_ == 0 &&
+          !core_free_for_helper(runnable_threads(), 1 + awake_.load(), usable_cores()))
+        serial_left_ = alone_period;
       run_serially(units, call, context);
       return;
     }
@@ -90,8 +119,9 @@ class Pool {
   // A loop after which the caller waited longer than it worked (and more than 50 µs) was held
   // up by a helper that took a unit and was then not run: the machine is busy. Two such loops
   // among the last eight switch the pool to the caller alone for the next 256 loops (about a
-  // month of the simulation), after which it tries its helpers again. Results never depend on
-  // it; on a busy machine it keeps 2 threads from being slower than 1.
+  // month of the simulation), after which it tries its helpers again, but only if the machine
+  // then has a core free for one (core_free_for_helper; otherwise another period alone).
+  // Results never depend on it; on a busy machine it keeps 2 threads from being slower than 1.
   void note_wait(std::chrono::steady_clock::duration worked,
                  std::chrono::steady_clock::duration waited) {
     const bool stalled = waited > worked && waited > std::chrono::microseconds(50);
@@ -99,10 +129,12 @@ class Pool {
     int recent = 0;
     for (std::uint32_t m = stalls_; m != 0; m &= m - 1) ++recent;
     if (recent >= 2) {
-      serial_left_ = 256;
+      serial_left_ = alone_period;
       stalls_ = 0;
     }
   }
+
+  static constexpr int alone_period = 256;
 
   static void run_serially(std::size_t units, UnitFn call, void* context) {
     std::exception_ptr failed;
@@ -147,6 +179,7 @@ class Pool {
   }
 
   void helper() {
+    awake_.fetch_add(1);
     tl_in_loop = true;  // a helper only ever runs units
     std::uint64_t seen = 0;
     for (;;) {
@@ -178,7 +211,9 @@ class Pool {
     }
     std::unique_lock<std::mutex> lock(mutex_);
     sleepers_.fetch_add(1);  // seq_cst, then the generation is checked again (no lost wake-up)
+    awake_.fetch_sub(1);
     wake_.wait(lock, [&] { return generation_.load() != seen; });
+    awake_.fetch_add(1);
     sleepers_.fetch_sub(1);
     return generation_.load();
   }
@@ -190,6 +225,7 @@ class Pool {
   std::condition_variable wake_;
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<int> sleepers_{0};
+  std::atomic<int> awake_{0};  // helpers not asleep (spinning or running units)
   std::atomic<int> active_{0};
   std::atomic<bool> open_{false};
   // The loop being run (written by the caller only while open_ is false and active_ is 0).
@@ -213,6 +249,12 @@ Pool& pool() {
 }
 
 }  // namespace
+
+bool core_free_for_helper(int runnable, int ours, int cores) {
+  if (runnable < 0 || cores <= 0) return true;  // unknown: let the loops find out
+  const int others = runnable > ours ? runnable - ours : 0;
+  return cores - others >= 2;  // a core for the caller and one for a helper
+}
 
 void run_units(std::size_t units, std::size_t participants, UnitFn call, void* context) {
   if (units == 0) return;

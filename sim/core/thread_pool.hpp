@@ -34,6 +34,13 @@ using UnitFn = void (*)(void* context, std::size_t participant, std::size_t unit
 /// in_pool_loop: loops nested in a unit run serially).
 void run_units(std::size_t units, std::size_t participants, UnitFn call, void* context);
 
+/// Whether a machine with `cores` usable cores, on which `runnable` threads of all processes
+/// are runnable now (/proc/loadavg), `ours` of them this process's, leaves a core for a pool
+/// thread beside the caller. The pool asks before it ends a period in which the caller ran
+/// the loops alone (helpers that kept it waiting: a busy machine); true when unknown
+/// (runnable < 0). Results never depend on it.
+bool core_free_for_helper(int runnable, int ours, int cores);
+
 /// True on a thread that is running a unit of a pool loop (its own loops must run serially).
 bool in_pool_loop();
 

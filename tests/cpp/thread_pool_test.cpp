@@ -116,3 +116,21 @@ TEST_CASE("thread pool, an exception in a unit reaches the caller and the pool g
   });
   CHECK(after == 1000);
 }
+
+TEST_CASE("thread pool, a helper is tried again only when another process leaves a core free",
+          "[parallel][pool]") {
+  // 2 cores, the caller running (ours = 1): a CPU-bound process alongside (2 runnable)
+  // leaves no core for a helper; nothing else running does.
+  CHECK_FALSE(par::core_free_for_helper(2, 1, 2));
+  CHECK(par::core_free_for_helper(1, 1, 2));
+  // A helper still spinning counts as ours, not as another process.
+  CHECK(par::core_free_for_helper(2, 2, 2));
+  CHECK_FALSE(par::core_free_for_helper(3, 2, 2));
+  // More cores: two other processes on 4 cores leave two (the caller's and a helper's).
+  CHECK(par::core_free_for_helper(3, 1, 4));
+  CHECK_FALSE(par::core_free_for_helper(4, 1, 4));
+  // One core: never.
+  CHECK_FALSE(par::core_free_for_helper(1, 1, 1));
+  // Unknown (no /proc/loadavg): the loops find out, as before.
+  CHECK(par::core_free_for_helper(-1, 1, 2));
+}
