@@ -212,6 +212,7 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
   void close() {
+    if (open_.empty()) return;  // (the parser never ends a collection it did not start)
     const std::size_t index = open_.back();
     open_.pop_back();
     add(index);
@@ -238,9 +239,7 @@ class Converter {
 
   ConfigNode convert(const RawTree& tree, std::size_t at, const std::string& path,
                      const Origin& fallback, int depth) {
-    static const RawTree::Node undefined{
-        YAML::NodeType::Undefined, YAML::Mark::null_mark(), {}, {}, {}};
-    const RawTree::Node& in = at < tree.nodes.size() ? tree.nodes[at] : undefined;
+    const RawTree::Node& in = node_at(tree, at);
     ConfigNode out;
     out.path = path;
     out.origin = origin_of(in.mark);
@@ -289,7 +288,7 @@ class Converter {
       case YAML::NodeType::Map:
         out.kind = ConfigNode::Kind::map;
         for (std::size_t k = 0; k + 1 < in.children.size(); k += 2) {
-          const RawTree::Node& key_node = tree.nodes[in.children[k]];
+          const RawTree::Node& key_node = node_at(tree, in.children[k]);
           const Origin key_origin = origin_of(key_node.mark);
           if (key_node.type != YAML::NodeType::Scalar) {
             throw ConfigError(key_origin, path, "map keys must be plain text");
@@ -313,6 +312,14 @@ class Converter {
   }
 
  private:
+  /// The node at `at`, or an undefined one (converted as null) for an index that names none:
+  /// not made by the parser's events, but a hostile file must never read out of bounds.
+  static const RawTree::Node& node_at(const RawTree& tree, std::size_t at) {
+    static const RawTree::Node undefined{
+        YAML::NodeType::Undefined, YAML::Mark::null_mark(), {}, {}, {}};
+    return at < tree.nodes.size() ? tree.nodes[at] : undefined;
+  }
+
   bool is_written_null(const YAML::Mark& mark) const {
     if (mark.is_null() || mark.line < 0 ||
         static_cast<std::size_t>(mark.line) >= line_starts_.size()) {
