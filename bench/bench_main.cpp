@@ -9,6 +9,7 @@
 // run slower there.
 #include "sim/io/recorder.hpp"        // Recorder
 #include "sim/model/model.hpp"        // Model, run_replicate
+#include "sim/run/malloc_tuning.hpp"  // tune_malloc_for_monthly_buffers
 #include "sim/run/openmp_wait.hpp"    // ensure_passive_openmp_wait
 #include "sim/scenario/scenario.hpp"  // load_scenario
 
@@ -53,6 +54,8 @@ double median_of(std::vector<double> s) {
 
 int main(int argc, char** argv) {
   childsim::run::ensure_passive_openmp_wait(argv);
+  // The monthly step reuses its buffers' pages instead of faulting in new ones (see header).
+  childsim::run::tune_malloc_for_monthly_buffers();
   CLI::App app{"childsim_bench: time one replicate of a scenario at several thread counts"};
   std::string scenario = "scenarios/baseline.yaml";
   std::vector<int> threads{1, 2};

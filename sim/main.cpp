@@ -7,6 +7,7 @@
 #include "sim/config/config_tree.hpp"  // ConfigError
 #include "sim/io/hdf5_writer.hpp"      // set_hdf5_error_stack, remove_temporary_on_signals
 #include "sim/run/footprint.hpp"       // ResourceError
+#include "sim/run/malloc_tuning.hpp"   // tune_malloc_for_monthly_buffers
 #include "sim/run/openmp_wait.hpp"     // ensure_passive_openmp_wait
 
 #include <fmt/format.h>  // fmt::print, fmt::format
@@ -20,6 +21,8 @@
 int main(int argc, char** argv) {
   // Idle OpenMP threads sleep unless the user chose otherwise (re-executes once; see header).
   childsim::run::ensure_passive_openmp_wait(argv);
+  // The monthly step reuses its buffers' pages instead of faulting in new ones (see header).
+  childsim::run::tune_malloc_for_monthly_buffers();
   namespace cli = childsim::cli;
   CLI::App app{
       "childsim: an agent-based model of child-service demand in Changning District, "

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>    // YAML::DeepRecursion
-#include <yaml-cpp/eventhandler.h>  // YAML::EventHandler (counting documents)
+#include <yaml-cpp/eventhandler.h>  // YAML::EventHandler (building and counting documents)
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -133,6 +133,95 @@ constexpr int kMaxDepth = 200;
 // file of the whole-Shanghai pack took over 10 s of wall time for 1 s of processor time.
 constexpr long kMaxExpansionSeconds = 10;
 
+/// One parsed document as yaml-cpp's parser reports it, in flat storage: what YAML::Load
+/// would build (type, mark, tag, scalar, children in order; an alias is the anchored node
+/// itself, so aliases stay shared), without yaml-cpp's node graph of shared pointers. Built
+/// by TreeBuilder in the same pass that checks for a second document: the text used to be
+/// parsed twice, once to find the document starts and once by YAML::Load (about half of a
+/// scenario's load time, issue #14).
+struct RawTree {
+  static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+  struct Node {
+    YAML::NodeType::value type = YAML::NodeType::Null;
+    YAML::Mark mark;
+    std::string tag;
+    std::string scalar;
+    /// A sequence's items, or a map's keys and values alternately (key, value, key, ...).
+    std::vector<std::size_t> children;
+  };
+  std::vector<Node> nodes;
+  std::size_t root = none;
+};
+
+/// Builds a RawTree from the parser's events, as yaml-cpp's own NodeBuilder builds a
+/// YAML::Node (src/nodebuilder.cpp, 0.7): each node takes the mark and tag of its event, an
+/// anchor names the node whose event carried it, an alias adds that node again.
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  RawTree tree;
+  YAML::Mark document_start;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { document_start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    add(begin(mark, anchor, YAML::NodeType::Null, std::string()));
+  }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+    // The parser has checked that the anchor exists (an unknown one is a ParserException).
+    add(anchor < anchors_.size() ? anchors_[anchor] : RawTree::none);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    const std::size_t index = begin(mark, anchor, YAML::NodeType::Scalar, tag);
+    tree.nodes[index].scalar = value;
+    add(index);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open_.push_back(begin(mark, anchor, YAML::NodeType::Sequence, tag));
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open_.push_back(begin(mark, anchor, YAML::NodeType::Map, tag));
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  std::size_t begin(const YAML::Mark& mark, YAML::anchor_t anchor, YAML::NodeType::value type,
+                    const std::string& tag) {
+    const std::size_t index = tree.nodes.size();
+    RawTree::Node& node = tree.nodes.emplace_back();
+    node.type = type;
+    node.mark = mark;
+    node.tag = tag;
+    if (anchor != YAML::NullAnchor) {
+      // Registered when the node starts, so an alias inside it (a recursive alias) refers to
+      // it, as in yaml-cpp; the converter's depth limit then reports it.
+      if (anchors_.size() <= anchor) anchors_.resize(anchor + 1, RawTree::none);
+      anchors_[anchor] = index;
+    }
+    return index;
+  }
+  /// A finished node goes into the collection being built, or becomes the root.
+  void add(std::size_t index) {
+    if (open_.empty()) {
+      tree.root = index;
+    } else {
+      tree.nodes[open_.back()].children.push_back(index);
+    }
+  }
+  void close() {
+    if (open_.empty()) return;  // (the parser never ends a collection it did not start)
+    const std::size_t index = open_.back();
+    open_.pop_back();
+    add(index);
+  }
+
+  std::vector<std::size_t> open_;     // collections started and not yet ended
+  std::vector<std::size_t> anchors_;  // node of each anchor id (ids count from 1)
+};
+
 /// Turns one parsed document into ConfigNodes.
 class Converter {
  public:
@@ -148,11 +237,12 @@ class Converter {
     return Origin{file_, mark.line + 1, mark.column + 1};
   }
 
-  ConfigNode convert(const YAML::Node& in, const std::string& path, const Origin& fallback,
-                     int depth) {
+  ConfigNode convert(const RawTree& tree, std::size_t at, const std::string& path,
+                     const Origin& fallback, int depth) {
+    const RawTree::Node& in = node_at(tree, at);
     ConfigNode out;
     out.path = path;
-    out.origin = origin_of(in.Mark());
+    out.origin = origin_of(in.mark);
     if (depth > kMaxDepth) {
       throw ConfigError(
           out.origin, path,
@@ -161,7 +251,7 @@ class Converter {
     // Aliases are shared in yaml-cpp's tree but copied here, so a small file can expand to
     // any size: count values and bytes as they are made, and the time taken.
     bytes_ += sizeof(ConfigNode) + path.size() + 2 * file_.size();
-    if (in.Type() == YAML::NodeType::Scalar) bytes_ += in.Scalar().size();
+    if (in.type == YAML::NodeType::Scalar) bytes_ += in.scalar.size();
     if (++count_ > max_document_values || bytes_ > max_document_bytes ||
         ((count_ & 0xFFF) == 0 &&
          std::clock() - start_ >
@@ -172,37 +262,38 @@ class Converter {
                       "MiB, {} s; an alias bomb?)",
                       max_document_values, max_document_bytes >> 20, kMaxExpansionSeconds));
     }
-    switch (in.Type()) {
+    switch (in.type) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null:
         out.kind = ConfigNode::Kind::null;
         // yaml-cpp marks an empty value with the position of the token after it, often on
         // the next line, so only a written null keeps its own mark.
-        if (!is_written_null(in.Mark())) out.origin = fallback;
+        if (!is_written_null(in.mark)) out.origin = fallback;
         break;
       case YAML::NodeType::Scalar:
         out.kind = ConfigNode::Kind::scalar;
-        out.scalar = in.Scalar();
-        out.tagged_string = in.Tag() == "tag:yaml.org,2002:str";
+        out.scalar = in.scalar;
+        out.tagged_string = in.tag == "tag:yaml.org,2002:str";
         break;
       case YAML::NodeType::Sequence: {
         out.kind = ConfigNode::Kind::sequence;
         std::size_t index = 0;
-        for (const YAML::Node& item : in) {
+        for (const std::size_t item : in.children) {
           out.items.push_back(
-              convert(item, fmt::format("{}[{}]", path, index), out.origin, depth + 1));
+              convert(tree, item, fmt::format("{}[{}]", path, index), out.origin, depth + 1));
           ++index;
         }
         break;
       }
       case YAML::NodeType::Map:
         out.kind = ConfigNode::Kind::map;
-        for (auto it = in.begin(); it != in.end(); ++it) {
-          const Origin key_origin = origin_of(it->first.Mark());
-          if (!it->first.IsScalar()) {
+        for (std::size_t k = 0; k + 1 < in.children.size(); k += 2) {
+          const RawTree::Node& key_node = node_at(tree, in.children[k]);
+          const Origin key_origin = origin_of(key_node.mark);
+          if (key_node.type != YAML::NodeType::Scalar) {
             throw ConfigError(key_origin, path, "map keys must be plain text");
           }
-          const std::string key = it->first.Scalar();
+          const std::string& key = key_node.scalar;
           const std::string entry_path = child_path(path, key);
           for (const auto& [seen, node] : out.entries) {
             if (seen == key) {
@@ -211,7 +302,7 @@ class Converter {
                   fmt::format("duplicate key (first written at line {})", node.key_origin.line));
             }
           }
-          ConfigNode value = convert(it->second, entry_path, key_origin, depth + 1);
+          ConfigNode value = convert(tree, in.children[k + 1], entry_path, key_origin, depth + 1);
           value.key_origin = key_origin;
           out.entries.emplace_back(key, std::move(value));
         }
@@ -221,6 +312,14 @@ class Converter {
   }
 
  private:
+  /// The node at `at`, or an undefined one (converted as null) for an index that names none:
+  /// not made by the parser's events, but a hostile file must never read out of bounds.
+  static const RawTree::Node& node_at(const RawTree& tree, std::size_t at) {
+    static const RawTree::Node undefined{
+        YAML::NodeType::Undefined, YAML::Mark::null_mark(), {}, {}, {}};
+    return at < tree.nodes.size() ? tree.nodes[at] : undefined;
+  }
+
   bool is_written_null(const YAML::Mark& mark) const {
     if (mark.is_null() || mark.line < 0 ||
         static_cast<std::size_t>(mark.line) >= line_starts_.size()) {
@@ -389,12 +488,17 @@ class DocumentStarts : public YAML::EventHandler {
 /// tests/fuzz/config_fuzz; jbeder/yaml-cpp#1040, fixed upstream after 0.8 by #1319): the
 /// parser returns an empty document again and again without consuming the ','. Here at most
 /// three documents are parsed, and one that starts where the previous one started is that loop.
-YAML::Node load_single_document(const std::string& text, const Converter& converter) {
+/// The first is built as it is parsed (TreeBuilder); the others are only looked at.
+RawTree load_single_document(const std::string& text, const Converter& converter) {
   std::istringstream in(text);
   YAML::Parser parser(in);
+  TreeBuilder builder;
   DocumentStarts documents;
-  // Three, so that a loop after a first real document ("[a],") is seen too.
-  while (documents.starts.size() < 3 && parser.HandleNextDocument(documents)) {
+  if (parser.HandleNextDocument(builder)) {
+    documents.starts.push_back(builder.document_start);
+    // Three, so that a loop after a first real document ("[a],") is seen too.
+    while (documents.starts.size() < 3 && parser.HandleNextDocument(documents)) {
+    }
   }
   const auto& starts = documents.starts;
   for (std::size_t k = 1; k < starts.size(); ++k) {
@@ -408,7 +512,7 @@ YAML::Node load_single_document(const std::string& text, const Converter& conver
     throw ConfigError(converter.origin_of(starts[1]), "",
                       "expected a single YAML document, found a second one");
   }
-  return YAML::Load(text);
+  return std::move(builder.tree);
 }
 
 ConfigNode load_document(const std::string& text, const std::string& display,
@@ -416,7 +520,7 @@ ConfigNode load_document(const std::string& text, const std::string& display,
                          bool follow_extends = true) {
   check_text(text, display);
   Converter converter(text, display);
-  YAML::Node document;
+  RawTree document;
   try {
     document = load_single_document(text, converter);
   } catch (const YAML::DeepRecursion& e) {
@@ -431,11 +535,12 @@ ConfigNode load_document(const std::string& text, const std::string& display,
                       e.msg);
   }
   const Origin top{display, 1, 1};
-  if (!document.IsDefined() || document.IsNull()) {
+  if (document.root == RawTree::none ||
+      document.nodes[document.root].type == YAML::NodeType::Null) {
     // An empty file, or only comments (a written `~` or `null` is also nothing).
     throw ConfigError(top, "", "the top level must be a map, got nothing");
   }
-  ConfigNode root = converter.convert(document, "", top, 0);
+  ConfigNode root = converter.convert(document, document.root, "", top, 0);
   if (!root.is_map()) {
     throw ConfigError(top, "", "the top level must be a map, got " + describe(root));
   }
