@@ -35,6 +35,7 @@
 #include "sim/io/recorder.hpp"            // Recorder
 #include "sim/run/ensemble.hpp"           // run_replicates, provenance_attributes
 #include "sim/run/footprint.hpp"          // check_footprint
+#include "sim/run/malloc_tuning.hpp"      // tune_malloc_for_monthly_buffers
 #include "sim/run/openmp_wait.hpp"        // ensure_passive_openmp_wait
 #include "sim/run/stream.hpp"             // run_to_file, ReplicateSink
 #include "sim/run/summary.hpp"            // print_summary
@@ -398,6 +399,8 @@ int run_calibrate(int argc, char** argv, int rank, int size) {
 int main(int argc, char** argv) {
   // Before MPI exists: idle OpenMP threads sleep unless the user chose (re-executes once).
   childsim::run::ensure_passive_openmp_wait(argv);
+  // Each rank's monthly step reuses its buffers' pages (as childsim's; see the header).
+  childsim::run::tune_malloc_for_monthly_buffers();
   // A sweep runs in Python (childsim.sweeps with mpi4py), which calls MPI_Init itself.
   if (argc > 1 && std::string(argv[1]) == "sweep")
     return childsim::cli::exec_python_main("_mpi_sweep",
