@@ -66,6 +66,7 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     c.present[i] = 0;
     h.n_children[hh] -= 1;
     f.aged_out[static_cast<std::size_t>(s)] += 1;
+    if (st.census.enabled()) st.census.add_child(s, c.sex[i], c.birth_month[i], -1);
     // Now an adult resident (no flow): a daughter becomes a single woman of parity 0 (she
     // may form a couple later: form_couples), a son joins the resident counts at 18.
     if (c.sex[i] == female) {
@@ -266,6 +267,8 @@ void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) 
     f.deaths[static_cast<std::size_t>(st.households.street[hh])] += 1;
     MonthFlows::add(f.resident_deaths, st.households.street[hh], c.sex[i],
                     age_in_months(st.month, c.birth_month[i]) / 12);
+    if (st.census.enabled())
+      st.census.add_child(st.households.street[hh], c.sex[i], c.birth_month[i], -1);
   }
 }
 
@@ -300,6 +303,7 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Children& c = st.children;
   const std::size_t nb = par::n_blocks();
   std::vector<MoveCounts> counts(nb, MoveCounts(f));
+  std::vector<std::vector<std::size_t>> moved(nb);  // the children who leave or move, per block
   // Children first: they are counted where their household lived at the start of the move.
   par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     MoveCounts& k = counts[b];
@@ -310,6 +314,7 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
       if (!(flags & (leaves | moves))) continue;
       const auto s = static_cast<std::size_t>(h.street[hh]);
       const int age = age_in_months(st.month, c.birth_month[i]) / 12;
+      moved[b].push_back(i);
       if (flags & leaves) {
         c.present[i] = 0;
         k.moves_out[s] += 1;
@@ -322,6 +327,17 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
       }
     }
   });
+  // The census (state.hpp) of those children, serially, before their households' streets
+  // change below.
+  AgentCensus& census = st.census;
+  if (census.enabled())
+    for (const auto& rows : moved)
+      for (const std::size_t i : rows) {
+        const auto hh = static_cast<std::size_t>(c.household[i]);
+        census.add_child(h.street[hh], c.sex[i], c.birth_month[i], -1);
+        if (!(ev.flags[hh] & leaves))
+          census.add_child(ev.destination[hh], c.sex[i], c.birth_month[i], 1);
+      }
   // The woman of the household (a partner is in the resident counts and moves by their
   // schedule: residents.hpp): only the rows with an event, serially in row order.
   MoveCounts& k = counts[0];
@@ -330,6 +346,10 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
     const std::uint8_t flags = ev.flags[i];
     if (!(flags & (mother_dies | leaves | moves))) continue;
     const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
+    // The woman is in the census while the household is present and has her.
+    const bool counted = census.enabled() && h.has_mother[i];
+    if (counted && (flags & (mother_dies | leaves | moves)))
+      census.add_woman(h.street[i], h.mother_birth_month[i], -1);
     if (flags & mother_dies) {
       h.has_mother[i] = 0;
       MonthFlows::add(k.resident_deaths, h.street[i], female, age);
@@ -343,6 +363,7 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
       if (h.has_mother[i]) {
         MonthFlows::add(k.movers_out, h.street[i], female, age);
         MonthFlows::add(k.movers_in, static_cast<int>(d), female, age);
+        if (counted) census.add_woman(static_cast<int>(d), h.mother_birth_month[i], 1);
       }
       h.street[i] = static_cast<std::int16_t>(d);
       h.x_m[i] = e.x_m;
@@ -418,7 +439,9 @@ void retire_households(State& st) {
   // A woman whose household retires joins the resident counts (no flow).
   for (const std::size_t i : rows) {
     h.present[i] = 0;
-    if (h.has_mother[i]) add_resident(st, h.street[i], female, h.mother_birth_month[i]);
+    if (!h.has_mother[i]) continue;
+    add_resident(st, h.street[i], female, h.mother_birth_month[i]);
+    if (st.census.enabled()) st.census.add_woman(h.street[i], h.mother_birth_month[i], -1);
   }
 }
 

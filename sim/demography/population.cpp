@@ -51,6 +51,7 @@ int add_household(State& st, const Scenario& sc, const Rates& r, std::uint64_t i
   h.parity.push_back(0);
   h.last_birth_month.push_back(no_birth_month);
   h.present.push_back(1);
+  if (st.census.enabled()) st.census.add_woman(street, mother_birth_month, 1);
   return static_cast<int>(h.size() - 1);
 }
 
@@ -86,6 +87,9 @@ int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, i
   c.kindergarten_since.push_back(-1);
   c.babyroom_year.push_back(-1);
   st.households.n_children[static_cast<std::size_t>(household)] += 1;
+  if (st.census.enabled())
+    st.census.add_child(st.households.street[static_cast<std::size_t>(household)], c.sex.back(),
+                        birth_month, 1);
   return static_cast<int>(c.size() - 1);
 }
 
@@ -169,6 +173,7 @@ State build_initial_state(const Scenario& sc, const Rates& r, const InitialCount
                    "a street has more children than residents");
   }
   build_resident_counts(st, counts, r.n_months);
+  start_census(st, r.n_months);  // kept from here on at every event (state.hpp)
   return st;
 }
 

@@ -36,6 +36,34 @@ std::int64_t ResidentCounts::street_total(int street) const {
   return total;
 }
 
+std::size_t AgentCensus::index(int row, int birth_month) const {
+  const int k = birth_month - first_birth_month;
+  // Events are few (hundreds a month): the check costs nothing and keeps a wrong birth month
+  // from counting in a neighbouring row.
+  CHILDSIM_CHECK(k >= 0 && k < n_birth_months, "a birth month outside the agent census");
+  return static_cast<std::size_t>(row) * static_cast<std::size_t>(n_birth_months) +
+         static_cast<std::size_t>(k);
+}
+
+void start_census(State& s, int n_months) {
+  AgentCensus& a = s.census;
+  const Households& h = s.households;
+  const Children& c = s.children;
+  const int n_streets = s.residents.n_streets;
+  a.first_birth_month = s.residents.first_birth_month;
+  a.n_birth_months = n_months - a.first_birth_month;
+  CHILDSIM_CHECK(a.n_birth_months > 0, "the resident counts must be made first");
+  const auto n = static_cast<std::size_t>(a.n_birth_months);
+  a.children.assign(static_cast<std::size_t>(n_streets) * n_sexes * n, 0);
+  a.women.assign(static_cast<std::size_t>(n_streets) * n, 0);
+  for (std::size_t i = 0; i < c.size(); ++i)
+    if (c.present[i])
+      a.add_child(h.street[static_cast<std::size_t>(c.household[i])], c.sex[i], c.birth_month[i],
+                  1);
+  for (std::size_t i = 0; i < h.size(); ++i)
+    if (h.present[i] && h.has_mother[i]) a.add_woman(h.street[i], h.mother_birth_month[i], 1);
+}
+
 void compact(State& s) {
   Households& h = s.households;
   Children& c = s.children;

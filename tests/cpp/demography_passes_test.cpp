@@ -134,6 +134,15 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
       REQUIRE(h.present[i] == (before.present[i] && !retires));
     }
     if (t % 12 == 11) compact(st);
+    // The agent census kept at every event (state.hpp) is a count of the rows.
+    State counted;
+    counted.households = st.households;
+    counted.children = st.children;
+    counted.residents = st.residents;
+    start_census(counted, r.n_months);
+    REQUIRE(st.census.enabled());
+    CHECK(st.census.children == counted.census.children);
+    CHECK(st.census.women == counted.census.women);
   }
 }
 
