@@ -125,6 +125,14 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
                                      0);
     count_residents_by_age(st, t, census.data());
     CHECK(census == plain_census(st, t));
+    // Children go with their household (move_households lists them through a bit per
+    // household): no present child is left in a household that has gone.
+    std::size_t left_behind = 0;
+    for (std::size_t i = 0; i < st.children.size(); ++i)
+      if (st.children.present[i] &&
+          !st.households.present[static_cast<std::size_t>(st.children.household[i])])
+        ++left_behind;
+    CHECK(left_behind == 0);
     const Households before = st.households;
     retire_households(st);
     const Households& h = st.households;
