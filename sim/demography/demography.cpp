@@ -70,8 +70,9 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     // Now an adult resident (no flow): a daughter becomes a single woman of parity 0 (she
     // may form a couple later: form_couples), a son joins the resident counts at 18.
     if (c.sex[i] == female) {
-      const int row = add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]);
-      h.partnered[static_cast<std::size_t>(row)] = 0;
+      const auto row = static_cast<std::size_t>(
+          add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]));
+      change_woman(st, row, [&] { h.partnered[row] = 0; });
     } else {
       add_resident(st, s, male, c.birth_month[i]);
     }
@@ -197,16 +198,21 @@ void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEv
     if (!(ev.flags[i] & birth)) continue;
     const auto s = static_cast<std::size_t>(h.street[i]);
     const int babies = (ev.flags[i] & twins) ? 2 : 1;
-    for (int k = 0; k < babies; ++k) {
-      const std::uint64_t id =
-          k == 0 ? ids::newborn(h.id[i], st.month) : ids::newborn_twin(h.id[i], st.month);
-      add_child(st, sc, r, id, static_cast<int>(i), st.month);
-      MonthFlows::add(f.resident_births, static_cast<int>(s), st.children.sex.back(), 0);
-      const int order = h.parity[i] + 1;
-      f.births_by_parity[s * n_parity_classes + static_cast<std::size_t>(parity_class(order))] += 1;
-      if (h.parity[i] < 255) h.parity[i] += 1;
-    }
+    change_woman(st, i, [&] {  // her parity changes
+      for (int k = 0; k < babies; ++k) {
+        const std::uint64_t id =
+            k == 0 ? ids::newborn(h.id[i], st.month) : ids::newborn_twin(h.id[i], st.month);
+        add_child(st, sc, r, id, static_cast<int>(i), st.month);
+        MonthFlows::add(f.resident_births, static_cast<int>(s), st.children.sex.back(), 0);
+        const int order = h.parity[i] + 1;
+        f.births_by_parity[s * n_parity_classes + static_cast<std::size_t>(parity_class(order))] +=
+            1;
+        if (h.parity[i] < 255) h.parity[i] += 1;
+      }
+    });
     h.last_birth_month[i] = st.month;
+    // Not at risk again for the birth interval (she was at risk: not in the list).
+    if (st.census.enabled()) st.census.recent_deliveries.push_back(static_cast<std::uint32_t>(i));
     f.births[s] += babies;
   }
 }
@@ -218,7 +224,7 @@ void form_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   for (const Flagged& e : ev.rows) {
     const std::size_t i = e.row;
     if (!(ev.flags[i] & partners) || (ev.flags[i] & mother_dies)) continue;
-    h.partnered[i] = 1;
+    change_woman(st, i, [&] { h.partnered[i] = 1; });
     f.partnerships += 1;
   }
 }
@@ -364,8 +370,7 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
     const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
     // The woman is in the census while the household is present and has her.
     const bool counted = census.enabled() && h.has_mother[i];
-    if (counted && (flags & (mother_dies | leaves | moves)))
-      census.add_woman(h.street[i], h.mother_birth_month[i], -1);
+    if (counted && (flags & (mother_dies | leaves | moves))) census.add_woman(h, i, -1);
     if (flags & mother_dies) {
       h.has_mother[i] = 0;
       MonthFlows::add(k.resident_deaths, h.street[i], female, age);
@@ -379,9 +384,9 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
       if (h.has_mother[i]) {
         MonthFlows::add(k.movers_out, h.street[i], female, age);
         MonthFlows::add(k.movers_in, static_cast<int>(d), female, age);
-        if (counted) census.add_woman(static_cast<int>(d), h.mother_birth_month[i], 1);
       }
       h.street[i] = static_cast<std::int16_t>(d);
+      if (counted && h.has_mother[i]) census.add_woman(h, i, 1);  // in her new street
       h.x_m[i] = e.x_m;
       h.y_m[i] = e.y_m;
     }
@@ -420,6 +425,7 @@ void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
 
 void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   age_out(st, sc, r, f);
+  if (st.census.enabled()) prune_recent_deliveries(st, r);
   const HouseholdEvents ev = draw_household_events(st, sc, r);
   add_births(st, sc, r, ev, f);
   form_couples(st, ev, f);
@@ -457,7 +463,7 @@ void retire_households(State& st) {
     h.present[i] = 0;
     if (!h.has_mother[i]) continue;
     add_resident(st, h.street[i], female, h.mother_birth_month[i]);
-    if (st.census.enabled()) st.census.add_woman(h.street[i], h.mother_birth_month[i], -1);
+    if (st.census.enabled()) st.census.add_woman(h, i, -1);
   }
 }
 

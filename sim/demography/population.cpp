@@ -51,14 +51,16 @@ int add_household(State& st, const Scenario& sc, const Rates& r, std::uint64_t i
   h.parity.push_back(0);
   h.last_birth_month.push_back(no_birth_month);
   h.present.push_back(1);
-  if (st.census.enabled()) st.census.add_woman(street, mother_birth_month, 1);
+  if (st.census.enabled()) st.census.add_woman(h, h.size() - 1, 1);
   return static_cast<int>(h.size() - 1);
 }
 
 void record_past_birth(State& st, int row, std::int32_t birth_month) {
   Households& h = st.households;
   const auto i = static_cast<std::size_t>(row);
-  if (h.parity[i] < 255) h.parity[i] += 1;
+  change_woman(st, i, [&] {
+    if (h.parity[i] < 255) h.parity[i] += 1;
+  });
   h.last_birth_month[i] = std::max(h.last_birth_month[i], birth_month);
 }
 
@@ -67,7 +69,8 @@ void settle_partnership(State& st, const Rates& r, int row, int month, double u)
   const auto i = static_cast<std::size_t>(row);
   if (h.parity[i] > 0) return;  // mothers keep household.partnered
   const double years = (month - h.mother_birth_month[i]) / 12.0 - arriving_woman_min_age;
-  h.partnered[i] = years > 0 && u < 1.0 - std::exp(-r.partnering_rate * years);
+  change_woman(
+      st, i, [&] { h.partnered[i] = years > 0 && u < 1.0 - std::exp(-r.partnering_rate * years); });
 }
 
 int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, int household,
@@ -117,6 +120,10 @@ int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint
   // A partner is a man of the resident counts; men arrive by their own schedule
   // (residents.hpp), so the family brings only the woman and her children.
   settle_partnership(st, r, row, month, rng.uniform());
+  // Her last delivery may be within the birth interval (the births' counts: state.hpp).
+  const auto i = static_cast<std::size_t>(row);
+  if (st.census.enabled() && st.households.last_birth_month[i] != no_birth_month)
+    st.census.recent_deliveries.push_back(static_cast<std::uint32_t>(i));
   return k;
 }
 

@@ -56,12 +56,18 @@ void start_census(State& s, int n_months) {
   const auto n = static_cast<std::size_t>(a.n_birth_months);
   a.children.assign(static_cast<std::size_t>(n_streets) * n_sexes * n, 0);
   a.women.assign(static_cast<std::size_t>(n_streets) * n, 0);
+  a.women_by_parity.assign(n * 6, 0);
+  a.recent_deliveries.clear();
   for (std::size_t i = 0; i < c.size(); ++i)
     if (c.present[i])
       a.add_child(h.street[static_cast<std::size_t>(c.household[i])], c.sex[i], c.birth_month[i],
                   1);
-  for (std::size_t i = 0; i < h.size(); ++i)
-    if (h.present[i] && h.has_mother[i]) a.add_woman(h.street[i], h.mother_birth_month[i], 1);
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    if (!h.present[i] || !h.has_mother[i]) continue;
+    a.add_woman(h, i, 1);
+    if (h.last_birth_month[i] != no_birth_month)
+      a.recent_deliveries.push_back(static_cast<std::uint32_t>(i));  // pruned at the first births
+  }
 }
 
 void compact(State& s) {
@@ -99,6 +105,12 @@ void compact(State& s) {
   for_each_column([&](auto& v) { jobs.push_back(c_rows(v)); }, c);
   par::for_each_unit(jobs.size(), [&](std::size_t k) { jobs[k](); });
   for (auto& hh : c.household) hh = new_row[static_cast<std::size_t>(hh)];  // renumbered
+  // The census's list of recent deliveries, renumbered (rows that go are no longer counted).
+  std::vector<std::uint32_t>& recent = s.census.recent_deliveries;
+  std::size_t kept = 0;
+  for (const std::uint32_t i : recent)
+    if (new_row[i] >= 0) recent[kept++] = static_cast<std::uint32_t>(new_row[i]);
+  recent.resize(kept);
 }
 
 }  // namespace childsim

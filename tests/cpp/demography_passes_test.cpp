@@ -103,15 +103,20 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
           "[demography][residents][births]") {
   // The whole district for two years, with a yearly compaction: every month the passes are
   // compared with plain loops over the rows, and the rows retirement takes are exactly those
-  // with no child at home and no mother under 50.
+  // with no child at home and no mother under 50. With the baseline's minimum birth interval,
+  // none, and a long one (the births' counts from the census keep a list of the women within
+  // it).
   Scenario sc = load_scenario(test::scenario("scenarios/baseline.yaml"));
   sc.services = false;
   const InitialCounts counts = initial_counts(sc);
-  const Rates r = make_rates(sc, counts);
+  const Rates baseline_rates = make_rates(sc, counts);
+  const int interval = GENERATE(-1, 0, 30);
+  Rates r = baseline_rates;
+  if (interval >= 0) r.min_birth_interval_months = interval;
   State st = build_initial_state(sc, r, counts, 0);
   for (int t = 0; t < 24; ++t) {
     st.month = t;
-    INFO("month " << t);
+    INFO("month " << t << ", minimum birth interval " << r.min_birth_interval_months);
     // The weights are added in another order here (row by row, not count × weight by cell),
     // so the last bits may differ.
     const std::vector<double> renorm = birth_renormalisation(st, r),
@@ -119,6 +124,11 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
     REQUIRE(renorm.size() == plain.size());
     for (std::size_t a = 0; a < renorm.size(); ++a)
       CHECK(renorm[a] == Approx(plain[a]).epsilon(1e-12));
+    // From the census kept at every event (what the births use): the same integer counts, so
+    // the same doubles, before and after its list of recent deliveries is pruned.
+    CHECK(birth_renormalisation_from_census(st, r) == renorm);
+    prune_recent_deliveries(st, r);
+    CHECK(birth_renormalisation_from_census(st, r) == renorm);
     MonthFlows f(r.n_streets);
     step_demography(st, sc, r, f);
     std::vector<std::int32_t> census(static_cast<std::size_t>(r.n_streets * n_sexes * n_age_groups),
@@ -151,6 +161,7 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
     REQUIRE(st.census.enabled());
     CHECK(st.census.children == counted.census.children);
     CHECK(st.census.women == counted.census.women);
+    CHECK(st.census.women_by_parity == counted.census.women_by_parity);
   }
 }
 

@@ -122,6 +122,7 @@ TEST_CASE("model, the fused count of children, women and residents equals separa
     REQUIRE(st.census.enabled());
     CHECK(st.census.children == counted.census.children);
     CHECK(st.census.women == counted.census.women);
+    CHECK(st.census.women_by_parity == counted.census.women_by_parity);
     omp_set_num_threads(saved);
     if (t >= 0) {
       // Recorded before the retirements: the same, except that a woman of 49 whose
