@@ -132,6 +132,21 @@ State build_initial_state(const Scenario& sc, const Rates& r, const InitialCount
   State st;
   st.replicate = replicate;
   const int ns = sc.base.n_streets();
+  // Room for the rows of the start (at most one household per woman and per child: older
+  // mothers) and a quarter more for the run's arrivals between compactions: growing by
+  // reallocation copied every array and touched twice its pages (page faults were the
+  // largest part of building the population). Pages reserved and never written cost nothing.
+  std::size_t n_women = 0, n_children = 0;
+  for (int s = 0; s < ns; ++s) {
+    for (const int n : counts.women[static_cast<std::size_t>(s)])
+      n_women += static_cast<std::size_t>(n);
+    for (const int n : counts.children[static_cast<std::size_t>(s)])
+      n_children += static_cast<std::size_t>(n);
+  }
+  const std::size_t household_rows = (n_women + n_children) * 5 / 4,
+                    child_rows = n_children * 5 / 4;
+  for_each_household_column([&](auto& v) { v.reserve(household_rows); }, st.households);
+  for_each_column([&](auto& v) { v.reserve(child_rows); }, st.children);
   std::uint64_t next_household = 0, next_child = 0;
   const auto rep = static_cast<std::uint32_t>(replicate);
   for (int s = 0; s < ns; ++s) {

@@ -83,25 +83,8 @@ void compact(State& s) {
   // Each array is compacted on its own: the arrays are shared out among the threads.
   auto h_rows = [&](auto& v) { return [&] { keep_rows(v, keep_h); }; };
   auto c_rows = [&](auto& v) { return [&] { keep_rows(v, keep_c); }; };
-  std::vector<std::function<void()>> jobs = {
-      h_rows(h.id),
-      h_rows(h.street),
-      h_rows(h.x_m),
-      h_rows(h.y_m),
-      h_rows(h.mother_birth_month),
-      h_rows(h.has_mother),
-      h_rows(h.partnered),
-      h_rows(h.mother_works),
-      h_rows(h.partner_works),
-      h_rows(h.grandparent_care),
-      h_rows(h.income_band),
-      h_rows(h.hukou_local),
-      h_rows(h.taste),
-      h_rows(h.n_children),
-      h_rows(h.parity),
-      h_rows(h.last_birth_month),
-      h_rows(h.present),
-  };
+  std::vector<std::function<void()>> jobs;
+  for_each_household_column([&](auto& v) { jobs.push_back(h_rows(v)); }, h);
   for_each_column([&](auto& v) { jobs.push_back(c_rows(v)); }, c);
   par::for_each_unit(jobs.size(), [&](std::size_t k) { jobs[k](); });
   for (auto& hh : c.household) hh = new_row[static_cast<std::size_t>(hh)];  // renumbered

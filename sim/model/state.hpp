@@ -88,6 +88,28 @@ void for_each_column(F&& f, Tables&... t) {
   f(t.babyroom_year...);
 }
 
+/// The same for every per-row array of Households (compaction, reserving the tables).
+template <class F, class... Tables>
+void for_each_household_column(F&& f, Tables&... t) {
+  f(t.id...);
+  f(t.street...);
+  f(t.x_m...);
+  f(t.y_m...);
+  f(t.mother_birth_month...);
+  f(t.has_mother...);
+  f(t.partnered...);
+  f(t.mother_works...);
+  f(t.partner_works...);
+  f(t.grandparent_care...);
+  f(t.income_band...);
+  f(t.hukou_local...);
+  f(t.taste...);
+  f(t.n_children...);
+  f(t.parity...);
+  f(t.last_birth_month...);
+  f(t.present...);
+}
+
 /// Sexes of residents (children's `sex` uses the same codes).
 constexpr int female = 0, male = 1, n_sexes = 2;
 
