@@ -195,3 +195,51 @@ TEST_CASE("demography_passes, the binomial's shortcut for no event gives the loo
       }
     }
 }
+
+TEST_CASE("demography_passes, compaction keeps the present rows in order, as a plain filter",
+          "[demography][state]") {
+  // The yearly compaction moves runs of kept rows (state.cpp); against a plain row-by-row
+  // filter of every column, for rows removed at densities from none to all (first and last
+  // rows included), and the children's households renumbered.
+  Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  sc.services = false;
+  const InitialCounts counts = initial_counts(sc);
+  const Rates r = make_rates(sc, counts);
+  const State start = build_initial_state(sc, r, counts, 0);
+  for (const std::uint64_t removed : {0u, 1u, 5u, 50u, 100u}) {
+    INFO(removed << " % of rows removed");
+    State st = start;
+    Households& h = st.households;
+    Children& c = st.children;
+    for (std::size_t i = 0; i < h.size(); ++i)
+      if (mix64(i) % 100 < removed || (removed > 0 && (i == 0 || i + 1 == h.size())))
+        h.present[i] = 0;
+    for (std::size_t i = 0; i < c.size(); ++i)
+      if (mix64(i + 7) % 100 < removed || !h.present[static_cast<std::size_t>(c.household[i])])
+        c.present[i] = 0;
+    // The plain filter.
+    std::vector<std::int32_t> new_row(h.size(), -1);
+    Households h_plain;
+    Children c_plain;
+    std::int32_t next = 0;
+    for (std::size_t i = 0; i < h.size(); ++i)
+      if (h.present[i]) {
+        new_row[i] = next++;
+        for_each_household_column([&](auto& to, const auto& from) { to.push_back(from[i]); },
+                                  h_plain, h);
+      }
+    for (std::size_t i = 0; i < c.size(); ++i)
+      if (c.present[i]) {
+        for_each_column([&](auto& to, const auto& from) { to.push_back(from[i]); }, c_plain, c);
+        c_plain.household.back() = new_row[static_cast<std::size_t>(c.household[i])];
+      }
+    compact(st);
+    std::size_t differ = 0;
+    for_each_household_column([&](const auto& a, const auto& b) { differ += a != b; },
+                              st.households, h_plain);
+    for_each_column([&](const auto& a, const auto& b) { differ += a != b; }, st.children, c_plain);
+    CHECK(differ == 0);
+    CHECK(st.households.size() == h_plain.size());
+    CHECK(st.children.size() == c_plain.size());
+  }
+}
