@@ -2,10 +2,11 @@
 #include "sim/demography/births.hpp"
 
 #include "sim/core/branch_free.hpp"       // chunk_rows, Tally
+#include "sim/core/check.hpp"             // CHILDSIM_CHECK
 #include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/demography/demography.hpp"  // age_in_months
 
-#include <algorithm>  // std::min
+#include <algorithm>  // std::min, std::max
 
 namespace childsim {
 namespace {
@@ -44,11 +45,42 @@ double birth_weight(const Rates& r, int parity, bool partnered, bool lever) {
   return w;
 }
 
+namespace {
+
+constexpr int n_cells = Rates::n_women_ages * 3 * 2 * 2;  // (age, parity class, partnered, risk)
+
+// N(a) / W(a) from the integer counts by cell (those of women_cells): the same doubles
+// whichever way the counts were taken.
+std::vector<double> renormalisation_of(const std::int64_t* n, const Rates& r) {
+  std::vector<double> renorm(Rates::n_women_ages, 0.0);
+  for (int a = 0; a < Rates::n_women_ages; ++a) {
+    double women = 0, weight = 0;
+    for (int p = 0; p < 3; ++p)
+      for (int c = 0; c < 2; ++c)
+        for (int risk = 0; risk < 2; ++risk) {
+          const auto k = static_cast<double>(n[((a * 3 + p) * 2 + c) * 2 + risk]);
+          women += k;
+          if (risk) weight += k * birth_weight(r, p, c == 1, false);
+        }
+    renorm[static_cast<std::size_t>(a)] = weight > 0 ? women / weight : 0.0;
+  }
+  return renorm;
+}
+
+// Whether household row i's woman is counted by the births this month and is not at risk
+// (within the birth interval): what keeps a row in census.recent_deliveries.
+bool counted_not_at_risk(const Households& h, std::size_t i, int month, const Rates& r) {
+  const int age = month - h.mother_birth_month[i];
+  return h.present[i] && h.has_mother[i] && age >= fertile_from_months &&
+         age < fertile_until_months && !at_risk_of_birth(r, month, h.last_birth_month[i]);
+}
+
+}  // namespace
+
 std::vector<double> birth_renormalisation(const State& st, const Rates& r) {
   const Households& h = st.households;
   // Integer counts by (age, parity class, partnered, at risk), then the weights: integer sums
   // do not depend on the order of rows or on threads.
-  constexpr int n_cells = Rates::n_women_ages * 3 * 2 * 2;
   // In parallel over blocks of rows, each block counting into its own cells plus one spare
   // cell (index n_cells) that takes the rows not counted. Chunk by chunk, the cells of the
   // rows are computed first without a branch (the compiler vectorises it: rows of older
@@ -67,24 +99,51 @@ std::vector<double> birth_renormalisation(const State& st, const Rates& r) {
   });
   std::vector<std::int64_t> counts(n_cells, 0);
   for (const auto& part : parts) part.add_to(counts.data(), n_cells);
-  const std::int64_t* n = counts.data();
-  std::vector<double> renorm(Rates::n_women_ages, 0.0);
-  for (int a = 0; a < Rates::n_women_ages; ++a) {
-    double women = 0, weight = 0;
-    for (int p = 0; p < 3; ++p)
-      for (int c = 0; c < 2; ++c)
-        for (int risk = 0; risk < 2; ++risk) {
-          const auto k = static_cast<double>(n[((a * 3 + p) * 2 + c) * 2 + risk]);
-          women += k;
-          if (risk) weight += k * birth_weight(r, p, c == 1, false);
-        }
-    renorm[static_cast<std::size_t>(a)] = weight > 0 ? women / weight : 0.0;
+  return renormalisation_of(counts.data(), r);
+}
+
+std::vector<double> birth_renormalisation_from_census(const State& st, const Rates& r) {
+  const AgentCensus& a = st.census;
+  const Households& h = st.households;
+  CHILDSIM_CHECK(a.enabled(), "the agent census is not kept");
+  std::vector<std::int64_t> n(n_cells, 0);
+  // Every woman in the risk cells (risk = 1) by her age this month: a year of age is 12
+  // birth months of women_by_parity.
+  const int newest = st.month - a.first_birth_month;  // index of a woman aged 0 months
+  for (int age = 0; age < Rates::n_women_ages; ++age) {
+    const int oldest_k = std::max(0, newest - 12 * (age + 18 + 1) + 1);
+    const int youngest_k = std::min(a.n_birth_months - 1, newest - 12 * (age + 18));
+    for (int k = oldest_k; k <= youngest_k; ++k)
+      for (int pc = 0; pc < 6; ++pc)
+        n[static_cast<std::size_t>((age * 6 + pc) * 2 + 1)] +=
+            a.women_by_parity[static_cast<std::size_t>(k) * 6 + static_cast<std::size_t>(pc)];
   }
-  return renorm;
+  // Those within the birth interval, from the list of recent deliveries, moved to risk = 0.
+  for (const std::uint32_t i : a.recent_deliveries) {
+    if (!counted_not_at_risk(h, i, st.month, r)) continue;
+    const int age = (st.month - h.mother_birth_month[i]) / 12 - 18;
+    const int p = h.parity[i] < 2 ? h.parity[i] : 2;
+    const auto cell = static_cast<std::size_t>((age * 6 + p * 2 + (h.partnered[i] ? 1 : 0)) * 2);
+    n[cell] += 1;
+    n[cell + 1] -= 1;
+  }
+  return renormalisation_of(n.data(), r);
+}
+
+void prune_recent_deliveries(State& st, const Rates& r) {
+  std::vector<std::uint32_t>& recent = st.census.recent_deliveries;
+  std::size_t kept = 0;
+  // A row that leaves the list does not come back unless she delivers again (she is then
+  // listed anew): ages only grow, a woman at risk stays so until her next delivery, and a
+  // household or mother that is gone does not return.
+  for (const std::uint32_t i : recent)
+    if (counted_not_at_risk(st.households, i, st.month, r)) recent[kept++] = i;
+  recent.resize(kept);
 }
 
 BirthTable birth_table(const State& st, const Rates& r) {
-  const std::vector<double> renorm = birth_renormalisation(st, r);
+  const std::vector<double> renorm =
+      st.census.enabled() ? birth_renormalisation_from_census(st, r) : birth_renormalisation(st, r);
   BirthTable t;
   t.q.resize(static_cast<std::size_t>(Rates::n_women_ages) * 6);
   for (int a = 0; a < Rates::n_women_ages; ++a)

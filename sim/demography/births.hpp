@@ -39,6 +39,17 @@ inline bool at_risk_of_birth(const Rates& r, int month, int last_birth_month) {
 /// multiplies rate(a) × w so that the expected births at each age are rate(a) × N(a).
 std::vector<double> birth_renormalisation(const State& state, const Rates& r);
 
+/// The same from `state.census` (which must be kept: state.hpp): the women by birth month,
+/// parity and partnership, and those within the birth interval from its list of recent
+/// deliveries; no pass over the household rows. birth_table uses it when the census is kept.
+std::vector<double> birth_renormalisation_from_census(const State& state, const Rates& r);
+
+/// Drop from `state.census.recent_deliveries` the rows whose woman is at risk again (or is no
+/// longer counted: gone, dead, aged 50) in month `state.month`; once a month, before the
+/// deliveries (birth_renormalisation_from_census gives the same counts either way: it tests
+/// each listed row; this keeps the list short).
+void prune_recent_deliveries(State& state, const Rates& r);
+
 /// The month's delivery probabilities of women at risk, by age 18..49, parity class (0, 1,
 /// 2+) and partnership: q of the formula above, capped at 1. Built once a month, so the
 /// per-woman work is a lookup.

@@ -66,11 +66,13 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     c.present[i] = 0;
     h.n_children[hh] -= 1;
     f.aged_out[static_cast<std::size_t>(s)] += 1;
+    if (st.census.enabled()) st.census.add_child(s, c.sex[i], c.birth_month[i], -1);
     // Now an adult resident (no flow): a daughter becomes a single woman of parity 0 (she
     // may form a couple later: form_couples), a son joins the resident counts at 18.
     if (c.sex[i] == female) {
-      const int row = add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]);
-      h.partnered[static_cast<std::size_t>(row)] = 0;
+      const auto row = static_cast<std::size_t>(
+          add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]));
+      change_woman(st, row, [&] { h.partnered[row] = 0; });
     } else {
       add_resident(st, s, male, c.birth_month[i]);
     }
@@ -164,24 +166,49 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   // In parallel over blocks of rows; the rows with an event are listed per block, in row order.
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<Flagged>> parts(nb);
+  // The exact test reads five of the row's arrays, and the rows that reach it (about 2 %) are
+  // scattered: each read was a cache miss waited for in turn (a third of this loop's own
+  // time). The rows of eight groups are listed first and their reads requested together
+  // (prefetched) as they are listed, so that the misses overlap; then they are tested, in row
+  // order. (A loop that only prefetched was deleted by GCC 12 as having no effect: the
+  // prefetches sit in the loop that writes the list.)
+  auto prefetch = [&](std::size_t i) {
+    __builtin_prefetch(&h.mother_birth_month[i]);
+    __builtin_prefetch(&h.last_birth_month[i]);
+    __builtin_prefetch(&h.has_mother[i]);
+    __builtin_prefetch(&h.parity[i]);
+    __builtin_prefetch(&h.partnered[i]);
+  };
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     // Each household's stream: the first block (four words) of up to 64 rows at a time
     // (philox_batch.hpp: the same words a Stream gives); a household that moves draws on.
     // Most months nothing happens to a household: the rows whose words may give an event
     // (EventBounds; a few per cent) are marked without a branch, and only they are tested.
     // Retired rows (not present) wait for the next compaction.
-    FirstBlocks words;
-    std::uint8_t candidate[FirstBlocks::capacity];
-    for (std::size_t g = begin; g < end; g += FirstBlocks::capacity) {
-      const std::size_t m = std::min(FirstBlocks::capacity, end - g);
-      words.fill(sc.seed, rep, &h.id[g], m, month, Purpose::household_month);
-      const std::uint32_t *w0 = words.words(0), *w1 = words.words(1), *w2 = words.words(2),
-                          *w3 = words.words(3);
-      const std::uint8_t* present = &h.present[g];
-      for (std::size_t k = 0; k < m; ++k)  // vectorised: no branch
-        candidate[k] = static_cast<std::uint8_t>((present[k] != 0) &
-                                                 bounds.may_have_event(w0[k], w1[k], w2[k], w3[k]));
-      for_each_flagged(candidate, m, [&](std::size_t k) { draw(g + k, words, k, parts[b]); });
+    constexpr std::size_t groups = 8, group_rows = FirstBlocks::capacity;
+    FirstBlocks words[groups];
+    std::uint8_t candidate[group_rows];
+    std::uint16_t listed[groups * group_rows];  // q × group_rows + k: row g0 + that
+    for (std::size_t g0 = begin; g0 < end; g0 += groups * group_rows) {
+      std::size_t n_listed = 0;
+      for (std::size_t q = 0; q < groups && g0 + q * group_rows < end; ++q) {
+        const std::size_t g = g0 + q * group_rows, m = std::min(group_rows, end - g);
+        words[q].fill(sc.seed, rep, &h.id[g], m, month, Purpose::household_month);
+        const std::uint32_t *w0 = words[q].words(0), *w1 = words[q].words(1),
+                            *w2 = words[q].words(2), *w3 = words[q].words(3);
+        const std::uint8_t* present = &h.present[g];
+        for (std::size_t k = 0; k < m; ++k)  // vectorised: no branch
+          candidate[k] = static_cast<std::uint8_t>(
+              (present[k] != 0) & bounds.may_have_event(w0[k], w1[k], w2[k], w3[k]));
+        for_each_flagged(candidate, m, [&](std::size_t k) {
+          prefetch(g + k);
+          listed[n_listed++] = static_cast<std::uint16_t>(q * group_rows + k);
+        });
+      }
+      for (std::size_t j = 0; j < n_listed; ++j) {
+        const std::size_t q = listed[j] / group_rows, k = listed[j] % group_rows;
+        draw(g0 + listed[j], words[q], k, parts[b]);
+      }
     }
   });
   par::concatenate(parts, ev.rows);
@@ -196,16 +223,21 @@ void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEv
     if (!(ev.flags[i] & birth)) continue;
     const auto s = static_cast<std::size_t>(h.street[i]);
     const int babies = (ev.flags[i] & twins) ? 2 : 1;
-    for (int k = 0; k < babies; ++k) {
-      const std::uint64_t id =
-          k == 0 ? ids::newborn(h.id[i], st.month) : ids::newborn_twin(h.id[i], st.month);
-      add_child(st, sc, r, id, static_cast<int>(i), st.month);
-      MonthFlows::add(f.resident_births, static_cast<int>(s), st.children.sex.back(), 0);
-      const int order = h.parity[i] + 1;
-      f.births_by_parity[s * n_parity_classes + static_cast<std::size_t>(parity_class(order))] += 1;
-      if (h.parity[i] < 255) h.parity[i] += 1;
-    }
+    change_woman(st, i, [&] {  // her parity changes
+      for (int k = 0; k < babies; ++k) {
+        const std::uint64_t id =
+            k == 0 ? ids::newborn(h.id[i], st.month) : ids::newborn_twin(h.id[i], st.month);
+        add_child(st, sc, r, id, static_cast<int>(i), st.month);
+        MonthFlows::add(f.resident_births, static_cast<int>(s), st.children.sex.back(), 0);
+        const int order = h.parity[i] + 1;
+        f.births_by_parity[s * n_parity_classes + static_cast<std::size_t>(parity_class(order))] +=
+            1;
+        if (h.parity[i] < 255) h.parity[i] += 1;
+      }
+    });
     h.last_birth_month[i] = st.month;
+    // Not at risk again for the birth interval (she was at risk: not in the list).
+    if (st.census.enabled()) st.census.recent_deliveries.push_back(static_cast<std::uint32_t>(i));
     f.births[s] += babies;
   }
 }
@@ -217,7 +249,7 @@ void form_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   for (const Flagged& e : ev.rows) {
     const std::size_t i = e.row;
     if (!(ev.flags[i] & partners) || (ev.flags[i] & mother_dies)) continue;
-    h.partnered[i] = 1;
+    change_woman(st, i, [&] { h.partnered[i] = 1; });
     f.partnerships += 1;
   }
 }
@@ -266,6 +298,8 @@ void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) 
     f.deaths[static_cast<std::size_t>(st.households.street[hh])] += 1;
     MonthFlows::add(f.resident_deaths, st.households.street[hh], c.sex[i],
                     age_in_months(st.month, c.birth_month[i]) / 12);
+    if (st.census.enabled())
+      st.census.add_child(st.households.street[hh], c.sex[i], c.birth_month[i], -1);
   }
 }
 
@@ -300,14 +334,32 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Children& c = st.children;
   const std::size_t nb = par::n_blocks();
   std::vector<MoveCounts> counts(nb, MoveCounts(f));
+  std::vector<std::vector<std::size_t>> moved(nb);  // the children who leave or move, per block
+  // The households that leave or move, one bit a row: the children's loop looks up every
+  // child's household, at random, and a bit a row (21 kB for the baseline) stays in the
+  // first-level cache where a byte a row (ev.flags) did not.
+  std::vector<std::uint64_t> going((h.size() + 63) / 64, 0);
+  for (const Flagged& e : ev.rows)
+    if (ev.flags[e.row] & (leaves | moves)) going[e.row / 64] |= std::uint64_t{1} << (e.row % 64);
   // Children first: they are counted where their household lived at the start of the move.
   par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    // The rows are listed without a branch (branch_free.hpp); a child's household row is
+    // valid whether or not the child is present (rows are renumbered only at compaction, which
+    // keeps a present child's household).
+    const std::uint8_t* present = c.present.data();
+    const std::int32_t* household = c.household.data();
+    const std::uint64_t* bits = going.data();
+    append_rows_if(
+        begin, end,
+        [&](std::size_t i) {
+          const auto hh = static_cast<std::uint32_t>(household[i]);
+          return (present[i] != 0) & (((bits[hh / 64] >> (hh % 64)) & 1) != 0);
+        },
+        moved[b]);
     MoveCounts& k = counts[b];
-    for (std::size_t i = begin; i < end; ++i) {
-      if (!c.present[i]) continue;
+    for (const std::size_t i : moved[b]) {
       const auto hh = static_cast<std::size_t>(c.household[i]);
       const std::uint8_t flags = ev.flags[hh];
-      if (!(flags & (leaves | moves))) continue;
       const auto s = static_cast<std::size_t>(h.street[hh]);
       const int age = age_in_months(st.month, c.birth_month[i]) / 12;
       if (flags & leaves) {
@@ -322,6 +374,17 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
       }
     }
   });
+  // The census (state.hpp) of those children, serially, before their households' streets
+  // change below.
+  AgentCensus& census = st.census;
+  if (census.enabled())
+    for (const auto& rows : moved)
+      for (const std::size_t i : rows) {
+        const auto hh = static_cast<std::size_t>(c.household[i]);
+        census.add_child(h.street[hh], c.sex[i], c.birth_month[i], -1);
+        if (!(ev.flags[hh] & leaves))
+          census.add_child(ev.destination[hh], c.sex[i], c.birth_month[i], 1);
+      }
   // The woman of the household (a partner is in the resident counts and moves by their
   // schedule: residents.hpp): only the rows with an event, serially in row order.
   MoveCounts& k = counts[0];
@@ -330,6 +393,9 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
     const std::uint8_t flags = ev.flags[i];
     if (!(flags & (mother_dies | leaves | moves))) continue;
     const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
+    // The woman is in the census while the household is present and has her.
+    const bool counted = census.enabled() && h.has_mother[i];
+    if (counted && (flags & (mother_dies | leaves | moves))) census.add_woman(h, i, -1);
     if (flags & mother_dies) {
       h.has_mother[i] = 0;
       MonthFlows::add(k.resident_deaths, h.street[i], female, age);
@@ -345,6 +411,7 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
         MonthFlows::add(k.movers_in, static_cast<int>(d), female, age);
       }
       h.street[i] = static_cast<std::int16_t>(d);
+      if (counted && h.has_mother[i]) census.add_woman(h, i, 1);  // in her new street
       h.x_m[i] = e.x_m;
       h.y_m[i] = e.y_m;
     }
@@ -383,6 +450,7 @@ void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
 
 void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   age_out(st, sc, r, f);
+  if (st.census.enabled()) prune_recent_deliveries(st, r);
   const HouseholdEvents ev = draw_household_events(st, sc, r);
   add_births(st, sc, r, ev, f);
   form_couples(st, ev, f);
@@ -418,7 +486,9 @@ void retire_households(State& st) {
   // A woman whose household retires joins the resident counts (no flow).
   for (const std::size_t i : rows) {
     h.present[i] = 0;
-    if (h.has_mother[i]) add_resident(st, h.street[i], female, h.mother_birth_month[i]);
+    if (!h.has_mother[i]) continue;
+    add_resident(st, h.street[i], female, h.mother_birth_month[i]);
+    if (st.census.enabled()) st.census.add_woman(h, i, -1);
   }
 }
 

@@ -51,13 +51,16 @@ int add_household(State& st, const Scenario& sc, const Rates& r, std::uint64_t i
   h.parity.push_back(0);
   h.last_birth_month.push_back(no_birth_month);
   h.present.push_back(1);
+  if (st.census.enabled()) st.census.add_woman(h, h.size() - 1, 1);
   return static_cast<int>(h.size() - 1);
 }
 
 void record_past_birth(State& st, int row, std::int32_t birth_month) {
   Households& h = st.households;
   const auto i = static_cast<std::size_t>(row);
-  if (h.parity[i] < 255) h.parity[i] += 1;
+  change_woman(st, i, [&] {
+    if (h.parity[i] < 255) h.parity[i] += 1;
+  });
   h.last_birth_month[i] = std::max(h.last_birth_month[i], birth_month);
 }
 
@@ -66,7 +69,8 @@ void settle_partnership(State& st, const Rates& r, int row, int month, double u)
   const auto i = static_cast<std::size_t>(row);
   if (h.parity[i] > 0) return;  // mothers keep household.partnered
   const double years = (month - h.mother_birth_month[i]) / 12.0 - arriving_woman_min_age;
-  h.partnered[i] = years > 0 && u < 1.0 - std::exp(-r.partnering_rate * years);
+  change_woman(
+      st, i, [&] { h.partnered[i] = years > 0 && u < 1.0 - std::exp(-r.partnering_rate * years); });
 }
 
 int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, int household,
@@ -86,6 +90,9 @@ int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, i
   c.kindergarten_since.push_back(-1);
   c.babyroom_year.push_back(-1);
   st.households.n_children[static_cast<std::size_t>(household)] += 1;
+  if (st.census.enabled())
+    st.census.add_child(st.households.street[static_cast<std::size_t>(household)], c.sex.back(),
+                        birth_month, 1);
   return static_cast<int>(c.size() - 1);
 }
 
@@ -113,6 +120,10 @@ int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint
   // A partner is a man of the resident counts; men arrive by their own schedule
   // (residents.hpp), so the family brings only the woman and her children.
   settle_partnership(st, r, row, month, rng.uniform());
+  // Her last delivery may be within the birth interval (the births' counts: state.hpp).
+  const auto i = static_cast<std::size_t>(row);
+  if (st.census.enabled() && st.households.last_birth_month[i] != no_birth_month)
+    st.census.recent_deliveries.push_back(static_cast<std::uint32_t>(i));
   return k;
 }
 
@@ -121,6 +132,21 @@ State build_initial_state(const Scenario& sc, const Rates& r, const InitialCount
   State st;
   st.replicate = replicate;
   const int ns = sc.base.n_streets();
+  // Room for the rows of the start (at most one household per woman and per child: older
+  // mothers) and a quarter more for the run's arrivals between compactions: growing by
+  // reallocation copied every array and touched twice its pages (page faults were the
+  // largest part of building the population). Pages reserved and never written cost nothing.
+  std::size_t n_women = 0, n_children = 0;
+  for (int s = 0; s < ns; ++s) {
+    for (const int n : counts.women[static_cast<std::size_t>(s)])
+      n_women += static_cast<std::size_t>(n);
+    for (const int n : counts.children[static_cast<std::size_t>(s)])
+      n_children += static_cast<std::size_t>(n);
+  }
+  const std::size_t household_rows = (n_women + n_children) * 5 / 4,
+                    child_rows = n_children * 5 / 4;
+  for_each_household_column([&](auto& v) { v.reserve(household_rows); }, st.households);
+  for_each_column([&](auto& v) { v.reserve(child_rows); }, st.children);
   std::uint64_t next_household = 0, next_child = 0;
   const auto rep = static_cast<std::uint32_t>(replicate);
   for (int s = 0; s < ns; ++s) {
@@ -169,6 +195,7 @@ State build_initial_state(const Scenario& sc, const Rates& r, const InitialCount
                    "a street has more children than residents");
   }
   build_resident_counts(st, counts, r.n_months);
+  start_census(st, r.n_months);  // kept from here on at every event (state.hpp)
   return st;
 }
 

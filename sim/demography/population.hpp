@@ -27,7 +27,8 @@ namespace childsim {
 State build_initial_state(const Scenario& sc, const Rates& rates, const InitialCounts& counts,
                           int replicate);
 
-/// Add a household with attributes drawn from its own stream; returns its row.
+/// Add a household with attributes drawn from its own stream; returns its row. Its woman is
+/// counted in `state.census` when that is kept (as every agent add_child adds).
 int add_household(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id,
                   int street, std::int32_t mother_birth_month);
 

@@ -68,15 +68,7 @@ void build_resident_counts(State& st, const InitialCounts& counts, int n_months)
     }
 }
 
-int binomial_by_inversion(int n, double p, double u) {
-  if (n <= 0 || p <= 0.0) return 0;
-  // Most cohorts have no event in a month: K = 0 whenever u < P(K = 0) = (1 − p)^n, which is
-  // at least 1 − n p (Bernoulli's inequality). The computed P(K = 0) below is within a
-  // relative 3e-13 of the true value (|n log(1 − p)| < 746 where it is not 0; log1p, the
-  // product and exp each within an ulp or two), and 1 − n p is computed within 2^-53, so u
-  // below 1 − n p − 1e-9 is below the computed P(K = 0) too: the answer, 0, is the loop's,
-  // without a log and an exp.
-  if (u < 1.0 - n * p - 1e-9) return 0;
+int binomial_by_inversion_loop(int n, double p, double u) {
   double pk = std::exp(n * std::log1p(-p));  // P(K = 0)
   double cdf = pk;
   const double odds = p / (1.0 - p);
@@ -131,6 +123,7 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
                 moves[static_cast<std::size_t>(task)].push_back({d, sex, b});
               }
             }
+            if (events == 0) continue;  // most cohorts: nothing to count
             n -= events;
             MonthFlows::add(f.resident_deaths, s, sex, a, deaths);
             MonthFlows::add(f.migrants_out, s, sex, a, gone);

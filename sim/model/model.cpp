@@ -1,12 +1,13 @@
 // model: the monthly step and the replicate loop.
 #include "sim/model/model.hpp"
 
+#include "sim/core/check.hpp"             // CHILDSIM_CHECK
 #include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/services/services.hpp"      // step_services
 
-#include <algorithm>  // std::fill_n, std::copy
+#include <algorithm>  // std::copy, std::max, std::min
 
 namespace childsim {
 
@@ -87,12 +88,77 @@ void count_population(const State& st, int month, int n_streets, const Populatio
 
 namespace {
 
+// Σ n[k] over the cohorts k < len whose age in months at `month` lies in [lo, hi), cohort k
+// being born in month first + k (the later the birth, the higher k).
+std::int32_t sum_of_ages(const std::int32_t* n, int first, int len, int month, int lo, int hi) {
+  // age = month − first − k in [lo, hi)  ⇔  k in (month − first − hi, month − first − lo].
+  const int newest = month - first;
+  const int k_begin = std::max(0, newest - hi + 1), k_end = std::min(len, newest - lo + 1);
+  std::int32_t sum = 0;
+  for (int k = k_begin; k < k_end; ++k) sum += n[k];
+  return sum;
+}
+
+// Ages in months from the start of age group g to that of g + 1 (the last group has no end;
+// nobody's age reaches the bound used for it).
+constexpr int group_months = 60;
+constexpr int no_age_limit = 1 << 24;
+int group_end(int g) {
+  return g == n_age_groups - 1 ? no_age_limit : group_months * (g + 1);
+}
+
+}  // namespace
+
+void count_population_from_census(const State& st, int month, int n_streets,
+                                  const PopulationCounts& out) {
+  const AgentCensus& a = st.census;
+  const ResidentCounts& rc = st.residents;
+  CHILDSIM_CHECK(a.enabled(), "the agent census is not kept");
+  const int nb = a.n_birth_months;
+  for (int s = 0; s < n_streets; ++s) {
+    for (int sex = 0; sex < n_sexes; ++sex) {
+      const std::size_t row = static_cast<std::size_t>(s * n_sexes + sex);
+      const std::int32_t* children = a.children.data() + row * static_cast<std::size_t>(nb);
+      // Children are 0–17 (age_out leaves none older at the census); a year of age is 12
+      // birth months.
+      for (int y = 0; y < Rates::n_child_ages; ++y) {
+        const std::int32_t n =
+            sum_of_ages(children, a.first_birth_month, nb, month, 12 * y, 12 * (y + 1));
+        if (out.children) out.children[s * Rates::n_child_ages + y] += n;
+        if (out.residents)
+          out.residents[row * n_age_groups + static_cast<std::size_t>(age_group(y))] += n;
+      }
+      if (!out.residents) continue;
+      std::int32_t* o = out.residents + row * n_age_groups;
+      const std::int32_t* counts = rc.n.data() + row * static_cast<std::size_t>(rc.n_cohorts);
+      for (int g = 0; g < n_age_groups; ++g)
+        o[g] += sum_of_ages(counts, rc.first_birth_month, rc.n_cohorts, month, group_months * g,
+                            group_end(g));
+      if (sex != female) continue;
+      const std::int32_t* women = a.women.data() + static_cast<std::size_t>(s) * nb;
+      for (int g = 0; g < n_age_groups; ++g)
+        o[g] += sum_of_ages(women, a.first_birth_month, nb, month, group_months * g, group_end(g));
+    }
+    if (!out.women) continue;
+    const std::int32_t* women = a.women.data() + static_cast<std::size_t>(s) * nb;
+    for (int y = 18; y < 18 + Rates::n_women_ages; ++y)
+      out.women[s * Rates::n_women_ages + y - 18] +=
+          sum_of_ages(women, a.first_birth_month, nb, month, 12 * y, 12 * (y + 1));
+  }
+}
+
+namespace {
+
 void record_month(const State& st, const MonthFlows& f, io::Recorder& rec) {
   const int r = st.replicate, t = st.month;
   const std::size_t ns = f.births.size();
   std::int32_t* by_age = rec.block("residents_by_age", r, t);
-  count_population(st, t, static_cast<int>(ns),
-                   {rec.block("population", r, t), rec.block("women", r, t), by_age});
+  const PopulationCounts out{rec.block("population", r, t), rec.block("women", r, t), by_age};
+  if (st.census.enabled()) {
+    count_population_from_census(st, t, static_cast<int>(ns), out);
+  } else {
+    count_population(st, t, static_cast<int>(ns), out);  // a state built by hand
+  }
   std::copy(f.births.begin(), f.births.end(), rec.block("births", r, t));
   std::copy(f.births_by_parity.begin(), f.births_by_parity.end(),
             rec.block("births_by_parity", r, t));

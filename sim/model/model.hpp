@@ -52,6 +52,12 @@ struct PopulationCounts {
 /// counts added up: the same result at any thread count.
 void count_population(const State& state, int month, int n_streets, const PopulationCounts& out);
 
+/// The same counts as count_population, from `state.census` (which must be kept: state.hpp)
+/// and the resident counts: sums over runs of birth months, no row read. What record_month
+/// uses; count_population stays the reference (tests) and the census of a state built by hand.
+void count_population_from_census(const State& state, int month, int n_streets,
+                                  const PopulationCounts& out);
+
 /// Record the start-of-run population (variable `population_start`).
 void record_start(const State& state, io::Recorder& recorder);
 

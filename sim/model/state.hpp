@@ -88,6 +88,28 @@ void for_each_column(F&& f, Tables&... t) {
   f(t.babyroom_year...);
 }
 
+/// The same for every per-row array of Households (compaction, reserving the tables).
+template <class F, class... Tables>
+void for_each_household_column(F&& f, Tables&... t) {
+  f(t.id...);
+  f(t.street...);
+  f(t.x_m...);
+  f(t.y_m...);
+  f(t.mother_birth_month...);
+  f(t.has_mother...);
+  f(t.partnered...);
+  f(t.mother_works...);
+  f(t.partner_works...);
+  f(t.grandparent_care...);
+  f(t.income_band...);
+  f(t.hukou_local...);
+  f(t.taste...);
+  f(t.n_children...);
+  f(t.parity...);
+  f(t.last_birth_month...);
+  f(t.present...);
+}
+
 /// Sexes of residents (children's `sex` uses the same codes).
 constexpr int female = 0, male = 1, n_sexes = 2;
 
@@ -162,6 +184,49 @@ struct ResidentCounts {
   std::int64_t street_total(int street) const;
 };
 
+/// The agents counted by street, sex and birth month: present children, and the women of
+/// present households (has_mother). Kept at every event that adds, removes or moves an agent
+/// (add_household, add_child, age_out, child_deaths, move_households, retire_households), so
+/// the month's census of the outputs (model.cpp, record_month) sums runs of birth months, a
+/// few thousand cells, instead of reading every row of the tables (it was ~10 % of a
+/// replicate, waiting on memory). The women are also counted by parity and partnership, with
+/// a list of those who delivered recently, for the births' renormalisation (births.cpp), which
+/// read every household row each month. Enabled by build_initial_state (a full count of its
+/// rows); a state built by hand leaves it empty, the events do not count, and the census and
+/// the births' counts read the rows.
+struct AgentCensus {
+  int first_birth_month = 0;           ///< birth month of index 0 (that of ResidentCounts)
+  int n_birth_months = 0;              ///< birth months held; 0: not kept
+  std::vector<std::int32_t> children;  ///< [(street × n_sexes + sex) × n_birth_months + b − first]
+  std::vector<std::int32_t> women;     ///< [street × n_birth_months + b − first]
+  /// The same women, the whole district, by birth month, parity class (0, 1, 2+) and
+  /// partnership: [(b − first) × 6 + parity class × 2 + partnered].
+  std::vector<std::int32_t> women_by_parity;
+  /// Household rows whose woman may be within the minimum birth interval since her last
+  /// delivery (each row once): every row that delivered (or arrived with a past birth) since
+  /// the last pruning (births.hpp, prune_recent_deliveries), which drops the rows that are at
+  /// risk again or no longer counted. Renumbered by compact().
+  std::vector<std::uint32_t> recent_deliveries;
+
+  bool enabled() const { return n_birth_months > 0; }
+  /// Add `n` (negative: remove) children of `street`, `sex` born in `birth_month`.
+  void add_child(int street, int sex, int birth_month, std::int32_t n) {
+    children[index(street * n_sexes + sex, birth_month)] += n;
+  }
+  /// Add (n = 1) or remove (n = −1) the woman of household row `i` as the row is now (street,
+  /// birth month, parity, partnership); a present row with a mother.
+  void add_woman(const Households& h, std::size_t i, std::int32_t n) {
+    const int b = h.mother_birth_month[i];
+    women[index(h.street[i], b)] += n;
+    const int p = h.parity[i] < 2 ? h.parity[i] : 2;
+    women_by_parity[index(0, b) * 6 + static_cast<std::size_t>(p * 2 + (h.partnered[i] ? 1 : 0))] +=
+        n;
+  }
+
+ private:
+  std::size_t index(int row, int birth_month) const;
+};
+
 /// Everything about one replicate that changes over time.
 struct State {
   int replicate = 0;
@@ -169,7 +234,23 @@ struct State {
   Households households;
   Children children;
   ResidentCounts residents;  ///< residents who are not agents (counts)
+  AgentCensus census;        ///< the agents by street, sex and birth month
 };
+
+/// Enable `state.census` and fill it from the rows of the tables, for birth months from that
+/// of the resident counts' index 0 (which must be set) to `n_months` − 1.
+void start_census(State& state, int n_months);
+
+/// Apply `change` (a change of street, parity or partnership) to the present household row
+/// `i`, whose woman is alive, keeping `state.census`: she is taken out before and counted
+/// again after.
+template <class Change>
+void change_woman(State& state, std::size_t i, Change&& change) {
+  const bool kept = state.census.enabled();
+  if (kept) state.census.add_woman(state.households, i, -1);
+  change();
+  if (kept) state.census.add_woman(state.households, i, 1);
+}
 
 /// Remove rows whose `present` flag is clear (stable), re-pointing children to households.
 void compact(State& state);

@@ -103,15 +103,20 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
           "[demography][residents][births]") {
   // The whole district for two years, with a yearly compaction: every month the passes are
   // compared with plain loops over the rows, and the rows retirement takes are exactly those
-  // with no child at home and no mother under 50.
+  // with no child at home and no mother under 50. With the baseline's minimum birth interval,
+  // none, and a long one (the births' counts from the census keep a list of the women within
+  // it).
   Scenario sc = load_scenario(test::scenario("scenarios/baseline.yaml"));
   sc.services = false;
   const InitialCounts counts = initial_counts(sc);
-  const Rates r = make_rates(sc, counts);
+  const Rates baseline_rates = make_rates(sc, counts);
+  const int interval = GENERATE(-1, 0, 30);
+  Rates r = baseline_rates;
+  if (interval >= 0) r.min_birth_interval_months = interval;
   State st = build_initial_state(sc, r, counts, 0);
   for (int t = 0; t < 24; ++t) {
     st.month = t;
-    INFO("month " << t);
+    INFO("month " << t << ", minimum birth interval " << r.min_birth_interval_months);
     // The weights are added in another order here (row by row, not count × weight by cell),
     // so the last bits may differ.
     const std::vector<double> renorm = birth_renormalisation(st, r),
@@ -119,12 +124,25 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
     REQUIRE(renorm.size() == plain.size());
     for (std::size_t a = 0; a < renorm.size(); ++a)
       CHECK(renorm[a] == Approx(plain[a]).epsilon(1e-12));
+    // From the census kept at every event (what the births use): the same integer counts, so
+    // the same doubles, before and after its list of recent deliveries is pruned.
+    CHECK(birth_renormalisation_from_census(st, r) == renorm);
+    prune_recent_deliveries(st, r);
+    CHECK(birth_renormalisation_from_census(st, r) == renorm);
     MonthFlows f(r.n_streets);
     step_demography(st, sc, r, f);
     std::vector<std::int32_t> census(static_cast<std::size_t>(r.n_streets * n_sexes * n_age_groups),
                                      0);
     count_residents_by_age(st, t, census.data());
     CHECK(census == plain_census(st, t));
+    // Children go with their household (move_households lists them through a bit per
+    // household): no present child is left in a household that has gone.
+    std::size_t left_behind = 0;
+    for (std::size_t i = 0; i < st.children.size(); ++i)
+      if (st.children.present[i] &&
+          !st.households.present[static_cast<std::size_t>(st.children.household[i])])
+        ++left_behind;
+    CHECK(left_behind == 0);
     const Households before = st.households;
     retire_households(st);
     const Households& h = st.households;
@@ -134,6 +152,16 @@ TEST_CASE("demography_passes, census, births' counts and retirement equal row-by
       REQUIRE(h.present[i] == (before.present[i] && !retires));
     }
     if (t % 12 == 11) compact(st);
+    // The agent census kept at every event (state.hpp) is a count of the rows.
+    State counted;
+    counted.households = st.households;
+    counted.children = st.children;
+    counted.residents = st.residents;
+    start_census(counted, r.n_months);
+    REQUIRE(st.census.enabled());
+    CHECK(st.census.children == counted.census.children);
+    CHECK(st.census.women == counted.census.women);
+    CHECK(st.census.women_by_parity == counted.census.women_by_parity);
   }
 }
 
@@ -166,4 +194,52 @@ TEST_CASE("demography_passes, the binomial's shortcut for no event gives the loo
         if (u >= 0 && u < 1) REQUIRE(binomial_by_inversion(n, p, u) == plain(n, p, u));
       }
     }
+}
+
+TEST_CASE("demography_passes, compaction keeps the present rows in order, as a plain filter",
+          "[demography][state]") {
+  // The yearly compaction moves runs of kept rows (state.cpp); against a plain row-by-row
+  // filter of every column, for rows removed at densities from none to all (first and last
+  // rows included), and the children's households renumbered.
+  Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  sc.services = false;
+  const InitialCounts counts = initial_counts(sc);
+  const Rates r = make_rates(sc, counts);
+  const State start = build_initial_state(sc, r, counts, 0);
+  for (const std::uint64_t removed : {0u, 1u, 5u, 50u, 100u}) {
+    INFO(removed << " % of rows removed");
+    State st = start;
+    Households& h = st.households;
+    Children& c = st.children;
+    for (std::size_t i = 0; i < h.size(); ++i)
+      if (mix64(i) % 100 < removed || (removed > 0 && (i == 0 || i + 1 == h.size())))
+        h.present[i] = 0;
+    for (std::size_t i = 0; i < c.size(); ++i)
+      if (mix64(i + 7) % 100 < removed || !h.present[static_cast<std::size_t>(c.household[i])])
+        c.present[i] = 0;
+    // The plain filter.
+    std::vector<std::int32_t> new_row(h.size(), -1);
+    Households h_plain;
+    Children c_plain;
+    std::int32_t next = 0;
+    for (std::size_t i = 0; i < h.size(); ++i)
+      if (h.present[i]) {
+        new_row[i] = next++;
+        for_each_household_column([&](auto& to, const auto& from) { to.push_back(from[i]); },
+                                  h_plain, h);
+      }
+    for (std::size_t i = 0; i < c.size(); ++i)
+      if (c.present[i]) {
+        for_each_column([&](auto& to, const auto& from) { to.push_back(from[i]); }, c_plain, c);
+        c_plain.household.back() = new_row[static_cast<std::size_t>(c.household[i])];
+      }
+    compact(st);
+    std::size_t differ = 0;
+    for_each_household_column([&](const auto& a, const auto& b) { differ += a != b; },
+                              st.households, h_plain);
+    for_each_column([&](const auto& a, const auto& b) { differ += a != b; }, st.children, c_plain);
+    CHECK(differ == 0);
+    CHECK(st.households.size() == h_plain.size());
+    CHECK(st.children.size() == c_plain.size());
+  }
 }

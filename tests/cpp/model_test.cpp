@@ -10,8 +10,9 @@
 
 #include <omp.h>  // omp_set_num_threads, omp_get_max_threads
 
-#include <cstdint>  // std::int32_t
-#include <vector>   // std::vector
+#include <algorithm>  // std::fill
+#include <cstdint>    // std::int32_t
+#include <vector>     // std::vector
 
 using namespace childsim;
 
@@ -55,7 +56,8 @@ TEST_CASE("model, the fused count of children, women and residents equals separa
   // and by the serial count above (children, women) and the demography's own pass
   // (count_residents_by_age: every resident by street, sex and age group); the recorded month
   // must be that count too, taken before the month's retirements (a woman of 49 whose
-  // household retires is recorded, then leaves).
+  // household retires is recorded, then leaves). The census kept at every event
+  // (count_population_from_census, what the recording uses) must give the same counts.
   Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
   sc.replicates = 1;
   sc.end = sc.start.plus(13);  // a compaction at the end of the first year
@@ -96,7 +98,31 @@ TEST_CASE("model, the fused count of children, women and residents equals separa
       some.residents = only_residents.data();
       count_population(st, month, static_cast<int>(ns), some);
       CHECK(only_residents == resident_reference);
+      // The census kept at every event (state.hpp): the same counts, whole or in part.
+      std::vector<std::int32_t> kept_children(ns * 18, 0), kept_women(ns * 32, 0),
+          kept_residents(ns * n_sexes * n_age_groups, 0);
+      count_population_from_census(
+          st, month, static_cast<int>(ns),
+          {kept_children.data(), kept_women.data(), kept_residents.data()});
+      CHECK(kept_children == d.children);
+      CHECK(kept_women == d.women);
+      CHECK(kept_residents == resident_reference);
+      std::fill(kept_women.begin(), kept_women.end(), 0);
+      some = PopulationCounts{};
+      some.women = kept_women.data();
+      count_population_from_census(st, month, static_cast<int>(ns), some);
+      CHECK(kept_women == d.women);
     }
+    // The kept census is the one a count of the rows gives.
+    State counted;
+    counted.households = st.households;
+    counted.children = st.children;
+    counted.residents = st.residents;
+    start_census(counted, m.rates.n_months);
+    REQUIRE(st.census.enabled());
+    CHECK(st.census.children == counted.census.children);
+    CHECK(st.census.women == counted.census.women);
+    CHECK(st.census.women_by_parity == counted.census.women_by_parity);
     omp_set_num_threads(saved);
     if (t >= 0) {
       // Recorded before the retirements: the same, except that a woman of 49 whose
