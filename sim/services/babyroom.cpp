@@ -110,16 +110,18 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
         std::int32_t* k_demanded = demand_parts[thread].data();
         // Age eligibility is that of the baby-room kind (checked against the first room so that
         // demand without an open room is still counted). Families whose number is above every
-        // take-up of the month are left out before their home is read.
+        // take-up of the month are left out before their home is read; the households of the
+        // others are fetched a few children ahead.
         auto may_use = [&](std::size_t i) {
           if (!c.present[i] || c.nursery[i] >= 0) return false;
           const int age = age_in_months(t, c.birth_month[i]);
           if (age < k0.min_age_months || age >= k0.max_age_months) return false;
           return wish_of(i) < most_take_up;
         };
-        for_rows(rows, begin, end, may_use, [&](std::size_t i) {
+        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
+        for_rows_fetched_ahead(rows, begin, end, may_use, fetch, [&](std::size_t i) {
           const int age = age_in_months(t, c.birth_month[i]);
-          const HomeRow& o = home[i];
+          const HomeRow& o = home[c.household[i]];
           int best = -1;
           double best_d = std::numeric_limits<double>::infinity();
           for (int f : reach[static_cast<std::size_t>(o.street)]) {
@@ -159,7 +161,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     const int got = std::min(want, std::max(0, left));
     used[f] += got;
     if (got > 0) c.babyroom_year[q.child] = sc.start.plus(t).year;
-    served[static_cast<std::size_t>(home[q.child].street)] += got;
+    served[static_cast<std::size_t>(home[c.household[q.child]].street)] += got;
   }
 }
 

@@ -123,7 +123,9 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const auto rep = static_cast<std::uint32_t>(r);
   const HolidayWindow window = holiday_window(sc.start.plus(t).month);
   const auto wish_month = static_cast<std::uint32_t>(holiday_window_first_month(t, sc.start));
-  auto street_of = [&](std::size_t i) { return static_cast<std::size_t>(home[i].street); };
+  auto street_of = [&](std::size_t i) {
+    return static_cast<std::size_t>(home[c.household[i]].street);
+  };
 
   // 1–2. Eligibility and demand, in parallel over chunks of rows: eligible pupils counted per
   // thread (added up), seekers listed per chunk in row order with their order keys.
@@ -136,14 +138,16 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         std::int32_t* k_eligible = eligible_parts[thread].data();
+        // Households of pupils of the age are fetched a few pupils ahead.
         auto of_age = [&](std::size_t i) {
           if (!c.present[i]) return false;
           const int months = september - c.birth_month[i];
           const int age = months < 0 ? -1 : months / 12;
           return age >= holiday_min_age && age <= holiday_max_age;
         };
-        for_rows(rows, begin, end, of_age, [&](std::size_t i) {
-          const HomeRow& o = home[i];
+        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
+        for_rows_fetched_ahead(rows, begin, end, of_age, fetch, [&](std::size_t i) {
+          const HomeRow& o = home[c.household[i]];
           if (!o.all_parents_work() || o.grandparent_care()) return;
           k_eligible[o.street] += 1;
           if (!in_session) return;
@@ -185,7 +189,7 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
   std::vector<double> hx(queue.size()), hy(queue.size());
   for (std::size_t k = 0; k < queue.size(); ++k) {
-    const HomeRow& o = home[queue[k].second];
+    const HomeRow& o = home[c.household[queue[k].second]];
     hx[k] = o.x_m;
     hy[k] = o.y_m;
   }

@@ -64,7 +64,9 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // of no kindergarten age and hold no place.
   const RowSet rows = young_rows(cx, st);
   const std::size_t n = rows.size(), ns = sc.base.streets.size();
-  auto street_of = [&](std::size_t i) { return static_cast<std::size_t>(home[i].street); };
+  auto street_of = [&](std::size_t i) {
+    return static_cast<std::size_t>(home[c.household[i]].street);
+  };
   // Age at the last 1 September, with the September found once per month (not per child).
   const int september = t - (sc.start.plus(t).month - 9 + 12) % 12;
   auto kg_age = [&](std::size_t i) {
@@ -94,7 +96,7 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     if (a < 3 || a > 5) return;
     Stream wish(sc.seed, rep, c.id[i], 0, Purpose::kindergarten);
     if (wish.uniform() >= P.kindergarten_take_up) return;
-    const HomeRow& o = home[i];
+    const HomeRow& o = home[c.household[i]];
     out.push_back({priority_key(o.all_parents_work(), o.hukou_local(), 0, mix64(c.id[i])), i, o.x_m,
                    o.y_m, o.street, false});
   };
@@ -103,8 +105,9 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(n, nb,
                   [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
                     std::int32_t* e = enrolled_parts[thread].data();
-                    for_rows(
+                    for_rows_fetched_ahead(
                         rows, begin, end, [&](std::size_t i) { return c.present[i] != 0; },
+                        [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); },
                         [&](std::size_t i) {
                           if (c.kindergarten[i] < 0) {
                             seek(i, seeker_parts[chunk]);
@@ -212,19 +215,22 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = parts[thread];
+        // Only children of kindergarten age or holding a place read their household (fetched
+        // a few rows ahead).
         auto of_age = [&](std::size_t i) {
           const int a = kg_age(i);
           return a >= 3 && a <= 5;
         };
-        for_rows(
+        for_rows_fetched_ahead(
             rows, begin, end,
             [&](std::size_t i) { return c.present[i] && (c.kindergarten[i] >= 0 || of_age(i)); },
+            [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); },
             [&](std::size_t i) {
               const std::size_t s = street_of(i);
               if (of_age(i)) k.eligible[s] += 1;
               if (c.kindergarten[i] < 0) return;
               const auto f = static_cast<std::size_t>(c.kindergarten[i]);
-              const HomeRow& o = home[i];
+              const HomeRow& o = home[c.household[i]];
               k.enr[f] += 1;
               k.by_street[s] += 1;
               walks[chunk].emplace_back(s, P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]));

@@ -123,7 +123,7 @@ double net_price(const ServiceContext& cx, std::size_t f, int month, int age_mon
 }
 
 std::uint64_t child_key(const Children& c, const HomeRow* home, std::size_t i, int since) {
-  const HomeRow& o = home[i];
+  const HomeRow& o = home[c.household[i]];
   return priority_key(o.all_parents_work(), o.hukou_local(), since, mix64(c.id[i]));
 }
 
@@ -144,7 +144,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::int32_t* displaced = rec.block("nursery_displaced", r, t);
   std::int32_t* gave_up = rec.block("nursery_gave_up", r, t);
   std::int32_t* new_places = rec.block("nursery_new_places", r, t);
-  auto street_of = [&](std::size_t i) { return static_cast<std::size_t>(home[i].street); };
+  auto street_of = [&](std::size_t i) {
+    return static_cast<std::size_t>(home[c.household[i]].street);
+  };
 
   // 1. Leaving places and lists. A family that gives up waiting does not apply again in the
   // same month (it would otherwise rejoin the same list at once). Each row changes only
@@ -181,37 +183,37 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   {
     std::vector<std::vector<std::int32_t>> e_parts(nb, std::vector<std::int32_t>(nf, 0));
     std::vector<std::vector<std::int32_t>> g_parts(nb, std::vector<std::int32_t>(ns, 0));
-    par::for_chunks(
-        n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
-          std::int32_t* e = e_parts[thread].data();
-          std::int32_t* g = g_parts[thread].data();
-          for (std::size_t k = begin; k < end; ++k) {
-            const std::size_t i = rows[k];
-            if (!c.present[i] || (c.nursery[i] < 0 && c.waiting[i] < 0)) continue;
-            const int age = age_in_months(t, c.birth_month[i]);
-            if (c.nursery[i] >= 0) {
-              const auto f = static_cast<std::size_t>(c.nursery[i]);
-              if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
-                c.nursery[i] = -1;
-              } else {
-                e[f] += 1;
-              }
-            }
-            if (c.waiting[i] >= 0) {
-              const auto f = static_cast<std::size_t>(c.waiting[i]);
-              if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
-                c.waiting[i] = -1;
-              } else if (t - c.waiting_since[i] >= P.max_wait_months) {
-                c.waiting[i] = -1;
-                g[street_of(i)] += 1;
-                choice[i] = gave_up_waiting;
-              }
-            }
-            if (c.waiting[i] >= 0)
-              waiting[chunk].push_back(
-                  {child_key(c, home, i, c.waiting_since[i]), i, c.waiting[i], home[i].street});
-          }
-        });
+    par::for_chunks(n, nb,
+                    [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
+                      std::int32_t* e = e_parts[thread].data();
+                      std::int32_t* g = g_parts[thread].data();
+                      for (std::size_t k = begin; k < end; ++k) {
+                        const std::size_t i = rows[k];
+                        if (!c.present[i] || (c.nursery[i] < 0 && c.waiting[i] < 0)) continue;
+                        const int age = age_in_months(t, c.birth_month[i]);
+                        if (c.nursery[i] >= 0) {
+                          const auto f = static_cast<std::size_t>(c.nursery[i]);
+                          if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
+                            c.nursery[i] = -1;
+                          } else {
+                            e[f] += 1;
+                          }
+                        }
+                        if (c.waiting[i] >= 0) {
+                          const auto f = static_cast<std::size_t>(c.waiting[i]);
+                          if (c.kindergarten[i] >= 0 || age >= F.kind_of(f).max_age_months) {
+                            c.waiting[i] = -1;
+                          } else if (t - c.waiting_since[i] >= P.max_wait_months) {
+                            c.waiting[i] = -1;
+                            g[street_of(i)] += 1;
+                            choice[i] = gave_up_waiting;
+                          }
+                        }
+                        if (c.waiting[i] >= 0)
+                          waiting[chunk].push_back({child_key(c, home, i, c.waiting_since[i]), i,
+                                                    c.waiting[i], home[c.household[i]].street});
+                      }
+                    });
     par::add_counts(e_parts, enrolled.data());
     par::add_counts(g_parts, gave_up);
   }
@@ -276,7 +278,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // their utilities.
   auto options_for = [&](std::size_t i, int age, std::vector<int>& options,
                          std::vector<double>& v) {
-    const HomeRow& o = home[i];
+    const HomeRow& o = home[c.household[i]];
     for (int f : reach[static_cast<std::size_t>(o.street)]) {
       const auto fu = static_cast<std::size_t>(f);
       const FacilityKind& k = F.kind_of(fu);
@@ -295,6 +297,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // Per chunk of rows (children of nursery age are the latest rows: uneven work), the seekers
   // with their keys in row order; sorted below.
   std::vector<std::vector<Applicant>> found(par::n_chunks(n));
+  // Households are fetched a few candidates ahead (services.hpp, for_rows_fetched_ahead).
   auto candidate = [&](std::size_t i) {
     if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
         choice[i] == gave_up_waiting)
@@ -302,10 +305,11 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     const int age = age_in_months(t, c.birth_month[i]);
     return age >= w.min_age && age < w.max_age;
   };
+  auto fetch_traits = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
   par::for_chunks(n, nb, [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
-    for_rows(rows, begin, end, candidate, [&](std::size_t i) {
+    for_rows_fetched_ahead(rows, begin, end, candidate, fetch_traits, [&](std::size_t i) {
       const int age = age_in_months(t, c.birth_month[i]);
-      const HomeRow& o = home[i];
+      const HomeRow& o = home[c.household[i]];
       const auto s = static_cast<std::size_t>(o.street);
       const double cheap = cheapest[s * static_cast<std::size_t>(n_ages) +
                                     static_cast<std::size_t>(age - w.min_age)];
@@ -415,8 +419,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = counts[thread];
-        // Only the rows counted by street read their household; the other children under 36
-        // months add a subsidy term.
+        // Only the rows counted by street read their household (fetched a few rows ahead:
+        // every kept row's, as GCC 12 drops a prefetch made conditional here); the other
+        // children under 36 months add a subsidy term.
         auto by_street_row = [&](std::size_t i, int age) {
           return (age >= w.min_age && age < w.max_age) || c.nursery[i] >= 0 || c.waiting[i] >= 0 ||
                  choice[i] == -1;
@@ -426,8 +431,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
           const int age = age_in_months(t, c.birth_month[i]);
           return age < 36 || by_street_row(i, age);
         };
+        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
         std::uint32_t unplaced_under_36 = 0;  // since the last child holding a place
-        for_rows(rows, begin, end, keep, [&](std::size_t i) {
+        for_rows_fetched_ahead(rows, begin, end, keep, fetch, [&](std::size_t i) {
           const int age = age_in_months(t, c.birth_month[i]);
           if (!by_street_row(i, age)) {  // under 36 months, not eligible, no place, no wish
             ++unplaced_under_36;
@@ -440,7 +446,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
             const double price = capped_price(cx, f, t);
             const double fee_subsidy =
                 age < 36 ? std::min(price, P.subsidy_enrolled_month[tt]) : 0.0;
-            const HomeRow& o = home[i];
+            const HomeRow& o = home[c.household[i]];
             terms[chunk].held.push_back(
                 {s, age < 36, fee_subsidy, F.price[f] - price, price - fee_subsidy,
                  P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]), unplaced_under_36});

@@ -4,33 +4,38 @@
 #include "sim/core/check.hpp"        // CHILDSIM_CHECK
 #include "sim/core/parallel.hpp"     // par::for_blocks, par::for_chunks
 #include "sim/core/rng.hpp"          // mix64
-#include "sim/services/access.hpp"   // is_access_month
 #include "sim/services/holiday.hpp"  // holiday_min_age, holiday_max_age
 
 #include <algorithm>  // std::sort
 
 namespace childsim {
 
-void make_homes(const Children& c, const Households& h, std::vector<HomeRow>& out) {
-  if (out.size() < c.size()) {
-    out.reserve(c.size() + c.size() / 8);  // room for the children of the coming months
-    out.resize(c.size());
+void make_homes(const Households& h, std::vector<HomeRow>& out) {
+  if (out.size() < h.size()) {
+    out.reserve(h.size() + h.size() / 8);  // room for the households of the coming months
+    out.resize(h.size());
   }
   HomeRow* rows = out.data();
-  par::for_blocks(c.size(), par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i)
-      if (c.present[i]) rows[i] = home_row(h, static_cast<std::size_t>(c.household[i]));
+  par::for_blocks(h.size(), par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      HomeRow& o = rows[i];
+      o.x_m = h.x_m[i];
+      o.y_m = h.y_m[i];
+      o.taste = h.taste[i];
+      o.street = h.street[i];
+      o.income_band = h.income_band[i];
+      // all_parents_work without branches (the flags are tested for non-zero, as there).
+      const unsigned mother = h.has_mother[i] != 0, partner = h.partnered[i] != 0;
+      const unsigned work = (mother | partner) & (!mother | (h.mother_works[i] != 0)) &
+                            (!partner | (h.partner_works[i] != 0));
+      o.traits = static_cast<std::uint8_t>(work | (h.hukou_local[i] != 0 ? 2u : 0u) |
+                                           (h.grandparent_care[i] != 0 ? 4u : 0u));
+    }
   });
 }
 
-void list_young(const Children& c, const Households& h, int month, int oldest, int september,
-                bool every_child, std::vector<std::uint32_t>& young,
-                std::vector<std::uint32_t>& pupils, std::vector<HomeRow>& homes) {
-  if (homes.size() < c.size()) {
-    homes.reserve(c.size() + c.size() / 8);  // room for the children of the coming months
-    homes.resize(c.size());
-  }
-  HomeRow* home = homes.data();
+void list_young(const Children& c, int month, int oldest, int september,
+                std::vector<std::uint32_t>& young, std::vector<std::uint32_t>& pupils) {
   std::vector<std::vector<std::uint32_t>> young_parts(par::n_chunks(c.size())),
       pupil_parts(par::n_chunks(c.size()));
   par::for_chunks(c.size(), par::n_blocks(),
@@ -39,21 +44,13 @@ void list_young(const Children& c, const Households& h, int month, int oldest, i
                     std::vector<std::uint32_t>& p = pupil_parts[chunk];
                     for (std::size_t i = begin; i < end; ++i) {
                       if (!c.present[i]) continue;
-                      bool listed = every_child;
                       if (month - c.birth_month[i] < oldest || c.nursery[i] >= 0 ||
-                          c.waiting[i] >= 0 || c.kindergarten[i] >= 0) {
+                          c.waiting[i] >= 0 || c.kindergarten[i] >= 0)
                         y.push_back(static_cast<std::uint32_t>(i));
-                        listed = true;
-                      }
                       const int months = september - c.birth_month[i];  // as step_holiday
                       const int age = months < 0 ? -1 : months / 12;
-                      if (age >= holiday_min_age && age <= holiday_max_age) {
+                      if (age >= holiday_min_age && age <= holiday_max_age)
                         p.push_back(static_cast<std::uint32_t>(i));
-                        listed = true;
-                      }
-                      // The household's rows are read in no particular order; the loads of
-                      // successive children overlap (nothing here waits for them).
-                      if (listed) home[i] = home_row(h, static_cast<std::size_t>(c.household[i]));
                     }
                   });
   par::concatenate(young_parts, young);
@@ -78,12 +75,9 @@ RowSet pupil_rows(const ServiceContext& cx, const State& st) {
   return {nullptr, st.children.size()};
 }
 
-const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own,
-                         bool every_child) {
-  if (cx.homes != nullptr && cx.n_homes == st.children.size() &&
-      (!every_child || cx.homes_of_every_child))
-    return cx.homes;
-  make_homes(st.children, st.households, own);
+const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own) {
+  if (cx.homes != nullptr && cx.n_homes == st.households.size()) return cx.homes;
+  make_homes(st.households, own);
   return own.data();
 }
 
@@ -122,33 +116,32 @@ int age_at_last_september(int month, int birth_month, YearMonth start) {
 }
 
 void step_services(const ServiceContext& context, State& st, io::Recorder& rec) {
-  ServiceContext cx = context;
-  // The young children's rows, listed once for the kindergarten, nursery and baby rooms, and
-  // the pupils' for the holiday classes; with them, the HomeRows of their households (of every
-  // present child's in the months whose access or indicators look at every child). Buffers
-  // per thread, kept between months (and replicates run one per thread).
-  static thread_local std::vector<std::uint32_t> young, pupils;
+  // The households' HomeRow rows, made once for the month's steps (none changes a household).
+  // A buffer per thread, kept between months (and replicates run one per thread).
   static thread_local std::vector<HomeRow> homes;
+  make_homes(st.households, homes);
+  ServiceContext cx = context;
+  cx.homes = homes.data();
+  cx.n_homes = st.households.size();
+  // The young children's rows, listed once for the kindergarten, nursery and baby rooms, and
+  // the pupils' for the holiday classes.
+  static thread_local std::vector<std::uint32_t> young, pupils;
   young.clear();
   pupils.clear();
   CHILDSIM_CHECK(st.children.size() <= 0xffffffffu, "services: more than 2^32 child rows");
   const int september = st.month - (cx.scenario.start.plus(st.month).month - 9 + 12) % 12;
-  const bool year_end =
-      cx.scenario.start.plus(st.month).month == 12 || st.month == cx.scenario.n_months() - 1;
-  const bool every_child = year_end || is_access_month(cx.scenario, st.month);
-  list_young(st.children, st.households, st.month, young_age_limit(cx.scenario.facilities),
-             september, every_child, young, pupils, homes);
+  list_young(st.children, st.month, young_age_limit(cx.scenario.facilities), september, young,
+             pupils);
   cx.young = &young;
   cx.pupils = &pupils;
-  cx.homes = homes.data();
-  cx.n_homes = st.children.size();
-  cx.homes_of_every_child = every_child;
   step_kindergarten(cx, st, rec);
   step_nursery(cx, st, rec);
   step_babyroom(cx, st, rec);
   step_holiday(cx, st, rec);
   step_clinic(cx, st, rec);
   step_access(cx, st, rec);
+  const bool year_end =
+      cx.scenario.start.plus(st.month).month == 12 || st.month == cx.scenario.n_months() - 1;
   if (year_end) record_indicators(cx, st, rec);
 }
 

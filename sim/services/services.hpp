@@ -18,16 +18,12 @@
 
 namespace childsim {
 
-/// What the services read of a child's family household, packed in 16 bytes and kept per
-/// child row: the household table keeps one array per attribute (state.hpp), and the street,
-/// home, work, hukou, grandparent care, income and taste of a child's household were up to ten
-/// scattered reads per child and pass. Copied from the household table (which the services
-/// never change) once a month by step_services, for the children its steps read, and once for
-/// the whole spin-up; values are the same as the table's. Kept by child row rather than by
-/// household row: the month's passes take the children in row order, so they read these rows
-/// in order (no scattered reads, nothing to fetch ahead), and only the households of the
-/// children listed are copied (a quarter of the household rows: most households have no
-/// child of the services' ages).
+/// What the services read of a family household, packed in 16 bytes, so that a child's
+/// household costs one memory access: the household table keeps one array per attribute
+/// (state.hpp), and the street, home, work, hukou, grandparent care, income and taste of a
+/// child's household were up to ten scattered reads per child and pass. Copied from the
+/// household table (which the services never change) once a month by step_services and once
+/// for the whole spin-up; values are the same as the table's.
 struct HomeRow {
   float x_m, y_m;  ///< home on the local plane (Households::x_m, y_m)
   float taste;     ///< Households::taste
@@ -55,14 +51,10 @@ struct ServiceContext {
   /// are thrown away (the kindergarten's and nursery's end-of-month counts are skipped; what
   /// the steps record while they change the state still goes to the recorder).
   bool record = true;
-  /// The HomeRow of each child's household by child row (n_homes = the children's rows), when
-  /// the caller made them for this month (step_services, the spin-up); null: each step makes
-  /// its own (homes_for). They hold the rows the steps read: those of `young` and `pupils` when
-  /// these are set, else every present child's; and every present child's when
-  /// homes_of_every_child (which compute_access needs; without it, it makes its own).
+  /// The households of the state as HomeRows (n_homes of them), when the caller made them for
+  /// this month (step_services, the spin-up); null: each step makes its own (homes_for).
   const HomeRow* homes = nullptr;
   std::size_t n_homes = 0;
-  bool homes_of_every_child = false;
   /// The rows of the young children (young_rows), in row order, when the caller listed them
   /// for this month (step_services); null: the steps run over every row.
   const std::vector<std::uint32_t>* young = nullptr;
@@ -106,15 +98,11 @@ inline bool all_parents_work(const Households& h, std::size_t row) {
 
 /// The children of an age that the kindergarten, nursery and baby-room steps can concern this
 /// month: present, and younger than `oldest` months or holding a place or a waiting-list entry
-/// (every other child is passed over by each of their passes). Appended to `young` in row
+/// (every other child is passed over by each of their passes). Appended to `out` in row
 /// order; and, appended to `pupils`, the children of holiday-class age (age at the last 1
-/// September, the model month `september`, from holiday_min_age to holiday_max_age). In the
-/// same pass, homes[i] = home_row(h, c.household[i]) for the children listed, or for every
-/// present child when `every_child` (`homes` grows to c.size() when shorter and never
-/// shrinks; other entries are left as they were).
-void list_young(const Children& c, const Households& h, int month, int oldest, int september,
-                bool every_child, std::vector<std::uint32_t>& young,
-                std::vector<std::uint32_t>& pupils, std::vector<HomeRow>& homes);
+/// September, the model month `september`, from holiday_min_age to holiday_max_age).
+void list_young(const Children& c, int month, int oldest, int september,
+                std::vector<std::uint32_t>& young, std::vector<std::uint32_t>& pupils);
 /// The oldest age in months (exclusive) that young_rows must keep for these facilities: a
 /// kindergarten age at the last 1 September of 5 (under 84 months; 96 for a margin), and the
 /// oldest age a nursery or baby-room kind admits.
@@ -124,52 +112,16 @@ RowSet young_rows(const ServiceContext& cx, const State& st);
 /// cx.pupils when set, else every row of st.children.
 RowSet pupil_rows(const ServiceContext& cx, const State& st);
 
-/// The HomeRow of household row `row`.
-inline HomeRow home_row(const Households& h, std::size_t row) {
-  HomeRow o;
-  o.x_m = h.x_m[row];
-  o.y_m = h.y_m[row];
-  o.taste = h.taste[row];
-  o.street = h.street[row];
-  o.income_band = h.income_band[row];
-  // all_parents_work without branches (the flags are tested for non-zero, as there).
-  const unsigned mother = h.has_mother[row] != 0, partner = h.partnered[row] != 0;
-  const unsigned work = (mother | partner) & (!mother | (h.mother_works[row] != 0)) &
-                        (!partner | (h.partner_works[row] != 0));
-  o.traits = static_cast<std::uint8_t>(work | (h.hukou_local[row] != 0 ? 2u : 0u) |
-                                       (h.grandparent_care[row] != 0 ? 4u : 0u));
-  return o;
-}
-
-/// out[i] = home_row(h, c.household[i]) for every present child row i (in parallel over
-/// rows; other entries are left as they were). `out` grows to c.size() when it is too short
-/// and never shrinks, so that a buffer kept from month to month is not faulted in and cleared
-/// again each month.
-void make_homes(const Children& c, const Households& h, std::vector<HomeRow>& out);
-/// cx.homes when set for this state's children (and, with `every_child`, when they hold every
-/// present child's: compute_access), else make_homes(st.children, st.households) into `own`.
-/// Indexed by child row.
-const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own,
-                         bool every_child = false);
-
-/// Runs fn(i), in order, for the rows i = rows[k] of k in [begin, end) with keep(i): the plain
-/// loop of a pass that reads the children's HomeRows (by child row, so in order).
-template <class Keep, class Fn>
-void for_rows(const RowSet& rows, std::size_t begin, std::size_t end, Keep&& keep, Fn&& fn) {
-  if (rows.list == nullptr) {
-    for (std::size_t i = begin; i < end; ++i)
-      if (keep(i)) fn(i);
-    return;
-  }
-  for (std::size_t k = begin; k < end; ++k) {
-    const std::size_t i = rows.list[k];
-    if (keep(i)) fn(i);
-  }
-}
+/// The HomeRow of every household, in out[0, h.size()) (in parallel over rows). `out` grows
+/// when it is too short and never shrinks, so that a buffer kept from month to month is not
+/// faulted in and cleared again each month.
+void make_homes(const Households& h, std::vector<HomeRow>& out);
+/// cx.homes when set for this state's households, else make_homes(st.households) into `own`.
+const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own);
 
 /// Runs fn(i), in row order, for the rows i of [begin, end) with keep(i), calling fetch(i)
-/// (a prefetch of what fn will read, e.g. the child's household street) `Ahead` kept rows before
-/// fn(i), so that the fetches of several rows overlap instead of each row waiting for its own: a
+/// (a prefetch of what fn will read, e.g. the child's HomeRow) `Ahead` kept rows before fn(i),
+/// so that the fetches of several rows overlap instead of each row waiting for its own: a
 /// month's pass takes the children in row order, their households in no particular order. keep(i)
 /// must read only what no fn(j) of an earlier row j changes (in the services: row i's own fields);
 /// then the calls are those of the plain loop `for i: if (keep(i)) fn(i)`, in the same order.

@@ -86,11 +86,10 @@ void warm_start_services(const WarmStart& warm, State& st) {
   cx.rng_month_shift = -n;
   cx.settle_first_month = true;
   cx.record = false;
-  std::vector<HomeRow> homes;  // made once: the spin-up changes no household and no row
-  make_homes(part.children, part.households, homes);
+  std::vector<HomeRow> homes;  // made once: the spin-up changes no household
+  make_homes(part.households, homes);
   cx.homes = homes.data();
-  cx.n_homes = part.children.size();
-  cx.homes_of_every_child = true;
+  cx.n_homes = part.households.size();
   for (int m = 0; m < n; ++m) {
     part.month = m;
     step_kindergarten(cx, part, scratch);

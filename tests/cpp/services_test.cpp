@@ -1,12 +1,10 @@
 // services_test: the helpers the service submodels share (services.hpp) — the passes that
-// fetch households ahead call exactly what the plain loop calls, in the same order, the packed
-// HomeRow of a child holds its household's values, list_young lists the rows of a plain loop,
-// and a month's steps over the young children's rows with the households packed once equal
-// steps over every row.
-#include "sim/services/services.hpp"      // for_rows_fetched_ahead, make_homes, list_young
+// fetch households ahead call exactly what the plain loop calls, in the same order, and the
+// packed HomeRow of a household holds the household table's values, and a month's steps over
+// the young children's rows with the households packed once equal steps over every row.
+#include "sim/services/services.hpp"      // for_rows_fetched_ahead, make_homes, HomeRow
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/model/model.hpp"            // Model
-#include "sim/services/holiday.hpp"       // holiday_min_age, holiday_max_age
 #include "test_support.hpp"
 
 #include <omp.h>  // omp_set_num_threads, omp_get_max_threads
@@ -62,109 +60,42 @@ TEST_CASE("services, for_rows_fetched_ahead calls fn on the kept rows in row ord
   }
 }
 
-TEST_CASE("services, make_homes holds every present child's household's values", "[services]") {
+TEST_CASE("services, make_homes holds every household's values", "[services]") {
   const Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
   const Model m(sc);
-  State st = build_initial_state(sc, m.rates, m.counts, 0);
+  const State st = build_initial_state(sc, m.rates, m.counts, 0);
   const Households& h = st.households;
-  Children& c = st.children;
-  REQUIRE(c.size() > 100);
-  c.present[3] = 0;  // a child who left: its entry is left as it was
+  REQUIRE(h.size() > 100);
   // A buffer longer than the table keeps its length (it is reused from month to month).
-  const HomeRow marker{-1.0f, -2.0f, -3.0f, -4, 5, 6};
-  std::vector<HomeRow> homes(c.size() + 10, marker);
-  make_homes(c, h, homes);
-  CHECK(homes.size() == c.size() + 10);
-  CHECK(homes[3].street == marker.street);
-  int working = 0, local = 0, grand = 0, n = 0;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!c.present[i]) continue;
+  std::vector<HomeRow> homes(h.size() + 10);
+  make_homes(h, homes);
+  CHECK(homes.size() == h.size() + 10);
+  int working = 0, local = 0, grand = 0;
+  for (std::size_t i = 0; i < h.size(); ++i) {
     const HomeRow& o = homes[i];
-    const auto k = static_cast<std::size_t>(c.household[i]);
-    INFO("child " << i << ", household " << k);
-    CHECK(o.x_m == h.x_m[k]);
-    CHECK(o.y_m == h.y_m[k]);
-    CHECK(o.taste == h.taste[k]);
-    CHECK(o.street == h.street[k]);
-    CHECK(o.income_band == h.income_band[k]);
-    CHECK(o.all_parents_work() == all_parents_work(h, k));
-    CHECK(o.hukou_local() == (h.hukou_local[k] != 0));
-    CHECK(o.grandparent_care() == (h.grandparent_care[k] != 0));
+    INFO("household " << i);
+    CHECK(o.x_m == h.x_m[i]);
+    CHECK(o.y_m == h.y_m[i]);
+    CHECK(o.taste == h.taste[i]);
+    CHECK(o.street == h.street[i]);
+    CHECK(o.income_band == h.income_band[i]);
+    CHECK(o.all_parents_work() == all_parents_work(h, i));
+    CHECK(o.hukou_local() == (h.hukou_local[i] != 0));
+    CHECK(o.grandparent_care() == (h.grandparent_care[i] != 0));
     working += o.all_parents_work();
     local += o.hukou_local();
     grand += o.grandparent_care();
-    n += 1;
   }
   // Each flag takes both values somewhere, so that the checks above test the bits.
+  const auto n = static_cast<int>(h.size());
   CHECK((working > 0 && working < n));
   CHECK((local > 0 && local < n));
   CHECK((grand > 0 && grand < n));
   // A short buffer grows to the table.
   std::vector<HomeRow> fresh;
-  make_homes(c, h, fresh);
-  REQUIRE(fresh.size() == c.size());
-  CHECK(fresh.back().street == h.street[static_cast<std::size_t>(c.household.back())]);
-}
-
-TEST_CASE(
-    "services, list_young lists the young children and pupils of a plain pass and packs "
-    "their homes",
-    "[services]") {
-  // Against a plain serial loop over every row, on a real state, at 1 and 3 threads: the
-  // same rows in the same order, and the homes of those listed (of every present child with
-  // every_child) equal to make_homes'.
-  const Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
-  const Model m(sc);
-  const State st = build_initial_state(sc, m.rates, m.counts, 0);
-  const Children& c = st.children;
-  const int month = 9, oldest = young_age_limit(sc.facilities);
-  const int september = month - (sc.start.plus(month).month - 9 + 12) % 12;
-  std::vector<std::uint32_t> young_ref, pupils_ref;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!c.present[i]) continue;
-    if (month - c.birth_month[i] < oldest || c.nursery[i] >= 0 || c.waiting[i] >= 0 ||
-        c.kindergarten[i] >= 0)
-      young_ref.push_back(static_cast<std::uint32_t>(i));
-    const int age = age_at_last_september(month, c.birth_month[i], sc.start);
-    if (age >= holiday_min_age && age <= holiday_max_age)
-      pupils_ref.push_back(static_cast<std::uint32_t>(i));
-  }
-  std::vector<HomeRow> all;
-  make_homes(c, st.households, all);
-  auto same = [](const HomeRow& a, const HomeRow& b) {
-    return a.x_m == b.x_m && a.y_m == b.y_m && a.taste == b.taste && a.street == b.street &&
-           a.income_band == b.income_band && a.traits == b.traits;
-  };
-  const int saved = omp_get_max_threads();
-  for (const int threads : {1, 3}) {
-    omp_set_num_threads(threads);
-    for (const bool every : {false, true}) {
-      INFO(threads << " threads, every child " << every);
-      std::vector<std::uint32_t> young, pupils;
-      std::vector<HomeRow> homes(c.size(), HomeRow{-1.0f, -1.0f, -1.0f, -1, 0, 0});
-      list_young(c, st.households, month, oldest, september, every, young, pupils, homes);
-      CHECK(young == young_ref);
-      CHECK(pupils == pupils_ref);
-      CHECK((!young.empty() && !pupils.empty() && young.size() < c.size()));
-      std::vector<std::uint8_t> listed(c.size(), every ? 1 : 0);
-      for (const auto i : young) listed[i] = 1;
-      for (const auto i : pupils) listed[i] = 1;
-      int packed = 0, left = 0;
-      for (std::size_t i = 0; i < c.size(); ++i) {
-        if (!c.present[i]) continue;
-        if (listed[i]) {
-          CHECK(same(homes[i], all[i]));
-          ++packed;
-        } else {
-          CHECK(homes[i].street == -1);  // not listed: left as it was
-          ++left;
-        }
-      }
-      CHECK(packed > 0);
-      CHECK((every ? left == 0 : left > 0));
-    }
-  }
-  omp_set_num_threads(saved);
+  make_homes(h, fresh);
+  REQUIRE(fresh.size() == h.size());
+  CHECK(fresh.back().street == h.street.back());
 }
 
 TEST_CASE(
