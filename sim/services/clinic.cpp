@@ -60,6 +60,7 @@
 #include <bitset>     // std::bitset
 #include <cmath>      // std::cos, std::exp, std::floor, std::ceil, std::sqrt
 #include <cstdint>    // std::int32_t, std::int64_t, std::uint64_t
+#include <cstring>    // std::memcmp
 #include <limits>     // std::numeric_limits
 #include <vector>     // std::vector
 
@@ -207,6 +208,13 @@ AgeClasses age_classes(const Facilities& F, const std::vector<int>& clinics, con
 // of Shanghai has about 250 (a CHC per street, docs/data-packs.md).
 constexpr std::size_t max_clinics = 512;
 
+/// The walking distances and logit weights of every street's home points to every clinic
+/// (step 3 of step_clinic), with the inputs they were computed from.
+struct HomePointTables {
+  std::vector<double> inputs, dist, w;
+  std::vector<double> scratch;  // this month's inputs, compared with `inputs`
+};
+
 struct Packet {
   std::size_t street = 0, group = 0, option = 0;
   std::int32_t count = 0;
@@ -314,29 +322,56 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       mean[s * ng + ages.group[k]] += static_cast<double>(children[s * nk + k]) * ages.rate[k];
 
   // 3. Home points of every street: walking distances to every clinic and logit weights
-  // exp(V − max V) (0 for closed clinics).
-  std::vector<double> dist(ns * n_points * nj), w(ns * n_points * nj);
+  // exp(V − max V) (0 for closed clinics). They depend only on the streets, the clinics, which
+  // are open and the parameters, which change seldom (a clinic opening or closing): they are
+  // kept from the last month (per thread: replicates run one per thread) with every input
+  // they were computed from, and computed again only when an input differs, so the values are
+  // those of computing them every month.
+  static thread_local HomePointTables kept_tables;
+  HomePointTables& tables = kept_tables;  // (the worker threads' lambdas must not name it)
+  std::vector<double>& key = tables.scratch;
+  key.clear();
+  for (const Street& street : sc.base.streets)
+    key.insert(key.end(), {street.x_m, street.y_m, street.radius_m});
+  for (const Option& o : opt)
+    key.insert(key.end(), {F.x_m[o.f], F.y_m[o.f], static_cast<double>(o.outside),
+                           static_cast<double>(o.open), o.constant});
+  key.insert(key.end(),
+             {P.clinic_outside_distance_km, P.detour_factor, P.clinic_beta_distance_per_km,
+              static_cast<double>(ns), static_cast<double>(nj)});
+  // Compared bit for bit (not ==, for which 0.0 equals −0.0).
+  const bool fresh =
+      key.size() != tables.inputs.size() ||
+      std::memcmp(key.data(), tables.inputs.data(), key.size() * sizeof(double)) != 0;
+  std::vector<double>& dist = tables.dist;
+  std::vector<double>& w = tables.w;
   auto at = [&](std::size_t s, std::size_t q) { return (s * n_points + q) * nj; };
+  if (fresh) {
+    tables.inputs.swap(key);
+    dist.assign(ns * n_points * nj, 0.0);
+    w.assign(ns * n_points * nj, 0.0);
+  }
   // Streets in parallel: each writes only its own slice of `dist` and `w`.
-  par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
-    for (std::size_t s = s_begin; s < s_end; ++s) {
-      const std::vector<Point> points = home_points(sc.base.streets[s]);
-      for (std::size_t q = 0; q < n_points; ++q) {
-        double* d = &dist[at(s, q)];
-        double* e = &w[at(s, q)];
-        double vmax = -std::numeric_limits<double>::infinity();
-        for (std::size_t j = 0; j < nj; ++j) {
-          const Option& o = opt[j];
-          const double dx = points[q].x - F.x_m[o.f], dy = points[q].y - F.y_m[o.f];
-          d[j] = o.outside ? P.clinic_outside_distance_km * 1000.0
-                           : P.detour_factor * std::sqrt(dx * dx + dy * dy);  // as walk_m
-          e[j] = o.constant + (o.outside ? 0.0 : P.clinic_beta_distance_per_km * d[j] / 1000.0);
-          if (o.open) vmax = std::max(vmax, e[j]);
+  if (fresh)
+    par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
+      for (std::size_t s = s_begin; s < s_end; ++s) {
+        const std::vector<Point> points = home_points(sc.base.streets[s]);
+        for (std::size_t q = 0; q < n_points; ++q) {
+          double* d = &dist[at(s, q)];
+          double* e = &w[at(s, q)];
+          double vmax = -std::numeric_limits<double>::infinity();
+          for (std::size_t j = 0; j < nj; ++j) {
+            const Option& o = opt[j];
+            const double dx = points[q].x - F.x_m[o.f], dy = points[q].y - F.y_m[o.f];
+            d[j] = o.outside ? P.clinic_outside_distance_km * 1000.0
+                             : P.detour_factor * std::sqrt(dx * dx + dy * dy);  // as walk_m
+            e[j] = o.constant + (o.outside ? 0.0 : P.clinic_beta_distance_per_km * d[j] / 1000.0);
+            if (o.open) vmax = std::max(vmax, e[j]);
+          }
+          for (std::size_t j = 0; j < nj; ++j) e[j] = opt[j].open ? std::exp(e[j] - vmax) : 0.0;
         }
-        for (std::size_t j = 0; j < nj; ++j) e[j] = opt[j].open ? std::exp(e[j] - vmax) : 0.0;
       }
-    }
-  });
+    });
   // The logit denominators Σ_{k ∈ options} w[s, q, k] at every home point q of street s: the
   // probability of choosing j among `options` at point q is w[s, q, j] / total[q].
   auto point_totals = [&](std::size_t s, const std::vector<std::size_t>& options,
