@@ -452,8 +452,43 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<double> walk_sum(ns, 0.0);
   std::vector<std::int64_t> walk_n(ns, 0);
   std::vector<std::pair<std::size_t, std::int32_t>> pending;  // (packet, visits refused)
-  std::vector<std::size_t> again;                             // options of a pending packet
-  std::vector<double> share, cum;
+  // For each pending packet: the options of its next choice, their logit denominators at
+  // each home point, the cumulated shares, and 0, or 1 or 2 where a check failed.
+  std::vector<std::vector<std::size_t>> next_options;
+  std::vector<std::vector<double>> next_cum;
+  std::vector<double> next_total;
+  std::vector<std::uint8_t> next_state;
+  // Refused visits choose again among the district clinics they have not tried that admit
+  // their age and are not at capacity; if there are none, among the clinics outside they
+  // have not tried; if none of those either, they are counted as outside the district with
+  // no provider (no options). By the rank-ordered logit, the next-preferred of a set is the
+  // logit choice within it, at each home point; the packet's weights say which home points
+  // its visits come from.
+  auto next_choices = [&](const Packet& from, std::vector<std::size_t>& again, double* total_k,
+                          std::vector<double>& cum) -> std::uint8_t {
+    again.clear();
+    cum.clear();
+    for (std::size_t j : first[from.group])
+      if (!opt[j].outside && !full[j] && !from.tried[j]) again.push_back(j);
+    if (again.empty())
+      for (std::size_t j : first[from.group])
+        if (opt[j].outside && !from.tried[j]) again.push_back(j);
+    if (again.empty()) return 0;
+    for (std::size_t q = 0; q < n_points; ++q) {  // as point_totals
+      double sum = 0;
+      for (std::size_t j : again) sum += w[at(from.street, q) + j];
+      if (!(sum > 0)) return 1;
+      total_k[q] = sum;
+    }
+    double sum = 0;
+    for (std::size_t a = 0; a < again.size(); ++a) {
+      double share = 0;
+      for (std::size_t q = 0; q < n_points; ++q)
+        share += pool[from.weight + q] * w[at(from.street, q) + again[a]] / total_k[q];
+      cum.push_back(sum += share);
+    }
+    return sum > 0 ? 0 : 2;
+  };
   std::size_t begin = 0;
   for (std::size_t round = 0; begin < packets.size(); ++round) {
     CHILDSIM_CHECK(round <= nj + 1, "clinic: diversion did not finish");
@@ -516,34 +551,39 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t j = 0; j < nj; ++j)
       if (!opt[j].outside && taken[j] >= opt[j].capacity) full[j] = 1;
     begin = end;
-    // Refused visits choose again among the district clinics they have not tried that admit
-    // their age and are not at capacity; if there are none, among the clinics outside they
-    // have not tried; if none of those either, they are counted as outside the district with
-    // no provider. By the rank-ordered logit, the next-preferred of a set is the logit choice
-    // within it, at each home point; the packet's weights say which home points its visits
-    // come from. Each draws from its street's stream.
-    for (const auto& [p, n] : pending) {
+    // Refused visits choose again (next_choices); each draws from its street's stream.
+    // The next choices' probabilities do not depend on the draws (only on the packet's
+    // weights, its tried set and the clinics full this round): they are computed first, for
+    // the pending packets in parallel (each writes only its own entry), then the visits are
+    // drawn and the packets made serially in the order of `pending`, as before. The
+    // arithmetic of each number is that of computing it in the serial loop.
+    const std::size_t n_pending = pending.size();
+    next_options.resize(n_pending);
+    next_cum.resize(n_pending);
+    next_total.resize(n_pending * n_points);
+    next_state.assign(n_pending, 0);
+    par::for_blocks(n_pending, std::min(nb, n_pending),
+                    [&](std::size_t, std::size_t k_begin, std::size_t k_end) {
+                      for (std::size_t k = k_begin; k < k_end; ++k)
+                        next_state[k] = next_choices(packets[pending[k].first], next_options[k],
+                                                     &next_total[k * n_points], next_cum[k]);
+                    });
+    for (std::size_t k = 0; k < n_pending; ++k) {
+      const auto [p, n] = pending[k];
       const Packet from = packets[p];  // copied: push_back below may reallocate
-      again.clear();
-      for (std::size_t j : first[from.group])
-        if (!opt[j].outside && !full[j] && !from.tried[j]) again.push_back(j);
-      if (again.empty())
-        for (std::size_t j : first[from.group])
-          if (opt[j].outside && !from.tried[j]) again.push_back(j);
+      const std::vector<std::size_t>& again = next_options[k];
       if (again.empty()) {
         outside[from.street] += n;
         continue;
       }
-      point_totals(from.street, again, total);
-      share.assign(again.size(), 0.0);
-      cum.assign(again.size(), 0.0);
-      double sum = 0;
-      for (std::size_t a = 0; a < again.size(); ++a) {
-        for (std::size_t q = 0; q < n_points; ++q)
-          share[a] += pool[from.weight + q] * w[at(from.street, q) + again[a]] / total[q];
-        cum[a] = sum += share[a];
-      }
-      CHILDSIM_CHECK(sum > 0, "clinic: logit weights underflowed (check the clinic.* parameters)");
+      // The checks of the serial loop, in its order (point_totals, then the shares' sum).
+      CHILDSIM_CHECK(next_state[k] != 1,
+                     "clinic: logit weights underflowed (check the clinic.* parameters)");
+      CHILDSIM_CHECK(next_state[k] != 2,
+                     "clinic: logit weights underflowed (check the clinic.* parameters)");
+      const std::vector<double>& cum = next_cum[k];
+      const double* total_k = &next_total[k * n_points];
+      const double sum = cum.back();
       std::vector<std::int32_t> count(again.size(), 0);
       Stream& rs = streams[from.street];
       for (std::int32_t v = 0; v < n; ++v) {
@@ -556,7 +596,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         if (count[a] == 0) continue;
         const std::size_t offset = pool.size();
         for (std::size_t q = 0; q < n_points; ++q)
-          pool.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] / total[q]);
+          pool.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] / total_k[q]);
         packets.push_back({from.street, from.group, again[a], count[a], offset,
                            std::bitset<max_clinics>(from.tried).set(again[a])});
       }

@@ -475,6 +475,11 @@ TEST_CASE("clinic, outputs are identical for 1 and 3 threads", "[clinic][threads
     compared += 1;
   }
   CHECK(compared == 11);
+  // Visits were refused and chose again (the next choices are computed in parallel over the
+  // refused packets, the draws made serially).
+  long diverted = 0;
+  for (const std::int32_t d : test::ints(a, "clinic_visits_diverted")) diverted += d;
+  CHECK(diverted > 1000);
 }
 
 TEST_CASE("clinic, January demand exceeds July demand by the winter peak", "[clinic]") {
