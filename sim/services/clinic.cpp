@@ -445,6 +445,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   constexpr double tail_minutes = 30;  // clinic_p_wait_over_30min
   std::vector<std::int64_t> taken(nj, 0), refused(nj, 0), load(nj), arrived(nj, 0);
   std::vector<std::uint8_t> full(nj, 0);
+  std::vector<ClinicMonth> last_queue(nj);  // the queue at the load of the last round's call
+  std::vector<std::uint8_t> has_queue(nj, 0);
   std::vector<Stream> clinic_streams;  // one per option, drawn in rounds
   clinic_streams.reserve(nj);
   for (std::size_t j = 0; j < nj; ++j)
@@ -506,6 +508,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       const ClinicMonth q =
           clinic_month(static_cast<double>(arrived[j]), F.capacity(opt[j].f, t), half_days,
                        opt[j].per_session, hours, tolerance, tail_minutes);
+      last_queue[j] = q;  // at the load so far, which is the month's if no more arrive
+      has_queue[j] = 1;
       const double expected = static_cast<double>(arrived[j]) - q.served;
       const auto target = static_cast<std::int64_t>(std::floor(expected + rf.uniform()));
       std::int64_t excess = std::clamp<std::int64_t>(target - refused[j], 0, load[j]);
@@ -614,8 +618,12 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       utilisation[op.f] = static_cast<double>(taken[j]) / static_cast<double>(op.capacity);
     const std::int32_t sessions = F.capacity(op.f, t);
     if (sessions <= 0 || op.outside || op.per_session <= 0) continue;
-    const ClinicMonth q = clinic_month(static_cast<double>(arrived[j]), sessions, half_days,
-                                       op.per_session, hours, tolerance, tail_minutes);
+    // The queue at the month's offered load: that of the last round in which visits arrived
+    // (the same call: arrived[j] has not changed since), else computed here.
+    const ClinicMonth q = has_queue[j]
+                              ? last_queue[j]
+                              : clinic_month(static_cast<double>(arrived[j]), sessions, half_days,
+                                             op.per_session, hours, tolerance, tail_minutes);
     wait[op.f] = q.mean_wait_min;
     over30[op.f] = q.p_wait_over;
     share_away[op.f] = q.share_turned_away;
