@@ -217,6 +217,8 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = parts[thread];
+        // Room for every row of the chunk: the list grew from nothing in each chunk and month.
+        walks[chunk].reserve(end - begin);
         // Only children of kindergarten age or holding a place read their household (fetched
         // a few rows ahead).
         auto of_age = [&](std::size_t i) {

@@ -425,6 +425,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = counts[thread];
+        // Room for every row of the chunk: the list grew from nothing in each chunk and month.
+        terms[chunk].held.reserve(end - begin);
         // Only the rows counted by street read their household (fetched a few rows ahead:
         // every kept row's, as GCC 12 drops a prefetch made conditional here); the other
         // children under 36 months add a subsidy term.
