@@ -85,65 +85,19 @@ HolidayAllocation allocate_holiday_places(const std::vector<HolidayClass>& class
                                           const std::vector<double>& home_y, const ServiceParams& P,
                                           double max_m) {
   HolidayAllocation a;
-  const std::size_t n = home_x.size(), nc = classes.size();
+  const std::size_t n = home_x.size();
   a.place.assign(n, -1);
   a.walk_m.assign(n, 0.0);
-  a.filled.assign(nc, 0);
-  // The serial scan below (each seeker in order takes the nearest open class with a free
-  // place, ties to the class listed first) computed every seeker's distance to every class
-  // while the others waited. The distances do not depend on the order: first, in parallel
-  // over the seekers, each seeker's `near` open classes within reach that come first in the
-  // order (distance, then index) — the order in which the scan prefers them. Serially, a
-  // seeker then takes the first of those with a free place: every class that the scan would
-  // prefer to it is before it in that order, so in the list, and full. Only when all of a
-  // seeker's listed classes are full and it has more within reach does it scan them all, as
-  // before. Distances are the same calls of walk_m.
-  constexpr std::size_t near = 8;
-  std::vector<std::int32_t> cand(n * near);
-  std::vector<double> cand_d(n * near);
-  std::vector<std::uint8_t> n_cand(n, 0), listed_all(n, 0);
-  par::for_blocks(n, par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t k = begin; k < end; ++k) {
-      std::int32_t* c = &cand[k * near];
-      double* cd = &cand_d[k * near];
-      std::size_t m = 0, within = 0;
-      for (std::size_t j = 0; j < nc; ++j) {
-        if (classes[j].capacity <= 0) continue;  // closed: never has a free place
-        const double d = P.walk_m(home_x[k], home_y[k], classes[j].x_m, classes[j].y_m);
-        if (!(d <= max_m)) continue;
-        within += 1;
-        if (m == near && !(d < cd[near - 1])) continue;  // after the last listed (ties: index)
-        std::size_t at = m < near ? m++ : near - 1;      // insert after those not farther
-        while (at > 0 && d < cd[at - 1]) {
-          c[at] = c[at - 1];
-          cd[at] = cd[at - 1];
-          --at;
-        }
-        c[at] = static_cast<std::int32_t>(j);
-        cd[at] = d;
-      }
-      n_cand[k] = static_cast<std::uint8_t>(m);
-      listed_all[k] = within <= near;
-    }
-  });
+  a.filled.assign(classes.size(), 0);
   for (std::size_t k = 0; k < n; ++k) {
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
-    for (std::size_t q = 0; q < n_cand[k]; ++q) {
-      const auto j = static_cast<std::size_t>(cand[k * near + q]);
-      if (a.filled[j] >= classes[j].capacity) continue;  // full
-      best = static_cast<int>(j);
-      best_d = cand_d[k * near + q];
-      break;
-    }
-    if (best < 0 && !listed_all[k]) {
-      for (std::size_t j = 0; j < nc; ++j) {
-        if (a.filled[j] >= classes[j].capacity) continue;  // closed or full
-        const double d = P.walk_m(home_x[k], home_y[k], classes[j].x_m, classes[j].y_m);
-        if (d <= max_m && d < best_d) {
-          best = static_cast<int>(j);
-          best_d = d;
-        }
+    for (std::size_t j = 0; j < classes.size(); ++j) {
+      if (a.filled[j] >= classes[j].capacity) continue;  // closed or full
+      const double d = P.walk_m(home_x[k], home_y[k], classes[j].x_m, classes[j].y_m);
+      if (d <= max_m && d < best_d) {
+        best = static_cast<int>(j);
+        best_d = d;
       }
     }
     if (best < 0) continue;

@@ -8,12 +8,10 @@
 #include "sim/scenario/scenario.hpp"      // load_scenario
 #include "test_support.hpp"
 
-#include <omp.h>  // omp_set_num_threads, omp_get_max_threads
 #include <catch2/catch.hpp>
 
-#include <cmath>       // std::isnan, std::floor
+#include <cmath>       // std::isnan
 #include <functional>  // std::function
-#include <limits>      // std::numeric_limits
 #include <string>      // std::string
 
 using namespace childsim;
@@ -114,67 +112,6 @@ TEST_CASE("holiday, allocation takes the nearest free class in order and never o
   // No classes, or none in reach: everyone unmet.
   CHECK(allocate_holiday_places({}, x, y, P, max_m).place == std::vector<int>(10, -1));
   CHECK(allocate_holiday_places({{1e5, 0, 100}}, x, y, P, max_m).place == std::vector<int>(10, -1));
-}
-
-TEST_CASE(
-    "holiday, allocation with each seeker's nearest classes listed in parallel equals the plain "
-    "serial scan",
-    "[holiday][threads]") {
-  // The plain scan (every seeker in order, every class) written out here, against
-  // allocate_holiday_places, which lists each seeker's nearest classes first (in parallel)
-  // and scans all only when those are full: classes close together and small (lists fill
-  // up and the full scan is needed), some closed, some at equal distances (ties), some out of
-  // reach; at 1 and 3 threads.
-  ServiceParams P;
-  const double max_m = 3000;
-  std::vector<HolidayClass> classes;
-  std::uint64_t x = 12345;
-  auto next = [&] {  // a fixed sequence of numbers in [0, 1)
-    x = x * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<double>(x >> 11) * 0x1p-53;
-  };
-  for (int j = 0; j < 60; ++j)
-    classes.push_back({std::floor(next() * 8) * 500.0, std::floor(next() * 8) * 500.0,
-                       j % 7 == 3 ? 0 : 1 + static_cast<std::int32_t>(next() * 4)});
-  classes.push_back(classes[5]);  // the same place as another: a tie at every home
-  std::vector<double> hx, hy;
-  for (int k = 0; k < 500; ++k) {
-    hx.push_back(next() * 4000);
-    hy.push_back(next() * 4000);
-  }
-  HolidayAllocation ref;
-  ref.place.assign(hx.size(), -1);
-  ref.walk_m.assign(hx.size(), 0.0);
-  ref.filled.assign(classes.size(), 0);
-  for (std::size_t k = 0; k < hx.size(); ++k) {
-    int best = -1;
-    double best_d = std::numeric_limits<double>::infinity();
-    for (std::size_t j = 0; j < classes.size(); ++j) {
-      if (ref.filled[j] >= classes[j].capacity) continue;
-      const double d = P.walk_m(hx[k], hy[k], classes[j].x_m, classes[j].y_m);
-      if (d <= max_m && d < best_d) {
-        best = static_cast<int>(j);
-        best_d = d;
-      }
-    }
-    if (best < 0) continue;
-    ref.place[k] = best;
-    ref.walk_m[k] = best_d;
-    ref.filled[static_cast<std::size_t>(best)] += 1;
-  }
-  int placed = 0, unmet = 0;
-  for (const int p : ref.place) (p >= 0 ? placed : unmet) += 1;
-  REQUIRE((placed > 100 && unmet > 50));  // classes filled up: later seekers looked further
-  const int saved = omp_get_max_threads();
-  for (const int threads : {1, 3}) {
-    INFO(threads << " threads");
-    omp_set_num_threads(threads);
-    const HolidayAllocation a = allocate_holiday_places(classes, hx, hy, P, max_m);
-    CHECK(a.place == ref.place);
-    CHECK(test::identical(a.walk_m, ref.walk_m));
-    CHECK(a.filled == ref.filled);
-  }
-  omp_set_num_threads(saved);
 }
 
 TEST_CASE("holiday, capacity is respected, seekers are placed or unmet, nothing outside sessions",
