@@ -372,17 +372,9 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         }
       }
     });
-  // The logit denominators Σ_{k ∈ options} w[s, q, k] at every home point q of street s: the
-  // probability of choosing j among `options` at point q is w[s, q, j] / total[q].
-  auto point_totals = [&](std::size_t s, const std::vector<std::size_t>& options,
-                          std::vector<double>& total) {
-    for (std::size_t q = 0; q < n_points; ++q) {
-      double sum = 0;
-      for (std::size_t j : options) sum += w[at(s, q) + j];
-      CHILDSIM_CHECK(sum > 0, "clinic: logit weights underflowed (check the clinic.* parameters)");
-      total[q] = sum;
-    }
-  };
+  // The logit denominators ("point totals") Σ_{k ∈ options} w[s, q, k] at every home point q
+  // of street s: the probability of choosing j among `options` at point q is
+  // w[s, q, j] / total[q]. Each must be positive (else the weights underflowed).
 
   // 4. Demand and first choices. Street s first draws the visits of each age group g,
   // Poisson with mean m(s, g), then splits them among the clinics by the logit probabilities
@@ -394,45 +386,71 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   streams.reserve(ns);
   for (std::size_t s = 0; s < ns; ++s)
     streams.emplace_back(sc.seed, rep, street_stream + s, month, Purpose::clinic);
+  // Streets in parallel (each draws only from its own stream and writes only its own
+  // entries), their packets and weights listed per street and then put together in street
+  // order, with the weights' offsets moved to the joined pool: the packets, weights and draws
+  // of the serial loop over the streets.
+  std::vector<std::vector<Packet>> street_packets(ns);
+  std::vector<std::vector<double>> street_pool(ns);
+  std::vector<std::uint8_t> underflow(ns, 0);
+  par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
+    std::vector<double> total(n_points), prob(nj);
+    std::vector<int> wanted(ng);
+    for (std::size_t s = s_begin; s < s_end; ++s) {
+      Stream& rs = streams[s];
+      std::vector<Packet>& out = street_packets[s];
+      std::vector<double>& weights = street_pool[s];
+      for (std::size_t g = 0; g < ng; ++g) {
+        const double m = mean[s * ng + g];
+        wanted[g] = m > 0 ? boost::random::poisson_distribution<int, double>(m)(rs) : 0;
+        demanded[s] += wanted[g];
+      }
+      for (std::size_t g = 0; g < ng && !underflow[s]; ++g) {
+        int left = wanted[g];
+        if (left == 0) continue;
+        if (first[g].empty()) {  // no clinic admits this age: counted as outside the district
+          outside[s] += left;
+          continue;
+        }
+        for (std::size_t q = 0; q < n_points && !underflow[s]; ++q) {  // point totals
+          double sum = 0;
+          for (std::size_t j : first[g]) sum += w[at(s, q) + j];
+          underflow[s] = !(sum > 0);
+          total[q] = sum;
+        }
+        if (underflow[s]) break;  // raised below, in street order
+        double p_left = 0;
+        for (std::size_t j : first[g]) {
+          prob[j] = 0;
+          for (std::size_t q = 0; q < n_points; ++q) prob[j] += w[at(s, q) + j] / total[q];
+          p_left += prob[j] /= n_points;
+        }
+        for (std::size_t a = 0; a < first[g].size() && left > 0; ++a) {
+          const std::size_t j = first[g][a];
+          const bool last = a + 1 == first[g].size();
+          const int n =
+              last ? left
+                   : boost::random::binomial_distribution<int, double>(
+                         left, p_left > 0 ? std::clamp(prob[j] / p_left, 0.0, 1.0) : 1.0)(rs);
+          left -= n;
+          p_left -= prob[j];
+          if (n == 0) continue;
+          out.push_back({s, g, j, n, weights.size(), std::bitset<max_clinics>().set(j)});
+          for (std::size_t q = 0; q < n_points; ++q) weights.push_back(w[at(s, q) + j] / total[q]);
+        }
+      }
+    }
+  });
   std::vector<Packet> packets;
   std::vector<double> pool;  // packet weights, n_points each
-  std::vector<double> total(n_points), prob(nj);
-  std::vector<int> wanted(ng);
   for (std::size_t s = 0; s < ns; ++s) {
-    Stream& rs = streams[s];
-    for (std::size_t g = 0; g < ng; ++g) {
-      const double m = mean[s * ng + g];
-      wanted[g] = m > 0 ? boost::random::poisson_distribution<int, double>(m)(rs) : 0;
-      demanded[s] += wanted[g];
+    CHILDSIM_CHECK(!underflow[s],
+                   "clinic: logit weights underflowed (check the clinic.* parameters)");
+    for (Packet pk : street_packets[s]) {
+      pk.weight += pool.size();
+      packets.push_back(pk);
     }
-    for (std::size_t g = 0; g < ng; ++g) {
-      int left = wanted[g];
-      if (left == 0) continue;
-      if (first[g].empty()) {  // no clinic admits this age: counted as outside the district
-        outside[s] += left;
-        continue;
-      }
-      point_totals(s, first[g], total);
-      double p_left = 0;
-      for (std::size_t j : first[g]) {
-        prob[j] = 0;
-        for (std::size_t q = 0; q < n_points; ++q) prob[j] += w[at(s, q) + j] / total[q];
-        p_left += prob[j] /= n_points;
-      }
-      for (std::size_t a = 0; a < first[g].size() && left > 0; ++a) {
-        const std::size_t j = first[g][a];
-        const bool last = a + 1 == first[g].size();
-        const int n =
-            last ? left
-                 : boost::random::binomial_distribution<int, double>(
-                       left, p_left > 0 ? std::clamp(prob[j] / p_left, 0.0, 1.0) : 1.0)(rs);
-        left -= n;
-        p_left -= prob[j];
-        if (n == 0) continue;
-        packets.push_back({s, g, j, n, pool.size(), std::bitset<max_clinics>().set(j)});
-        for (std::size_t q = 0; q < n_points; ++q) pool.push_back(w[at(s, q) + j] / total[q]);
-      }
-    }
+    pool.insert(pool.end(), street_pool[s].begin(), street_pool[s].end());
   }
 
   // 5. Queueing, refusals and diversion, in rounds. In each round every clinic adds the
@@ -476,7 +494,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       for (std::size_t j : first[from.group])
         if (opt[j].outside && !from.tried[j]) again.push_back(j);
     if (again.empty()) return 0;
-    for (std::size_t q = 0; q < n_points; ++q) {  // as point_totals
+    for (std::size_t q = 0; q < n_points; ++q) {  // point totals
       double sum = 0;
       for (std::size_t j : again) sum += w[at(from.street, q) + j];
       if (!(sum > 0)) return 1;
@@ -580,7 +598,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         outside[from.street] += n;
         continue;
       }
-      // The checks of the serial loop, in its order (point_totals, then the shares' sum).
+      // The checks of the serial loop, in its order (point totals, then the shares' sum).
       CHILDSIM_CHECK(next_state[k] != 1,
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
       CHILDSIM_CHECK(next_state[k] != 2,
