@@ -257,42 +257,24 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
       homes[static_cast<std::size_t>(next[static_cast<std::size_t>(key[i])]++)] = rows[i];
 
   // Kinds in parallel: each writes only its own sums, in a fixed order.
-  // Kinds and, within a kind, parts of the cells in parallel (eight kinds of very uneven size
-  // were too few units to share two threads): each unit lists its sums (per cell and run of
-  // one street, in cell order) and they are added up serially, kind by kind, in part order —
-  // the same additions in the same order as one loop over the kind's cells.
-  struct Flush {
-    std::int32_t street, n, n_within;
-    bool reached;  // false: children counted with nothing of the kind open
-    double sum;
-  };
-  const std::size_t parts = par::n_blocks();
-  std::vector<KindFacilities> kfs;
-  kfs.reserve(kinds.size());
-  for (const int k : kinds)
-    kfs.push_back(kind_facilities(F, k, t, available, reach / P.detour_factor));
-  std::vector<std::vector<Flush>> flushes(kinds.size() * parts);
-  par::for_each_unit(kinds.size() * parts, [&](std::size_t u) {
-    const std::size_t w = u / parts, part = u % parts;
+  par::for_each_unit(kinds.size(), [&](std::size_t w) {
     const int k = kinds[w];
     const FacilityKind& kind = F.kinds[static_cast<std::size_t>(k)];
     const int lo = kind.min_age_months, hi = kind.max_age_months;
-    const KindFacilities& kf = kfs[w];
-    std::vector<Flush>& list = flushes[u];
+    const KindFacilities kf = kind_facilities(F, k, t, available, reach / P.detour_factor);
+    KindAccess& a = out[static_cast<std::size_t>(k)];
     // Years of age that hold some of the kind's months.
     const auto lo_key = static_cast<std::size_t>(std::clamp(lo / 12, 0, n_years));
     const auto hi_key = static_cast<std::size_t>(std::clamp((hi + 11) / 12, 0, n_years));
     CellPlan plan;
     std::vector<double> dmin2;
-    const std::size_t cell_begin = (ncell + 1) * part / parts,
-                      cell_end = (ncell + 1) * (part + 1) / parts;
-    for (std::size_t cell = cell_begin; cell < cell_end; ++cell) {
+    for (std::size_t cell = 0; cell <= ncell; ++cell) {
       const Home* begin = homes.data() + at[cell * n_years + lo_key];
       const Home* end = homes.data() + at[cell * n_years + hi_key];
       if (begin == end) continue;
       if (kf.fx.empty()) {  // nothing open: children counted, none within
         for (const Home* p = begin; p != end; ++p)
-          if (p->age >= lo && p->age < hi) list.push_back({p->street, 1, 0, false, 0.0});
+          if (p->age >= lo && p->age < hi) a.children[static_cast<std::size_t>(p->street)] += 1;
         continue;
       }
       if (cell == ncell) {  // outside the grid: every facility is a candidate, none is sure
@@ -317,7 +299,12 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
       std::int32_t street = -1, n = 0, n_within = 0;
       double sum = 0;
       auto flush = [&] {
-        if (street >= 0) list.push_back({street, n, n_within, true, sum});
+        if (street < 0) return;
+        const auto s = static_cast<std::size_t>(street);
+        a.children[s] += n;
+        a.reached[s] += n;
+        a.within[s] += n_within;
+        a.nearest_sum_m[s] += sum;
       };
       for (const Home* p = begin; p != end; ++p) {
         if (p->age < lo || p->age >= hi) continue;
@@ -341,18 +328,6 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
       flush();
     }
   });
-  for (std::size_t w = 0; w < kinds.size(); ++w) {
-    KindAccess& a = out[static_cast<std::size_t>(kinds[w])];
-    for (std::size_t part = 0; part < parts; ++part)
-      for (const Flush& f : flushes[w * parts + part]) {
-        const auto s = static_cast<std::size_t>(f.street);
-        a.children[s] += f.n;
-        if (!f.reached) continue;
-        a.reached[s] += f.n;
-        a.within[s] += f.n_within;
-        a.nearest_sum_m[s] += f.sum;
-      }
-  }
   return out;
 }
 
