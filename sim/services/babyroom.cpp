@@ -69,12 +69,8 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
     int room;
   };
   // The family's number, fixed per child: the second word of its nursery stream of month 0
-  // (the first is the nursery wish).
-  auto wish_of = [&](std::size_t i) {
-    Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
-    wish();
-    return wish.uniform();
-  };
+  // (the first is the nursery wish), Stream(seed, replicate, id, 0, nursery) — drawn below a
+  // group of children at a time.
   // The highest take-up of the month: take-up falls with the walk (0 to max_m, or max_m when no
   // room is in reach) and rises with the room's sessions (an open room's, or 660 when none is
   // in reach) if babyroom_beta_log_sessions > 0; the log-odds are linear in the walk and in the
@@ -110,16 +106,21 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
         std::int32_t* k_demanded = demand_parts[thread].data();
         // Age eligibility is that of the baby-room kind (checked against the first room so that
         // demand without an open room is still counted). Families whose number is above every
-        // take-up of the month are left out before their home is read; the households of the
-        // others are fetched a few children ahead.
+        // take-up of the month are left out before their home is read. The numbers are drawn a
+        // group of children at a time (services.hpp, for_rows_with_first_words: word 1 of each
+        // child's block), and the households of the group's families that may use a room are
+        // fetched before the group is decided.
         auto may_use = [&](std::size_t i) {
           if (!c.present[i] || c.nursery[i] >= 0) return false;
           const int age = age_in_months(t, c.birth_month[i]);
-          if (age < k0.min_age_months || age >= k0.max_age_months) return false;
-          return wish_of(i) < most_take_up;
+          return age >= k0.min_age_months && age < k0.max_age_months;
         };
-        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
-        for_rows_fetched_ahead(rows, begin, end, may_use, fetch, [&](std::size_t i) {
+        auto fetch = [&](std::size_t i, const FirstBlocks& wish, std::size_t g) {
+          if (wish.uniform(g, 1) < most_take_up) __builtin_prefetch(&home[c.household[i]]);
+        };
+        auto use = [&](std::size_t i, const FirstBlocks& wish, std::size_t g) {
+          const double number = wish.uniform(g, 1);  // the family's number
+          if (number >= most_take_up) return;
           const int age = age_in_months(t, c.birth_month[i]);
           const HomeRow& o = home[c.household[i]];
           int best = -1;
@@ -139,7 +140,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
               (best < 0 ? max_m : best_d) / 1000.0,
               best < 0 ? 660.0 : static_cast<double>(F.capacity(static_cast<std::size_t>(best), t)),
               outreach);
-          if (wish_of(i) >= take_up) return;
+          if (number >= take_up) return;
           const auto s = static_cast<std::size_t>(o.street);
           k_users[s] += 1;
           k_demanded[s] += want;
@@ -147,7 +148,9 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
           Stream order(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::nursery);
           order();  // the first word of this stream is the nursery choice
           found[chunk].push_back({(static_cast<std::uint64_t>(order()) << 32) | order(), i, best});
-        });
+        };
+        for_rows_with_first_words(rows, begin, end, c, sc.seed, rep, 0, Purpose::nursery, may_use,
+                                  fetch, use);
       });
   par::add_counts(user_parts, users);
   par::add_counts(demand_parts, demanded);

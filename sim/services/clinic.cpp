@@ -60,6 +60,7 @@
 #include <bitset>     // std::bitset
 #include <cmath>      // std::cos, std::exp, std::floor, std::ceil, std::sqrt
 #include <cstdint>    // std::int32_t, std::int64_t, std::uint64_t
+#include <cstring>    // std::memcmp
 #include <limits>     // std::numeric_limits
 #include <vector>     // std::vector
 
@@ -207,6 +208,13 @@ AgeClasses age_classes(const Facilities& F, const std::vector<int>& clinics, con
 // of Shanghai has about 250 (a CHC per street, docs/data-packs.md).
 constexpr std::size_t max_clinics = 512;
 
+/// The walking distances and logit weights of every street's home points to every clinic
+/// (step 3 of step_clinic), with the inputs they were computed from.
+struct HomePointTables {
+  std::vector<double> inputs, dist, w;
+  std::vector<double> scratch;  // this month's inputs, compared with `inputs`
+};
+
 struct Packet {
   std::size_t street = 0, group = 0, option = 0;
   std::int32_t count = 0;
@@ -314,40 +322,59 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       mean[s * ng + ages.group[k]] += static_cast<double>(children[s * nk + k]) * ages.rate[k];
 
   // 3. Home points of every street: walking distances to every clinic and logit weights
-  // exp(V − max V) (0 for closed clinics).
-  std::vector<double> dist(ns * n_points * nj), w(ns * n_points * nj);
+  // exp(V − max V) (0 for closed clinics). They depend only on the streets, the clinics, which
+  // are open and the parameters, which change seldom (a clinic opening or closing): they are
+  // kept from the last month (per thread: replicates run one per thread) with every input
+  // they were computed from, and computed again only when an input differs, so the values are
+  // those of computing them every month.
+  static thread_local HomePointTables kept_tables;
+  HomePointTables& tables = kept_tables;  // (the worker threads' lambdas must not name it)
+  std::vector<double>& key = tables.scratch;
+  key.clear();
+  for (const Street& street : sc.base.streets)
+    key.insert(key.end(), {street.x_m, street.y_m, street.radius_m});
+  for (const Option& o : opt)
+    key.insert(key.end(), {F.x_m[o.f], F.y_m[o.f], static_cast<double>(o.outside),
+                           static_cast<double>(o.open), o.constant});
+  key.insert(key.end(),
+             {P.clinic_outside_distance_km, P.detour_factor, P.clinic_beta_distance_per_km,
+              static_cast<double>(ns), static_cast<double>(nj)});
+  // Compared bit for bit (not ==, for which 0.0 equals −0.0).
+  const bool fresh =
+      key.size() != tables.inputs.size() ||
+      std::memcmp(key.data(), tables.inputs.data(), key.size() * sizeof(double)) != 0;
+  std::vector<double>& dist = tables.dist;
+  std::vector<double>& w = tables.w;
   auto at = [&](std::size_t s, std::size_t q) { return (s * n_points + q) * nj; };
+  if (fresh) {
+    tables.inputs.swap(key);
+    dist.assign(ns * n_points * nj, 0.0);
+    w.assign(ns * n_points * nj, 0.0);
+  }
   // Streets in parallel: each writes only its own slice of `dist` and `w`.
-  par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
-    for (std::size_t s = s_begin; s < s_end; ++s) {
-      const std::vector<Point> points = home_points(sc.base.streets[s]);
-      for (std::size_t q = 0; q < n_points; ++q) {
-        double* d = &dist[at(s, q)];
-        double* e = &w[at(s, q)];
-        double vmax = -std::numeric_limits<double>::infinity();
-        for (std::size_t j = 0; j < nj; ++j) {
-          const Option& o = opt[j];
-          const double dx = points[q].x - F.x_m[o.f], dy = points[q].y - F.y_m[o.f];
-          d[j] = o.outside ? P.clinic_outside_distance_km * 1000.0
-                           : P.detour_factor * std::sqrt(dx * dx + dy * dy);  // as walk_m
-          e[j] = o.constant + (o.outside ? 0.0 : P.clinic_beta_distance_per_km * d[j] / 1000.0);
-          if (o.open) vmax = std::max(vmax, e[j]);
+  if (fresh)
+    par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
+      for (std::size_t s = s_begin; s < s_end; ++s) {
+        const std::vector<Point> points = home_points(sc.base.streets[s]);
+        for (std::size_t q = 0; q < n_points; ++q) {
+          double* d = &dist[at(s, q)];
+          double* e = &w[at(s, q)];
+          double vmax = -std::numeric_limits<double>::infinity();
+          for (std::size_t j = 0; j < nj; ++j) {
+            const Option& o = opt[j];
+            const double dx = points[q].x - F.x_m[o.f], dy = points[q].y - F.y_m[o.f];
+            d[j] = o.outside ? P.clinic_outside_distance_km * 1000.0
+                             : P.detour_factor * std::sqrt(dx * dx + dy * dy);  // as walk_m
+            e[j] = o.constant + (o.outside ? 0.0 : P.clinic_beta_distance_per_km * d[j] / 1000.0);
+            if (o.open) vmax = std::max(vmax, e[j]);
+          }
+          for (std::size_t j = 0; j < nj; ++j) e[j] = opt[j].open ? std::exp(e[j] - vmax) : 0.0;
         }
-        for (std::size_t j = 0; j < nj; ++j) e[j] = opt[j].open ? std::exp(e[j] - vmax) : 0.0;
       }
-    }
-  });
-  // The logit denominators Σ_{k ∈ options} w[s, q, k] at every home point q of street s: the
-  // probability of choosing j among `options` at point q is w[s, q, j] / total[q].
-  auto point_totals = [&](std::size_t s, const std::vector<std::size_t>& options,
-                          std::vector<double>& total) {
-    for (std::size_t q = 0; q < n_points; ++q) {
-      double sum = 0;
-      for (std::size_t j : options) sum += w[at(s, q) + j];
-      CHILDSIM_CHECK(sum > 0, "clinic: logit weights underflowed (check the clinic.* parameters)");
-      total[q] = sum;
-    }
-  };
+    });
+  // The logit denominators ("point totals") Σ_{k ∈ options} w[s, q, k] at every home point q
+  // of street s: the probability of choosing j among `options` at point q is
+  // w[s, q, j] / total[q]. Each must be positive (else the weights underflowed).
 
   // 4. Demand and first choices. Street s first draws the visits of each age group g,
   // Poisson with mean m(s, g), then splits them among the clinics by the logit probabilities
@@ -359,45 +386,71 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   streams.reserve(ns);
   for (std::size_t s = 0; s < ns; ++s)
     streams.emplace_back(sc.seed, rep, street_stream + s, month, Purpose::clinic);
+  // Streets in parallel (each draws only from its own stream and writes only its own
+  // entries), their packets and weights listed per street and then put together in street
+  // order, with the weights' offsets moved to the joined pool: the packets, weights and draws
+  // of the serial loop over the streets.
+  std::vector<std::vector<Packet>> street_packets(ns);
+  std::vector<std::vector<double>> street_pool(ns);
+  std::vector<std::uint8_t> underflow(ns, 0);
+  par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
+    std::vector<double> total(n_points), prob(nj);
+    std::vector<int> wanted(ng);
+    for (std::size_t s = s_begin; s < s_end; ++s) {
+      Stream& rs = streams[s];
+      std::vector<Packet>& out = street_packets[s];
+      std::vector<double>& weights = street_pool[s];
+      for (std::size_t g = 0; g < ng; ++g) {
+        const double m = mean[s * ng + g];
+        wanted[g] = m > 0 ? boost::random::poisson_distribution<int, double>(m)(rs) : 0;
+        demanded[s] += wanted[g];
+      }
+      for (std::size_t g = 0; g < ng && !underflow[s]; ++g) {
+        int left = wanted[g];
+        if (left == 0) continue;
+        if (first[g].empty()) {  // no clinic admits this age: counted as outside the district
+          outside[s] += left;
+          continue;
+        }
+        for (std::size_t q = 0; q < n_points && !underflow[s]; ++q) {  // point totals
+          double sum = 0;
+          for (std::size_t j : first[g]) sum += w[at(s, q) + j];
+          underflow[s] = !(sum > 0);
+          total[q] = sum;
+        }
+        if (underflow[s]) break;  // raised below, in street order
+        double p_left = 0;
+        for (std::size_t j : first[g]) {
+          prob[j] = 0;
+          for (std::size_t q = 0; q < n_points; ++q) prob[j] += w[at(s, q) + j] / total[q];
+          p_left += prob[j] /= n_points;
+        }
+        for (std::size_t a = 0; a < first[g].size() && left > 0; ++a) {
+          const std::size_t j = first[g][a];
+          const bool last = a + 1 == first[g].size();
+          const int n =
+              last ? left
+                   : boost::random::binomial_distribution<int, double>(
+                         left, p_left > 0 ? std::clamp(prob[j] / p_left, 0.0, 1.0) : 1.0)(rs);
+          left -= n;
+          p_left -= prob[j];
+          if (n == 0) continue;
+          out.push_back({s, g, j, n, weights.size(), std::bitset<max_clinics>().set(j)});
+          for (std::size_t q = 0; q < n_points; ++q) weights.push_back(w[at(s, q) + j] / total[q]);
+        }
+      }
+    }
+  });
   std::vector<Packet> packets;
   std::vector<double> pool;  // packet weights, n_points each
-  std::vector<double> total(n_points), prob(nj);
-  std::vector<int> wanted(ng);
   for (std::size_t s = 0; s < ns; ++s) {
-    Stream& rs = streams[s];
-    for (std::size_t g = 0; g < ng; ++g) {
-      const double m = mean[s * ng + g];
-      wanted[g] = m > 0 ? boost::random::poisson_distribution<int, double>(m)(rs) : 0;
-      demanded[s] += wanted[g];
+    CHILDSIM_CHECK(!underflow[s],
+                   "clinic: logit weights underflowed (check the clinic.* parameters)");
+    for (Packet pk : street_packets[s]) {
+      pk.weight += pool.size();
+      packets.push_back(pk);
     }
-    for (std::size_t g = 0; g < ng; ++g) {
-      int left = wanted[g];
-      if (left == 0) continue;
-      if (first[g].empty()) {  // no clinic admits this age: counted as outside the district
-        outside[s] += left;
-        continue;
-      }
-      point_totals(s, first[g], total);
-      double p_left = 0;
-      for (std::size_t j : first[g]) {
-        prob[j] = 0;
-        for (std::size_t q = 0; q < n_points; ++q) prob[j] += w[at(s, q) + j] / total[q];
-        p_left += prob[j] /= n_points;
-      }
-      for (std::size_t a = 0; a < first[g].size() && left > 0; ++a) {
-        const std::size_t j = first[g][a];
-        const bool last = a + 1 == first[g].size();
-        const int n =
-            last ? left
-                 : boost::random::binomial_distribution<int, double>(
-                       left, p_left > 0 ? std::clamp(prob[j] / p_left, 0.0, 1.0) : 1.0)(rs);
-        left -= n;
-        p_left -= prob[j];
-        if (n == 0) continue;
-        packets.push_back({s, g, j, n, pool.size(), std::bitset<max_clinics>().set(j)});
-        for (std::size_t q = 0; q < n_points; ++q) pool.push_back(w[at(s, q) + j] / total[q]);
-      }
-    }
+    pool.insert(pool.end(), street_pool[s].begin(), street_pool[s].end());
   }
 
   // 5. Queueing, refusals and diversion, in rounds. In each round every clinic adds the
@@ -410,6 +463,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   constexpr double tail_minutes = 30;  // clinic_p_wait_over_30min
   std::vector<std::int64_t> taken(nj, 0), refused(nj, 0), load(nj), arrived(nj, 0);
   std::vector<std::uint8_t> full(nj, 0);
+  std::vector<ClinicMonth> last_queue(nj);  // the queue at the load of the last round's call
+  std::vector<std::uint8_t> has_queue(nj, 0);
   std::vector<Stream> clinic_streams;  // one per option, drawn in rounds
   clinic_streams.reserve(nj);
   for (std::size_t j = 0; j < nj; ++j)
@@ -417,8 +472,43 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<double> walk_sum(ns, 0.0);
   std::vector<std::int64_t> walk_n(ns, 0);
   std::vector<std::pair<std::size_t, std::int32_t>> pending;  // (packet, visits refused)
-  std::vector<std::size_t> again;                             // options of a pending packet
-  std::vector<double> share, cum;
+  // For each pending packet: the options of its next choice, their logit denominators at
+  // each home point, the cumulated shares, and 0, or 1 or 2 where a check failed.
+  std::vector<std::vector<std::size_t>> next_options;
+  std::vector<std::vector<double>> next_cum;
+  std::vector<double> next_total;
+  std::vector<std::uint8_t> next_state;
+  // Refused visits choose again among the district clinics they have not tried that admit
+  // their age and are not at capacity; if there are none, among the clinics outside they
+  // have not tried; if none of those either, they are counted as outside the district with
+  // no provider (no options). By the rank-ordered logit, the next-preferred of a set is the
+  // logit choice within it, at each home point; the packet's weights say which home points
+  // its visits come from.
+  auto next_choices = [&](const Packet& from, std::vector<std::size_t>& again, double* total_k,
+                          std::vector<double>& cum) -> std::uint8_t {
+    again.clear();
+    cum.clear();
+    for (std::size_t j : first[from.group])
+      if (!opt[j].outside && !full[j] && !from.tried[j]) again.push_back(j);
+    if (again.empty())
+      for (std::size_t j : first[from.group])
+        if (opt[j].outside && !from.tried[j]) again.push_back(j);
+    if (again.empty()) return 0;
+    for (std::size_t q = 0; q < n_points; ++q) {  // point totals
+      double sum = 0;
+      for (std::size_t j : again) sum += w[at(from.street, q) + j];
+      if (!(sum > 0)) return 1;
+      total_k[q] = sum;
+    }
+    double sum = 0;
+    for (std::size_t a = 0; a < again.size(); ++a) {
+      double share = 0;
+      for (std::size_t q = 0; q < n_points; ++q)
+        share += pool[from.weight + q] * w[at(from.street, q) + again[a]] / total_k[q];
+      cum.push_back(sum += share);
+    }
+    return sum > 0 ? 0 : 2;
+  };
   std::size_t begin = 0;
   for (std::size_t round = 0; begin < packets.size(); ++round) {
     CHILDSIM_CHECK(round <= nj + 1, "clinic: diversion did not finish");
@@ -436,6 +526,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       const ClinicMonth q =
           clinic_month(static_cast<double>(arrived[j]), F.capacity(opt[j].f, t), half_days,
                        opt[j].per_session, hours, tolerance, tail_minutes);
+      last_queue[j] = q;  // at the load so far, which is the month's if no more arrive
+      has_queue[j] = 1;
       const double expected = static_cast<double>(arrived[j]) - q.served;
       const auto target = static_cast<std::int64_t>(std::floor(expected + rf.uniform()));
       std::int64_t excess = std::clamp<std::int64_t>(target - refused[j], 0, load[j]);
@@ -481,34 +573,39 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t j = 0; j < nj; ++j)
       if (!opt[j].outside && taken[j] >= opt[j].capacity) full[j] = 1;
     begin = end;
-    // Refused visits choose again among the district clinics they have not tried that admit
-    // their age and are not at capacity; if there are none, among the clinics outside they
-    // have not tried; if none of those either, they are counted as outside the district with
-    // no provider. By the rank-ordered logit, the next-preferred of a set is the logit choice
-    // within it, at each home point; the packet's weights say which home points its visits
-    // come from. Each draws from its street's stream.
-    for (const auto& [p, n] : pending) {
+    // Refused visits choose again (next_choices); each draws from its street's stream.
+    // The next choices' probabilities do not depend on the draws (only on the packet's
+    // weights, its tried set and the clinics full this round): they are computed first, for
+    // the pending packets in parallel (each writes only its own entry), then the visits are
+    // drawn and the packets made serially in the order of `pending`, as before. The
+    // arithmetic of each number is that of computing it in the serial loop.
+    const std::size_t n_pending = pending.size();
+    next_options.resize(n_pending);
+    next_cum.resize(n_pending);
+    next_total.resize(n_pending * n_points);
+    next_state.assign(n_pending, 0);
+    par::for_blocks(n_pending, std::min(nb, n_pending),
+                    [&](std::size_t, std::size_t k_begin, std::size_t k_end) {
+                      for (std::size_t k = k_begin; k < k_end; ++k)
+                        next_state[k] = next_choices(packets[pending[k].first], next_options[k],
+                                                     &next_total[k * n_points], next_cum[k]);
+                    });
+    for (std::size_t k = 0; k < n_pending; ++k) {
+      const auto [p, n] = pending[k];
       const Packet from = packets[p];  // copied: push_back below may reallocate
-      again.clear();
-      for (std::size_t j : first[from.group])
-        if (!opt[j].outside && !full[j] && !from.tried[j]) again.push_back(j);
-      if (again.empty())
-        for (std::size_t j : first[from.group])
-          if (opt[j].outside && !from.tried[j]) again.push_back(j);
+      const std::vector<std::size_t>& again = next_options[k];
       if (again.empty()) {
         outside[from.street] += n;
         continue;
       }
-      point_totals(from.street, again, total);
-      share.assign(again.size(), 0.0);
-      cum.assign(again.size(), 0.0);
-      double sum = 0;
-      for (std::size_t a = 0; a < again.size(); ++a) {
-        for (std::size_t q = 0; q < n_points; ++q)
-          share[a] += pool[from.weight + q] * w[at(from.street, q) + again[a]] / total[q];
-        cum[a] = sum += share[a];
-      }
-      CHILDSIM_CHECK(sum > 0, "clinic: logit weights underflowed (check the clinic.* parameters)");
+      // The checks of the serial loop, in its order (point totals, then the shares' sum).
+      CHILDSIM_CHECK(next_state[k] != 1,
+                     "clinic: logit weights underflowed (check the clinic.* parameters)");
+      CHILDSIM_CHECK(next_state[k] != 2,
+                     "clinic: logit weights underflowed (check the clinic.* parameters)");
+      const std::vector<double>& cum = next_cum[k];
+      const double* total_k = &next_total[k * n_points];
+      const double sum = cum.back();
       std::vector<std::int32_t> count(again.size(), 0);
       Stream& rs = streams[from.street];
       for (std::int32_t v = 0; v < n; ++v) {
@@ -521,7 +618,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         if (count[a] == 0) continue;
         const std::size_t offset = pool.size();
         for (std::size_t q = 0; q < n_points; ++q)
-          pool.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] / total[q]);
+          pool.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] / total_k[q]);
         packets.push_back({from.street, from.group, again[a], count[a], offset,
                            std::bitset<max_clinics>(from.tried).set(again[a])});
       }
@@ -539,8 +636,12 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       utilisation[op.f] = static_cast<double>(taken[j]) / static_cast<double>(op.capacity);
     const std::int32_t sessions = F.capacity(op.f, t);
     if (sessions <= 0 || op.outside || op.per_session <= 0) continue;
-    const ClinicMonth q = clinic_month(static_cast<double>(arrived[j]), sessions, half_days,
-                                       op.per_session, hours, tolerance, tail_minutes);
+    // The queue at the month's offered load: that of the last round in which visits arrived
+    // (the same call: arrived[j] has not changed since), else computed here.
+    const ClinicMonth q = has_queue[j]
+                              ? last_queue[j]
+                              : clinic_month(static_cast<double>(arrived[j]), sessions, half_days,
+                                             op.per_session, hours, tolerance, tail_minutes);
     wait[op.f] = q.mean_wait_min;
     over30[op.f] = q.p_wait_over;
     share_away[op.f] = q.share_turned_away;

@@ -105,18 +105,20 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(n, nb,
                   [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
                     std::int32_t* e = enrolled_parts[thread].data();
-                    for_rows_fetched_ahead(
-                        rows, begin, end, [&](std::size_t i) { return c.present[i] != 0; },
-                        [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); },
-                        [&](std::size_t i) {
-                          if (c.kindergarten[i] < 0) {
-                            seek(i, seeker_parts[chunk]);
-                          } else if (kg_age(i) >= 6) {
-                            c.kindergarten[i] = -1;  // of school age: not a seeker either
-                          } else {
-                            e[static_cast<std::size_t>(c.kindergarten[i])] += 1;
-                          }
-                        });
+                    // A plain loop: only the seekers (a few a month, but for the September
+                    // intake) read their household, so fetching every row's ahead, as the
+                    // recording pass does, cost more than it saved.
+                    for (std::size_t k = begin; k < end; ++k) {
+                      const std::size_t i = rows[k];
+                      if (!c.present[i]) continue;
+                      if (c.kindergarten[i] < 0) {
+                        seek(i, seeker_parts[chunk]);
+                      } else if (kg_age(i) >= 6) {
+                        c.kindergarten[i] = -1;  // of school age: not a seeker either
+                      } else {
+                        e[static_cast<std::size_t>(c.kindergarten[i])] += 1;
+                      }
+                    }
                   });
   std::vector<std::int32_t> enrolled(F.size(), 0);
   par::add_counts(enrolled_parts, enrolled.data());
@@ -215,6 +217,8 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = parts[thread];
+        // Room for every row of the chunk: the list grew from nothing in each chunk and month.
+        walks[chunk].reserve(end - begin);
         // Only children of kindergarten age or holding a place read their household (fetched
         // a few rows ahead).
         auto of_age = [&](std::size_t i) {

@@ -297,7 +297,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // Per chunk of rows (children of nursery age are the latest rows: uneven work), the seekers
   // with their keys in row order; sorted below.
   std::vector<std::vector<Applicant>> found(par::n_chunks(n));
-  // Households are fetched a few candidates ahead (services.hpp, for_rows_fetched_ahead).
+  // The candidates' wishes are drawn a group at a time, and their households fetched before
+  // the group is decided (services.hpp, for_rows_with_first_words).
   auto candidate = [&](std::size_t i) {
     if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
         choice[i] == gave_up_waiting)
@@ -305,35 +306,40 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
     const int age = age_in_months(t, c.birth_month[i]);
     return age >= w.min_age && age < w.max_age;
   };
-  auto fetch_traits = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
+  auto fetch_traits = [&](std::size_t i, const FirstBlocks&, std::size_t) {
+    __builtin_prefetch(&home[c.household[i]]);
+  };
   par::for_chunks(n, nb, [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
-    for_rows_fetched_ahead(rows, begin, end, candidate, fetch_traits, [&](std::size_t i) {
-      const int age = age_in_months(t, c.birth_month[i]);
-      const HomeRow& o = home[c.household[i]];
-      const auto s = static_cast<std::size_t>(o.street);
-      const double cheap = cheapest[s * static_cast<std::size_t>(n_ages) +
-                                    static_cast<std::size_t>(age - w.min_age)];
-      const int income = o.income_band;
-      const double eta = P.seek_intercept + P.seek_all_parents_work * o.all_parents_work() +
-                         P.seek_grandparent * o.grandparent_care() +
-                         P.seek_income_low * (income == 0) + P.seek_income_high * (income == 2) +
-                         P.seek_age_per_year * (age - 24) / 12.0 + P.seek_taste * o.taste +
-                         (std::isfinite(cheap) ? P.seek_net_price_per_1000 * cheap / 1000.0 : 0.0);
-      // The wish: a uniform number fixed for the child (month 0), so no monthly churn.
-      Stream wish(sc.seed, rep, c.id[i], 0, Purpose::nursery);
-      if (wish.uniform() >= logistic(eta)) return;
-      std::vector<double> v;
-      std::vector<int> options;
-      options_for(i, age, options, v);
-      if (options.empty()) {
-        choice[i] = -1;
-        return;
-      }
-      Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
-                  Purpose::nursery);
-      choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
-      found[chunk].push_back({child_key(c, home, i, t), i, choice[i], o.street});
-    });
+    // The wish: a uniform number fixed for the child, the first word of its nursery stream of
+    // month 0, so no monthly churn.
+    for_rows_with_first_words(
+        rows, begin, end, c, sc.seed, rep, 0, Purpose::nursery, candidate, fetch_traits,
+        [&](std::size_t i, const FirstBlocks& wish, std::size_t g) {
+          const int age = age_in_months(t, c.birth_month[i]);
+          const HomeRow& o = home[c.household[i]];
+          const auto s = static_cast<std::size_t>(o.street);
+          const double cheap = cheapest[s * static_cast<std::size_t>(n_ages) +
+                                        static_cast<std::size_t>(age - w.min_age)];
+          const int income = o.income_band;
+          const double eta =
+              P.seek_intercept + P.seek_all_parents_work * o.all_parents_work() +
+              P.seek_grandparent * o.grandparent_care() + P.seek_income_low * (income == 0) +
+              P.seek_income_high * (income == 2) + P.seek_age_per_year * (age - 24) / 12.0 +
+              P.seek_taste * o.taste +
+              (std::isfinite(cheap) ? P.seek_net_price_per_1000 * cheap / 1000.0 : 0.0);
+          if (wish.uniform(g, 0) >= logistic(eta)) return;
+          std::vector<double> v;
+          std::vector<int> options;
+          options_for(i, age, options, v);
+          if (options.empty()) {
+            choice[i] = -1;
+            return;
+          }
+          Stream pick(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t + cx.rng_month_shift),
+                      Purpose::nursery);
+          choice[i] = options[static_cast<std::size_t>(logit_choice(v, pick.uniform()))];
+          found[chunk].push_back({child_key(c, home, i, t), i, choice[i], o.street});
+        });
   });
   std::vector<Applicant> seekers;
   par::concatenate(found, seekers);
@@ -419,6 +425,8 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = counts[thread];
+        // Room for every row of the chunk: the list grew from nothing in each chunk and month.
+        terms[chunk].held.reserve(end - begin);
         // Only the rows counted by street read their household (fetched a few rows ahead:
         // every kept row's, as GCC 12 drops a prefetch made conditional here); the other
         // children under 36 months add a subsidy term.

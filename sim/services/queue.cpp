@@ -79,9 +79,11 @@ FiniteQueueMetrics mmck(double arrival_rate, double service_rate, int servers, i
   // log p_n up to a constant, then normalised with the largest term as 1.
   std::vector<double> lp(static_cast<std::size_t>(K) + 1, 0.0);
   const double la = std::log(arrival_rate), lmu = std::log(service_rate);
+  // log(min(n, c)) is log(c) from n = c on: computed once (the same value as each time).
+  const double log_c = std::log(static_cast<double>(c));
   for (int n = 1; n <= K; ++n)
     lp[static_cast<std::size_t>(n)] = lp[static_cast<std::size_t>(n - 1)] + la - lmu -
-                                      std::log(static_cast<double>(std::min(n, c)));
+                                      (n < c ? std::log(static_cast<double>(n)) : log_c);
   double top = lp[0];
   for (double v : lp) top = std::max(top, v);
   double total = 0;

@@ -11,6 +11,7 @@
 // Annual indicators are computed after the last month of each year.
 #pragma once
 
+#include "sim/core/philox_batch.hpp"        // FirstBlocks
 #include "sim/io/recorder.hpp"              // Recorder
 #include "sim/model/state.hpp"              // State
 #include "sim/scenario/scenario.hpp"        // Scenario
@@ -150,6 +151,41 @@ template <std::size_t Ahead = 32, class Keep, class Fetch, class Fn>
 void for_rows_fetched_ahead(std::size_t begin, std::size_t end, Keep&& keep, Fetch&& fetch,
                             Fn&& fn) {
   for_rows_fetched_ahead<Ahead>(RowSet{nullptr, end}, begin, end, keep, fetch, fn);
+}
+
+/// Runs fn(i, words, g), in order, for the rows i = rows[k] of k in [begin, end) with keep(i),
+/// where words.word(g, j) is word j of the first block of Stream(seed, replicate, c.id[i],
+/// month, purpose) — the (j + 1)-th value that Stream would return — and words.uniform(g, j)
+/// its uniform(): the blocks of up to FirstBlocks::capacity kept rows are computed together
+/// (philox_batch.hpp: the same words to the bit, with SIMD; one Stream at a time costs a chain
+/// of ten rounds of multiplications per child). fetch(i, words, g) is called for every kept
+/// row of a group before fn is called for the first of them (e.g. a prefetch of the HomeRow
+/// of the rows that fn will read it for, so that their fetches overlap). keep(i) must read
+/// only what no fn(j) of an earlier row j changes (row i's own fields); then the calls of fn
+/// are those of `for i: if (keep(i)) fn(i)` with each child's own Stream, in the same order.
+template <class Keep, class Fetch, class Fn>
+void for_rows_with_first_words(const RowSet& rows, std::size_t begin, std::size_t end,
+                               const Children& c, std::uint64_t seed, std::uint32_t replicate,
+                               std::uint32_t month, Purpose purpose, Keep&& keep, Fetch&& fetch,
+                               Fn&& fn) {
+  constexpr std::size_t cap = FirstBlocks::capacity;
+  std::size_t group[cap];
+  std::uint64_t ids[cap];
+  FirstBlocks words;
+  std::size_t k = begin;
+  while (k < end) {
+    std::size_t m = 0;
+    for (; k < end && m < cap; ++k) {
+      const std::size_t i = rows[k];
+      if (!keep(i)) continue;
+      group[m] = i;
+      ids[m++] = c.id[i];
+    }
+    if (m == 0) break;
+    words.fill(seed, replicate, ids, m, month, purpose);
+    for (std::size_t g = 0; g < m; ++g) fetch(group[g], words, g);
+    for (std::size_t g = 0; g < m; ++g) fn(group[g], words, g);
+  }
 }
 
 /// Where a facility's capacity in `month` is below `enrolled[f]`, the most recently enrolled

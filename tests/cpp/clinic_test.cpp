@@ -1,14 +1,18 @@
 // clinic_test: the M/M/c and M/M/c/K queues (Erlang C and the finite queue with balking
 // against textbook closed forms and against event-by-event simulations; waits monotone in load
 // and servers) and the paediatric clinic submodel (capacity, conservation of visits, closures,
-// threads, the winter peak, an added doctor-session), each checked against a reference
-// computed here from the inputs.
-#include "sim/core/rng.hpp"           // Stream
-#include "sim/run/ensemble.hpp"       // run_scenario, RunOptions
-#include "sim/scenario/scenario.hpp"  // load_scenario
+// threads, the winter peak, an added doctor-session, the home-point tables kept between
+// months), each checked against a reference computed here from the inputs.
+#include "sim/core/rng.hpp"               // Stream
+#include "sim/demography/population.hpp"  // build_initial_state
+#include "sim/model/model.hpp"            // Model
+#include "sim/run/ensemble.hpp"           // run_scenario, RunOptions
+#include "sim/scenario/scenario.hpp"      // load_scenario
 #include "sim/services/queue.hpp"     // erlang_c, mmck, clinic_month, simulate_mmc, simulate_mmck
+#include "sim/services/services.hpp"  // step_clinic, ServiceContext
 #include "test_support.hpp"
 
+#include <omp.h>  // omp_set_num_threads, omp_get_max_threads
 #include <catch2/catch.hpp>
 
 #include <algorithm>  // std::min
@@ -471,6 +475,11 @@ TEST_CASE("clinic, outputs are identical for 1 and 3 threads", "[clinic][threads
     compared += 1;
   }
   CHECK(compared == 11);
+  // Visits were refused and chose again (the next choices are computed in parallel over the
+  // refused packets, the draws made serially).
+  long diverted = 0;
+  for (const std::int32_t d : test::ints(a, "clinic_visits_diverted")) diverted += d;
+  CHECK(diverted > 1000);
 }
 
 TEST_CASE("clinic, January demand exceeds July demand by the winter peak", "[clinic]") {
@@ -566,4 +575,62 @@ TEST_CASE("clinic, one more doctor-session a week at the busiest CHC lowers its 
   long diverted = 0;
   CHECK(within_capacity(more, b, diverted));
   CHECK(conserved(more, b));
+}
+
+TEST_CASE(
+    "clinic, the home-point tables kept from month to month give the outputs of tables made "
+    "afresh each month",
+    "[clinic][threads]") {
+  // step_clinic keeps its home points' distances and logit weights from the last month and
+  // makes them again only when an input differs (a clinic opens or closes, another scenario).
+  // Month by month on one state: `kept` steps after the same scenario's last month (tables
+  // kept, but in the months a clinic closes or reopens); `fresh` steps right after a scenario
+  // with other clinics open (tables made again every month). Same outputs to the bit, at 1
+  // and 3 threads.
+  Scenario sc = small(1, 24);
+  int chc = -1;
+  for (int f : clinic_facilities(sc))
+    if (sc.facilities.kind_of(f).id == "chc_clinic" && sc.facilities.capacity(f, 0) > 0) {
+      chc = f;
+      break;
+    }
+  REQUIRE(chc >= 0);
+  Scenario other = sc;  // the CHC closed in every month
+  for (int t = 0; t < sc.facilities.n_months; ++t) {
+    other.facilities.capacity_schedule[static_cast<std::size_t>(chc * sc.facilities.n_months + t)] =
+        0;
+    if (t >= 5 && t < 9)  // sc: closed for four months, then open again
+      sc.facilities.capacity_schedule[static_cast<std::size_t>(chc * sc.facilities.n_months + t)] =
+          0;
+  }
+  const Model m(sc), mo(other);
+  State st = build_initial_state(sc, m.rates, m.counts, 0);
+  const int saved = omp_get_max_threads();
+  for (const int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    io::Recorder kept(sc, 1), fresh(sc, 1), scratch(other, 1);
+    const ServiceContext cx{m.scenario, m.services}, cx_other{mo.scenario, mo.services};
+    for (int t = 0; t < sc.n_months(); ++t) {
+      st.month = t;
+      step_clinic(cx, st, kept);
+      step_clinic(cx_other, st, scratch);
+      step_clinic(cx, st, fresh);
+    }
+    const io::Dataset a = kept.to_dataset({}), b = fresh.to_dataset({});
+    int compared = 0;
+    for (const auto& v : a.variables) {
+      if (v.name.rfind("clinic_", 0) != 0) continue;
+      INFO(threads << " threads, variable " << v.name);
+      CHECK(test::identical(b.find_variable(v.name)->data, v.data));
+      compared += 1;
+    }
+    CHECK(compared == 11);
+    // The closure changed the CHC's visits (so the tables were made again when it closed).
+    const auto& visits = test::ints(a, "clinic_visits");
+    const auto nf = sc.facilities.size();
+    CHECK(visits[4 * nf + static_cast<std::size_t>(chc)] > 0);
+    CHECK(visits[6 * nf + static_cast<std::size_t>(chc)] == 0);
+    CHECK(visits[10 * nf + static_cast<std::size_t>(chc)] > 0);
+  }
+  omp_set_num_threads(saved);
 }

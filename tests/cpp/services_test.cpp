@@ -1,8 +1,11 @@
 // services_test: the helpers the service submodels share (services.hpp) — the passes that
-// fetch households ahead call exactly what the plain loop calls, in the same order, and the
-// packed HomeRow of a household holds the household table's values, and a month's steps over
-// the young children's rows with the households packed once equal steps over every row.
+// fetch households ahead (or draw the children's first words a group at a time) call exactly
+// what the plain loop calls, in the same order, the packed HomeRow of a household holds the
+// household table's values, and a month's steps over the young children's rows with the
+// households packed once equal steps over every row.
 #include "sim/services/services.hpp"      // for_rows_fetched_ahead, make_homes, HomeRow
+#include "sim/core/philox_batch.hpp"      // FirstBlocks
+#include "sim/core/rng.hpp"               // Stream, mix64
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/model/model.hpp"            // Model
 #include "test_support.hpp"
@@ -56,6 +59,53 @@ TEST_CASE("services, for_rows_fetched_ahead calls fn on the kept rows in row ord
       CHECK(calls == plain);
       CHECK(fetched == plain);
       CHECK(fetched_first);
+    }
+  }
+}
+
+TEST_CASE(
+    "services, for_rows_with_first_words calls fn on the kept rows in row order with each "
+    "child's Stream words",
+    "[services]") {
+  // Against the plain loop with one Stream per kept row: the same rows in the same order, the
+  // first four words of each row's Stream, and fetch(i) before fn(i); over a list of rows and
+  // over every row, with ranges of no kept row, fewer than a group and several groups.
+  Children c;
+  const std::size_t n = 3000;
+  for (std::size_t i = 0; i < n; ++i) c.id.push_back(mix64(i + 17));
+  std::vector<std::uint32_t> list;
+  for (std::size_t i = 0; i < n; i += 2) list.push_back(static_cast<std::uint32_t>(i));
+  const std::uint64_t seed = 12345;
+  const std::uint32_t replicate = 3, month = 7;
+  for (const std::uint64_t one_in : {1ull, 3ull, 1000000ull}) {
+    for (const RowSet rows : {RowSet{nullptr, n}, RowSet{list.data(), list.size()}}) {
+      for (const auto& [begin, end] :
+           std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {5, 6}, {0, 70}, {100, 1400}}) {
+        INFO("one in " << one_in << ", list " << (rows.list != nullptr) << ", " << begin << ".."
+                       << end);
+        std::vector<std::size_t> plain;
+        for (std::size_t k = begin; k < end; ++k)
+          if (kept(rows[k], one_in)) plain.push_back(rows[k]);
+        std::vector<std::size_t> calls;
+        std::vector<std::uint8_t> fetched(n, 0);
+        bool words_same = true, fetched_first = true;
+        for_rows_with_first_words(
+            rows, begin, end, c, seed, replicate, month, Purpose::nursery,
+            [&](std::size_t i) { return kept(i, one_in); },
+            [&](std::size_t i, const FirstBlocks&, std::size_t) { fetched[i] = 1; },
+            [&](std::size_t i, const FirstBlocks& words, std::size_t g) {
+              fetched_first = fetched_first && fetched[i];
+              Stream s(seed, replicate, c.id[i], month, Purpose::nursery);
+              for (int j = 0; j < 4; ++j) {
+                const std::uint32_t w = s();
+                words_same = words_same && words.word(g, j) == w;
+              }
+              calls.push_back(i);
+            });
+        CHECK(calls == plain);
+        CHECK(words_same);
+        CHECK(fetched_first);
+      }
     }
   }
 }
