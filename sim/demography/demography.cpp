@@ -66,7 +66,7 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     c.present[i] = 0;
     h.n_children[hh] -= 1;
     f.aged_out[static_cast<std::size_t>(s)] += 1;
-    if (st.census.enabled()) st.census.add_child(s, c.sex[i], c.birth_month[i], -1);
+    st.census.add_child(s, c.sex[i], c.birth_month[i], -1);
     // Now an adult resident (no flow): a daughter becomes a single woman of parity 0 (she
     // may form a couple later: form_couples), a son joins the resident counts at 18.
     if (c.sex[i] == female) {
@@ -298,8 +298,7 @@ void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) 
     f.deaths[static_cast<std::size_t>(st.households.street[hh])] += 1;
     MonthFlows::add(f.resident_deaths, st.households.street[hh], c.sex[i],
                     age_in_months(st.month, c.birth_month[i]) / 12);
-    if (st.census.enabled())
-      st.census.add_child(st.households.street[hh], c.sex[i], c.birth_month[i], -1);
+    st.census.add_child(st.households.street[hh], c.sex[i], c.birth_month[i], -1);
   }
 }
 
@@ -394,8 +393,7 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
     if (!(flags & (mother_dies | leaves | moves))) continue;
     const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
     // The woman is in the census while the household is present and has her.
-    const bool counted = census.enabled() && h.has_mother[i];
-    if (counted && (flags & (mother_dies | leaves | moves))) census.add_woman(h, i, -1);
+    if (h.has_mother[i]) census.add_woman(h, i, -1);
     if (flags & mother_dies) {
       h.has_mother[i] = 0;
       MonthFlows::add(k.resident_deaths, h.street[i], female, age);
@@ -411,7 +409,7 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
         MonthFlows::add(k.movers_in, static_cast<int>(d), female, age);
       }
       h.street[i] = static_cast<std::int16_t>(d);
-      if (counted && h.has_mother[i]) census.add_woman(h, i, 1);  // in her new street
+      if (h.has_mother[i]) census.add_woman(h, i, 1);  // in her new street
       h.x_m[i] = e.x_m;
       h.y_m[i] = e.y_m;
     }
@@ -488,7 +486,7 @@ void retire_households(State& st) {
     h.present[i] = 0;
     if (!h.has_mother[i]) continue;
     add_resident(st, h.street[i], female, h.mother_birth_month[i]);
-    if (st.census.enabled()) st.census.add_woman(h, i, -1);
+    st.census.add_woman(h, i, -1);
   }
 }
 

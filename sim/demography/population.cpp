@@ -51,7 +51,7 @@ int add_household(State& st, const Scenario& sc, const Rates& r, std::uint64_t i
   h.parity.push_back(0);
   h.last_birth_month.push_back(no_birth_month);
   h.present.push_back(1);
-  if (st.census.enabled()) st.census.add_woman(h, h.size() - 1, 1);
+  st.census.add_woman(h, h.size() - 1, 1);
   return static_cast<int>(h.size() - 1);
 }
 
@@ -90,9 +90,8 @@ int add_child(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, i
   c.kindergarten_since.push_back(-1);
   c.babyroom_year.push_back(-1);
   st.households.n_children[static_cast<std::size_t>(household)] += 1;
-  if (st.census.enabled())
-    st.census.add_child(st.households.street[static_cast<std::size_t>(household)], c.sex.back(),
-                        birth_month, 1);
+  st.census.add_child(st.households.street[static_cast<std::size_t>(household)], c.sex.back(),
+                      birth_month, 1);
   return static_cast<int>(c.size() - 1);
 }
 

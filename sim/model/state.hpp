@@ -209,13 +209,16 @@ struct AgentCensus {
   std::vector<std::uint32_t> recent_deliveries;
 
   bool enabled() const { return n_birth_months > 0; }
-  /// Add `n` (negative: remove) children of `street`, `sex` born in `birth_month`.
+  /// Add `n` (negative: remove) children of `street`, `sex` born in `birth_month`; nothing
+  /// when the census is not kept (so the events need not ask).
   void add_child(int street, int sex, int birth_month, std::int32_t n) {
+    if (!enabled()) return;
     children[index(street * n_sexes + sex, birth_month)] += n;
   }
   /// Add (n = 1) or remove (n = −1) the woman of household row `i` as the row is now (street,
-  /// birth month, parity, partnership); a present row with a mother.
+  /// birth month, parity, partnership); a present row with a mother. Nothing when not kept.
   void add_woman(const Households& h, std::size_t i, std::int32_t n) {
+    if (!enabled()) return;
     const int b = h.mother_birth_month[i];
     women[index(h.street[i], b)] += n;
     const int p = h.parity[i] < 2 ? h.parity[i] : 2;
