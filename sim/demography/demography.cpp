@@ -7,12 +7,14 @@
 #include "sim/core/philox_batch.hpp"      // FirstBlocks, words_below, words_at_or_above
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/births.hpp"      // birth_table, at_risk_of_birth, parity_class
-#include "sim/demography/population.hpp"  // add_household, add_child, add_arriving_family
+#include "sim/demography/population.hpp"  // add_household, append_child, draw_arriving_family
 #include "sim/demography/residents.hpp"   // add_resident, step_residents
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
 
 #include <algorithm>  // std::min, std::max
+#include <memory>     // std::unique_ptr
+#include <vector>     // std::vector
 
 namespace childsim {
 namespace {
@@ -30,16 +32,21 @@ enum Event : std::uint8_t {
   partners = 32
 };
 
-// A household with some event this month, and the new home of one that moves.
+// A household with some event this month, the new home of one that moves, and the sexes of
+// the babies of one that has a birth (drawn from their own streams in the parallel loop:
+// add_births then only appends the rows).
 struct Flagged {
   std::size_t row;
   float x_m, y_m;
+  std::uint8_t sex[2];
 };
 
+// By row, for the rows of `rows` only (the others are not written: no serial pass over every
+// row sets them, and nothing reads them).
 struct HouseholdEvents {
-  std::vector<std::uint8_t> flags;        ///< by row
-  std::vector<std::int16_t> destination;  ///< by row; read only for rows flagged `moves`
-  std::vector<Flagged> rows;              ///< the rows with a flag, in row order
+  std::unique_ptr<std::uint8_t[]> flags;
+  std::unique_ptr<std::int16_t[]> destination;  ///< read only for rows flagged `moves`
+  std::vector<Flagged> rows;                    ///< the rows with a flag, in row order
 };
 
 void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
@@ -119,8 +126,9 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   const EventBounds bounds(r, births);
   const std::size_t n = h.size();
   HouseholdEvents ev;
-  ev.flags.assign(n, 0);
-  ev.destination.assign(n, -1);
+  // Not initialised (make_unique<T[]> would zero them, serially): each row of `rows` is written.
+  ev.flags.reset(new std::uint8_t[n]);
+  ev.destination.reset(new std::int16_t[n]);
   const auto rep = static_cast<std::uint32_t>(st.replicate);
   const auto month = static_cast<std::uint32_t>(st.month);
   // The exact test of row i, whose stream's first four words are those of agent k of `words`.
@@ -160,7 +168,14 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
       const double u1 = rng.uniform(), u2 = rng.uniform();
       draw_home(sc, d, u1, u2, x, y);
     }
-    if (flags != 0) flagged.push_back({i, x, y});
+    if (flags == 0) return;
+    std::uint8_t sex[2] = {0, 0};
+    if (flags & birth) {
+      sex[0] = draw_child_sex(sc, r, st.replicate, ids::newborn(h.id[i], st.month));
+      if (flags & twins)
+        sex[1] = draw_child_sex(sc, r, st.replicate, ids::newborn_twin(h.id[i], st.month));
+    }
+    flagged.push_back({i, x, y, {sex[0], sex[1]}});
     ev.flags[i] = flags;
   };
   // In parallel over blocks of rows; the rows with an event are listed per block, in row order.
@@ -215,8 +230,7 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   return ev;
 }
 
-void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEvents& ev,
-                MonthFlows& f) {
+void add_births(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Households& h = st.households;
   for (const Flagged& e : ev.rows) {
     const std::size_t i = e.row;
@@ -227,8 +241,8 @@ void add_births(State& st, const Scenario& sc, const Rates& r, const HouseholdEv
       for (int k = 0; k < babies; ++k) {
         const std::uint64_t id =
             k == 0 ? ids::newborn(h.id[i], st.month) : ids::newborn_twin(h.id[i], st.month);
-        add_child(st, sc, r, id, static_cast<int>(i), st.month);
-        MonthFlows::add(f.resident_births, static_cast<int>(s), st.children.sex.back(), 0);
+        append_child(st, id, static_cast<int>(i), st.month, e.sex[k]);
+        MonthFlows::add(f.resident_births, static_cast<int>(s), e.sex[k], 0);
         const int order = h.parity[i] + 1;
         f.births_by_parity[s * n_parity_classes + static_cast<std::size_t>(parity_class(order))] +=
             1;
@@ -419,28 +433,41 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
 
 void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   const auto rep = static_cast<std::uint32_t>(st.replicate);
+  // The month's families in the order they are added (by street: migrants, then new housing).
+  struct Arrival {
+    std::uint64_t id;
+    int street;
+  };
+  std::vector<Arrival> list;
   for (int s = 0; s < r.n_streets; ++s) {
     Stream rng(sc.seed, rep, static_cast<std::uint64_t>(s), static_cast<std::uint32_t>(st.month),
                Purpose::street_month);
     const double mean = r.inflow_households[static_cast<std::size_t>(s)];
     const int n = mean > 0 ? boost::random::poisson_distribution<int, double>(mean)(rng) : 0;
-    const std::size_t first_household = st.households.size(), first_child = st.children.size();
-    for (int k = 0; k < n; ++k)
-      f.moves_in[static_cast<std::size_t>(s)] +=
-          add_arriving_family(st, sc, r, ids::arrival_household(s, st.month, k), s, st.month);
+    for (int k = 0; k < n; ++k) list.push_back({ids::arrival_household(s, st.month, k), s});
     const int housed =
         r.housing_households[static_cast<std::size_t>(st.month)][static_cast<std::size_t>(s)];
-    for (int k = 0; k < housed; ++k)
-      f.moves_in[static_cast<std::size_t>(s)] +=
-          add_arriving_family(st, sc, r, ids::housing_household(s, st.month, k), s, st.month);
-    // Every arriving person, by sex and age (the women and the children they brought).
-    const Households& h = st.households;
-    for (std::size_t i = first_household; i < h.size(); ++i)
-      MonthFlows::add(f.migrants_in, s, female,
-                      age_in_months(st.month, h.mother_birth_month[i]) / 12);
-    const Children& c = st.children;
-    for (std::size_t i = first_child; i < c.size(); ++i)
-      MonthFlows::add(f.migrants_in, s, c.sex[i], age_in_months(st.month, c.birth_month[i]) / 12);
+    for (int k = 0; k < housed; ++k) list.push_back({ids::housing_household(s, st.month, k), s});
+  }
+  // Each family is drawn from its own streams, in parallel (it was ~6 % of the main thread's
+  // time at 2 threads, serial); the rows are then appended serially in the list's order.
+  std::vector<ArrivingFamily> families(list.size());
+  par::for_blocks(list.size(), par::n_blocks(),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+                    for (std::size_t j = begin; j < end; ++j)
+                      draw_arriving_family(sc, r, st.replicate, list[j].id, list[j].street,
+                                           st.month, families[j]);
+                  });
+  for (std::size_t j = 0; j < list.size(); ++j) {
+    const ArrivingFamily& family = families[j];
+    const int s = list[j].street;
+    f.moves_in[static_cast<std::size_t>(s)] += append_arriving_family(st, family);
+    // Every arriving person, by sex and age (the woman and the children she brought).
+    MonthFlows::add(f.migrants_in, s, female,
+                    age_in_months(st.month, family.household.mother_birth_month) / 12);
+    for (int k = 0; k < family.n_children; ++k)
+      MonthFlows::add(f.migrants_in, s, family.children[k].sex,
+                      age_in_months(st.month, family.children[k].birth_month) / 12);
   }
 }
 
@@ -450,7 +477,7 @@ void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& 
   age_out(st, sc, r, f);
   if (st.census.enabled()) prune_recent_deliveries(st, r);
   const HouseholdEvents ev = draw_household_events(st, sc, r);
-  add_births(st, sc, r, ev, f);
+  add_births(st, ev, f);
   form_couples(st, ev, f);
   child_deaths(st, sc, r, f);
   move_households(st, ev, f);
