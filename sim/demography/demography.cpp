@@ -38,6 +38,7 @@ enum Event : std::uint8_t {
 struct Flagged {
   std::size_t row;
   float x_m, y_m;
+  std::uint8_t flags;  ///< as ev.flags[row]: the serial loops over `rows` read it in order
   std::uint8_t sex[2];
 };
 
@@ -175,7 +176,7 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
       if (flags & twins)
         sex[1] = draw_child_sex(sc, r, st.replicate, ids::newborn_twin(h.id[i], st.month));
     }
-    flagged.push_back({i, x, y, {sex[0], sex[1]}});
+    flagged.push_back({i, x, y, flags, {sex[0], sex[1]}});
     ev.flags[i] = flags;
   };
   // In parallel over blocks of rows; the rows with an event are listed per block, in row order.
@@ -234,9 +235,9 @@ void add_births(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Households& h = st.households;
   for (const Flagged& e : ev.rows) {
     const std::size_t i = e.row;
-    if (!(ev.flags[i] & birth)) continue;
+    if (!(e.flags & birth)) continue;
     const auto s = static_cast<std::size_t>(h.street[i]);
-    const int babies = (ev.flags[i] & twins) ? 2 : 1;
+    const int babies = (e.flags & twins) ? 2 : 1;
     change_woman(st, i, [&] {  // her parity changes
       for (int k = 0; k < babies; ++k) {
         const std::uint64_t id =
@@ -262,7 +263,7 @@ void form_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Households& h = st.households;
   for (const Flagged& e : ev.rows) {
     const std::size_t i = e.row;
-    if (!(ev.flags[i] & partners) || (ev.flags[i] & mother_dies)) continue;
+    if (!(e.flags & partners) || (e.flags & mother_dies)) continue;
     change_woman(st, i, [&] { h.partnered[i] = 1; });
     f.partnerships += 1;
   }
@@ -316,6 +317,15 @@ void child_deaths(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) 
   }
 }
 
+// A person of `sex` born in `birth_month` who leaves street `from` and, unless `to` is −1,
+// enters street `to` (a woman: with her parity and partnership), found in a parallel loop; the
+// census (shared) is changed serially after the loop.
+struct CensusMove {
+  std::int16_t from, to;
+  std::uint8_t sex, parity, partnered;
+  std::int32_t birth_month;
+};
+
 // The flows move_households counts, per block (integer counts: merged by addition).
 struct MoveCounts {
   std::vector<std::int32_t> moves_in, moves_out, resident_deaths, migrants_out, movers_in,
@@ -352,8 +362,11 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   // child's household, at random, and a bit a row (21 kB for the baseline) stays in the
   // first-level cache where a byte a row (ev.flags) did not.
   std::vector<std::uint64_t> going((h.size() + 63) / 64, 0);
+  AgentCensus& census = st.census;
+  const bool kept = census.enabled();
+  std::vector<std::vector<CensusMove>> changes(nb);  // per block, applied serially after
   for (const Flagged& e : ev.rows)
-    if (ev.flags[e.row] & (leaves | moves)) going[e.row / 64] |= std::uint64_t{1} << (e.row % 64);
+    if (e.flags & (leaves | moves)) going[e.row / 64] |= std::uint64_t{1} << (e.row % 64);
   // Children first: they are counted where their household lived at the start of the move.
   par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     // The rows are listed without a branch (branch_free.hpp); a child's household row is
@@ -375,59 +388,78 @@ void move_households(State& st, const HouseholdEvents& ev, MonthFlows& f) {
       const std::uint8_t flags = ev.flags[hh];
       const auto s = static_cast<std::size_t>(h.street[hh]);
       const int age = age_in_months(st.month, c.birth_month[i]) / 12;
+      const int to = (flags & leaves) ? -1 : ev.destination[hh];
+      if (kept)
+        changes[b].push_back(
+            {h.street[hh], static_cast<std::int16_t>(to), c.sex[i], 0, 0, c.birth_month[i]});
       if (flags & leaves) {
         c.present[i] = 0;
         k.moves_out[s] += 1;
         MonthFlows::add(k.migrants_out, h.street[hh], c.sex[i], age);
       } else {
         k.moves_out[s] += 1;
-        k.moves_in[static_cast<std::size_t>(ev.destination[hh])] += 1;
+        k.moves_in[static_cast<std::size_t>(to)] += 1;
         MonthFlows::add(k.movers_out, h.street[hh], c.sex[i], age);
-        MonthFlows::add(k.movers_in, ev.destination[hh], c.sex[i], age);
+        MonthFlows::add(k.movers_in, to, c.sex[i], age);
       }
     }
   });
-  // The census (state.hpp) of those children, serially, before their households' streets
-  // change below.
-  AgentCensus& census = st.census;
-  if (census.enabled())
-    for (const auto& rows : moved)
-      for (const std::size_t i : rows) {
-        const auto hh = static_cast<std::size_t>(c.household[i]);
-        census.add_child(h.street[hh], c.sex[i], c.birth_month[i], -1);
-        if (!(ev.flags[hh] & leaves))
-          census.add_child(ev.destination[hh], c.sex[i], c.birth_month[i], 1);
-      }
-  // The woman of the household (a partner is in the resident counts and moves by their
-  // schedule: residents.hpp): only the rows with an event, serially in row order.
-  MoveCounts& k = counts[0];
-  for (const Flagged& e : ev.rows) {
-    const std::size_t i = e.row;
-    const std::uint8_t flags = ev.flags[i];
-    if (!(flags & (mother_dies | leaves | moves))) continue;
-    const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
-    // The woman is in the census while the household is present and has her.
-    if (h.has_mother[i]) census.add_woman(h, i, -1);
-    if (flags & mother_dies) {
-      h.has_mother[i] = 0;
-      MonthFlows::add(k.resident_deaths, h.street[i], female, age);
+  // The census (state.hpp) of those children, serially from the lists (the census is shared).
+  for (auto& part : changes) {
+    for (const CensusMove& m : part) {
+      census.add_child(m.from, m.sex, m.birth_month, -1);
+      if (m.to >= 0) census.add_child(m.to, m.sex, m.birth_month, 1);
     }
-    if (flags & leaves) {
-      if (h.has_mother[i]) MonthFlows::add(k.migrants_out, h.street[i], female, age);
-      h.present[i] = 0;
-      h.n_children[i] = 0;
-    } else if (flags & moves) {
-      const auto d = static_cast<std::size_t>(ev.destination[i]);
-      if (h.has_mother[i]) {
-        MonthFlows::add(k.movers_out, h.street[i], female, age);
-        MonthFlows::add(k.movers_in, static_cast<int>(d), female, age);
-      }
-      h.street[i] = static_cast<std::int16_t>(d);
-      if (h.has_mother[i]) census.add_woman(h, i, 1);  // in her new street
-      h.x_m[i] = e.x_m;
-      h.y_m[i] = e.y_m;
-    }
+    part.clear();
   }
+  // The women of the households (a partner is in the resident counts and moves by their
+  // schedule: residents.hpp): only the rows with an event, in parallel over blocks of the list
+  // (each row changes only itself, the flows are counted per block), the census changes
+  // listed per block and applied serially after. (A serial loop here waited on the scattered
+  // rows' cache misses: ~2 % of the main thread at 2 threads.)
+  const std::vector<Flagged>& rows = ev.rows;
+  par::for_blocks(rows.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    MoveCounts& k = counts[b];
+    for (std::size_t j = begin; j < end; ++j) {
+      const Flagged& e = rows[j];
+      const std::size_t i = e.row;
+      const std::uint8_t flags = e.flags;
+      if (!(flags & (mother_dies | leaves | moves))) continue;
+      const int age = age_in_months(st.month, h.mother_birth_month[i]) / 12;
+      // The woman is in the census while the household is present and has her: taken out of
+      // her street, and counted in the new one if she moves alive.
+      const bool counted = h.has_mother[i] != 0;
+      if (flags & mother_dies) {
+        h.has_mother[i] = 0;
+        MonthFlows::add(k.resident_deaths, h.street[i], female, age);
+      }
+      std::int16_t to = -1;
+      const std::int16_t from = h.street[i];
+      if (flags & leaves) {
+        if (h.has_mother[i]) MonthFlows::add(k.migrants_out, h.street[i], female, age);
+        h.present[i] = 0;
+        h.n_children[i] = 0;
+      } else if (flags & moves) {
+        const auto d = static_cast<std::size_t>(ev.destination[i]);
+        if (h.has_mother[i]) {
+          MonthFlows::add(k.movers_out, h.street[i], female, age);
+          MonthFlows::add(k.movers_in, static_cast<int>(d), female, age);
+          to = static_cast<std::int16_t>(d);
+        }
+        h.street[i] = static_cast<std::int16_t>(d);
+        h.x_m[i] = e.x_m;
+        h.y_m[i] = e.y_m;
+      }
+      if (kept && counted)
+        changes[b].push_back(
+            {from, to, female, h.parity[i], h.partnered[i], h.mother_birth_month[i]});
+    }
+  });
+  for (const auto& part : changes)
+    for (const CensusMove& m : part) {
+      census.add_woman(m.from, m.birth_month, m.parity, m.partnered != 0, -1);
+      if (m.to >= 0) census.add_woman(m.to, m.birth_month, m.parity, m.partnered != 0, 1);
+    }
   for (const MoveCounts& part : counts) part.add_to(f);
 }
 

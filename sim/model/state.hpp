@@ -218,12 +218,15 @@ struct AgentCensus {
   /// Add (n = 1) or remove (n = −1) the woman of household row `i` as the row is now (street,
   /// birth month, parity, partnership); a present row with a mother. Nothing when not kept.
   void add_woman(const Households& h, std::size_t i, std::int32_t n) {
+    add_woman(h.street[i], h.mother_birth_month[i], h.parity[i], h.partnered[i] != 0, n);
+  }
+  /// The same for a woman given by her values (street, birth month, parity, partnership).
+  void add_woman(int street, int birth_month, int parity, bool partnered, std::int32_t n) {
     if (!enabled()) return;
-    const int b = h.mother_birth_month[i];
-    women[index(h.street[i], b)] += n;
-    const int p = h.parity[i] < 2 ? h.parity[i] : 2;
-    women_by_parity[index(0, b) * 6 + static_cast<std::size_t>(p * 2 + (h.partnered[i] ? 1 : 0))] +=
-        n;
+    women[index(street, birth_month)] += n;
+    const int p = parity < 2 ? parity : 2;
+    women_by_parity[index(0, birth_month) * 6 +
+                    static_cast<std::size_t>(p * 2 + (partnered ? 1 : 0))] += n;
   }
 
  private:
