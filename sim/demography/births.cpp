@@ -14,6 +14,9 @@ namespace {
 constexpr int fertile_from_months = 18 * 12;
 constexpr int fertile_until_months = 50 * 12;  // exclusive
 
+// The month's table from N(a) / W(a) (birth_table).
+BirthTable table_of(const State& st, const Rates& r, const std::vector<double>& renorm);
+
 // The cell of birth_renormalisation's counts of each of n rows: ((age − 18) × 3 + parity class)
 // × 4 + partnered × 2 + at risk, or the spare cell Rates::n_women_ages × 12 for a row that is
 // not a present woman of 18–49. Unsigned arithmetic: the age in months of a counted row lies
@@ -102,14 +105,12 @@ std::vector<double> birth_renormalisation(const State& st, const Rates& r) {
   return renormalisation_of(counts.data(), r);
 }
 
-std::vector<double> birth_renormalisation_from_census(const State& st, const Rates& r) {
-  const AgentCensus& a = st.census;
-  const Households& h = st.households;
-  CHILDSIM_CHECK(a.enabled(), "the agent census is not kept");
-  std::vector<std::int64_t> n(n_cells, 0);
-  // Every woman in the risk cells (risk = 1) by her age this month: a year of age is 12
-  // birth months of women_by_parity.
-  const int newest = st.month - a.first_birth_month;  // index of a woman aged 0 months
+namespace {
+
+// Every woman of the census in the risk cells (risk = 1) of n (women_cells' layout) by her age
+// this month: a year of age is 12 birth months of women_by_parity.
+void census_risk_counts(const AgentCensus& a, int month, std::int64_t* n) {
+  const int newest = month - a.first_birth_month;  // index of a woman aged 0 months
   for (int age = 0; age < Rates::n_women_ages; ++age) {
     const int oldest_k = std::max(0, newest - 12 * (age + 18 + 1) + 1);
     const int youngest_k = std::min(a.n_birth_months - 1, newest - 12 * (age + 18));
@@ -118,16 +119,67 @@ std::vector<double> birth_renormalisation_from_census(const State& st, const Rat
         n[static_cast<std::size_t>((age * 6 + pc) * 2 + 1)] +=
             a.women_by_parity[static_cast<std::size_t>(k) * 6 + static_cast<std::size_t>(pc)];
   }
+}
+
+// The (age, parity class, partnered) cell, (age − 18) × 6 + parity class × 2 + partnered, of
+// household row i's woman (counted this month).
+std::size_t woman_cell(const Households& h, std::size_t i, int month) {
+  const int age = (month - h.mother_birth_month[i]) / 12 - 18;
+  const int p = h.parity[i] < 2 ? h.parity[i] : 2;
+  return static_cast<std::size_t>(age * 6 + p * 2 + (h.partnered[i] ? 1 : 0));
+}
+
+}  // namespace
+
+std::vector<double> birth_renormalisation_from_census(const State& st, const Rates& r) {
+  const AgentCensus& a = st.census;
+  const Households& h = st.households;
+  CHILDSIM_CHECK(a.enabled(), "the agent census is not kept");
+  std::vector<std::int64_t> n(n_cells, 0);
+  census_risk_counts(a, st.month, n.data());
   // Those within the birth interval, from the list of recent deliveries, moved to risk = 0.
   for (const std::uint32_t i : a.recent_deliveries) {
     if (!counted_not_at_risk(h, i, st.month, r)) continue;
-    const int age = (st.month - h.mother_birth_month[i]) / 12 - 18;
-    const int p = h.parity[i] < 2 ? h.parity[i] : 2;
-    const auto cell = static_cast<std::size_t>((age * 6 + p * 2 + (h.partnered[i] ? 1 : 0)) * 2);
+    const std::size_t cell = woman_cell(h, i, st.month) * 2;
     n[cell] += 1;
     n[cell + 1] -= 1;
   }
   return renormalisation_of(n.data(), r);
+}
+
+BirthTable prune_and_birth_table(State& st, const Rates& r) {
+  AgentCensus& a = st.census;
+  const Households& h = st.households;
+  CHILDSIM_CHECK(a.enabled(), "the agent census is not kept");
+  std::vector<std::int64_t> n(n_cells, 0);
+  census_risk_counts(a, st.month, n.data());
+  // One pass over the list, in parallel over blocks of it: each block keeps its rows in order
+  // (concatenated in block order: the list's order, as prune_recent_deliveries keeps it) and
+  // counts them by cell (integers: added up in any order). The list's rows are scattered, and
+  // the two serial passes waited on the same cache misses twice.
+  std::vector<std::uint32_t>& recent = a.recent_deliveries;
+  const std::size_t nb = par::n_blocks();
+  constexpr std::size_t woman_cells = Rates::n_women_ages * 6;
+  std::vector<std::vector<std::uint32_t>> kept(nb);
+  std::vector<std::int64_t> within(nb * woman_cells, 0);  // [block × woman_cells + cell]
+  const int month = st.month;
+  par::for_blocks(recent.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int64_t* w = within.data() + b * woman_cells;
+    for (std::size_t j = begin; j < end; ++j) {
+      const std::uint32_t i = recent[j];
+      if (!counted_not_at_risk(h, i, month, r)) continue;
+      kept[b].push_back(i);
+      w[woman_cell(h, i, month)] += 1;
+    }
+  });
+  recent.clear();
+  par::concatenate(kept, recent);
+  for (std::size_t b = 0; b < nb; ++b)
+    for (std::size_t cell = 0; cell < woman_cells; ++cell) {
+      n[cell * 2] += within[b * woman_cells + cell];
+      n[cell * 2 + 1] -= within[b * woman_cells + cell];
+    }
+  return table_of(st, r, renormalisation_of(n.data(), r));
 }
 
 void prune_recent_deliveries(State& st, const Rates& r) {
@@ -141,9 +193,9 @@ void prune_recent_deliveries(State& st, const Rates& r) {
   recent.resize(kept);
 }
 
-BirthTable birth_table(const State& st, const Rates& r) {
-  const std::vector<double> renorm =
-      st.census.enabled() ? birth_renormalisation_from_census(st, r) : birth_renormalisation(st, r);
+namespace {
+
+BirthTable table_of(const State& st, const Rates& r, const std::vector<double>& renorm) {
   BirthTable t;
   t.q.resize(static_cast<std::size_t>(Rates::n_women_ages) * 6);
   for (int a = 0; a < Rates::n_women_ages; ++a)
@@ -153,6 +205,14 @@ BirthTable birth_table(const State& st, const Rates& r) {
             1.0, r.birth_probability(st.month, a + 18) / (1.0 + r.twins_per_delivery) *
                      renorm[static_cast<std::size_t>(a)] * birth_weight(r, p, c == 1, true));
   return t;
+}
+
+}  // namespace
+
+BirthTable birth_table(const State& st, const Rates& r) {
+  return table_of(st, r,
+                  st.census.enabled() ? birth_renormalisation_from_census(st, r)
+                                      : birth_renormalisation(st, r));
 }
 
 double delivery_probability(const State& st, const Rates& r, const BirthTable& table,

@@ -64,6 +64,10 @@ struct BirthTable {
 /// The table of month `state.month` (counts the district's women: call it once a month).
 BirthTable birth_table(const State& state, const Rates& r);
 
+/// prune_recent_deliveries, then birth_table, in one pass over the list of recent deliveries
+/// (in parallel over blocks of it): the same list and the same table. The census must be kept.
+BirthTable prune_and_birth_table(State& state, const Rates& r);
+
 /// The monthly probability that household row `i` delivers (0 when it cannot: no mother, not
 /// aged 18–49, or within the minimum interval since her last delivery).
 double delivery_probability(const State& state, const Rates& r, const BirthTable& table,

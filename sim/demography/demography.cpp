@@ -6,15 +6,17 @@
 #include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/core/philox_batch.hpp"      // FirstBlocks, words_below, words_at_or_above
 #include "sim/core/rng.hpp"               // Stream, Purpose
-#include "sim/demography/births.hpp"      // birth_table, at_risk_of_birth, parity_class
-#include "sim/demography/population.hpp"  // add_household, append_child, draw_arriving_family
+#include "sim/demography/births.hpp"      // prune_and_birth_table, at_risk_of_birth, …
+#include "sim/demography/population.hpp"  // draw_household, append_child, …
 #include "sim/demography/residents.hpp"   // add_resident, step_residents
 
 #include <boost/random/poisson_distribution.hpp>  // boost::random::poisson_distribution
 
-#include <algorithm>  // std::min, std::max
-#include <memory>     // std::unique_ptr
-#include <vector>     // std::vector
+#include <algorithm>    // std::min, std::max
+#include <memory>       // std::unique_ptr
+#include <new>          // placement new
+#include <type_traits>  // std::is_trivially_destructible_v
+#include <vector>       // std::vector
 
 namespace childsim {
 namespace {
@@ -58,6 +60,9 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   const std::size_t n = c.size();  // daughters' households are appended to `h`, not `c`
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::size_t>> parts(nb);
+  // The daughters' households, drawn from their own streams in the same loop (in the listed
+  // daughters' order, per block): the serial loop only appends them.
+  std::vector<std::vector<HouseholdRow>> daughters(nb);
   const int born_by = st.month - child_age_limit_months;  // born then or before: 18 or over
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     const std::uint8_t* present = c.present.data();
@@ -65,24 +70,31 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
     append_rows_if(
         begin, end, [&](std::size_t i) { return (present[i] != 0) & (born[i] <= born_by); },
         parts[b]);
+    for (const std::size_t i : parts[b]) {
+      if (c.sex[i] != female) continue;
+      const int s = h.street[static_cast<std::size_t>(c.household[i])];
+      daughters[b].push_back(
+          draw_household(sc, r, st.replicate, ids::adult_daughter(c.id[i]), s, c.birth_month[i]));
+      // A single woman of parity 0 (she may form a couple later: form_couples).
+      daughters[b].back().partnered = 0;
+    }
   });
-  std::vector<std::size_t> rows;
-  par::concatenate(parts, rows);
-  for (const std::size_t i : rows) {
-    const auto hh = static_cast<std::size_t>(c.household[i]);
-    const int s = h.street[hh];
-    c.present[i] = 0;
-    h.n_children[hh] -= 1;
-    f.aged_out[static_cast<std::size_t>(s)] += 1;
-    st.census.add_child(s, c.sex[i], c.birth_month[i], -1);
-    // Now an adult resident (no flow): a daughter becomes a single woman of parity 0 (she
-    // may form a couple later: form_couples), a son joins the resident counts at 18.
-    if (c.sex[i] == female) {
-      const auto row = static_cast<std::size_t>(
-          add_household(st, sc, r, ids::adult_daughter(c.id[i]), s, c.birth_month[i]));
-      change_woman(st, row, [&] { h.partnered[row] = 0; });
-    } else {
-      add_resident(st, s, male, c.birth_month[i]);
+  for (std::size_t b = 0; b < nb; ++b) {
+    std::size_t next_daughter = 0;
+    for (const std::size_t i : parts[b]) {
+      const auto hh = static_cast<std::size_t>(c.household[i]);
+      const int s = h.street[hh];
+      c.present[i] = 0;
+      h.n_children[hh] -= 1;
+      f.aged_out[static_cast<std::size_t>(s)] += 1;
+      st.census.add_child(s, c.sex[i], c.birth_month[i], -1);
+      // Now an adult resident (no flow): a daughter becomes a single woman with a household of
+      // her own (counted in the census as she is added), a son joins the resident counts at 18.
+      if (c.sex[i] == female) {
+        append_household(st, daughters[b][next_daughter++]);
+      } else {
+        add_resident(st, s, male, c.birth_month[i]);
+      }
     }
   }
 }
@@ -121,9 +133,9 @@ struct EventBounds {
   }
 };
 
-HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const Rates& r) {
+HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const Rates& r,
+                                      const BirthTable& births) {
   const Households& h = st.households;
-  const BirthTable births = birth_table(st, r);
   const EventBounds bounds(r, births);
   const std::size_t n = h.size();
   HouseholdEvents ev;
@@ -483,13 +495,18 @@ void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   }
   // Each family is drawn from its own streams, in parallel (it was ~6 % of the main thread's
   // time at 2 threads, serial); the rows are then appended serially in the list's order.
-  // Not value-initialised (a vector zeroed ~570 bytes a family, serially): each is drawn whole.
-  const std::unique_ptr<ArrivingFamily[]> families(new ArrivingFamily[list.size()]);
+  // Raw storage, each family constructed in the loop that draws it: a vector zeroed ~570 bytes
+  // a family serially (a fifth of step_demography's own samples), and new[] still ran the
+  // constructors serially, taking the fresh pages' faults on this thread.
+  const std::unique_ptr<unsigned char[]> storage(
+      new unsigned char[list.size() * sizeof(ArrivingFamily)]);
+  auto* const families = reinterpret_cast<ArrivingFamily*>(storage.get());
+  static_assert(std::is_trivially_destructible_v<ArrivingFamily>, "never destroyed");
   par::for_blocks(list.size(), par::n_blocks(),
                   [&](std::size_t, std::size_t begin, std::size_t end) {
                     for (std::size_t j = begin; j < end; ++j)
                       draw_arriving_family(sc, r, st.replicate, list[j].id, list[j].street,
-                                           st.month, families[j]);
+                                           st.month, *new (&families[j]) ArrivingFamily);
                   });
   for (std::size_t j = 0; j < list.size(); ++j) {
     const ArrivingFamily& family = families[j];
@@ -508,8 +525,10 @@ void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
 
 void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
   age_out(st, sc, r, f);
-  if (st.census.enabled()) prune_recent_deliveries(st, r);
-  const HouseholdEvents ev = draw_household_events(st, sc, r);
+  // The month's delivery probabilities (the census, when kept, prunes its list of recent
+  // deliveries in the same pass).
+  const BirthTable births = st.census.enabled() ? prune_and_birth_table(st, r) : birth_table(st, r);
+  const HouseholdEvents ev = draw_household_events(st, sc, r, births);
   add_births(st, ev, f);
   form_couples(st, ev, f);
   child_deaths(st, sc, r, f);

@@ -3,7 +3,7 @@
 // row-by-row loops.
 #include "sim/core/branch_free.hpp"       // select, append_rows_if, for_each_flagged, Tally
 #include "sim/core/rng.hpp"               // mix64
-#include "sim/demography/births.hpp"      // birth_renormalisation, birth_weight, at_risk_of_birth
+#include "sim/demography/births.hpp"      // birth_renormalisation, prune_and_birth_table, …
 #include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/demography/residents.hpp"   // count_residents_by_age, …
@@ -14,9 +14,12 @@
 
 #include <catch2/catch.hpp>
 
-#include <cmath>    // std::exp, std::log1p
-#include <cstdint>  // std::int32_t, std::int64_t, std::uint8_t
-#include <vector>   // std::vector
+#include <omp.h>  // omp_set_num_threads, omp_get_max_threads
+
+#include <algorithm>  // std::max
+#include <cmath>      // std::exp, std::log1p
+#include <cstdint>    // std::int32_t, std::int64_t, std::uint8_t
+#include <vector>     // std::vector
 
 using namespace childsim;
 
@@ -242,4 +245,43 @@ TEST_CASE("demography_passes, compaction keeps the present rows in order, as a p
     CHECK(st.households.size() == h_plain.size());
     CHECK(st.children.size() == c_plain.size());
   }
+}
+
+TEST_CASE(
+    "demography_passes, pruning and the birth table in one parallel pass equal the two "
+    "serial passes",
+    "[births][threads]") {
+  // Two years of the whole district with a long birth interval (a long list of recent
+  // deliveries): each month, prune_recent_deliveries then birth_table on one copy, and
+  // prune_and_birth_table at 1 and 3 threads on others; the same list (order kept) and the
+  // same probabilities, to the bit.
+  Scenario sc = load_scenario(test::scenario("scenarios/baseline.yaml"));
+  sc.services = false;
+  const InitialCounts counts = initial_counts(sc);
+  Rates r = make_rates(sc, counts);
+  r.min_birth_interval_months = 30;
+  State st = build_initial_state(sc, r, counts, 0);
+  const int saved = omp_get_max_threads();
+  std::size_t longest = 0;
+  for (int t = 0; t < 24; ++t) {
+    st.month = t;
+    State serial = st;
+    prune_recent_deliveries(serial, r);
+    const BirthTable expected = birth_table(serial, r);
+    longest = std::max(longest, serial.census.recent_deliveries.size());
+    for (const int threads : {1, 3}) {
+      INFO("month " << t << " at " << threads << " threads");
+      omp_set_num_threads(threads);
+      State one_pass = st;
+      const BirthTable table = prune_and_birth_table(one_pass, r);
+      CHECK(table.q == expected.q);
+      CHECK(one_pass.census.recent_deliveries == serial.census.recent_deliveries);
+    }
+    omp_set_num_threads(saved);
+    MonthFlows f(r.n_streets);
+    step_demography(st, sc, r, f);
+    retire_households(st);
+    if (t % 12 == 11) compact(st);
+  }
+  CHECK(longest > 1000);  // the list is long enough to be split among blocks
 }
