@@ -129,6 +129,21 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
             MonthFlows::add(f.migrants_out, s, sex, a, gone);
             MonthFlows::add(f.movers_out, s, sex, a, moved);
           }
+          // Arrivals from outside the district, into this task's own cells (it was a serial
+          // loop after this one; the counts are integers, so the order of the additions, and
+          // the moves in added after the loop, do not change them).
+          const double mean = r.resident_inflow[static_cast<std::size_t>(task)];
+          if (!(mean > 0)) continue;
+          BufferedStream in(sc.seed, rep, static_cast<std::uint64_t>(task), month,
+                            Purpose::resident_arrivals);
+          const int arrivals = boost::random::poisson_distribution<int, double>(mean)(in);
+          const auto& cdf = r.resident_in_age_cdf[static_cast<std::size_t>(sex)];
+          for (int k = 0; k < arrivals; ++k) {
+            const int a = 18 + draw_index(cdf, in.uniform());
+            const int b = t - (12 * a + static_cast<int>(in() % 12u));
+            c.at(s, sex, b) += 1;
+            MonthFlows::add(f.migrants_in, s, sex, a);
+          }
         }
       });
   for (const auto& list : moves)
@@ -136,21 +151,6 @@ void step_residents(State& st, const Scenario& sc, const Rates& r, MonthFlows& f
       c.at(m.to_street, m.sex, m.birth_month) += 1;
       MonthFlows::add(f.movers_in, m.to_street, m.sex, (t - m.birth_month) / 12);
     }
-  for (int task = 0; task < n_tasks; ++task) {
-    const int s = task / n_sexes, sex = task % n_sexes;
-    const double mean = r.resident_inflow[static_cast<std::size_t>(task)];
-    if (!(mean > 0)) continue;
-    BufferedStream rng(sc.seed, rep, static_cast<std::uint64_t>(task), month,
-                       Purpose::resident_arrivals);
-    const int arrivals = boost::random::poisson_distribution<int, double>(mean)(rng);
-    const auto& cdf = r.resident_in_age_cdf[static_cast<std::size_t>(sex)];
-    for (int k = 0; k < arrivals; ++k) {
-      const int a = 18 + draw_index(cdf, rng.uniform());
-      const int b = t - (12 * a + static_cast<int>(rng() % 12u));
-      c.at(s, sex, b) += 1;
-      MonthFlows::add(f.migrants_in, s, sex, a);
-    }
-  }
 }
 
 void count_residents_by_age(const State& st, int month, std::int32_t* out) {

@@ -2,12 +2,14 @@
 #include "sim/model/state.hpp"
 
 #include "sim/core/check.hpp"     // CHILDSIM_CHECK
-#include "sim/core/parallel.hpp"  // par::for_each_unit
+#include "sim/core/parallel.hpp"  // par::for_each_unit, par::for_blocks
 
 #include <algorithm>   // std::find
 #include <cstdint>     // UINT32_MAX
 #include <cstring>     // std::memmove
 #include <functional>  // std::function
+#include <memory>      // std::unique_ptr
+#include <vector>      // std::vector
 
 namespace childsim {
 namespace {
@@ -100,10 +102,31 @@ void compact(State& s) {
   // A household stays while it has a present child or a mother of reproductive age; the
   // caller clears `present` for households that leave or no longer matter.
   CHILDSIM_CHECK(h.size() <= UINT32_MAX && c.size() <= UINT32_MAX, "agent tables too large");
-  const KeptRuns keep_h = kept_runs(h.present), keep_c = kept_runs(c.present);
-  std::vector<std::int32_t> new_row(h.size());
-  std::int32_t next = 0;
-  for (std::size_t i = 0; i < h.size(); ++i) new_row[i] = h.present[i] ? next++ : -1;
+  // The serial parts of this function were ~1 % of the main thread at 2 threads: the two
+  // tables' runs are found at once (two units), the households' new row numbers by a blocked
+  // scan (count per block, offsets, then fill, in parallel), the children's renumbering in
+  // parallel over blocks of rows (each row its own).
+  KeptRuns keep_h, keep_c;
+  par::for_each_unit(2, [&](std::size_t k) {
+    if (k == 0) {
+      keep_h = kept_runs(h.present);
+    } else {
+      keep_c = kept_runs(c.present);
+    }
+  });
+  const std::size_t nh = h.size(), nb = par::n_blocks();
+  const std::unique_ptr<std::int32_t[]> new_row(new std::int32_t[nh]);  // every row written
+  std::vector<std::int32_t> first(nb + 1, 0);  // first new row number of each block
+  par::for_blocks(nh, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int32_t n = 0;
+    for (std::size_t i = begin; i < end; ++i) n += h.present[i] != 0 ? 1 : 0;
+    first[b + 1] = n;
+  });
+  for (std::size_t b = 0; b < nb; ++b) first[b + 1] += first[b];
+  par::for_blocks(nh, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int32_t next = first[b];
+    for (std::size_t i = begin; i < end; ++i) new_row[i] = h.present[i] ? next++ : -1;
+  });
   // Each array is compacted on its own: the arrays are shared out among the threads.
   auto h_rows = [&](auto& v) { return [&] { keep_runs(v, keep_h); }; };
   auto c_rows = [&](auto& v) { return [&] { keep_runs(v, keep_c); }; };
@@ -111,7 +134,11 @@ void compact(State& s) {
   for_each_household_column([&](auto& v) { jobs.push_back(h_rows(v)); }, h);
   for_each_column([&](auto& v) { jobs.push_back(c_rows(v)); }, c);
   par::for_each_unit(jobs.size(), [&](std::size_t k) { jobs[k](); });
-  for (auto& hh : c.household) hh = new_row[static_cast<std::size_t>(hh)];  // renumbered
+  par::for_blocks(c.size(), nb, [&](std::size_t, std::size_t begin, std::size_t end) {
+    std::int32_t* const household = c.household.data();
+    for (std::size_t i = begin; i < end; ++i)
+      household[i] = new_row[static_cast<std::size_t>(household[i])];  // renumbered
+  });
   // The census's list of recent deliveries, renumbered (rows that go are no longer counted).
   std::vector<std::uint32_t>& recent = s.census.recent_deliveries;
   std::size_t kept = 0;
