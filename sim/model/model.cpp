@@ -115,7 +115,10 @@ void count_population_from_census(const State& st, int month, int n_streets,
   const ResidentCounts& rc = st.residents;
   CHILDSIM_CHECK(a.enabled(), "the agent census is not kept");
   const int nb = a.n_birth_months;
-  for (int s = 0; s < n_streets; ++s) {
+  // In parallel over streets: each writes only its own cells of the outputs (it was a serial
+  // loop of the main thread each month).
+  par::for_each_unit(static_cast<std::size_t>(n_streets), [&](std::size_t street) {
+    const int s = static_cast<int>(street);
     for (int sex = 0; sex < n_sexes; ++sex) {
       const std::size_t row = static_cast<std::size_t>(s * n_sexes + sex);
       const std::int32_t* children = a.children.data() + row * static_cast<std::size_t>(nb);
@@ -139,12 +142,12 @@ void count_population_from_census(const State& st, int month, int n_streets,
       for (int g = 0; g < n_age_groups; ++g)
         o[g] += sum_of_ages(women, a.first_birth_month, nb, month, group_months * g, group_end(g));
     }
-    if (!out.women) continue;
+    if (!out.women) return;
     const std::int32_t* women = a.women.data() + static_cast<std::size_t>(s) * nb;
     for (int y = 18; y < 18 + Rates::n_women_ages; ++y)
       out.women[s * Rates::n_women_ages + y - 18] +=
           sum_of_ages(women, a.first_birth_month, nb, month, 12 * y, 12 * (y + 1));
-  }
+  });
 }
 
 namespace {
