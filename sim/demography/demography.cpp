@@ -508,10 +508,11 @@ void arrivals(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
                       draw_arriving_family(sc, r, st.replicate, list[j].id, list[j].street,
                                            st.month, *new (&families[j]) ArrivingFamily);
                   });
+  append_arriving_families(st, families, list.size());
   for (std::size_t j = 0; j < list.size(); ++j) {
     const ArrivingFamily& family = families[j];
     const int s = list[j].street;
-    f.moves_in[static_cast<std::size_t>(s)] += append_arriving_family(st, family);
+    f.moves_in[static_cast<std::size_t>(s)] += family.n_children;
     // Every arriving person, by sex and age (the woman and the children she brought).
     MonthFlows::add(f.migrants_in, s, female,
                     age_in_months(st.month, family.household.mother_birth_month) / 12);

@@ -191,6 +191,34 @@ int append_arriving_family(State& st, const ArrivingFamily& family) {
   return family.n_children;
 }
 
+void append_arriving_families(State& st, const ArrivingFamily* families, std::size_t n) {
+  Households& h = st.households;
+  Children& c = st.children;
+  // Every column grown once for the month (17 push_backs a household and 12 a child, each
+  // with its capacity check, were most of the serial time left in the arrivals).
+  const std::size_t h0 = h.size(), c0 = c.size();
+  std::size_t n_children = 0;
+  for (std::size_t j = 0; j < n; ++j)
+    n_children += static_cast<std::size_t>(families[j].n_children);
+  for_each_household_column([&](auto& v) { v.resize(h0 + n); }, h);
+  for_each_column([&](auto& v) { v.resize(c0 + n_children); }, c);
+  std::size_t ci = c0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const ArrivingFamily& family = families[j];
+    const std::size_t i = h0 + j;
+    set_household(h, i, family.household);
+    st.census.add_woman(h, i, 1);
+    for (int k = 0; k < family.n_children; ++k, ++ci) {
+      const ArrivingFamily::Child& child = family.children[k];
+      set_child(c, ci, child.id, static_cast<int>(i), child.birth_month, child.sex);
+      h.n_children[i] += 1;
+      st.census.add_child(h.street[i], child.sex, child.birth_month, 1);
+    }
+    if (st.census.enabled() && family.household.last_birth_month != no_birth_month)
+      st.census.recent_deliveries.push_back(static_cast<std::uint32_t>(i));
+  }
+}
+
 int add_arriving_family(State& st, const Scenario& sc, const Rates& r, std::uint64_t id, int street,
                         int month) {
   ArrivingFamily family;

@@ -100,6 +100,10 @@ void draw_arriving_family(const Scenario& sc, const Rates& rates, int replicate,
 /// Returns the number of children it brought.
 int append_arriving_family(State& state, const ArrivingFamily& family);
 
+/// The same for `n` families in order (as n calls of append_arriving_family; every column grown
+/// once).
+void append_arriving_families(State& state, const ArrivingFamily* families, std::size_t n);
+
 /// draw_arriving_family then append_arriving_family: returns the number of children it brought.
 int add_arriving_family(State& state, const Scenario& sc, const Rates& rates, std::uint64_t id,
                         int street, int month);

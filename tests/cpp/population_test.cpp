@@ -161,20 +161,25 @@ TEST_CASE("population, arriving families drawn then appended equal the serial ad
   const InitialCounts counts = initial_counts(sc);
   const Rates r = make_rates(sc, counts);
   const State start = build_initial_state(sc, r, counts, 0);
-  State a = start, b = start;
+  // A third copy takes each month's families in one batch (append_arriving_families).
+  State a = start, b = start, batch = start;
   int children_a = 0, children_b = 0;
-  for (int month = 3; month < 40; month += 12)
+  for (int month = 3; month < 40; month += 12) {
+    std::vector<ArrivingFamily> families;
     for (int s = 0; s < r.n_streets; ++s)
       for (int k = 0; k < 10; ++k) {
         const std::uint64_t id = ids::arrival_household(s, month, k);
         children_a += serial_arriving_family(a, sc, r, id, s, month);
-        ArrivingFamily family;
-        draw_arriving_family(sc, r, b.replicate, id, s, month, family);
-        children_b += append_arriving_family(b, family);
+        families.emplace_back();
+        draw_arriving_family(sc, r, b.replicate, id, s, month, families.back());
+        children_b += append_arriving_family(b, families.back());
       }
+    append_arriving_families(batch, families.data(), families.size());
+  }
   CHECK(children_a > 0);
   CHECK(children_a == children_b);
   CHECK(differences(a, b).empty());
+  CHECK(differences(a, batch).empty());
 }
 
 TEST_CASE("population, a year of demography leaves the same tables at 1 and 3 threads",
