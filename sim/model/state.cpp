@@ -84,16 +84,23 @@ void start_census(State& s, int n_months) {
   a.women.assign(static_cast<std::size_t>(n_streets) * n, 0);
   a.women_by_parity.assign(n * 6, 0);
   a.recent_deliveries.clear();
-  for (std::size_t i = 0; i < c.size(); ++i)
-    if (c.present[i])
-      a.add_child(h.street[static_cast<std::size_t>(c.household[i])], c.sex[i], c.birth_month[i],
-                  1);
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    if (!h.present[i] || !h.has_mother[i]) continue;
-    a.add_woman(h, i, 1);
-    if (h.last_birth_month[i] != no_birth_month)
-      a.recent_deliveries.push_back(static_cast<std::uint32_t>(i));  // pruned at the first births
-  }
+  // The children and the women at once (two units: they write different arrays), a serial
+  // pass of the main thread at the start of every replicate.
+  par::for_each_unit(2, [&](std::size_t unit) {
+    if (unit == 0) {
+      for (std::size_t i = 0; i < c.size(); ++i)
+        if (c.present[i])
+          a.add_child(h.street[static_cast<std::size_t>(c.household[i])], c.sex[i],
+                      c.birth_month[i], 1);
+      return;
+    }
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      if (!h.present[i] || !h.has_mother[i]) continue;
+      a.add_woman(h, i, 1);
+      if (h.last_birth_month[i] != no_birth_month)
+        a.recent_deliveries.push_back(static_cast<std::uint32_t>(i));  // pruned at first births
+    }
+  });
 }
 
 void compact(State& s) {
