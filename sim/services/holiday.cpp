@@ -108,6 +108,43 @@ HolidayAllocation allocate_holiday_places(const std::vector<HolidayClass>& class
   return a;
 }
 
+HolidayAllocation allocate_holiday_places_nearby(const std::vector<HolidayClass>& classes,
+                                                 const std::vector<double>& home_x,
+                                                 const std::vector<double>& home_y,
+                                                 const ServiceParams& P, double max_m) {
+  HolidayAllocation a;
+  const std::size_t n = home_x.size();
+  a.place.assign(n, -1);
+  a.walk_m.assign(n, 0.0);
+  a.filled.assign(classes.size(), 0);
+  std::vector<int> open;  // the classes with places (the others never have one)
+  for (std::size_t j = 0; j < classes.size(); ++j)
+    if (classes[j].capacity > 0) open.push_back(static_cast<int>(j));
+  if (open.empty()) return a;
+  NearbyFacilities nearby;
+  nearby.compute(
+      n, [&](std::size_t) { return &open; },
+      [&](std::size_t k) { return std::pair<double, double>(home_x[k], home_y[k]); },
+      [&](int j) {
+        const HolidayClass& h = classes[static_cast<std::size_t>(j)];
+        return std::pair<double, double>(h.x_m, h.y_m);
+      },
+      P, max_m);
+  auto has_room = [&](int j) {
+    const auto ju = static_cast<std::size_t>(j);
+    return a.filled[ju] < classes[ju].capacity;
+  };
+  for (std::size_t k = 0; k < n; ++k) {
+    double d;
+    const int best = nearby.nearest(k, has_room, d);
+    if (best < 0) continue;
+    a.place[k] = best;
+    a.walk_m[k] = d;
+    a.filled[static_cast<std::size_t>(best)] += 1;
+  }
+  return a;
+}
+
 void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Scenario& sc = cx.scenario;
   const Facilities& F = sc.facilities;
@@ -123,9 +160,6 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const auto rep = static_cast<std::uint32_t>(r);
   const HolidayWindow window = holiday_window(sc.start.plus(t).month);
   const auto wish_month = static_cast<std::uint32_t>(holiday_window_first_month(t, sc.start));
-  auto street_of = [&](std::size_t i) {
-    return static_cast<std::size_t>(home[c.household[i]].street);
-  };
 
   // 1–2. Eligibility and demand, in parallel over chunks of rows: eligible pupils counted per
   // thread (added up), seekers listed per chunk in row order with their order keys.
@@ -133,7 +167,17 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const double take_up = P.holiday_take_up;
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::int32_t>> eligible_parts(nb, std::vector<std::int32_t>(ns, 0));
-  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> found(par::n_chunks(n));
+  // A seeker, with its order key and what the serial passes read of its household (copied
+  // here, in parallel, rather than read through each child's household there); sorted by key,
+  // then row.
+  struct Seeker {
+    std::uint64_t key;
+    std::size_t row;
+    float x_m, y_m;
+    std::int16_t street;
+    bool operator<(const Seeker& o) const { return key != o.key ? key < o.key : row < o.row; }
+  };
+  std::vector<std::vector<Seeker>> found(par::n_chunks(n));
   const int september = t - (sc.start.plus(t).month - 9 + 12) % 12;  // age_at_last_september
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
@@ -156,7 +200,7 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
           Stream draw(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::holiday);
           draw();  // word 0 is the wish of a window's first session
           const std::uint64_t hi = draw();
-          found[chunk].emplace_back((hi << 32) | draw(), i);
+          found[chunk].push_back({(hi << 32) | draw(), i, o.x_m, o.y_m, o.street});
         });
       });
 
@@ -172,7 +216,7 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::fill(walk, walk + ns, nan);
 
   par::add_counts(eligible_parts, eligible);
-  std::vector<std::pair<std::uint64_t, std::size_t>> queue;  // (order, row) of seekers
+  std::vector<Seeker> queue;
   par::concatenate(found, queue);
   if (!in_session) return;
 
@@ -189,16 +233,15 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
   std::vector<double> hx(queue.size()), hy(queue.size());
   for (std::size_t k = 0; k < queue.size(); ++k) {
-    const HomeRow& o = home[c.household[queue[k].second]];
-    hx[k] = o.x_m;
-    hy[k] = o.y_m;
+    hx[k] = queue[k].x_m;
+    hy[k] = queue[k].y_m;
   }
   const HolidayAllocation a =
-      allocate_holiday_places(classes, hx, hy, P, P.max_distance_km * 1000.0);
+      allocate_holiday_places_nearby(classes, hx, hy, P, P.max_distance_km * 1000.0);
 
   std::vector<double> walk_sum(ns, 0.0);
   for (std::size_t k = 0; k < queue.size(); ++k) {
-    const std::size_t s = street_of(queue[k].second);
+    const auto s = static_cast<std::size_t>(queue[k].street);
     seekers[s] += 1;
     if (a.place[k] < 0) {
       unmet[s] += 1;

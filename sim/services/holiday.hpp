@@ -57,4 +57,14 @@ HolidayAllocation allocate_holiday_places(const std::vector<HolidayClass>& class
                                           const std::vector<double>& home_y, const ServiceParams& P,
                                           double max_m);
 
+/// The same allocation as allocate_holiday_places (to the bit), with the distances from each
+/// seeker to the classes computed in parallel beforehand (services.hpp, NearbyFacilities), so
+/// that the serial pass in priority order only compares them: the plain scan, a square root
+/// per seeker and class, was most of the holiday step's time on the main thread. The plain
+/// function stays as the reference the tests compare this one with.
+HolidayAllocation allocate_holiday_places_nearby(const std::vector<HolidayClass>& classes,
+                                                 const std::vector<double>& home_x,
+                                                 const std::vector<double>& home_y,
+                                                 const ServiceParams& P, double max_m);
+
 }  // namespace childsim

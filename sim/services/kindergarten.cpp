@@ -145,28 +145,20 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t s = 0; s < ns; ++s)
       if (F.in_catchment(static_cast<std::size_t>(f), static_cast<int>(s)))
         catchment_of[s].push_back(f);
-  // Streets none of whose kindergartens within reach has a free place left this month (places
-  // are only taken below, so such a street stays so): their seekers need not look.
-  std::vector<std::uint8_t> all_full(ns, 0);
-  // The nearest kindergarten with a free place: among the child's catchment kindergartens
-  // (any distance), or among all within reach; -1 when none.
-  auto nearest_free = [&](const Seeker& q, bool catchment_only) {
-    const auto s = static_cast<std::size_t>(q.street);
-    if (!catchment_only && all_full[s]) return -1;
+  // The nearest of the child's catchment kindergartens (any distance) with a free place; -1
+  // when none.
+  auto nearest_free_in_catchment = [&](const Seeker& q) {
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
-    bool any_free = false;
-    for (int f : catchment_only ? catchment_of[s] : reach[s]) {
+    for (int f : catchment_of[static_cast<std::size_t>(q.street)]) {
       const auto fu = static_cast<std::size_t>(f);
       if (enrolled[fu] >= F.capacity(fu, t)) continue;
-      any_free = true;
       const double d = P.walk_m(q.x_m, q.y_m, F.x_m[fu], F.y_m[fu]);
-      if ((catchment_only || d <= max_m) && d < best_d) {
+      if (d < best_d) {
         best = f;
         best_d = d;
       }
     }
-    if (!catchment_only && !any_free) all_full[s] = 1;
     return best;
   };
   auto place = [&](std::size_t i, int f) {
@@ -179,15 +171,44 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   if (!F.catchment.empty())
     for (Seeker& q : seekers) {
       if (catchment_of[static_cast<std::size_t>(q.street)].empty()) continue;
-      const int f = nearest_free(q, true);
+      const int f = nearest_free_in_catchment(q);
       if (f < 0) continue;
       place(q.row, f);
       q.placed = true;
     }
-  for (const Seeker& q : seekers) {
+  // The nearest kindergarten within reach of each seeker whose street has a kindergarten with
+  // a free place, found among the distances to those free now (the full stay full), computed
+  // in parallel (services.hpp, NearbyFacilities): the plain scan of reach[s] per seeker, a
+  // square root per kindergarten, was most of this step's time on the main thread.
+  std::vector<std::vector<int>> free_in_reach(ns);
+  for (std::size_t s = 0; s < ns; ++s)
+    for (const int f : reach[s])
+      if (enrolled[static_cast<std::size_t>(f)] < F.capacity(static_cast<std::size_t>(f), t))
+        free_in_reach[s].push_back(f);
+  NearbyFacilities nearby;
+  nearby.compute(
+      seekers.size(),
+      [&](std::size_t k) -> const std::vector<int>* {
+        const Seeker& q = seekers[k];
+        const auto& list = free_in_reach[static_cast<std::size_t>(q.street)];
+        return q.placed || list.empty() ? nullptr : &list;
+      },
+      [&](std::size_t k) { return std::pair<double, double>(seekers[k].x_m, seekers[k].y_m); },
+      [&](int f) {
+        const auto fu = static_cast<std::size_t>(f);
+        return std::pair<double, double>(F.x_m[fu], F.y_m[fu]);
+      },
+      P, max_m);
+  auto has_room = [&](int f) {
+    const auto fu = static_cast<std::size_t>(f);
+    return enrolled[fu] < F.capacity(fu, t);
+  };
+  for (std::size_t k = 0; k < seekers.size(); ++k) {
+    const Seeker& q = seekers[k];
     if (q.placed) continue;
     const auto s = static_cast<std::size_t>(q.street);
-    const int f = nearest_free(q, false);
+    double d;
+    const int f = nearby.nearest(k, has_room, d);
     if (f < 0) {
       unplaced[s] += 1;
       continue;

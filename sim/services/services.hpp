@@ -11,11 +11,14 @@
 // Annual indicators are computed after the last month of each year.
 #pragma once
 
+#include "sim/core/parallel.hpp"            // par::for_blocks (NearbyFacilities)
 #include "sim/core/philox_batch.hpp"        // FirstBlocks
 #include "sim/io/recorder.hpp"              // Recorder
 #include "sim/model/state.hpp"              // State
 #include "sim/scenario/scenario.hpp"        // Scenario
 #include "sim/services/service_params.hpp"  // ServiceParams
+
+#include <limits>  // std::numeric_limits
 
 namespace childsim {
 
@@ -187,6 +190,72 @@ void for_rows_with_first_words(const RowSet& rows, std::size_t begin, std::size_
     for (std::size_t g = 0; g < m; ++g) fn(group[g], words, g);
   }
 }
+
+/// The facilities within walking reach of each of n seekers, with their walking distances,
+/// computed in parallel over blocks of seekers, so that an allocation in priority order
+/// (serial: each seeker takes the nearest facility with a place left by those before it) only
+/// compares stored distances instead of computing a square root per seeker and facility on
+/// the main thread. Seeker k's candidates are the facilities f of its list (list_of(k): a
+/// vector of facility numbers, in its order; null: none) whose walk P.walk_m(home_of(k),
+/// where(f)) is at most max_m, kept in the list's order; nearest() scans them as the plain
+/// scan of the list would (ties to the facility listed first, the distances to the bit), so
+/// an allocation made with it is the plain one. A list should leave out what has no place
+/// when the allocation starts (places are only taken during it): fewer distances.
+class NearbyFacilities {
+ public:
+  template <class ListOf, class HomeOf, class Where>
+  void compute(std::size_t n, ListOf&& list_of, HomeOf&& home_of, Where&& where,
+               const ServiceParams& P, double max_m) {
+    span_.resize(n);
+    const std::size_t nb = par::n_blocks();
+    entries_.resize(nb);
+    par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+      std::vector<Entry>& e = entries_[b];
+      e.clear();
+      for (std::size_t k = begin; k < end; ++k) {
+        const std::vector<int>* list = list_of(k);
+        const auto first = static_cast<std::uint32_t>(e.size());
+        if (list != nullptr) {
+          const auto [x, y] = home_of(k);
+          for (const int f : *list) {
+            const auto [fx, fy] = where(f);
+            const double d = P.walk_m(x, y, fx, fy);
+            if (d <= max_m) e.push_back({d, f});
+          }
+        }
+        span_[k] = {static_cast<std::uint32_t>(b), first,
+                    static_cast<std::uint32_t>(e.size()) - first};
+      }
+    });
+  }
+  /// The nearest candidate f of seeker k with has_room(f) (the first listed of equally near
+  /// ones), with its distance in `d`; -1 when none.
+  template <class HasRoom>
+  int nearest(std::size_t k, HasRoom&& has_room, double& d) const {
+    const Span s = span_[k];
+    const Entry* e = entries_[s.block].data() + s.begin;
+    int best = -1;
+    double best_d = std::numeric_limits<double>::infinity();
+    for (std::uint32_t j = 0; j < s.count; ++j)
+      if (e[j].d < best_d && has_room(e[j].f)) {
+        best = e[j].f;
+        best_d = e[j].d;
+      }
+    d = best_d;
+    return best;
+  }
+
+ private:
+  struct Entry {
+    double d;
+    std::int32_t f;
+  };
+  struct Span {
+    std::uint32_t block, begin, count;
+  };
+  std::vector<Span> span_;
+  std::vector<std::vector<Entry>> entries_;  // per block
+};
 
 /// Where a facility's capacity in `month` is below `enrolled[f]`, the most recently enrolled
 /// holders (latest `since`, then a fixed hash of the id) lose their place (`place` = -1)
