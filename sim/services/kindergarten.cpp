@@ -199,21 +199,34 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
         return std::pair<double, double>(F.x_m[fu], F.y_m[fu]);
       },
       P, max_m);
-  auto has_room = [&](int f) {
-    const auto fu = static_cast<std::size_t>(f);
-    return enrolled[fu] < F.capacity(fu, t);
-  };
+  // Free places left per kindergarten, and per street in the kindergartens of its list: a
+  // street with none left has no kindergarten with a free place in reach, so its seekers are
+  // unplaced without a scan (in a September intake most seekers are in such streets). Each
+  // kindergarten's streets are told when it takes a child.
+  std::vector<std::int32_t> room(F.size(), 0);
+  std::vector<std::int64_t> left(ns, 0);
+  std::vector<std::vector<std::uint32_t>> streets_of(F.size());
+  for (std::size_t s = 0; s < ns; ++s)
+    for (const int f : free_in_reach[s]) {
+      const auto fu = static_cast<std::size_t>(f);
+      room[fu] = F.capacity(fu, t) - enrolled[fu];
+      left[s] += room[fu];
+      streets_of[fu].push_back(static_cast<std::uint32_t>(s));
+    }
+  auto has_room = [&](int f) { return room[static_cast<std::size_t>(f)] > 0; };
   for (std::size_t k = 0; k < seekers.size(); ++k) {
     const Seeker& q = seekers[k];
     if (q.placed) continue;
     const auto s = static_cast<std::size_t>(q.street);
     double d;
-    const int f = nearby.nearest(k, has_room, d);
+    const int f = left[s] > 0 ? nearby.nearest(k, has_room, d) : -1;
     if (f < 0) {
       unplaced[s] += 1;
       continue;
     }
     place(q.row, f);
+    room[static_cast<std::size_t>(f)] -= 1;
+    for (const std::uint32_t s2 : streets_of[static_cast<std::size_t>(f)]) left[s2] -= 1;
     if (!catchment_of[s].empty()) outside[s] += 1;
   }
   if (!cx.record) return;

@@ -29,6 +29,10 @@ namespace childsim {
 /// household table (which the services never change) once a month by step_services and once
 /// for the whole spin-up; values are the same as the table's.
 struct HomeRow {
+  /// Leaves the fields unset (make_homes sets every one): a vector's resize would otherwise
+  /// zero the new rows on the calling thread before make_homes' parallel loop writes them,
+  /// touching each fresh page twice, once serially.
+  HomeRow() {}     // NOLINT(modernize-use-equals-default): `= default` would zero them
   float x_m, y_m;  ///< home on the local plane (Households::x_m, y_m)
   float taste;     ///< Households::taste
   std::int16_t street;
