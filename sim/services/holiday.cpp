@@ -217,12 +217,11 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
 
   par::add_counts(eligible_parts, eligible);
   std::vector<Seeker> queue;
-  par::concatenate(found, queue);
   if (!in_session) return;
 
   // 3. Allocation in the session's random order (ties, vanishingly rare, by row: rows are in
   // the same order for every thread count).
-  std::sort(queue.begin(), queue.end());
+  sort_concatenated(found, queue);
   const int kind = F.kind_index(window == HolidayWindow::summer ? "summer_class" : "winter_class");
   std::vector<int> class_facility;
   std::vector<HolidayClass> classes;

@@ -132,8 +132,7 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     seek(i, seekers);
   }
   // 3. Placement in priority order, nearest free kindergarten within reach.
-  par::concatenate(seeker_parts, seekers);
-  std::sort(seekers.begin(), seekers.end());
+  sort_concatenated(seeker_parts, seekers);
   std::int32_t* unplaced = rec.block("kindergarten_unplaced", r, t);
   std::int32_t* outside = rec.block("kindergarten_outside_catchment", r, t);
   const double max_m = P.max_distance_km * 1000.0;

@@ -18,7 +18,8 @@
 #include "sim/scenario/scenario.hpp"        // Scenario
 #include "sim/services/service_params.hpp"  // ServiceParams
 
-#include <limits>  // std::numeric_limits
+#include <algorithm>  // std::sort, std::merge
+#include <limits>     // std::numeric_limits
 
 namespace childsim {
 
@@ -193,6 +194,43 @@ void for_rows_with_first_words(const RowSet& rows, std::size_t begin, std::size_
     for (std::size_t g = 0; g < m; ++g) fetch(group[g], words, g);
     for (std::size_t g = 0; g < m; ++g) fn(group[g], words, g);
   }
+}
+
+/// Appends the lists kept per chunk (`parts`, emptied) to `out` and sorts the whole of `out`
+/// with operator<, as `par::concatenate(parts, out); std::sort(out)` does, to the same order
+/// when no two elements are equivalent (e.g. ordered by key, then row: the sorted order is then
+/// the only one). Long lists (the September intake, the holiday sessions) are sorted list by
+/// list in parallel and then merged pairwise, the merges of a round in parallel, so that the
+/// main thread's share is about one merge instead of the whole sort.
+template <class T>
+void sort_concatenated(std::vector<std::vector<T>>& parts, std::vector<T>& out) {
+  std::size_t total = out.size();
+  for (const auto& p : parts) total += p.size();
+  if (total < 1024 || par::n_threads() <= 1) {  // a thread pool call costs more than it saves
+    par::concatenate(parts, out);
+    std::sort(out.begin(), out.end());
+    return;
+  }
+  std::vector<std::vector<T>> runs;
+  if (!out.empty()) runs.push_back(std::move(out));
+  for (auto& p : parts)
+    if (!p.empty()) runs.push_back(std::move(p));
+  par::for_each_unit(runs.size(),
+                     [&](std::size_t k) { std::sort(runs[k].begin(), runs[k].end()); });
+  while (runs.size() > 1) {
+    std::vector<std::vector<T>> next((runs.size() + 1) / 2);
+    par::for_each_unit(next.size(), [&](std::size_t k) {
+      if (2 * k + 1 == runs.size()) {
+        next[k] = std::move(runs[2 * k]);
+        return;
+      }
+      const std::vector<T>&a = runs[2 * k], &b = runs[2 * k + 1];
+      next[k].resize(a.size() + b.size());
+      std::merge(a.begin(), a.end(), b.begin(), b.end(), next[k].begin());
+    });
+    runs = std::move(next);
+  }
+  out = std::move(runs.front());
 }
 
 /// The facilities within walking reach of each of n seekers, with their walking distances,

@@ -288,3 +288,34 @@ TEST_CASE(
   }
   omp_set_num_threads(saved);
 }
+
+TEST_CASE("services, sort_concatenated gives the order of concatenating and sorting",
+          "[services][threads]") {
+  // (key, row) pairs as the services sort them: keys from a hash, a few repeated (so that rows
+  // break ties), rows distinct; some chunks empty; `out` holding a few
+  // elements first (the kindergarten's displaced children). Short and long lists (the long
+  // ones take the parallel sort and merges), at 1 and 3 threads.
+  const int saved = omp_get_max_threads();
+  for (const std::size_t n :
+       {std::size_t{10}, std::size_t{900}, std::size_t{5000}, std::size_t{30000}}) {
+    std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> parts(13);
+    std::vector<std::pair<std::uint64_t, std::size_t>> first, all;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t key = mix64(i % 7 == 3 ? 5 : i) >> (i % 3 == 0 ? 40 : 0);
+      auto& to = i < 5 ? first : parts[(i * 13 / n) % 13 == 4 ? 5 : (i * 13 / n) % 13];
+      to.emplace_back(key, n - i);
+    }
+    all = first;
+    for (const auto& p : parts) all.insert(all.end(), p.begin(), p.end());
+    std::sort(all.begin(), all.end());
+    for (const int threads : {1, 3}) {
+      omp_set_num_threads(threads);
+      INFO(n << " elements, " << threads << " threads");
+      auto p = parts;
+      auto out = first;
+      sort_concatenated(p, out);
+      CHECK(out == all);
+    }
+  }
+  omp_set_num_threads(saved);
+}
