@@ -257,16 +257,23 @@ class NearbyFacilities {
       for (std::size_t k = begin; k < end; ++k) {
         const std::vector<int>* list = list_of(k);
         const auto first = static_cast<std::uint32_t>(e.size());
+        std::uint32_t nearest = none;  // the first of the nearest candidates
         if (list != nullptr) {
           const auto [x, y] = home_of(k);
+          double nearest_d = std::numeric_limits<double>::infinity();
           for (const int f : *list) {
             const auto [fx, fy] = where(f);
             const double d = P.walk_m(x, y, fx, fy);
-            if (d <= max_m) e.push_back({d, f});
+            if (!(d <= max_m)) continue;  // (NaN too, as the plain scan)
+            if (d < nearest_d) {
+              nearest_d = d;
+              nearest = static_cast<std::uint32_t>(e.size()) - first;
+            }
+            e.push_back({d, f});
           }
         }
         span_[k] = {static_cast<std::uint32_t>(b), first,
-                    static_cast<std::uint32_t>(e.size()) - first};
+                    static_cast<std::uint32_t>(e.size()) - first, nearest};
       }
     });
   }
@@ -276,6 +283,12 @@ class NearbyFacilities {
   int nearest(std::size_t k, HasRoom&& has_room, double& d) const {
     const Span s = span_[k];
     const Entry* e = entries_[s.block].data() + s.begin;
+    // The nearest of all, when it has room, is the nearest with room (the first listed of
+    // equally near ones, as in the scan): most seekers stop here while places are left.
+    if (s.nearest != none && has_room(e[s.nearest].f)) {
+      d = e[s.nearest].d;
+      return e[s.nearest].f;
+    }
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
     for (std::uint32_t j = 0; j < s.count; ++j)
@@ -292,8 +305,9 @@ class NearbyFacilities {
     double d;
     std::int32_t f;
   };
+  static constexpr std::uint32_t none = 0xffffffffu;  // no candidate nearer than infinity
   struct Span {
-    std::uint32_t block, begin, count;
+    std::uint32_t block, begin, count, nearest;
   };
   std::vector<Span> span_;
   std::vector<std::vector<Entry>> entries_;  // per block
