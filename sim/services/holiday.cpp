@@ -29,6 +29,7 @@
 
 #include "sim/core/parallel.hpp"      // par::for_chunks
 #include "sim/core/rng.hpp"           // Stream
+#include "sim/services/reach.hpp"     // facilities_within_reach
 #include "sim/services/services.hpp"  // ServiceContext
 
 #include <algorithm>  // std::sort
@@ -111,19 +112,26 @@ HolidayAllocation allocate_holiday_places(const std::vector<HolidayClass>& class
 HolidayAllocation allocate_holiday_places_nearby(const std::vector<HolidayClass>& classes,
                                                  const std::vector<double>& home_x,
                                                  const std::vector<double>& home_y,
+                                                 const std::vector<std::int16_t>& home_street,
+                                                 const std::vector<std::vector<int>>& reach,
                                                  const ServiceParams& P, double max_m) {
   HolidayAllocation a;
   const std::size_t n = home_x.size();
   a.place.assign(n, -1);
   a.walk_m.assign(n, 0.0);
   a.filled.assign(classes.size(), 0);
-  std::vector<int> open;  // the classes with places (the others never have one)
-  for (std::size_t j = 0; j < classes.size(); ++j)
-    if (classes[j].capacity > 0) open.push_back(static_cast<int>(j));
-  if (open.empty()) return a;
+  // The open classes in reach of each street (the closed never have a place).
+  std::vector<std::vector<int>> open(reach.size());
+  for (std::size_t s = 0; s < reach.size(); ++s)
+    for (const int j : reach[s])
+      if (classes[static_cast<std::size_t>(j)].capacity > 0) open[s].push_back(j);
   NearbyFacilities nearby;
   nearby.compute(
-      n, [&](std::size_t) { return &open; },
+      n,
+      [&](std::size_t k) -> const std::vector<int>* {
+        const auto& list = open[static_cast<std::size_t>(home_street[k])];
+        return list.empty() ? nullptr : &list;
+      },
       [&](std::size_t k) { return std::pair<double, double>(home_x[k], home_y[k]); },
       [&](int j) {
         const HolidayClass& h = classes[static_cast<std::size_t>(j)];
@@ -231,12 +239,23 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
     classes.push_back({F.x_m[f], F.y_m[f], F.capacity(f, t)});
   }
   std::vector<double> hx(queue.size()), hy(queue.size());
+  std::vector<std::int16_t> hs(queue.size());
   for (std::size_t k = 0; k < queue.size(); ++k) {
     hx[k] = queue[k].x_m;
     hy[k] = queue[k].y_m;
+    hs[k] = queue[k].street;
   }
-  const HolidayAllocation a =
-      allocate_holiday_places_nearby(classes, hx, hy, P, P.max_distance_km * 1000.0);
+  // The classes that a home of each street may reach (reach.hpp), as indices into `classes`
+  // (in their order).
+  const double max_m = P.max_distance_km * 1000.0;
+  const auto reach_f = facilities_within_reach(sc.base, F, class_facility, P, max_m);
+  std::vector<int> class_of(nf, -1);
+  for (std::size_t j = 0; j < class_facility.size(); ++j)
+    class_of[static_cast<std::size_t>(class_facility[j])] = static_cast<int>(j);
+  std::vector<std::vector<int>> reach(ns);
+  for (std::size_t s = 0; s < ns; ++s)
+    for (const int f : reach_f[s]) reach[s].push_back(class_of[static_cast<std::size_t>(f)]);
+  const HolidayAllocation a = allocate_holiday_places_nearby(classes, hx, hy, hs, reach, P, max_m);
 
   std::vector<double> walk_sum(ns, 0.0);
   for (std::size_t k = 0; k < queue.size(); ++k) {

@@ -8,6 +8,7 @@
 #include "sim/run/ensemble.hpp"           // run_scenario
 #include "sim/scenario/scenario.hpp"      // load_scenario
 #include "sim/services/facilities.hpp"    // Service
+#include "sim/services/reach.hpp"         // facilities_within_reach
 #include "test_support.hpp"
 
 #include <omp.h>  // omp_set_num_threads, omp_get_max_threads
@@ -134,20 +135,32 @@ TEST_CASE(
   const Households& h = st.households;
   const Facilities& F = sc.facilities;
   std::vector<HolidayClass> classes;
+  std::vector<int> class_facility;
   for (std::size_t f = 0; f < F.size(); ++f)
-    if (F.service_of(f) == Service::holiday)
+    if (F.service_of(f) == Service::holiday) {
       classes.push_back({F.x_m[f], F.y_m[f], (static_cast<std::int32_t>(f % 7) - 1) * 40});
+      class_facility.push_back(static_cast<int>(f));
+    }
   REQUIRE(classes.size() > 5);
   std::vector<std::size_t> order(h.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
   std::sort(order.begin(), order.end(),
             [](std::size_t a, std::size_t b) { return mix64(a) < mix64(b); });
   std::vector<double> x, y;
+  std::vector<std::int16_t> street;
   for (const std::size_t i : order) {
     x.push_back(h.x_m[i]);
     y.push_back(h.y_m[i]);
+    street.push_back(h.street[i]);
   }
   const double max_m = m.services.max_distance_km * 1000.0;
+  // The classes each street's homes may reach, as class indices (as step_holiday makes them).
+  const auto reach_f = facilities_within_reach(sc.base, F, class_facility, m.services, max_m);
+  std::vector<std::vector<int>> reach(reach_f.size());
+  for (std::size_t s = 0; s < reach_f.size(); ++s)
+    for (const int f : reach_f[s])
+      for (std::size_t j = 0; j < class_facility.size(); ++j)
+        if (class_facility[j] == f) reach[s].push_back(static_cast<int>(j));
   const HolidayAllocation plain = allocate_holiday_places(classes, x, y, m.services, max_m);
   int placed = 0, unmet = 0;
   for (const int j : plain.place) (j >= 0 ? placed : unmet) += 1;
@@ -157,7 +170,8 @@ TEST_CASE(
   for (const int threads : {1, 3}) {
     omp_set_num_threads(threads);
     INFO(threads << " threads");
-    const HolidayAllocation a = allocate_holiday_places_nearby(classes, x, y, m.services, max_m);
+    const HolidayAllocation a =
+        allocate_holiday_places_nearby(classes, x, y, street, reach, m.services, max_m);
     CHECK(a.place == plain.place);
     CHECK(a.filled == plain.filled);
     CHECK(
@@ -170,9 +184,12 @@ TEST_CASE(
   const std::vector<double> x10(10, 100.0), y10(10, 0.0);
   const std::vector<HolidayClass> few = {
       {0, 0, 2}, {0, 0, 0}, {1000, 0, 1}, {20000, 0, 50}, {1000, 0, 5}};
-  CHECK(allocate_holiday_places_nearby(few, x10, y10, P, 5000).place ==
+  const std::vector<std::int16_t> street10(10, 0);
+  const std::vector<std::vector<int>> all_five = {{0, 1, 2, 3, 4}};
+  CHECK(allocate_holiday_places_nearby(few, x10, y10, street10, all_five, P, 5000).place ==
         allocate_holiday_places(few, x10, y10, P, 5000).place);
-  CHECK(allocate_holiday_places_nearby({}, x10, y10, P, 5000).place == std::vector<int>(10, -1));
+  CHECK(allocate_holiday_places_nearby({}, x10, y10, street10, {{}}, P, 5000).place ==
+        std::vector<int>(10, -1));
 }
 
 TEST_CASE("holiday, capacity is respected, seekers are placed or unmet, nothing outside sessions",
