@@ -120,35 +120,58 @@ HolidayAllocation allocate_holiday_places_nearby(const std::vector<HolidayClass>
   a.place.assign(n, -1);
   a.walk_m.assign(n, 0.0);
   a.filled.assign(classes.size(), 0);
-  // The open classes in reach of each street (the closed never have a place).
-  std::vector<std::vector<int>> open(reach.size());
-  for (std::size_t s = 0; s < reach.size(); ++s)
-    for (const int j : reach[s])
-      if (classes[static_cast<std::size_t>(j)].capacity > 0) open[s].push_back(j);
-  NearbyFacilities nearby;
-  nearby.compute(
-      n,
-      [&](std::size_t k) -> const std::vector<int>* {
-        const auto& list = open[static_cast<std::size_t>(home_street[k])];
-        return list.empty() ? nullptr : &list;
-      },
-      [&](std::size_t k) { return std::pair<double, double>(home_x[k], home_y[k]); },
-      [&](int j) {
-        const HolidayClass& h = classes[static_cast<std::size_t>(j)];
-        return std::pair<double, double>(h.x_m, h.y_m);
-      },
-      P, max_m);
   auto has_room = [&](int j) {
     const auto ju = static_cast<std::size_t>(j);
     return a.filled[ju] < classes[ju].capacity;
   };
-  for (std::size_t k = 0; k < n; ++k) {
-    double d;
-    const int best = nearby.nearest(k, has_room, d);
-    if (best < 0) continue;
-    a.place[k] = best;
-    a.walk_m[k] = d;
-    a.filled[static_cast<std::size_t>(best)] += 1;
+  // Places left per street in the classes of its list (a street with none left: its seekers are
+  // unmet without a scan), and the streets of each class's lists, told when it takes a pupil.
+  const std::size_t ns = reach.size();
+  std::vector<std::int64_t> left(ns, 0);
+  std::vector<std::vector<std::uint32_t>> streets_of(classes.size());
+  for (std::size_t s = 0; s < ns; ++s)
+    for (const int j : reach[s]) {
+      const auto ju = static_cast<std::size_t>(j);
+      if (classes[ju].capacity <= 0) continue;
+      left[s] += classes[ju].capacity;
+      streets_of[ju].push_back(static_cast<std::uint32_t>(s));
+    }
+  // Seekers in batches, in order: each batch's distances are to the classes with a place when
+  // it starts (classes fill early, and the plain scan skipped the full ones before computing a
+  // distance), so that the parallel work stays near the plain scan's.
+  std::vector<std::vector<int>> open(ns);
+  NearbyFacilities nearby;
+  constexpr std::size_t batch = 1024;
+  for (std::size_t b0 = 0; b0 < n; b0 += batch) {
+    const std::size_t b1 = std::min(n, b0 + batch);
+    for (std::size_t s = 0; s < ns; ++s) {
+      open[s].clear();
+      if (left[s] > 0)
+        for (const int j : reach[s])
+          if (has_room(j)) open[s].push_back(j);
+    }
+    nearby.compute(
+        b1 - b0,
+        [&](std::size_t k) -> const std::vector<int>* {
+          const auto& list = open[static_cast<std::size_t>(home_street[b0 + k])];
+          return list.empty() ? nullptr : &list;
+        },
+        [&](std::size_t k) { return std::pair<double, double>(home_x[b0 + k], home_y[b0 + k]); },
+        [&](int j) {
+          const HolidayClass& h = classes[static_cast<std::size_t>(j)];
+          return std::pair<double, double>(h.x_m, h.y_m);
+        },
+        P, max_m);
+    for (std::size_t k = b0; k < b1; ++k) {
+      const auto s = static_cast<std::size_t>(home_street[k]);
+      double d;
+      const int best = left[s] > 0 ? nearby.nearest(k - b0, has_room, d) : -1;
+      if (best < 0) continue;
+      a.place[k] = best;
+      a.walk_m[k] = d;
+      a.filled[static_cast<std::size_t>(best)] += 1;
+      for (const std::uint32_t s2 : streets_of[static_cast<std::size_t>(best)]) left[s2] -= 1;
+    }
   }
   return a;
 }

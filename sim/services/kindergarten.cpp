@@ -176,28 +176,14 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
       q.placed = true;
     }
   // The nearest kindergarten within reach of each seeker whose street has a kindergarten with
-  // a free place, found among the distances to those free now (the full stay full), computed
-  // in parallel (services.hpp, NearbyFacilities): the plain scan of reach[s] per seeker, a
-  // square root per kindergarten, was most of this step's time on the main thread.
-  std::vector<std::vector<int>> free_in_reach(ns);
-  for (std::size_t s = 0; s < ns; ++s)
-    for (const int f : reach[s])
-      if (enrolled[static_cast<std::size_t>(f)] < F.capacity(static_cast<std::size_t>(f), t))
-        free_in_reach[s].push_back(f);
-  NearbyFacilities nearby;
-  nearby.compute(
-      seekers.size(),
-      [&](std::size_t k) -> const std::vector<int>* {
-        const Seeker& q = seekers[k];
-        const auto& list = free_in_reach[static_cast<std::size_t>(q.street)];
-        return q.placed || list.empty() ? nullptr : &list;
-      },
-      [&](std::size_t k) { return std::pair<double, double>(seekers[k].x_m, seekers[k].y_m); },
-      [&](int f) {
-        const auto fu = static_cast<std::size_t>(f);
-        return std::pair<double, double>(F.x_m[fu], F.y_m[fu]);
-      },
-      P, max_m);
+  // a free place, found among distances computed in parallel (services.hpp, NearbyFacilities):
+  // the plain scan of reach[s] per seeker, a square root per kindergarten with a free place,
+  // was most of this step's time on the main thread. The seekers are taken in batches, in
+  // order, and each batch's distances are to the kindergartens still free when it starts (the
+  // full stay full) and only for seekers of streets with a place left, so that the parallel
+  // work stays near the plain scan's (which skipped full kindergartens and full streets) when
+  // places run out during the intake.
+  //
   // Free places left per kindergarten, and per street in the kindergartens of its list: a
   // street with none left has no kindergarten with a free place in reach, so its seekers are
   // unplaced without a scan (in a September intake most seekers are in such streets). Each
@@ -206,27 +192,54 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<std::int64_t> left(ns, 0);
   std::vector<std::vector<std::uint32_t>> streets_of(F.size());
   for (std::size_t s = 0; s < ns; ++s)
-    for (const int f : free_in_reach[s]) {
+    for (const int f : reach[s]) {
       const auto fu = static_cast<std::size_t>(f);
-      room[fu] = F.capacity(fu, t) - enrolled[fu];
+      room[fu] = std::max(0, F.capacity(fu, t) - enrolled[fu]);
       left[s] += room[fu];
-      streets_of[fu].push_back(static_cast<std::uint32_t>(s));
+      if (room[fu] > 0) streets_of[fu].push_back(static_cast<std::uint32_t>(s));
     }
   auto has_room = [&](int f) { return room[static_cast<std::size_t>(f)] > 0; };
-  for (std::size_t k = 0; k < seekers.size(); ++k) {
-    const Seeker& q = seekers[k];
-    if (q.placed) continue;
-    const auto s = static_cast<std::size_t>(q.street);
-    double d;
-    const int f = left[s] > 0 ? nearby.nearest(k, has_room, d) : -1;
-    if (f < 0) {
-      unplaced[s] += 1;
-      continue;
+  std::vector<std::vector<int>> free_in_reach(ns);
+  NearbyFacilities nearby;
+  constexpr std::size_t batch = 1024;
+  for (std::size_t b0 = 0; b0 < seekers.size(); b0 += batch) {
+    const std::size_t b1 = std::min(seekers.size(), b0 + batch);
+    for (std::size_t s = 0; s < ns; ++s) {
+      free_in_reach[s].clear();
+      if (left[s] > 0)
+        for (const int f : reach[s])
+          if (has_room(f)) free_in_reach[s].push_back(f);
     }
-    place(q.row, f);
-    room[static_cast<std::size_t>(f)] -= 1;
-    for (const std::uint32_t s2 : streets_of[static_cast<std::size_t>(f)]) left[s2] -= 1;
-    if (!catchment_of[s].empty()) outside[s] += 1;
+    nearby.compute(
+        b1 - b0,
+        [&](std::size_t k) -> const std::vector<int>* {
+          const Seeker& q = seekers[b0 + k];
+          const auto& list = free_in_reach[static_cast<std::size_t>(q.street)];
+          return q.placed || list.empty() ? nullptr : &list;
+        },
+        [&](std::size_t k) {
+          return std::pair<double, double>(seekers[b0 + k].x_m, seekers[b0 + k].y_m);
+        },
+        [&](int f) {
+          const auto fu = static_cast<std::size_t>(f);
+          return std::pair<double, double>(F.x_m[fu], F.y_m[fu]);
+        },
+        P, max_m);
+    for (std::size_t k = b0; k < b1; ++k) {
+      const Seeker& q = seekers[k];
+      if (q.placed) continue;
+      const auto s = static_cast<std::size_t>(q.street);
+      double d;
+      const int f = left[s] > 0 ? nearby.nearest(k - b0, has_room, d) : -1;
+      if (f < 0) {
+        unplaced[s] += 1;
+        continue;
+      }
+      place(q.row, f);
+      room[static_cast<std::size_t>(f)] -= 1;
+      for (const std::uint32_t s2 : streets_of[static_cast<std::size_t>(f)]) left[s2] -= 1;
+      if (!catchment_of[s].empty()) outside[s] += 1;
+    }
   }
   if (!cx.record) return;
   // Recording: counts per block (added up); the walking distances are listed per block in row
