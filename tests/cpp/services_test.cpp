@@ -210,11 +210,12 @@ TEST_CASE(
     "1 and 3 threads",
     "[services][threads]") {
   // The kindergarten's placement: seekers in priority order each take the nearest facility of
-  // their street's list with a free place within the walking limit. Every household of a built
-  // population seeks (those of one street not at all: a null list), in an order by a hash of
-  // its row, among the kindergartens within reach of its street, with a few places each (some
-  // none), so that kindergartens fill and later seekers go farther or find none. The allocation
-  // with NearbyFacilities equals the plain scan's: same facility, same distance to the bit.
+  // their street's list with a free place within the walking limit. Every third household of a
+  // built population seeks (those of one street not at all: a null list), in an order by a hash
+  // of its row, among the kindergartens within reach of its street, with a few places each
+  // (some none), so that kindergartens fill and later seekers go farther or find none. The
+  // allocation with NearbyFacilities equals the plain scan's: same facility, same distance to
+  // the bit.
   const Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
   const Model m(sc);
   const State st = build_initial_state(sc, m.rates, m.counts, 0);
