@@ -262,7 +262,10 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<std::vector<std::pair<std::size_t, double>>> walks(par::n_chunks(n));
   // Each chunk's distances regrouped by street (a stable counting sort, so in row order within
   // a street), from street_begin[chunk][s] to street_begin[chunk][s + 1]: each street's sum can
-  // then be added up on its own, the streets in parallel, in the order of a serial loop.
+  // then be added up on its own, the streets in parallel, in the order of a serial loop. With
+  // one thread there is no one to share the sums with: the plain serial loop, without the
+  // extra pass.
+  const bool by_street_in_parallel = par::n_threads() > 1;
   std::vector<std::vector<double>> walks_by_street(par::n_chunks(n));
   std::vector<std::vector<std::uint32_t>> street_begin(par::n_chunks(n));
   par::for_chunks(
@@ -290,6 +293,7 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
               k.by_street[s] += 1;
               walks[chunk].emplace_back(s, P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]));
             });
+        if (!by_street_in_parallel) return;
         std::vector<std::uint32_t>& b = street_begin[chunk];
         b.assign(ns + 1, 0);
         for (const auto& [s, d] : walks[chunk]) b[s + 1] += 1;
@@ -300,13 +304,18 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
         for (const auto& [s, d] : walks[chunk]) w[next[s]++] = d;
       });
   std::vector<double> walk_sum(ns, 0.0);
-  par::for_each_unit(ns, [&](std::size_t s) {
-    double sum = 0.0;
-    for (std::size_t k = 0; k < walks_by_street.size(); ++k)  // chunks, in row order
-      for (std::uint32_t j = street_begin[k][s]; j < street_begin[k][s + 1]; ++j)
-        sum += walks_by_street[k][j];
-    walk_sum[s] = sum;
-  });
+  if (by_street_in_parallel) {
+    par::for_each_unit(ns, [&](std::size_t s) {
+      double sum = 0.0;
+      for (std::size_t k = 0; k < walks_by_street.size(); ++k)  // chunks, in row order
+        for (std::uint32_t j = street_begin[k][s]; j < street_begin[k][s + 1]; ++j)
+          sum += walks_by_street[k][j];
+      walk_sum[s] = sum;
+    });
+  } else {
+    for (const auto& list : walks)  // (street, metres), in row order
+      for (const auto& [s, d] : list) walk_sum[s] += d;
+  }
   for (const Counts& k : parts) {
     for (std::size_t f = 0; f < F.size(); ++f) enr[f] += k.enr[f];
     for (std::size_t s = 0; s < ns; ++s) {
