@@ -29,6 +29,7 @@
 
 #include "sim/core/parallel.hpp"      // par::for_chunks
 #include "sim/core/rng.hpp"           // Stream
+#include "sim/services/reach.hpp"     // facilities_within_reach
 #include "sim/services/services.hpp"  // ServiceContext
 
 #include <algorithm>  // std::sort
@@ -108,6 +109,73 @@ HolidayAllocation allocate_holiday_places(const std::vector<HolidayClass>& class
   return a;
 }
 
+HolidayAllocation allocate_holiday_places_nearby(const std::vector<HolidayClass>& classes,
+                                                 const std::vector<double>& home_x,
+                                                 const std::vector<double>& home_y,
+                                                 const std::vector<std::int16_t>& home_street,
+                                                 const std::vector<std::vector<int>>& reach,
+                                                 const ServiceParams& P, double max_m) {
+  HolidayAllocation a;
+  const std::size_t n = home_x.size();
+  a.place.assign(n, -1);
+  a.walk_m.assign(n, 0.0);
+  a.filled.assign(classes.size(), 0);
+  auto has_room = [&](int j) {
+    const auto ju = static_cast<std::size_t>(j);
+    return a.filled[ju] < classes[ju].capacity;
+  };
+  // Places left per street in the classes of its list (a street with none left: its seekers are
+  // unmet without a scan), and the streets of each class's lists, told when it takes a pupil.
+  const std::size_t ns = reach.size();
+  std::vector<std::int64_t> left(ns, 0);
+  std::vector<std::vector<std::uint32_t>> streets_of(classes.size());
+  for (std::size_t s = 0; s < ns; ++s)
+    for (const int j : reach[s]) {
+      const auto ju = static_cast<std::size_t>(j);
+      if (classes[ju].capacity <= 0) continue;
+      left[s] += classes[ju].capacity;
+      streets_of[ju].push_back(static_cast<std::uint32_t>(s));
+    }
+  // Seekers in batches, in order: each batch's distances are to the classes with a place when
+  // it starts (classes fill early, and the plain scan skipped the full ones before computing a
+  // distance), so that the parallel work stays near the plain scan's.
+  std::vector<std::vector<int>> open(ns);
+  NearbyFacilities nearby;
+  constexpr std::size_t batch = 1024;
+  for (std::size_t b0 = 0; b0 < n; b0 += batch) {
+    const std::size_t b1 = std::min(n, b0 + batch);
+    for (std::size_t s = 0; s < ns; ++s) {
+      open[s].clear();
+      if (left[s] > 0)
+        for (const int j : reach[s])
+          if (has_room(j)) open[s].push_back(j);
+    }
+    nearby.compute(
+        b1 - b0,
+        [&](std::size_t k) -> const std::vector<int>* {
+          const auto& list = open[static_cast<std::size_t>(home_street[b0 + k])];
+          return list.empty() ? nullptr : &list;
+        },
+        [&](std::size_t k) { return std::pair<double, double>(home_x[b0 + k], home_y[b0 + k]); },
+        [&](int j) {
+          const HolidayClass& h = classes[static_cast<std::size_t>(j)];
+          return std::pair<double, double>(h.x_m, h.y_m);
+        },
+        P, max_m);
+    for (std::size_t k = b0; k < b1; ++k) {
+      const auto s = static_cast<std::size_t>(home_street[k]);
+      double d;
+      const int best = left[s] > 0 ? nearby.nearest(k - b0, has_room, d) : -1;
+      if (best < 0) continue;
+      a.place[k] = best;
+      a.walk_m[k] = d;
+      a.filled[static_cast<std::size_t>(best)] += 1;
+      for (const std::uint32_t s2 : streets_of[static_cast<std::size_t>(best)]) left[s2] -= 1;
+    }
+  }
+  return a;
+}
+
 void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Scenario& sc = cx.scenario;
   const Facilities& F = sc.facilities;
@@ -123,9 +191,6 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const auto rep = static_cast<std::uint32_t>(r);
   const HolidayWindow window = holiday_window(sc.start.plus(t).month);
   const auto wish_month = static_cast<std::uint32_t>(holiday_window_first_month(t, sc.start));
-  auto street_of = [&](std::size_t i) {
-    return static_cast<std::size_t>(home[c.household[i]].street);
-  };
 
   // 1–2. Eligibility and demand, in parallel over chunks of rows: eligible pupils counted per
   // thread (added up), seekers listed per chunk in row order with their order keys.
@@ -133,7 +198,17 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const double take_up = P.holiday_take_up;
   const std::size_t nb = par::n_blocks();
   std::vector<std::vector<std::int32_t>> eligible_parts(nb, std::vector<std::int32_t>(ns, 0));
-  std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> found(par::n_chunks(n));
+  // A seeker, with its order key and what the serial passes read of its household (copied
+  // here, in parallel, rather than read through each child's household there); sorted by key,
+  // then row.
+  struct Seeker {
+    std::uint64_t key;
+    std::size_t row;
+    float x_m, y_m;
+    std::int16_t street;
+    bool operator<(const Seeker& o) const { return key != o.key ? key < o.key : row < o.row; }
+  };
+  std::vector<std::vector<Seeker>> found(par::n_chunks(n));
   const int september = t - (sc.start.plus(t).month - 9 + 12) % 12;  // age_at_last_september
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
@@ -156,7 +231,7 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
           Stream draw(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::holiday);
           draw();  // word 0 is the wish of a window's first session
           const std::uint64_t hi = draw();
-          found[chunk].emplace_back((hi << 32) | draw(), i);
+          found[chunk].push_back({(hi << 32) | draw(), i, o.x_m, o.y_m, o.street});
         });
       });
 
@@ -172,13 +247,12 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::fill(walk, walk + ns, nan);
 
   par::add_counts(eligible_parts, eligible);
-  std::vector<std::pair<std::uint64_t, std::size_t>> queue;  // (order, row) of seekers
-  par::concatenate(found, queue);
+  std::vector<Seeker> queue;
   if (!in_session) return;
 
   // 3. Allocation in the session's random order (ties, vanishingly rare, by row: rows are in
   // the same order for every thread count).
-  std::sort(queue.begin(), queue.end());
+  sort_concatenated(found, queue);
   const int kind = F.kind_index(window == HolidayWindow::summer ? "summer_class" : "winter_class");
   std::vector<int> class_facility;
   std::vector<HolidayClass> classes;
@@ -188,17 +262,27 @@ void step_holiday(const ServiceContext& cx, State& st, io::Recorder& rec) {
     classes.push_back({F.x_m[f], F.y_m[f], F.capacity(f, t)});
   }
   std::vector<double> hx(queue.size()), hy(queue.size());
+  std::vector<std::int16_t> hs(queue.size());
   for (std::size_t k = 0; k < queue.size(); ++k) {
-    const HomeRow& o = home[c.household[queue[k].second]];
-    hx[k] = o.x_m;
-    hy[k] = o.y_m;
+    hx[k] = queue[k].x_m;
+    hy[k] = queue[k].y_m;
+    hs[k] = queue[k].street;
   }
-  const HolidayAllocation a =
-      allocate_holiday_places(classes, hx, hy, P, P.max_distance_km * 1000.0);
+  // The classes that a home of each street may reach (reach.hpp), as indices into `classes`
+  // (in their order).
+  const double max_m = P.max_distance_km * 1000.0;
+  const auto reach_f = facilities_within_reach(sc.base, F, class_facility, P, max_m);
+  std::vector<int> class_of(nf, -1);
+  for (std::size_t j = 0; j < class_facility.size(); ++j)
+    class_of[static_cast<std::size_t>(class_facility[j])] = static_cast<int>(j);
+  std::vector<std::vector<int>> reach(ns);
+  for (std::size_t s = 0; s < ns; ++s)
+    for (const int f : reach_f[s]) reach[s].push_back(class_of[static_cast<std::size_t>(f)]);
+  const HolidayAllocation a = allocate_holiday_places_nearby(classes, hx, hy, hs, reach, P, max_m);
 
   std::vector<double> walk_sum(ns, 0.0);
   for (std::size_t k = 0; k < queue.size(); ++k) {
-    const std::size_t s = street_of(queue[k].second);
+    const auto s = static_cast<std::size_t>(queue[k].street);
     seekers[s] += 1;
     if (a.place[k] < 0) {
       unmet[s] += 1;

@@ -57,4 +57,19 @@ HolidayAllocation allocate_holiday_places(const std::vector<HolidayClass>& class
                                           const std::vector<double>& home_y, const ServiceParams& P,
                                           double max_m);
 
+/// The same allocation as allocate_holiday_places (to the bit), for homes that lie in their
+/// street (home_street[k]) where reach[s] lists, in increasing order, every class that some home
+/// of street s may have within max_m (facilities_within_reach, reach.hpp): the distances from
+/// each seeker to the open classes in reach of its street are computed in parallel beforehand
+/// (services.hpp, NearbyFacilities), so that the serial pass in priority order only compares
+/// them: the plain scan, a square root per seeker and class with a place, was most of the
+/// holiday step's time on the main thread, and the lists by street keep the parallel work below
+/// the plain scan's. The plain function stays as the reference the tests compare this one with.
+HolidayAllocation allocate_holiday_places_nearby(const std::vector<HolidayClass>& classes,
+                                                 const std::vector<double>& home_x,
+                                                 const std::vector<double>& home_y,
+                                                 const std::vector<std::int16_t>& home_street,
+                                                 const std::vector<std::vector<int>>& reach,
+                                                 const ServiceParams& P, double max_m);
+
 }  // namespace childsim

@@ -132,8 +132,7 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     seek(i, seekers);
   }
   // 3. Placement in priority order, nearest free kindergarten within reach.
-  par::concatenate(seeker_parts, seekers);
-  std::sort(seekers.begin(), seekers.end());
+  sort_concatenated(seeker_parts, seekers);
   std::int32_t* unplaced = rec.block("kindergarten_unplaced", r, t);
   std::int32_t* outside = rec.block("kindergarten_outside_catchment", r, t);
   const double max_m = P.max_distance_km * 1000.0;
@@ -145,28 +144,20 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t s = 0; s < ns; ++s)
       if (F.in_catchment(static_cast<std::size_t>(f), static_cast<int>(s)))
         catchment_of[s].push_back(f);
-  // Streets none of whose kindergartens within reach has a free place left this month (places
-  // are only taken below, so such a street stays so): their seekers need not look.
-  std::vector<std::uint8_t> all_full(ns, 0);
-  // The nearest kindergarten with a free place: among the child's catchment kindergartens
-  // (any distance), or among all within reach; -1 when none.
-  auto nearest_free = [&](const Seeker& q, bool catchment_only) {
-    const auto s = static_cast<std::size_t>(q.street);
-    if (!catchment_only && all_full[s]) return -1;
+  // The nearest of the child's catchment kindergartens (any distance) with a free place; -1
+  // when none.
+  auto nearest_free_in_catchment = [&](const Seeker& q) {
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
-    bool any_free = false;
-    for (int f : catchment_only ? catchment_of[s] : reach[s]) {
+    for (int f : catchment_of[static_cast<std::size_t>(q.street)]) {
       const auto fu = static_cast<std::size_t>(f);
       if (enrolled[fu] >= F.capacity(fu, t)) continue;
-      any_free = true;
       const double d = P.walk_m(q.x_m, q.y_m, F.x_m[fu], F.y_m[fu]);
-      if ((catchment_only || d <= max_m) && d < best_d) {
+      if (d < best_d) {
         best = f;
         best_d = d;
       }
     }
-    if (!catchment_only && !any_free) all_full[s] = 1;
     return best;
   };
   auto place = [&](std::size_t i, int f) {
@@ -179,21 +170,76 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   if (!F.catchment.empty())
     for (Seeker& q : seekers) {
       if (catchment_of[static_cast<std::size_t>(q.street)].empty()) continue;
-      const int f = nearest_free(q, true);
+      const int f = nearest_free_in_catchment(q);
       if (f < 0) continue;
       place(q.row, f);
       q.placed = true;
     }
-  for (const Seeker& q : seekers) {
-    if (q.placed) continue;
-    const auto s = static_cast<std::size_t>(q.street);
-    const int f = nearest_free(q, false);
-    if (f < 0) {
-      unplaced[s] += 1;
-      continue;
+  // The nearest kindergarten within reach of each seeker whose street has a kindergarten with
+  // a free place, found among distances computed in parallel (services.hpp, NearbyFacilities):
+  // the plain scan of reach[s] per seeker, a square root per kindergarten with a free place,
+  // was most of this step's time on the main thread. The seekers are taken in batches, in
+  // order, and each batch's distances are to the kindergartens still free when it starts (the
+  // full stay full) and only for seekers of streets with a place left, so that the parallel
+  // work stays near the plain scan's (which skipped full kindergartens and full streets) when
+  // places run out during the intake.
+  //
+  // Free places left per kindergarten, and per street in the kindergartens of its list: a
+  // street with none left has no kindergarten with a free place in reach, so its seekers are
+  // unplaced without a scan (in a September intake most seekers are in such streets). Each
+  // kindergarten's streets are told when it takes a child.
+  std::vector<std::int32_t> room(F.size(), 0);
+  std::vector<std::int64_t> left(ns, 0);
+  std::vector<std::vector<std::uint32_t>> streets_of(F.size());
+  for (std::size_t s = 0; s < ns; ++s)
+    for (const int f : reach[s]) {
+      const auto fu = static_cast<std::size_t>(f);
+      room[fu] = std::max(0, F.capacity(fu, t) - enrolled[fu]);
+      left[s] += room[fu];
+      if (room[fu] > 0) streets_of[fu].push_back(static_cast<std::uint32_t>(s));
     }
-    place(q.row, f);
-    if (!catchment_of[s].empty()) outside[s] += 1;
+  auto has_room = [&](int f) { return room[static_cast<std::size_t>(f)] > 0; };
+  std::vector<std::vector<int>> free_in_reach(ns);
+  NearbyFacilities nearby;
+  constexpr std::size_t batch = 1024;
+  for (std::size_t b0 = 0; b0 < seekers.size(); b0 += batch) {
+    const std::size_t b1 = std::min(seekers.size(), b0 + batch);
+    for (std::size_t s = 0; s < ns; ++s) {
+      free_in_reach[s].clear();
+      if (left[s] > 0)
+        for (const int f : reach[s])
+          if (has_room(f)) free_in_reach[s].push_back(f);
+    }
+    nearby.compute(
+        b1 - b0,
+        [&](std::size_t k) -> const std::vector<int>* {
+          const Seeker& q = seekers[b0 + k];
+          const auto& list = free_in_reach[static_cast<std::size_t>(q.street)];
+          return q.placed || list.empty() ? nullptr : &list;
+        },
+        [&](std::size_t k) {
+          return std::pair<double, double>(seekers[b0 + k].x_m, seekers[b0 + k].y_m);
+        },
+        [&](int f) {
+          const auto fu = static_cast<std::size_t>(f);
+          return std::pair<double, double>(F.x_m[fu], F.y_m[fu]);
+        },
+        P, max_m);
+    for (std::size_t k = b0; k < b1; ++k) {
+      const Seeker& q = seekers[k];
+      if (q.placed) continue;
+      const auto s = static_cast<std::size_t>(q.street);
+      double d;
+      const int f = left[s] > 0 ? nearby.nearest(k - b0, has_room, d) : -1;
+      if (f < 0) {
+        unplaced[s] += 1;
+        continue;
+      }
+      place(q.row, f);
+      room[static_cast<std::size_t>(f)] -= 1;
+      for (const std::uint32_t s2 : streets_of[static_cast<std::size_t>(f)]) left[s2] -= 1;
+      if (!catchment_of[s].empty()) outside[s] += 1;
+    }
   }
   if (!cx.record) return;
   // Recording: counts per block (added up); the walking distances are listed per block in row
@@ -214,6 +260,14 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
     k.by_street.assign(ns, 0);
   }
   std::vector<std::vector<std::pair<std::size_t, double>>> walks(par::n_chunks(n));
+  // Each chunk's distances regrouped by street (a stable counting sort, so in row order within
+  // a street), from street_begin[chunk][s] to street_begin[chunk][s + 1]: each street's sum can
+  // then be added up on its own, the streets in parallel, in the order of a serial loop. With
+  // one thread there is no one to share the sums with: the plain serial loop, without the
+  // extra pass.
+  const bool by_street_in_parallel = par::n_threads() > 1;
+  std::vector<std::vector<double>> walks_by_street(par::n_chunks(n));
+  std::vector<std::vector<std::uint32_t>> street_begin(par::n_chunks(n));
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = parts[thread];
@@ -239,8 +293,29 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
               k.by_street[s] += 1;
               walks[chunk].emplace_back(s, P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]));
             });
+        if (!by_street_in_parallel) return;
+        std::vector<std::uint32_t>& b = street_begin[chunk];
+        b.assign(ns + 1, 0);
+        for (const auto& [s, d] : walks[chunk]) b[s + 1] += 1;
+        for (std::size_t s = 0; s < ns; ++s) b[s + 1] += b[s];
+        std::vector<std::uint32_t> next(b.begin(), b.end() - 1);
+        std::vector<double>& w = walks_by_street[chunk];
+        w.resize(walks[chunk].size());
+        for (const auto& [s, d] : walks[chunk]) w[next[s]++] = d;
       });
   std::vector<double> walk_sum(ns, 0.0);
+  if (by_street_in_parallel) {
+    par::for_each_unit(ns, [&](std::size_t s) {
+      double sum = 0.0;
+      for (std::size_t k = 0; k < walks_by_street.size(); ++k)  // chunks, in row order
+        for (std::uint32_t j = street_begin[k][s]; j < street_begin[k][s + 1]; ++j)
+          sum += walks_by_street[k][j];
+      walk_sum[s] = sum;
+    });
+  } else {
+    for (const auto& list : walks)  // (street, metres), in row order
+      for (const auto& [s, d] : list) walk_sum[s] += d;
+  }
   for (const Counts& k : parts) {
     for (std::size_t f = 0; f < F.size(); ++f) enr[f] += k.enr[f];
     for (std::size_t s = 0; s < ns; ++s) {
@@ -248,8 +323,6 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
       by_street[s] += k.by_street[s];
     }
   }
-  for (const auto& list : walks)  // (street, metres), in row order
-    for (const auto& [s, d] : list) walk_sum[s] += d;
   for (std::size_t s = 0; s < ns; ++s)
     walk[s] =
         by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();

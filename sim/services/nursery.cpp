@@ -160,9 +160,11 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   constexpr std::int32_t gave_up_waiting = -3;
   // (Bound to a local reference: the parallel loops' lambdas capture it; naming the
   // thread_local itself there would find the worker thread's own.)
+  // Only the rows of `rows` are read, and step 1 sets each of them to -2 in its parallel pass
+  // (a serial fill of every row cost more than the rest of the step's serial part).
   static thread_local std::vector<std::int32_t> choice_buffer;
   std::vector<std::int32_t>& choice = choice_buffer;
-  choice.assign(c.size(), -2);
+  if (choice.size() < c.size()) choice.resize(c.size());
   // Children still on a waiting list after leaving, with their keys, per chunk of rows (the
   // displacement of step 2 changes places, not lists).
   // The passes run over the young children's rows (services.hpp, young_rows): the others are
@@ -189,6 +191,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
                       std::int32_t* g = g_parts[thread].data();
                       for (std::size_t k = begin; k < end; ++k) {
                         const std::size_t i = rows[k];
+                        choice[i] = -2;
                         if (!c.present[i] || (c.nursery[i] < 0 && c.waiting[i] < 0)) continue;
                         const int age = age_in_months(t, c.birth_month[i]);
                         if (c.nursery[i] >= 0) {
@@ -257,6 +260,14 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const int n_ages = std::max(0, w.max_age - w.min_age);
   std::vector<double> cheapest(ns * static_cast<std::size_t>(n_ages),
                                std::numeric_limits<double>::infinity());
+  // A facility's net price takes two values, under 36 months and from 36 (net_price), worked
+  // out once per facility rather than per street and age.
+  std::vector<double> price_under_36(nf), price_from_36(nf);
+  for (int f : w.facilities) {
+    const auto fu = static_cast<std::size_t>(f);
+    price_under_36[fu] = net_price(cx, fu, t, 35);
+    price_from_36[fu] = net_price(cx, fu, t, 36);
+  }
   for (std::size_t s = 0; s < ns; ++s) {
     const Street& street = sc.base.streets[s];
     for (int f : w.facilities) {
@@ -268,7 +279,7 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
            ++a) {
         double& best = cheapest[s * static_cast<std::size_t>(n_ages) +
                                 static_cast<std::size_t>(a - w.min_age)];
-        best = std::min(best, net_price(cx, fu, t, a));
+        best = std::min(best, a < 36 ? price_under_36[fu] : price_from_36[fu]);
       }
     }
   }
@@ -492,17 +503,23 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   }
   std::vector<double> walk_sum(ns, 0.0);
   const double every_child = P.subsidy_every_child_month[tt];
+  // The same additions in the same order, into locals (the recorder's cells, written through
+  // pointers, were stored and loaded again at every addition).
+  double subsidy = *subsidy_cost, cap_sum = *cap_cost, fee_sum = *fees;
   for (const Terms& list : terms) {
     for (const Term& x : list.held) {
-      for (std::uint32_t k = 0; k < x.before; ++k) *subsidy_cost += every_child;
-      if (x.under_36) *subsidy_cost += every_child;
-      *subsidy_cost += x.fee_subsidy;
-      *cap_cost += x.cap;
-      *fees += x.fee;
+      for (std::uint32_t k = 0; k < x.before; ++k) subsidy += every_child;
+      if (x.under_36) subsidy += every_child;
+      subsidy += x.fee_subsidy;
+      cap_sum += x.cap;
+      fee_sum += x.fee;
       walk_sum[x.street] += x.walk;
     }
-    for (std::uint32_t k = 0; k < list.after; ++k) *subsidy_cost += every_child;
+    for (std::uint32_t k = 0; k < list.after; ++k) subsidy += every_child;
   }
+  *subsidy_cost = subsidy;
+  *cap_cost = cap_sum;
+  *fees = fee_sum;
   for (std::size_t s = 0; s < ns; ++s)
     walk[s] =
         by_street[s] > 0 ? walk_sum[s] / by_street[s] : std::numeric_limits<double>::quiet_NaN();

@@ -42,6 +42,10 @@ void list_young(const Children& c, int month, int oldest, int september,
                   [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
                     std::vector<std::uint32_t>& y = young_parts[chunk];
                     std::vector<std::uint32_t>& p = pupil_parts[chunk];
+                    // Room for every row of the chunk (the lists grew from nothing, copied at
+                    // each doubling).
+                    y.reserve(end - begin);
+                    p.reserve(end - begin);
                     for (std::size_t i = begin; i < end; ++i) {
                       if (!c.present[i]) continue;
                       if (month - c.birth_month[i] < oldest || c.nursery[i] >= 0 ||

@@ -11,11 +11,15 @@
 // Annual indicators are computed after the last month of each year.
 #pragma once
 
+#include "sim/core/parallel.hpp"            // par::for_blocks (NearbyFacilities)
 #include "sim/core/philox_batch.hpp"        // FirstBlocks
 #include "sim/io/recorder.hpp"              // Recorder
 #include "sim/model/state.hpp"              // State
 #include "sim/scenario/scenario.hpp"        // Scenario
 #include "sim/services/service_params.hpp"  // ServiceParams
+
+#include <algorithm>  // std::sort, std::merge
+#include <limits>     // std::numeric_limits
 
 namespace childsim {
 
@@ -26,6 +30,10 @@ namespace childsim {
 /// household table (which the services never change) once a month by step_services and once
 /// for the whole spin-up; values are the same as the table's.
 struct HomeRow {
+  /// Leaves the fields unset (make_homes sets every one): a vector's resize would otherwise
+  /// zero the new rows on the calling thread before make_homes' parallel loop writes them,
+  /// touching each fresh page twice, once serially.
+  HomeRow() {}     // NOLINT(modernize-use-equals-default): `= default` would zero them
   float x_m, y_m;  ///< home on the local plane (Households::x_m, y_m)
   float taste;     ///< Households::taste
   std::int16_t street;
@@ -187,6 +195,123 @@ void for_rows_with_first_words(const RowSet& rows, std::size_t begin, std::size_
     for (std::size_t g = 0; g < m; ++g) fn(group[g], words, g);
   }
 }
+
+/// Appends the lists kept per chunk (`parts`, emptied) to `out` and sorts the whole of `out`
+/// with operator<, as `par::concatenate(parts, out); std::sort(out)` does, to the same order
+/// when no two elements are equivalent (e.g. ordered by key, then row: the sorted order is then
+/// the only one). Long lists (the September intake, the holiday sessions) are sorted list by
+/// list in parallel and then merged pairwise, the merges of a round in parallel, so that the
+/// main thread's share is about one merge instead of the whole sort.
+template <class T>
+void sort_concatenated(std::vector<std::vector<T>>& parts, std::vector<T>& out) {
+  std::size_t total = out.size();
+  for (const auto& p : parts) total += p.size();
+  if (total < 1024 || par::n_threads() <= 1) {  // a thread pool call costs more than it saves
+    par::concatenate(parts, out);
+    std::sort(out.begin(), out.end());
+    return;
+  }
+  std::vector<std::vector<T>> runs;
+  if (!out.empty()) runs.push_back(std::move(out));
+  for (auto& p : parts)
+    if (!p.empty()) runs.push_back(std::move(p));
+  par::for_each_unit(runs.size(),
+                     [&](std::size_t k) { std::sort(runs[k].begin(), runs[k].end()); });
+  while (runs.size() > 1) {
+    std::vector<std::vector<T>> next((runs.size() + 1) / 2);
+    par::for_each_unit(next.size(), [&](std::size_t k) {
+      if (2 * k + 1 == runs.size()) {
+        next[k] = std::move(runs[2 * k]);
+        return;
+      }
+      const std::vector<T>&a = runs[2 * k], &b = runs[2 * k + 1];
+      next[k].resize(a.size() + b.size());
+      std::merge(a.begin(), a.end(), b.begin(), b.end(), next[k].begin());
+    });
+    runs = std::move(next);
+  }
+  out = std::move(runs.front());
+}
+
+/// The facilities within walking reach of each of n seekers, with their walking distances,
+/// computed in parallel over blocks of seekers, so that an allocation in priority order
+/// (serial: each seeker takes the nearest facility with a place left by those before it) only
+/// compares stored distances instead of computing a square root per seeker and facility on
+/// the main thread. Seeker k's candidates are the facilities f of its list (list_of(k): a
+/// vector of facility numbers, in its order; null: none) whose walk P.walk_m(home_of(k),
+/// where(f)) is at most max_m, kept in the list's order; nearest() scans them as the plain
+/// scan of the list would (ties to the facility listed first, the distances to the bit), so
+/// an allocation made with it is the plain one. A list should leave out what has no place
+/// when the allocation starts (places are only taken during it): fewer distances.
+class NearbyFacilities {
+ public:
+  template <class ListOf, class HomeOf, class Where>
+  void compute(std::size_t n, ListOf&& list_of, HomeOf&& home_of, Where&& where,
+               const ServiceParams& P, double max_m) {
+    span_.resize(n);
+    const std::size_t nb = par::n_blocks();
+    entries_.resize(nb);
+    par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+      std::vector<Entry>& e = entries_[b];
+      e.clear();
+      for (std::size_t k = begin; k < end; ++k) {
+        const std::vector<int>* list = list_of(k);
+        const auto first = static_cast<std::uint32_t>(e.size());
+        std::uint32_t nearest = none;  // the first of the nearest candidates
+        if (list != nullptr) {
+          const auto [x, y] = home_of(k);
+          double nearest_d = std::numeric_limits<double>::infinity();
+          for (const int f : *list) {
+            const auto [fx, fy] = where(f);
+            const double d = P.walk_m(x, y, fx, fy);
+            if (!(d <= max_m)) continue;  // (NaN too, as the plain scan)
+            if (d < nearest_d) {
+              nearest_d = d;
+              nearest = static_cast<std::uint32_t>(e.size()) - first;
+            }
+            e.push_back({d, f});
+          }
+        }
+        span_[k] = {static_cast<std::uint32_t>(b), first,
+                    static_cast<std::uint32_t>(e.size()) - first, nearest};
+      }
+    });
+  }
+  /// The nearest candidate f of seeker k with has_room(f) (the first listed of equally near
+  /// ones), with its distance in `d`; -1 when none.
+  template <class HasRoom>
+  int nearest(std::size_t k, HasRoom&& has_room, double& d) const {
+    const Span s = span_[k];
+    const Entry* e = entries_[s.block].data() + s.begin;
+    // The nearest of all, when it has room, is the nearest with room (the first listed of
+    // equally near ones, as in the scan): most seekers stop here while places are left.
+    if (s.nearest != none && has_room(e[s.nearest].f)) {
+      d = e[s.nearest].d;
+      return e[s.nearest].f;
+    }
+    int best = -1;
+    double best_d = std::numeric_limits<double>::infinity();
+    for (std::uint32_t j = 0; j < s.count; ++j)
+      if (e[j].d < best_d && has_room(e[j].f)) {
+        best = e[j].f;
+        best_d = e[j].d;
+      }
+    d = best_d;
+    return best;
+  }
+
+ private:
+  struct Entry {
+    double d;
+    std::int32_t f;
+  };
+  static constexpr std::uint32_t none = 0xffffffffu;  // no candidate nearer than infinity
+  struct Span {
+    std::uint32_t block, begin, count, nearest;
+  };
+  std::vector<Span> span_;
+  std::vector<std::vector<Entry>> entries_;  // per block
+};
 
 /// Where a facility's capacity in `month` is below `enrolled[f]`, the most recently enrolled
 /// holders (latest `since`, then a fixed hash of the id) lose their place (`place` = -1)

@@ -1,6 +1,7 @@
 // warm_start: the services' spin-up before the first month.
 #include "sim/services/warm_start.hpp"
 
+#include "sim/core/parallel.hpp"      // par::for_chunks, par::for_blocks
 #include "sim/io/recorder.hpp"        // Recorder (a scratch one: the spin-up records nothing)
 #include "sim/services/services.hpp"  // step_kindergarten, step_nursery
 
@@ -9,20 +10,6 @@
 #include <vector>     // std::vector
 
 namespace childsim {
-namespace {
-
-// Move every month stamp of the children by `months` (exact: integers).
-void shift_months(State& st, int months) {
-  Children& c = st.children;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    c.birth_month[i] += months;
-    c.nursery_since[i] += months;
-    c.waiting_since[i] += months;
-    c.kindergarten_since[i] += months;
-  }
-}
-
-}  // namespace
 
 std::unique_ptr<WarmStart> make_warm_start(const Scenario& sc) {
   const int n = static_cast<int>(std::lround(sc.base.parameters["services.spin_up_months"]));
@@ -61,26 +48,42 @@ void warm_start_services(const WarmStart& warm, State& st) {
     oldest = std::max(oldest, F.kind_of(static_cast<std::size_t>(f)).max_age_months + 1);
   oldest += n;  // the age at month 0 of the run
   const Children& all = st.children;
+  // The rows taking part, listed per chunk in parallel (in row order once concatenated).
   std::vector<std::size_t> rows;
-  rows.reserve(all.size());
-  for (std::size_t i = 0; i < all.size(); ++i)
-    if (all.present[i] && (st.month - all.birth_month[i] < oldest || all.nursery[i] >= 0 ||
-                           all.waiting[i] >= 0 || all.kindergarten[i] >= 0))
-      rows.push_back(i);
+  {
+    std::vector<std::vector<std::size_t>> parts(par::n_chunks(all.size()));
+    par::for_chunks(
+        all.size(), par::n_blocks(),
+        [&](std::size_t, std::size_t chunk, std::size_t begin, std::size_t end) {
+          for (std::size_t i = begin; i < end; ++i)
+            if (all.present[i] && (st.month - all.birth_month[i] < oldest || all.nursery[i] >= 0 ||
+                                   all.waiting[i] >= 0 || all.kindergarten[i] >= 0))
+              parts[chunk].push_back(i);
+        });
+    par::concatenate(parts, rows);
+  }
   State part;
   part.replicate = st.replicate;
   part.households = std::move(st.households);
   Children& c = part.children;
-  // Every column of Children, gathered through the list (reserved: no copies and fresh pages
-  // while the arrays grow).
-  for_each_column(
-      [&](auto& to, const auto& from) {
-        to.reserve(rows.size());
-        for (const std::size_t i : rows) to.push_back(from[i]);
-      },
-      c, all);
-
-  shift_months(part, n);  // month m of the spin-up is month m − n of the run
+  // Every column of Children, gathered through the list in parallel over blocks of the list,
+  // with the month stamps moved by −n on the way (month m of the spin-up is month m − n of
+  // the run; exact: integers).
+  for_each_column([&](auto& to, const auto&) { to.resize(rows.size()); }, c, all);
+  par::for_blocks(rows.size(), par::n_blocks(),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+                    for_each_column(
+                        [&](auto& to, const auto& from) {
+                          for (std::size_t k = begin; k < end; ++k) to[k] = from[rows[k]];
+                        },
+                        c, all);
+                    for (std::size_t k = begin; k < end; ++k) {
+                      c.birth_month[k] += n;
+                      c.nursery_since[k] += n;
+                      c.waiting_since[k] += n;
+                      c.kindergarten_since[k] += n;
+                    }
+                  });
   io::Recorder scratch(warm.scenario, 1, st.replicate);
   ServiceContext cx{warm.scenario, warm.params};
   cx.rng_month_shift = -n;
@@ -95,19 +98,22 @@ void warm_start_services(const WarmStart& warm, State& st) {
     step_kindergarten(cx, part, scratch);
     step_nursery(cx, part, scratch);
   }
-  shift_months(part, -n);
-
   st.households = std::move(part.households);
+  // The places and lists copied back, their months moved back by n (rows are distinct: each
+  // block writes its own).
   Children& out = st.children;
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    const std::size_t i = rows[k];
-    out.nursery[i] = c.nursery[k];
-    out.nursery_since[i] = c.nursery_since[k];
-    out.waiting[i] = c.waiting[k];
-    out.waiting_since[i] = c.waiting_since[k];
-    out.kindergarten[i] = c.kindergarten[k];
-    out.kindergarten_since[i] = c.kindergarten_since[k];
-  }
+  par::for_blocks(rows.size(), par::n_blocks(),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+                    for (std::size_t k = begin; k < end; ++k) {
+                      const std::size_t i = rows[k];
+                      out.nursery[i] = c.nursery[k];
+                      out.nursery_since[i] = c.nursery_since[k] - n;
+                      out.waiting[i] = c.waiting[k];
+                      out.waiting_since[i] = c.waiting_since[k] - n;
+                      out.kindergarten[i] = c.kindergarten[k];
+                      out.kindergarten_since[i] = c.kindergarten_since[k] - n;
+                    }
+                  });
   st.month = 0;
 }
 

@@ -2,15 +2,22 @@
 // functions, then the model's outputs: capacity, accounting, the windows, who is eligible
 // (re-derived from the state), the parameters' direction, and reproducibility across threads.
 #include "sim/services/holiday.hpp"       // holiday_window, allocate_holiday_places
+#include "sim/core/rng.hpp"               // mix64
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/model/model.hpp"            // Model, step_month, run_replicate
 #include "sim/run/ensemble.hpp"           // run_scenario
 #include "sim/scenario/scenario.hpp"      // load_scenario
+#include "sim/services/facilities.hpp"    // Service
+#include "sim/services/reach.hpp"         // facilities_within_reach
 #include "test_support.hpp"
+
+#include <omp.h>  // omp_set_num_threads, omp_get_max_threads
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>   // std::sort
 #include <cmath>       // std::isnan
+#include <cstring>     // std::memcmp
 #include <functional>  // std::function
 #include <string>      // std::string
 
@@ -112,6 +119,77 @@ TEST_CASE("holiday, allocation takes the nearest free class in order and never o
   // No classes, or none in reach: everyone unmet.
   CHECK(allocate_holiday_places({}, x, y, P, max_m).place == std::vector<int>(10, -1));
   CHECK(allocate_holiday_places({{1e5, 0, 100}}, x, y, P, max_m).place == std::vector<int>(10, -1));
+}
+
+TEST_CASE(
+    "holiday, allocation with the distances computed in parallel equals the plain one on the "
+    "homes of a real population, at 1 and 3 threads",
+    "[holiday][threads]") {
+  // allocate_holiday_places_nearby (used by step_holiday) against the plain scan: every
+  // household of a built population seeks, in an order by a hash of its row, the scenario's
+  // holiday classes (a few closed, a few places each, so that classes fill and later seekers go
+  // farther or are unmet). Same places, same distances to the bit, same fills.
+  const Scenario sc = small(1);
+  const Model m(sc);
+  const State st = build_initial_state(sc, m.rates, m.counts, 0);
+  const Households& h = st.households;
+  const Facilities& F = sc.facilities;
+  std::vector<HolidayClass> classes;
+  std::vector<int> class_facility;
+  for (std::size_t f = 0; f < F.size(); ++f)
+    if (F.service_of(f) == Service::holiday) {
+      classes.push_back({F.x_m[f], F.y_m[f], (static_cast<std::int32_t>(f % 7) - 1) * 40});
+      class_facility.push_back(static_cast<int>(f));
+    }
+  REQUIRE(classes.size() > 5);
+  std::vector<std::size_t> order(h.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(),
+            [](std::size_t a, std::size_t b) { return mix64(a) < mix64(b); });
+  std::vector<double> x, y;
+  std::vector<std::int16_t> street;
+  for (const std::size_t i : order) {
+    x.push_back(h.x_m[i]);
+    y.push_back(h.y_m[i]);
+    street.push_back(h.street[i]);
+  }
+  const double max_m = m.services.max_distance_km * 1000.0;
+  // The classes each street's homes may reach, as class indices (as step_holiday makes them).
+  const auto reach_f = facilities_within_reach(sc.base, F, class_facility, m.services, max_m);
+  std::vector<std::vector<int>> reach(reach_f.size());
+  for (std::size_t s = 0; s < reach_f.size(); ++s)
+    for (const int f : reach_f[s])
+      for (std::size_t j = 0; j < class_facility.size(); ++j)
+        if (class_facility[j] == f) reach[s].push_back(static_cast<int>(j));
+  const HolidayAllocation plain = allocate_holiday_places(classes, x, y, m.services, max_m);
+  int placed = 0, unmet = 0;
+  for (const int j : plain.place) (j >= 0 ? placed : unmet) += 1;
+  REQUIRE(placed > 20);
+  REQUIRE(unmet > 20);
+  const int saved = omp_get_max_threads();
+  for (const int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    INFO(threads << " threads");
+    const HolidayAllocation a =
+        allocate_holiday_places_nearby(classes, x, y, street, reach, m.services, max_m);
+    CHECK(a.place == plain.place);
+    CHECK(a.filled == plain.filled);
+    CHECK(
+        (a.walk_m.size() == plain.walk_m.size() &&
+         std::memcmp(a.walk_m.data(), plain.walk_m.data(), a.walk_m.size() * sizeof(double)) == 0));
+  }
+  omp_set_num_threads(saved);
+  // The small cases of the plain allocation's test.
+  ServiceParams P;
+  const std::vector<double> x10(10, 100.0), y10(10, 0.0);
+  const std::vector<HolidayClass> few = {
+      {0, 0, 2}, {0, 0, 0}, {1000, 0, 1}, {20000, 0, 50}, {1000, 0, 5}};
+  const std::vector<std::int16_t> street10(10, 0);
+  const std::vector<std::vector<int>> all_five = {{0, 1, 2, 3, 4}};
+  CHECK(allocate_holiday_places_nearby(few, x10, y10, street10, all_five, P, 5000).place ==
+        allocate_holiday_places(few, x10, y10, P, 5000).place);
+  CHECK(allocate_holiday_places_nearby({}, x10, y10, street10, {{}}, P, 5000).place ==
+        std::vector<int>(10, -1));
 }
 
 TEST_CASE("holiday, capacity is respected, seekers are placed or unmet, nothing outside sessions",

@@ -8,15 +8,18 @@
 #include "sim/core/rng.hpp"               // Stream, mix64
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/model/model.hpp"            // Model
+#include "sim/services/reach.hpp"         // facilities_within_reach
 #include "test_support.hpp"
 
 #include <omp.h>  // omp_set_num_threads, omp_get_max_threads
 #include <catch2/catch.hpp>
 
-#include <cstddef>  // std::size_t
-#include <cstdint>  // std::uint64_t
-#include <utility>  // std::pair
-#include <vector>   // std::vector
+#include <algorithm>  // std::sort
+#include <cstddef>    // std::size_t
+#include <cstdint>    // std::uint64_t
+#include <limits>     // std::numeric_limits
+#include <utility>    // std::pair
+#include <vector>     // std::vector
 
 using namespace childsim;
 
@@ -197,6 +200,122 @@ TEST_CASE(
       const io::Variable* w = db.find_variable(v.name);
       REQUIRE(w != nullptr);
       CHECK(test::identical(v.data, w->data));
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE(
+    "services, NearbyFacilities gives the allocation of the plain scan on a real population, at "
+    "1 and 3 threads",
+    "[services][threads]") {
+  // The kindergarten's placement: seekers in priority order each take the nearest facility of
+  // their street's list with a free place within the walking limit. Every third household of a
+  // built population seeks (those of one street not at all: a null list), in an order by a hash
+  // of its row, among the kindergartens within reach of its street, with a few places each
+  // (some none), so that kindergartens fill and later seekers go farther or find none. The
+  // allocation with NearbyFacilities equals the plain scan's: same facility, same distance to
+  // the bit.
+  const Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  const Model m(sc);
+  const State st = build_initial_state(sc, m.rates, m.counts, 0);
+  const Households& h = st.households;
+  const Facilities& F = sc.facilities;
+  const ServiceParams& P = m.services;
+  const double max_m = P.max_distance_km * 1000.0;
+  const std::vector<int> kgs = F.of_service(Service::kindergarten);
+  const auto reach = facilities_within_reach(sc.base, F, kgs, P, max_m);
+  std::vector<std::int32_t> capacity(F.size());
+  for (std::size_t f = 0; f < F.size(); ++f) capacity[f] = static_cast<std::int32_t>(f % 5) * 30;
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < h.size(); ++i)
+    if (kept(i, 3)) order.push_back(i);
+  std::sort(order.begin(), order.end(),
+            [](std::size_t a, std::size_t b) { return mix64(a) < mix64(b); });
+  auto list_of = [&](std::size_t k) -> const std::vector<int>* {
+    const auto s = static_cast<std::size_t>(h.street[order[k]]);
+    return s == 1 ? nullptr : &reach[s];
+  };
+  // The plain scan.
+  std::vector<std::int32_t> filled(F.size(), 0);
+  std::vector<int> plain(order.size(), -1);
+  std::vector<double> plain_d(order.size(), 0.0);
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::vector<int>* list = list_of(k);
+    if (list == nullptr) continue;
+    double best_d = std::numeric_limits<double>::infinity();
+    for (const int f : *list) {
+      const auto fu = static_cast<std::size_t>(f);
+      if (filled[fu] >= capacity[fu]) continue;
+      const double d = P.walk_m(h.x_m[order[k]], h.y_m[order[k]], F.x_m[fu], F.y_m[fu]);
+      if (d <= max_m && d < best_d) {
+        plain[k] = f;
+        best_d = d;
+      }
+    }
+    if (plain[k] < 0) continue;
+    plain_d[k] = best_d;
+    filled[static_cast<std::size_t>(plain[k])] += 1;
+  }
+  int placed = 0, none = 0;
+  for (const int f : plain) (f >= 0 ? placed : none) += 1;
+  REQUIRE(placed > 20);
+  REQUIRE(none > 20);
+  const int saved = omp_get_max_threads();
+  for (const int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    NearbyFacilities nearby;
+    nearby.compute(
+        order.size(), list_of,
+        [&](std::size_t k) { return std::pair<double, double>(h.x_m[order[k]], h.y_m[order[k]]); },
+        [&](int f) {
+          return std::pair<double, double>(F.x_m[static_cast<std::size_t>(f)],
+                                           F.y_m[static_cast<std::size_t>(f)]);
+        },
+        P, max_m);
+    std::vector<std::int32_t> taken(F.size(), 0);
+    auto has_room = [&](int f) {
+      return taken[static_cast<std::size_t>(f)] < capacity[static_cast<std::size_t>(f)];
+    };
+    int differ = 0;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      double d = 0;
+      const int f = nearby.nearest(k, has_room, d);
+      if (f >= 0) taken[static_cast<std::size_t>(f)] += 1;
+      differ += f != plain[k] || (f >= 0 && d != plain_d[k]);
+    }
+    CHECK(differ == 0);
+    CHECK(taken == filled);
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("services, sort_concatenated gives the order of concatenating and sorting",
+          "[services][threads]") {
+  // (key, row) pairs as the services sort them: keys from a hash, a few repeated (so that rows
+  // break ties), rows distinct; some chunks empty; `out` holding a few
+  // elements first (the kindergarten's displaced children). Short and long lists (the long
+  // ones take the parallel sort and merges), at 1 and 3 threads.
+  const int saved = omp_get_max_threads();
+  for (const std::size_t n :
+       {std::size_t{10}, std::size_t{900}, std::size_t{5000}, std::size_t{30000}}) {
+    std::vector<std::vector<std::pair<std::uint64_t, std::size_t>>> parts(13);
+    std::vector<std::pair<std::uint64_t, std::size_t>> first, all;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t key = mix64(i % 7 == 3 ? 5 : i) >> (i % 3 == 0 ? 40 : 0);
+      auto& to = i < 5 ? first : parts[(i * 13 / n) % 13 == 4 ? 5 : (i * 13 / n) % 13];
+      to.emplace_back(key, n - i);
+    }
+    all = first;
+    for (const auto& p : parts) all.insert(all.end(), p.begin(), p.end());
+    std::sort(all.begin(), all.end());
+    for (const int threads : {1, 3}) {
+      omp_set_num_threads(threads);
+      INFO(n << " elements, " << threads << " threads");
+      auto p = parts;
+      auto out = first;
+      sort_concatenated(p, out);
+      CHECK(out == all);
     }
   }
   omp_set_num_threads(saved);
