@@ -2,6 +2,7 @@
 #include "sim/core/thread_pool.hpp"
 
 #include <sched.h>  // sched_getaffinity, CPU_COUNT
+#include <time.h>   // clock_gettime, CLOCK_THREAD_CPUTIME_ID
 
 #include <atomic>              // std::atomic
 #include <chrono>              // std::chrono::steady_clock
@@ -60,6 +61,13 @@ int usable_cores() {
   return CPU_COUNT(&set);
 }
 
+// CPU time of the calling thread (user + system), seconds; -1 where it cannot be read.
+double thread_cpu_seconds() {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return -1;
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 class Pool {
  public:
   Pool() : spin_(std::chrono::microseconds(read_spin_microseconds())) {}
@@ -80,6 +88,12 @@ class Pool {
       if (--serial_left_ == 0 &&
           !core_free_for_helper(runnable_threads(), 1 + awake_.load(), usable_cores()))
         serial_left_ = alone_period;
+      run_serially(units, call, context);
+      if (serial_left_ == 0) start_window();  // the helpers are tried from here on
+      return;
+    }
+    if (caller_preempted_lately()) {  // our own helper takes the caller's core: a busy machine
+      serial_left_ = alone_period;
       run_serially(units, call, context);
       return;
     }
@@ -135,6 +149,38 @@ class Pool {
   }
 
   static constexpr int alone_period = 256;
+
+  // The second sign of a busy machine, for the case the stalls miss: the helper is run, but
+  // only by taking turns with the caller on one core while another process holds the other
+  // (three runnable threads on two cores). The caller then keeps no unit waiting long, yet it
+  // runs only part of the time. Over windows of about 20 ms (five months of a Changning
+  // replicate at 2 threads) while the helpers are in use, the caller's own CPU time divided by
+  // the wall time says how much of a core it got: on a quiet machine about 1 (waiting for a
+  // unit spins, which counts), below `min_caller_share` it was preempted, and running alone
+  // gives back the core. Measured and reasoned in docs/performance.md (issue #14, busy machine).
+  bool caller_preempted_lately() {
+    const auto now = std::chrono::steady_clock::now();
+    if (window_cpu_ < 0) {
+      start_window();
+      return false;
+    }
+    const std::chrono::duration<double> wall = now - window_start_;
+    if (wall < window) return false;
+    const double cpu = thread_cpu_seconds();
+    const bool preempted = caller_preempted(cpu - window_cpu_, wall.count());
+    window_start_ = now;
+    window_cpu_ = cpu;
+    return preempted;
+  }
+
+  void start_window() {
+    window_start_ = std::chrono::steady_clock::now();
+    window_cpu_ = thread_cpu_seconds();
+  }
+
+  static constexpr std::chrono::milliseconds window{20};
+  std::chrono::steady_clock::time_point window_start_{};
+  double window_cpu_ = -1;  // the caller's CPU seconds at window_start_; < 0: no window yet
 
   static void run_serially(std::size_t units, UnitFn call, void* context) {
     std::exception_ptr failed;
@@ -254,6 +300,11 @@ bool core_free_for_helper(int runnable, int ours, int cores) {
   if (runnable < 0 || cores <= 0) return true;  // unknown: let the loops find out
   const int others = runnable > ours ? runnable - ours : 0;
   return cores - others >= 2;  // a core for the caller and one for a helper
+}
+
+bool caller_preempted(double cpu_seconds, double wall_seconds) {
+  if (cpu_seconds < 0 || wall_seconds <= 0) return false;  // unknown: the stalls decide
+  return cpu_seconds < min_caller_share * wall_seconds;
 }
 
 void run_units(std::size_t units, std::size_t participants, UnitFn call, void* context) {

@@ -41,6 +41,16 @@ void run_units(std::size_t units, std::size_t participants, UnitFn call, void* c
 /// (runnable < 0). Results never depend on it.
 bool core_free_for_helper(int runnable, int ours, int cores);
 
+/// The share of a core below which the caller counts as preempted (caller_preempted).
+inline constexpr double min_caller_share = 0.9;
+
+/// Whether the caller, which got `cpu_seconds` of CPU time in `wall_seconds` while the pool's
+/// helpers were in use, was kept off its core by the kernel (less than min_caller_share of
+/// the wall time): the machine has no core for a helper, which then only takes turns with the
+/// caller. The pool then runs the loops on the caller alone for a period (as after stalls).
+/// False when unknown (negative CPU time). Results never depend on it.
+bool caller_preempted(double cpu_seconds, double wall_seconds);
+
 /// True on a thread that is running a unit of a pool loop (its own loops must run serially).
 bool in_pool_loop();
 

@@ -134,3 +134,18 @@ TEST_CASE("thread pool, a helper is tried again only when another process leaves
   // Unknown (no /proc/loadavg): the loops find out, as before.
   CHECK(par::core_free_for_helper(-1, 1, 2));
 }
+
+TEST_CASE("thread pool, a caller that got less than most of a core counts as preempted",
+          "[parallel][pool]") {
+  // A quiet machine: the caller ran (or spun waiting for a unit) the whole window.
+  CHECK_FALSE(par::caller_preempted(0.020, 0.020));
+  CHECK_FALSE(par::caller_preempted(0.019, 0.020));
+  // Three runnable threads on two cores: about two thirds of a core.
+  CHECK(par::caller_preempted(0.0135, 0.020));
+  // The threshold itself, on either side.
+  CHECK(par::caller_preempted(0.99 * par::min_caller_share * 0.020, 0.020));
+  CHECK_FALSE(par::caller_preempted(1.01 * par::min_caller_share * 0.020, 0.020));
+  // Unknown CPU time or an empty window: not preempted (the stalls decide).
+  CHECK_FALSE(par::caller_preempted(-1.0, 0.020));
+  CHECK_FALSE(par::caller_preempted(0.0, 0.0));
+}
