@@ -43,11 +43,13 @@
 // visits (rounds and packets in order) from Stream(seed, replicate, street_stream + s, month,
 // clinic); clinic f draws which visits it turns away from Stream(seed, replicate,
 // facility_stream + f, month, clinic): in each round, one uniform to round the expected
-// refusals, then one per arriving visit (selection sampling). The step is serial, so nothing
-// depends on the number of threads. The visits wanted are drawn before any choice, so they are the
-// same in two scenarios that differ only in their clinics.
+// refusals, then one per arriving visit (selection sampling). Each stream is drawn by one
+// thread at a time, in the order of the serial loops (streets in parallel, then in each round
+// the clinics in parallel, then the streets), so nothing depends on the number of threads.
+// The visits wanted are drawn before any choice, so they are the same in two scenarios that
+// differ only in their clinics.
 #include "sim/core/check.hpp"             // CHILDSIM_CHECK
-#include "sim/core/parallel.hpp"          // par::for_blocks
+#include "sim/core/parallel.hpp"          // par::for_blocks, par::for_each_unit
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/queue.hpp"         // clinic_month, ClinicMonth
@@ -509,15 +511,39 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     }
     return sum > 0 ? 0 : 2;
   };
+  // Each round has two parts that run in parallel, each on draws of its own stream:
+  //  - the clinics (their refusals): clinic j draws from its own stream and changes only the
+  //    counts of this round's packets that chose it, so the clinics run in parallel, each over
+  //    its packets in packet order; their refused packets are then listed clinic by clinic, in
+  //    the order of the serial loop over the clinics;
+  //  - the streets (the next choices of the refused visits): the visits of pending packet k
+  //    draw from its street's stream, so the streets run in parallel, each over its pending
+  //    packets in the order of `pending`; the new packets are then made serially in that order.
+  // Every stream sees the draws of the serial loop in its order, so the results are the same
+  // at any number of threads.
+  std::vector<std::vector<std::size_t>> arrivals(nj);  // this round's packets, by option
+  std::vector<std::vector<std::pair<std::size_t, std::int32_t>>> refusals(nj);  // by clinic
+  std::vector<std::size_t> busy;                             // district clinics with arrivals
+  std::vector<std::vector<std::size_t>> street_pending(ns);  // indices into `pending`
+  std::vector<std::vector<std::int32_t>> next_count;         // visits per next option
   std::size_t begin = 0;
   for (std::size_t round = 0; begin < packets.size(); ++round) {
     CHILDSIM_CHECK(round <= nj + 1, "clinic: diversion did not finish");
     const std::size_t end = packets.size();
     std::fill(load.begin(), load.end(), 0);
-    for (std::size_t p = begin; p < end; ++p) load[packets[p].option] += packets[p].count;
-    pending.clear();
     for (std::size_t j = 0; j < nj; ++j) {
-      if (opt[j].outside || load[j] == 0) continue;
+      arrivals[j].clear();
+      refusals[j].clear();
+    }
+    for (std::size_t p = begin; p < end; ++p) {
+      load[packets[p].option] += packets[p].count;
+      arrivals[packets[p].option].push_back(p);
+    }
+    busy.clear();
+    for (std::size_t j = 0; j < nj; ++j)
+      if (!opt[j].outside && load[j] != 0) busy.push_back(j);
+    par::for_each_unit(busy.size(), [&](std::size_t u) {
+      const std::size_t j = busy[u];
       arrived[j] += load[j];
       // The queue at the offered load so far: refusals so far should be L − served(L), which
       // grows with L by at most 1 per visit (throughput rises with the load); rounded at
@@ -533,15 +559,15 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       std::int64_t excess = std::clamp<std::int64_t>(target - refused[j], 0, load[j]);
       // Capacity: never more than K_j served in the month.
       excess = std::max(excess, taken[j] + load[j] - opt[j].capacity);
-      if (excess <= 0) continue;
+      if (excess <= 0) return;
       // Refuse a uniformly random subset of this round's arrivals (selection sampling, Knuth's
       // Algorithm S, over the visits in packet order).
       CHILDSIM_CHECK(load[j] < 250000, "clinic: more arrivals than one stream has words");
       refused[j] += excess;
       std::int64_t left = load[j];
-      for (std::size_t p = begin; p < end && excess > 0; ++p) {
+      for (std::size_t p : arrivals[j]) {
+        if (excess <= 0) break;
         Packet& pk = packets[p];
-        if (pk.option != j) continue;
         std::int32_t out = 0;
         for (std::int32_t v = 0; v < pk.count && excess > 0; ++v, --left)
           if (rf.uniform() * static_cast<double>(left) < static_cast<double>(excess)) {
@@ -549,9 +575,12 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
             excess -= 1;
           }
         pk.count -= out;
-        if (out > 0) pending.emplace_back(p, out);
+        if (out > 0) refusals[j].emplace_back(p, out);
       }
-    }
+    });
+    pending.clear();
+    for (std::size_t j = 0; j < nj; ++j)
+      pending.insert(pending.end(), refusals[j].begin(), refusals[j].end());
     // Served: the rest of this round's arrivals.
     for (std::size_t p = begin; p < end; ++p) {
       const Packet& pk = packets[p];
@@ -573,23 +602,43 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t j = 0; j < nj; ++j)
       if (!opt[j].outside && taken[j] >= opt[j].capacity) full[j] = 1;
     begin = end;
-    // Refused visits choose again (next_choices); each draws from its street's stream.
-    // The next choices' probabilities do not depend on the draws (only on the packet's
-    // weights, its tried set and the clinics full this round): they are computed first, for
-    // the pending packets in parallel (each writes only its own entry), then the visits are
-    // drawn and the packets made serially in the order of `pending`, as before. The
-    // arithmetic of each number is that of computing it in the serial loop.
+    // Refused visits choose again (next_choices); each draws from its street's stream. The
+    // next choices' probabilities do not depend on the draws (only on the packet's weights,
+    // its tried set and the clinics full this round). Streets in parallel: each computes the
+    // choices of its pending packets and draws their visits, in the order of `pending`, and
+    // writes only their entries; the packets are then made serially in the order of
+    // `pending`, as before. The arithmetic of each number is that of the serial loop.
     const std::size_t n_pending = pending.size();
     next_options.resize(n_pending);
     next_cum.resize(n_pending);
     next_total.resize(n_pending * n_points);
     next_state.assign(n_pending, 0);
-    par::for_blocks(n_pending, std::min(nb, n_pending),
-                    [&](std::size_t, std::size_t k_begin, std::size_t k_end) {
-                      for (std::size_t k = k_begin; k < k_end; ++k)
-                        next_state[k] = next_choices(packets[pending[k].first], next_options[k],
-                                                     &next_total[k * n_points], next_cum[k]);
-                    });
+    next_count.resize(n_pending);
+    for (std::size_t s = 0; s < ns; ++s) street_pending[s].clear();
+    for (std::size_t k = 0; k < n_pending; ++k)
+      street_pending[packets[pending[k].first].street].push_back(k);
+    par::for_each_unit(ns, [&](std::size_t s) {
+      Stream& rs = streams[s];
+      for (std::size_t k : street_pending[s]) {
+        next_state[k] = next_choices(packets[pending[k].first], next_options[k],
+                                     &next_total[k * n_points], next_cum[k]);
+        const std::vector<std::size_t>& again = next_options[k];
+        if (again.empty()) continue;
+        // A failed check is raised below, in the order of `pending`, before any packet after
+        // it is made: this street's later draws are never used.
+        if (next_state[k] != 0) return;
+        const std::vector<double>& cum = next_cum[k];
+        const double sum = cum.back();
+        std::vector<std::int32_t>& count = next_count[k];
+        count.assign(again.size(), 0);
+        for (std::int32_t v = 0; v < pending[k].second; ++v) {
+          const double target = rs.uniform() * sum;
+          std::size_t a = 0;
+          while (a + 1 < again.size() && !(target < cum[a])) ++a;
+          count[a] += 1;
+        }
+      }
+    });
     for (std::size_t k = 0; k < n_pending; ++k) {
       const auto [p, n] = pending[k];
       const Packet from = packets[p];  // copied: push_back below may reallocate
@@ -603,17 +652,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
       CHILDSIM_CHECK(next_state[k] != 2,
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
-      const std::vector<double>& cum = next_cum[k];
       const double* total_k = &next_total[k * n_points];
-      const double sum = cum.back();
-      std::vector<std::int32_t> count(again.size(), 0);
-      Stream& rs = streams[from.street];
-      for (std::int32_t v = 0; v < n; ++v) {
-        const double target = rs.uniform() * sum;
-        std::size_t a = 0;
-        while (a + 1 < again.size() && !(target < cum[a])) ++a;
-        count[a] += 1;
-      }
+      const std::vector<std::int32_t>& count = next_count[k];
       for (std::size_t a = 0; a < again.size(); ++a) {
         if (count[a] == 0) continue;
         const std::size_t offset = pool.size();
