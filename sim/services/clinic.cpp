@@ -445,6 +445,12 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   });
   std::vector<Packet> packets;
   std::vector<double> pool;  // packet weights, n_points each
+  {
+    std::size_t n_first = 0;
+    for (const std::vector<Packet>& part : street_packets) n_first += part.size();
+    packets.reserve(2 * n_first);  // room for the first rounds of diversion, too
+    pool.reserve(2 * n_first * n_points);
+  }
   for (std::size_t s = 0; s < ns; ++s) {
     CHILDSIM_CHECK(!underflow[s],
                    "clinic: logit weights underflowed (check the clinic.* parameters)");
@@ -526,6 +532,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<std::size_t> busy;                             // district clinics with arrivals
   std::vector<std::vector<std::size_t>> street_pending(ns);  // indices into `pending`
   std::vector<std::vector<std::int32_t>> next_count;         // visits per next option
+  std::vector<std::vector<double>> next_weights;             // the new packets' weights
   std::size_t begin = 0;
   for (std::size_t round = 0; begin < packets.size(); ++round) {
     CHILDSIM_CHECK(round <= nj + 1, "clinic: diversion did not finish");
@@ -614,6 +621,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     next_total.resize(n_pending * n_points);
     next_state.assign(n_pending, 0);
     next_count.resize(n_pending);
+    next_weights.resize(n_pending);
     for (std::size_t s = 0; s < ns; ++s) street_pending[s].clear();
     for (std::size_t k = 0; k < n_pending; ++k)
       street_pending[packets[pending[k].first].street].push_back(k);
@@ -637,6 +645,17 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
           while (a + 1 < again.size() && !(target < cum[a])) ++a;
           count[a] += 1;
         }
+        // The weights of the packets made below (those with visits), in option order.
+        const Packet& from = packets[pending[k].first];
+        const double* total_k = &next_total[k * n_points];
+        std::vector<double>& weights = next_weights[k];
+        weights.clear();
+        for (std::size_t a = 0; a < again.size(); ++a) {
+          if (count[a] == 0) continue;
+          for (std::size_t q = 0; q < n_points; ++q)
+            weights.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] /
+                              total_k[q]);
+        }
       }
     });
     for (std::size_t k = 0; k < n_pending; ++k) {
@@ -652,15 +671,15 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
       CHILDSIM_CHECK(next_state[k] != 2,
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
-      const double* total_k = &next_total[k * n_points];
       const std::vector<std::int32_t>& count = next_count[k];
+      const std::vector<double>& weights = next_weights[k];
+      std::size_t offset = pool.size();
+      pool.insert(pool.end(), weights.begin(), weights.end());
       for (std::size_t a = 0; a < again.size(); ++a) {
         if (count[a] == 0) continue;
-        const std::size_t offset = pool.size();
-        for (std::size_t q = 0; q < n_points; ++q)
-          pool.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] / total_k[q]);
         packets.push_back({from.street, from.group, again[a], count[a], offset,
                            std::bitset<max_clinics>(from.tried).set(again[a])});
+        offset += n_points;
       }
     }
   }
