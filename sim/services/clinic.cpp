@@ -222,6 +222,25 @@ struct Packet {
   std::int32_t count = 0;
   std::size_t weight = 0;          // offset in the weight pool
   std::bitset<max_clinics> tried;  // bit j: these visits have chosen option j before
+  // The expected walk of these visits is walk_num / walk_den: Σ weight × walk and Σ weight
+  // over the home points (district clinics only; 0 for clinics outside).
+  double walk_num = 0, walk_den = 0;
+};
+
+/// The month's working lists (step_clinic), kept from month to month so that a month does not
+/// allocate and free some hundred small vectors; they carry nothing from one month to the next
+/// (each is cleared or assigned before it is read).
+struct ClinicScratch {
+  std::vector<std::vector<std::int64_t>> parts;  // children by street and age class, per block
+  std::vector<std::vector<Packet>> street_packets;
+  std::vector<std::vector<double>> street_pool;
+  std::vector<Packet> packets;
+  std::vector<double> pool;
+  std::vector<std::vector<std::size_t>> arrivals, street_pending, next_options;
+  std::vector<std::vector<std::pair<std::size_t, std::int32_t>>> refusals;
+  std::vector<std::vector<double>> next_cum, next_weights;
+  std::vector<std::vector<Packet>> next_packets;
+  std::vector<std::vector<std::int32_t>> next_count;
 };
 
 }  // namespace
@@ -296,7 +315,11 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // expected visits by street and age group.
   std::vector<std::int64_t> children(ns * nk, 0);
   const std::size_t nb = par::n_blocks();
-  std::vector<std::vector<std::int64_t>> parts(nb, std::vector<std::int64_t>(ns * nk, 0));
+  static thread_local ClinicScratch kept_scratch;
+  ClinicScratch& scratch = kept_scratch;  // (the worker threads' lambdas must not name it)
+  std::vector<std::vector<std::int64_t>>& parts = scratch.parts;
+  parts.resize(nb);
+  for (std::vector<std::int64_t>& part : parts) part.assign(ns * nk, 0);
   par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     std::int64_t* k = parts[b].data();
     for_rows_fetched_ahead(
@@ -384,6 +407,19 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // order); the counts per clinic are then independent Poisson with means m(s, g) × p(s, g, j),
   // as if each child's visits chose one by one. Totals come first so that the visits wanted do
   // not depend on the clinics (common random numbers between scenarios). One stream per street.
+  // The expected walk of a packet's visits over their home points (`weights`: its n_points
+  // weights), computed where the packet is made, in parallel: the numbers of the serial loop
+  // that computed it where the visits were served.
+  auto set_walk = [&](Packet& pk, const double* weights) {
+    if (opt[pk.option].outside) return;
+    double num = 0, den = 0;
+    for (std::size_t q = 0; q < n_points; ++q) {
+      num += weights[q] * dist[at(pk.street, q) + pk.option];
+      den += weights[q];
+    }
+    pk.walk_num = num;
+    pk.walk_den = den;
+  };
   std::vector<Stream> streams;
   streams.reserve(ns);
   for (std::size_t s = 0; s < ns; ++s)
@@ -392,8 +428,10 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // entries), their packets and weights listed per street and then put together in street
   // order, with the weights' offsets moved to the joined pool: the packets, weights and draws
   // of the serial loop over the streets.
-  std::vector<std::vector<Packet>> street_packets(ns);
-  std::vector<std::vector<double>> street_pool(ns);
+  std::vector<std::vector<Packet>>& street_packets = scratch.street_packets;
+  std::vector<std::vector<double>>& street_pool = scratch.street_pool;
+  street_packets.resize(ns);
+  street_pool.resize(ns);
   std::vector<std::uint8_t> underflow(ns, 0);
   par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
     std::vector<double> total(n_points), prob(nj);
@@ -402,6 +440,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       Stream& rs = streams[s];
       std::vector<Packet>& out = street_packets[s];
       std::vector<double>& weights = street_pool[s];
+      out.clear();
+      weights.clear();
       for (std::size_t g = 0; g < ng; ++g) {
         const double m = mean[s * ng + g];
         wanted[g] = m > 0 ? boost::random::poisson_distribution<int, double>(m)(rs) : 0;
@@ -439,12 +479,15 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
           if (n == 0) continue;
           out.push_back({s, g, j, n, weights.size(), std::bitset<max_clinics>().set(j)});
           for (std::size_t q = 0; q < n_points; ++q) weights.push_back(w[at(s, q) + j] / total[q]);
+          set_walk(out.back(), &weights[out.back().weight]);
         }
       }
     }
   });
-  std::vector<Packet> packets;
-  std::vector<double> pool;  // packet weights, n_points each
+  std::vector<Packet>& packets = scratch.packets;
+  std::vector<double>& pool = scratch.pool;  // packet weights, n_points each
+  packets.clear();
+  pool.clear();
   {
     std::size_t n_first = 0;
     for (const std::vector<Packet>& part : street_packets) n_first += part.size();
@@ -482,8 +525,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<std::pair<std::size_t, std::int32_t>> pending;  // (packet, visits refused)
   // For each pending packet: the options of its next choice, their logit denominators at
   // each home point, the cumulated shares, and 0, or 1 or 2 where a check failed.
-  std::vector<std::vector<std::size_t>> next_options;
-  std::vector<std::vector<double>> next_cum;
+  std::vector<std::vector<std::size_t>>& next_options = scratch.next_options;
+  std::vector<std::vector<double>>& next_cum = scratch.next_cum;
   std::vector<double> next_total;
   std::vector<std::uint8_t> next_state;
   // Refused visits choose again among the district clinics they have not tried that admit
@@ -527,12 +570,16 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   //    packets in the order of `pending`; the new packets are then made serially in that order.
   // Every stream sees the draws of the serial loop in its order, so the results are the same
   // at any number of threads.
-  std::vector<std::vector<std::size_t>> arrivals(nj);  // this round's packets, by option
-  std::vector<std::vector<std::pair<std::size_t, std::int32_t>>> refusals(nj);  // by clinic
-  std::vector<std::size_t> busy;                             // district clinics with arrivals
-  std::vector<std::vector<std::size_t>> street_pending(ns);  // indices into `pending`
-  std::vector<std::vector<std::int32_t>> next_count;         // visits per next option
-  std::vector<std::vector<double>> next_weights;             // the new packets' weights
+  auto& arrivals = scratch.arrivals;              // this round's packets, by option
+  auto& refusals = scratch.refusals;              // (packet, visits refused), by clinic
+  auto& street_pending = scratch.street_pending;  // indices into `pending`, by street
+  auto& next_count = scratch.next_count;          // visits per next option
+  auto& next_weights = scratch.next_weights;      // the new packets' weights
+  auto& next_packets = scratch.next_packets;      // the new packets
+  arrivals.resize(nj);
+  refusals.resize(nj);
+  street_pending.resize(ns);
+  std::vector<std::size_t> busy;  // district clinics with arrivals
   std::size_t begin = 0;
   for (std::size_t round = 0; begin < packets.size(); ++round) {
     CHILDSIM_CHECK(round <= nj + 1, "clinic: diversion did not finish");
@@ -598,12 +645,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         outside[pk.street] += pk.count;
         continue;
       }
-      double num = 0, den = 0;  // expected walk of these visits over their home points
-      for (std::size_t q = 0; q < n_points; ++q) {
-        num += pool[pk.weight + q] * dist[at(pk.street, q) + pk.option];
-        den += pool[pk.weight + q];
-      }
-      walk_sum[pk.street] += pk.count * num / den;
+      walk_sum[pk.street] += pk.count * pk.walk_num / pk.walk_den;  // (set_walk)
       walk_n[pk.street] += pk.count;
     }
     for (std::size_t j = 0; j < nj; ++j)
@@ -622,6 +664,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     next_state.assign(n_pending, 0);
     next_count.resize(n_pending);
     next_weights.resize(n_pending);
+    next_packets.resize(n_pending);
     for (std::size_t s = 0; s < ns; ++s) street_pending[s].clear();
     for (std::size_t k = 0; k < n_pending; ++k)
       street_pending[packets[pending[k].first].street].push_back(k);
@@ -645,25 +688,30 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
           while (a + 1 < again.size() && !(target < cum[a])) ++a;
           count[a] += 1;
         }
-        // The weights of the packets made below (those with visits), in option order.
+        // The packets made below (those with visits, in option order) and their weights,
+        // with offsets in `weights` (moved to the pool's below).
         const Packet& from = packets[pending[k].first];
         const double* total_k = &next_total[k * n_points];
         std::vector<double>& weights = next_weights[k];
+        std::vector<Packet>& made = next_packets[k];
         weights.clear();
+        made.clear();
         for (std::size_t a = 0; a < again.size(); ++a) {
           if (count[a] == 0) continue;
+          made.push_back({from.street, from.group, again[a], count[a], weights.size(),
+                          std::bitset<max_clinics>(from.tried).set(again[a])});
           for (std::size_t q = 0; q < n_points; ++q)
             weights.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] /
                               total_k[q]);
+          set_walk(made.back(), &weights[made.back().weight]);
         }
       }
     });
     for (std::size_t k = 0; k < n_pending; ++k) {
       const auto [p, n] = pending[k];
-      const Packet from = packets[p];  // copied: push_back below may reallocate
-      const std::vector<std::size_t>& again = next_options[k];
-      if (again.empty()) {
-        outside[from.street] += n;
+      const std::size_t street = packets[p].street;
+      if (next_options[k].empty()) {
+        outside[street] += n;
         continue;
       }
       // The checks of the serial loop, in its order (point totals, then the shares' sum).
@@ -671,15 +719,12 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
       CHILDSIM_CHECK(next_state[k] != 2,
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
-      const std::vector<std::int32_t>& count = next_count[k];
       const std::vector<double>& weights = next_weights[k];
-      std::size_t offset = pool.size();
+      const std::size_t offset = pool.size();
       pool.insert(pool.end(), weights.begin(), weights.end());
-      for (std::size_t a = 0; a < again.size(); ++a) {
-        if (count[a] == 0) continue;
-        packets.push_back({from.street, from.group, again[a], count[a], offset,
-                           std::bitset<max_clinics>(from.tried).set(again[a])});
-        offset += n_points;
+      for (Packet pk : next_packets[k]) {
+        pk.weight += offset;
+        packets.push_back(pk);
       }
     }
   }
