@@ -202,10 +202,10 @@ AgeClasses age_classes(const Facilities& F, const std::vector<int>& clinics, con
   return a;
 }
 
-/// Visits of one street and age group that arrive at one clinic in the same round. `weight`
-/// (n_points numbers in the pool) is proportional to the probability that such a visit comes
-/// from each home point: the product of the point's logit probabilities of the choices that
-/// brought the visits here.
+/// Visits of one street and age group that arrive at one clinic in the same round. `weights`
+/// (n_points numbers, in the list of the street or pending packet that made it) is proportional to
+/// the probability that such a visit comes from each home point: the product of the point's logit
+/// probabilities of the choices that brought the visits here.
 // The most clinics a month can hold (a packet's tried set is a bitset of this size): the whole
 // of Shanghai has about 250 (a CHC per street, docs/data-packs.md).
 constexpr std::size_t max_clinics = 512;
@@ -220,8 +220,9 @@ struct HomePointTables {
 struct Packet {
   std::size_t street = 0, group = 0, option = 0;
   std::int32_t count = 0;
-  std::size_t weight = 0;          // offset in the weight pool
-  std::bitset<max_clinics> tried;  // bit j: these visits have chosen option j before
+  std::size_t weight = 0;           // offset of its weights in the list they are made in
+  std::bitset<max_clinics> tried;   // bit j: these visits have chosen option j before
+  const double* weights = nullptr;  // its n_points weights, once that list is complete
   // The expected walk of these visits is walk_num / walk_den: Σ weight × walk and Σ weight
   // over the home points (district clinics only; 0 for clinics outside).
   double walk_num = 0, walk_den = 0;
@@ -234,13 +235,16 @@ struct ClinicScratch {
   std::vector<std::vector<std::int64_t>> parts;  // children by street and age class, per block
   std::vector<std::vector<Packet>> street_packets;
   std::vector<std::vector<double>> street_pool;
-  std::vector<Packet> packets;
-  std::vector<double> pool;
-  std::vector<std::vector<std::size_t>> arrivals, street_pending, next_options;
-  std::vector<std::vector<std::pair<std::size_t, std::int32_t>>> refusals;
-  std::vector<std::vector<double>> next_cum, next_weights;
-  std::vector<std::vector<Packet>> next_packets;
+  std::vector<Packet*> current, next;  // the packets of this round and of the next
+  std::vector<std::vector<Packet*>> arrivals;
+  std::vector<std::vector<std::size_t>> street_pending, next_options;
+  std::vector<std::vector<std::pair<Packet*, std::int32_t>>> refusals;
+  std::vector<std::vector<double>> next_cum;
   std::vector<std::vector<std::int32_t>> next_count;
+  // The packets that diverted visits make, and their weights, per pending packet: two sets,
+  // used in turn by the rounds (a round reads the packets the round before made).
+  std::vector<std::vector<double>> next_weights[2];
+  std::vector<std::vector<Packet>> next_packets[2];
 };
 
 }  // namespace
@@ -425,9 +429,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   for (std::size_t s = 0; s < ns; ++s)
     streams.emplace_back(sc.seed, rep, street_stream + s, month, Purpose::clinic);
   // Streets in parallel (each draws only from its own stream and writes only its own
-  // entries), their packets and weights listed per street and then put together in street
-  // order, with the weights' offsets moved to the joined pool: the packets, weights and draws
-  // of the serial loop over the streets.
+  // entries), their packets and weights listed per street; the first round takes the packets
+  // in street order: the packets, weights and draws of the serial loop over the streets.
   std::vector<std::vector<Packet>>& street_packets = scratch.street_packets;
   std::vector<std::vector<double>>& street_pool = scratch.street_pool;
   street_packets.resize(ns);
@@ -482,26 +485,17 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
           set_walk(out.back(), &weights[out.back().weight]);
         }
       }
+      for (Packet& pk : out) pk.weights = weights.data() + pk.weight;  // the list is complete
     }
   });
-  std::vector<Packet>& packets = scratch.packets;
-  std::vector<double>& pool = scratch.pool;  // packet weights, n_points each
-  packets.clear();
-  pool.clear();
-  {
-    std::size_t n_first = 0;
-    for (const std::vector<Packet>& part : street_packets) n_first += part.size();
-    packets.reserve(2 * n_first);  // room for the first rounds of diversion, too
-    pool.reserve(2 * n_first * n_points);
-  }
+  // The first round's packets, in street order: those of the serial loop over the streets.
+  std::vector<Packet*>& current = scratch.current;
+  std::vector<Packet*>& next = scratch.next;
+  current.clear();
   for (std::size_t s = 0; s < ns; ++s) {
     CHILDSIM_CHECK(!underflow[s],
                    "clinic: logit weights underflowed (check the clinic.* parameters)");
-    for (Packet pk : street_packets[s]) {
-      pk.weight += pool.size();
-      packets.push_back(pk);
-    }
-    pool.insert(pool.end(), street_pool[s].begin(), street_pool[s].end());
+    for (Packet& pk : street_packets[s]) current.push_back(&pk);
   }
 
   // 5. Queueing, refusals and diversion, in rounds. In each round every clinic adds the
@@ -522,7 +516,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     clinic_streams.emplace_back(sc.seed, rep, facility_stream + opt[j].f, month, Purpose::clinic);
   std::vector<double> walk_sum(ns, 0.0);
   std::vector<std::int64_t> walk_n(ns, 0);
-  std::vector<std::pair<std::size_t, std::int32_t>> pending;  // (packet, visits refused)
+  std::vector<std::pair<Packet*, std::int32_t>> pending;  // (packet, visits refused)
   // For each pending packet: the options of its next choice, their logit denominators at
   // each home point, the cumulated shares, and 0, or 1 or 2 where a check failed.
   std::vector<std::vector<std::size_t>>& next_options = scratch.next_options;
@@ -555,7 +549,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t a = 0; a < again.size(); ++a) {
       double share = 0;
       for (std::size_t q = 0; q < n_points; ++q)
-        share += pool[from.weight + q] * w[at(from.street, q) + again[a]] / total_k[q];
+        share += from.weights[q] * w[at(from.street, q) + again[a]] / total_k[q];
       cum.push_back(sum += share);
     }
     return sum > 0 ? 0 : 2;
@@ -567,31 +561,30 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   //    the order of the serial loop over the clinics;
   //  - the streets (the next choices of the refused visits): the visits of pending packet k
   //    draw from its street's stream, so the streets run in parallel, each over its pending
-  //    packets in the order of `pending`; the new packets are then made serially in that order.
+  //    packets in the order of `pending`, and makes their new packets; the next round's list
+  //    of packets then takes them serially, in the order of `pending`.
   // Every stream sees the draws of the serial loop in its order, so the results are the same
   // at any number of threads.
   auto& arrivals = scratch.arrivals;              // this round's packets, by option
   auto& refusals = scratch.refusals;              // (packet, visits refused), by clinic
   auto& street_pending = scratch.street_pending;  // indices into `pending`, by street
   auto& next_count = scratch.next_count;          // visits per next option
-  auto& next_weights = scratch.next_weights;      // the new packets' weights
-  auto& next_packets = scratch.next_packets;      // the new packets
   arrivals.resize(nj);
   refusals.resize(nj);
   street_pending.resize(ns);
   std::vector<std::size_t> busy;  // district clinics with arrivals
-  std::size_t begin = 0;
-  for (std::size_t round = 0; begin < packets.size(); ++round) {
+  for (std::size_t round = 0; !current.empty(); ++round) {
     CHILDSIM_CHECK(round <= nj + 1, "clinic: diversion did not finish");
-    const std::size_t end = packets.size();
+    std::vector<std::vector<double>>& next_weights = scratch.next_weights[round % 2];
+    std::vector<std::vector<Packet>>& next_packets = scratch.next_packets[round % 2];
     std::fill(load.begin(), load.end(), 0);
     for (std::size_t j = 0; j < nj; ++j) {
       arrivals[j].clear();
       refusals[j].clear();
     }
-    for (std::size_t p = begin; p < end; ++p) {
-      load[packets[p].option] += packets[p].count;
-      arrivals[packets[p].option].push_back(p);
+    for (Packet* pk : current) {
+      load[pk->option] += pk->count;
+      arrivals[pk->option].push_back(pk);
     }
     busy.clear();
     for (std::size_t j = 0; j < nj; ++j)
@@ -619,9 +612,9 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       CHILDSIM_CHECK(load[j] < 250000, "clinic: more arrivals than one stream has words");
       refused[j] += excess;
       std::int64_t left = load[j];
-      for (std::size_t p : arrivals[j]) {
+      for (Packet* p : arrivals[j]) {
         if (excess <= 0) break;
-        Packet& pk = packets[p];
+        Packet& pk = *p;
         std::int32_t out = 0;
         for (std::int32_t v = 0; v < pk.count && excess > 0; ++v, --left)
           if (rf.uniform() * static_cast<double>(left) < static_cast<double>(excess)) {
@@ -636,8 +629,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t j = 0; j < nj; ++j)
       pending.insert(pending.end(), refusals[j].begin(), refusals[j].end());
     // Served: the rest of this round's arrivals.
-    for (std::size_t p = begin; p < end; ++p) {
-      const Packet& pk = packets[p];
+    for (const Packet* p : current) {
+      const Packet& pk = *p;
       if (opt[pk.option].outside) arrived[pk.option] += pk.count;
       if (pk.count == 0) continue;
       taken[pk.option] += pk.count;
@@ -650,7 +643,6 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     }
     for (std::size_t j = 0; j < nj; ++j)
       if (!opt[j].outside && taken[j] >= opt[j].capacity) full[j] = 1;
-    begin = end;
     // Refused visits choose again (next_choices); each draws from its street's stream. The
     // next choices' probabilities do not depend on the draws (only on the packet's weights,
     // its tried set and the clinics full this round). Streets in parallel: each computes the
@@ -667,12 +659,12 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     next_packets.resize(n_pending);
     for (std::size_t s = 0; s < ns; ++s) street_pending[s].clear();
     for (std::size_t k = 0; k < n_pending; ++k)
-      street_pending[packets[pending[k].first].street].push_back(k);
+      street_pending[pending[k].first->street].push_back(k);
     par::for_each_unit(ns, [&](std::size_t s) {
       Stream& rs = streams[s];
       for (std::size_t k : street_pending[s]) {
-        next_state[k] = next_choices(packets[pending[k].first], next_options[k],
-                                     &next_total[k * n_points], next_cum[k]);
+        next_state[k] = next_choices(*pending[k].first, next_options[k], &next_total[k * n_points],
+                                     next_cum[k]);
         const std::vector<std::size_t>& again = next_options[k];
         if (again.empty()) continue;
         // A failed check is raised below, in the order of `pending`, before any packet after
@@ -688,9 +680,10 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
           while (a + 1 < again.size() && !(target < cum[a])) ++a;
           count[a] += 1;
         }
-        // The packets made below (those with visits, in option order) and their weights,
-        // with offsets in `weights` (moved to the pool's below).
-        const Packet& from = packets[pending[k].first];
+        // The new packets (those with visits, in option order) and their weights; they stay
+        // where they are made (the next round's list points to them), so the rounds use two
+        // sets of these lists in turn.
+        const Packet& from = *pending[k].first;
         const double* total_k = &next_total[k * n_points];
         std::vector<double>& weights = next_weights[k];
         std::vector<Packet>& made = next_packets[k];
@@ -701,15 +694,16 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
           made.push_back({from.street, from.group, again[a], count[a], weights.size(),
                           std::bitset<max_clinics>(from.tried).set(again[a])});
           for (std::size_t q = 0; q < n_points; ++q)
-            weights.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] /
-                              total_k[q]);
+            weights.push_back(from.weights[q] * w[at(from.street, q) + again[a]] / total_k[q]);
           set_walk(made.back(), &weights[made.back().weight]);
         }
+        for (Packet& pk : made) pk.weights = weights.data() + pk.weight;  // the list is complete
       }
     });
+    next.clear();
     for (std::size_t k = 0; k < n_pending; ++k) {
       const auto [p, n] = pending[k];
-      const std::size_t street = packets[p].street;
+      const std::size_t street = p->street;
       if (next_options[k].empty()) {
         outside[street] += n;
         continue;
@@ -719,14 +713,9 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
       CHILDSIM_CHECK(next_state[k] != 2,
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
-      const std::vector<double>& weights = next_weights[k];
-      const std::size_t offset = pool.size();
-      pool.insert(pool.end(), weights.begin(), weights.end());
-      for (Packet pk : next_packets[k]) {
-        pk.weight += offset;
-        packets.push_back(pk);
-      }
+      for (Packet& pk : next_packets[k]) next.push_back(&pk);
     }
+    current.swap(next);
   }
 
   // 6. Outputs by clinic: visits offered, served and refused, utilisation, and the queue at
