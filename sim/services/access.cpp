@@ -225,7 +225,11 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
   const std::size_t ncell = static_cast<std::size_t>(g.nx * g.ny);
   const std::size_t n_keys = (ncell + 1) * n_years;
   const std::size_t n_rows = c.size();
-  const std::size_t nb = par::n_blocks();
+  // Blocks of the sort: each adds a pass over the keys (zeroed, then offset), which costs far
+  // less per key than a row (a random read of its household), so blocks are limited to 4 per
+  // key's worth of rows (a city-wide grid has many keys and few rows per key); one block is the
+  // serial sort.
+  const std::size_t nb = std::clamp<std::size_t>(4 * n_rows / n_keys, 1, par::n_blocks());
   // Scratch memory kept between calls, so that a call does not fault in megabytes of fresh
   // pages; it carries nothing from one call to the next.
   static thread_local SortScratch scratch;
