@@ -43,6 +43,25 @@ std::vector<OutputSpec> babyroom_outputs() {
 }
 }  // namespace io
 
+namespace {
+
+/// A family's request for sessions at its room this month.
+struct Request {
+  std::uint64_t order;  // the monthly random order of serving
+  std::size_t child;
+  std::int32_t street;  // the child's home street
+};
+
+/// The month's lists (step_babyroom), kept from month to month so that a month does not
+/// allocate a list per chunk and room; they carry nothing from one month to the next.
+struct RequestLists {
+  std::vector<std::vector<Request>> found;        // per chunk and room
+  std::vector<std::vector<Request>> by_room;      // per room, in row order
+  std::vector<std::vector<std::int32_t>> served;  // sessions served per room, by street
+};
+
+}  // namespace
+
 void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Scenario& sc = cx.scenario;
   const Facilities& F = sc.facilities;
@@ -64,11 +83,6 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const auto reach = facilities_within_reach(sc.base, F, rooms, P, max_m);
   const bool outreach = t >= P.babyroom_outreach_from && t < P.babyroom_outreach_until;
 
-  struct Request {
-    std::uint64_t order;
-    std::size_t child;
-    std::int32_t street;  // the child's home street
-  };
   // Index of each room in `rooms`, by facility.
   std::vector<std::int32_t> room_index(F.size(), -1);
   for (std::size_t u = 0; u < rooms.size(); ++u)
@@ -104,7 +118,11 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const RowSet rows = young_rows(cx, st);
   const std::size_t n = rows.size(), nb = par::n_blocks(), ns = sc.base.streets.size();
   // Requests per chunk and room (found[chunk * n_rooms + room]), each list in row order.
-  std::vector<std::vector<Request>> found(par::n_chunks(n) * n_rooms);
+  static thread_local RequestLists kept_lists;
+  RequestLists& lists = kept_lists;  // (the worker threads' lambdas must not name it)
+  std::vector<std::vector<Request>>& found = lists.found;
+  found.resize(par::n_chunks(n) * n_rooms);
+  for (std::vector<Request>& f : found) f.clear();
   std::vector<std::vector<std::int32_t>> user_parts(nb, std::vector<std::int32_t>(ns, 0));
   std::vector<std::vector<std::int32_t>> demand_parts(nb, std::vector<std::int32_t>(ns, 0));
   par::for_chunks(
@@ -172,9 +190,13 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // (orders are 64 random bits: ties have probability ~1e-12 a month; a tie is broken by row).
   const int year = sc.start.plus(t).year;
   const std::size_t nc = par::n_chunks(n);
-  std::vector<std::vector<std::int32_t>> served_parts(n_rooms);
+  std::vector<std::vector<std::int32_t>>& served_parts = lists.served;
+  lists.by_room.resize(n_rooms);
+  served_parts.resize(n_rooms);
   par::for_each_unit(n_rooms, [&](std::size_t u) {
-    std::vector<Request> list;
+    std::vector<Request>& list = lists.by_room[u];
+    list.clear();
+    served_parts[u].assign(ns, 0);
     for (std::size_t k = 0; k < nc; ++k)
       list.insert(list.end(), found[k * n_rooms + u].begin(), found[k * n_rooms + u].end());
     if (list.empty()) return;
@@ -185,7 +207,6 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
         return a.order < b.order || (a.order == b.order && a.child < b.child);
       });
     std::vector<std::int32_t>& by_street = served_parts[u];
-    by_street.assign(ns, 0);
     std::int32_t taken = used[f];
     for (const Request& q : list) {
       const int got = std::min(want, std::max(0, cap - taken));
