@@ -646,17 +646,20 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     // Refused visits choose again (next_choices); each draws from its street's stream. The
     // next choices' probabilities do not depend on the draws (only on the packet's weights,
     // its tried set and the clinics full this round). Streets in parallel: each computes the
-    // choices of its pending packets and draws their visits, in the order of `pending`, and
-    // writes only their entries; the packets are then made serially in the order of
-    // `pending`, as before. The arithmetic of each number is that of the serial loop.
+    // choices of its pending packets, draws their visits and makes their new packets, in the
+    // order of `pending`, writing only their entries; the next round's list then takes the new
+    // packets serially in the order of `pending`, as before. The arithmetic of each number is
+    // that of the serial loop.
     const std::size_t n_pending = pending.size();
-    next_options.resize(n_pending);
-    next_cum.resize(n_pending);
+    // The lists per pending packet only grow (kept lists keep their memory); entries from
+    // n_pending on are not read.
+    if (next_options.size() < n_pending) next_options.resize(n_pending);
+    if (next_cum.size() < n_pending) next_cum.resize(n_pending);
     next_total.resize(n_pending * n_points);
     next_state.assign(n_pending, 0);
-    next_count.resize(n_pending);
-    next_weights.resize(n_pending);
-    next_packets.resize(n_pending);
+    if (next_count.size() < n_pending) next_count.resize(n_pending);
+    if (next_weights.size() < n_pending) next_weights.resize(n_pending);
+    if (next_packets.size() < n_pending) next_packets.resize(n_pending);
     for (std::size_t s = 0; s < ns; ++s) street_pending[s].clear();
     for (std::size_t k = 0; k < n_pending; ++k)
       street_pending[pending[k].first->street].push_back(k);
