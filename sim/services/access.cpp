@@ -151,7 +151,7 @@ struct Home {
 };
 
 struct SortScratch {
-  std::vector<std::int32_t> key, at, next;
+  std::vector<std::int32_t> key, at, counts;
   std::vector<Home> rows, homes;
 };
 
@@ -165,12 +165,19 @@ bool is_access_month(const Scenario& sc, int month) {
 std::vector<std::uint8_t> available_facilities(const Scenario& sc, const State& st) {
   const Facilities& F = sc.facilities;
   const Children& c = st.children;
+  // Places taken, counted per block of rows in parallel and added up (integer counts).
   std::vector<std::int32_t> enrolled(F.size(), 0);
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!c.present[i]) continue;
-    if (c.nursery[i] >= 0) enrolled[static_cast<std::size_t>(c.nursery[i])] += 1;
-    if (c.kindergarten[i] >= 0) enrolled[static_cast<std::size_t>(c.kindergarten[i])] += 1;
-  }
+  std::vector<std::vector<std::int32_t>> parts(par::n_blocks(),
+                                               std::vector<std::int32_t>(F.size(), 0));
+  par::for_blocks(c.size(), parts.size(), [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int32_t* k = parts[b].data();
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.present[i]) continue;
+      if (c.nursery[i] >= 0) k[c.nursery[i]] += 1;
+      if (c.kindergarten[i] >= 0) k[c.kindergarten[i]] += 1;
+    }
+  });
+  par::add_counts(parts, enrolled.data());
   std::vector<std::uint8_t> out(F.size(), 0);
   for (std::size_t f = 0; f < F.size(); ++f) {
     const std::int32_t cap = F.capacity(f, st.month);
@@ -210,21 +217,35 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
   // counting sort, stable in row order): each cell's candidates and decisions are looked up
   // once, and the children of a kind's age range are one run of each cell's list, give or
   // take the months at its ends.
+  // The sort runs in parallel over blocks of rows and is the serial sort's to the element:
+  // each block counts its rows' keys; then, key by key, each block's rows start after those
+  // of the blocks before it (rows of a key stay in row order, since blocks are runs of rows
+  // in increasing order); only the prefix sum over the keys' totals is serial.
   constexpr int n_years = 19;  // 0..17, and 18 for none (children are under 18)
   const std::size_t ncell = static_cast<std::size_t>(g.nx * g.ny);
+  const std::size_t n_keys = (ncell + 1) * n_years;
   const std::size_t n_rows = c.size();
+  // Blocks of the sort: each adds a pass over the keys (zeroed, then offset), which costs far
+  // less per key than a row (a random read of its household), so blocks are limited to 4 per
+  // key's worth of rows (a city-wide grid has many keys and few rows per key); one block is the
+  // serial sort.
+  const std::size_t nb = std::clamp<std::size_t>(4 * n_rows / n_keys, 1, par::n_blocks());
   // Scratch memory kept between calls, so that a call does not fault in megabytes of fresh
   // pages; it carries nothing from one call to the next.
   static thread_local SortScratch scratch;
   std::vector<std::int32_t>& key = scratch.key;
   std::vector<Home>& rows = scratch.rows;  // in row order: each child's household is read once
+  std::vector<std::int32_t>& counts = scratch.counts;  // per block and key: rows, then offsets
   key.resize(n_rows);
   rows.resize(n_rows);
+  counts.resize(nb * n_keys);
   // Each child's household as its HomeRow (services.hpp): one memory access, not three.
   std::vector<HomeRow> own_homes;
   const HomeRow* home = homes_for(cx, st, own_homes);
   const std::size_t n_homes = h.size();
-  par::for_blocks(n_rows, par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
+  par::for_blocks(n_rows, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int32_t* count = &counts[b * n_keys];
+    std::fill(count, count + n_keys, 0);
     for (std::size_t i = begin; i < end; ++i) {
       // Households are read in no particular order: fetch those of a few rows ahead (GCC, Clang).
       constexpr std::size_t ahead = 32;
@@ -240,21 +261,36 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
       const int age = age_in_months(t, c.birth_month[i]);
       const std::size_t slot = cell < 0 ? ncell : static_cast<std::size_t>(cell);
       key[i] = static_cast<std::int32_t>(slot * n_years) + std::clamp(age / 12, 0, n_years - 1);
+      count[key[i]] += 1;
       rows[i] = {x, y, age, o.street};
     }
   });
-  std::vector<std::int32_t>& at = scratch.at;  // counts, then starts, per key
-  at.assign((ncell + 1) * n_years + 1, 0);
-  for (std::size_t i = 0; i < n_rows; ++i)
-    if (key[i] >= 0) at[static_cast<std::size_t>(key[i]) + 1] += 1;
+  std::vector<std::int32_t>& at = scratch.at;  // totals, then starts, per key
+  at.resize(n_keys + 1);
+  at[0] = 0;
+  par::for_blocks(n_keys, nb, [&](std::size_t, std::size_t k_begin, std::size_t k_end) {
+    for (std::size_t k = k_begin; k < k_end; ++k) {
+      std::int32_t before = 0;  // the key's rows in the blocks before
+      for (std::size_t b = 0; b < nb; ++b) {
+        std::int32_t& n = counts[b * n_keys + k];
+        const std::int32_t here = n;
+        n = before;
+        before += here;
+      }
+      at[k + 1] = before;
+    }
+  });
   for (std::size_t k = 1; k < at.size(); ++k) at[k] += at[k - 1];
   std::vector<Home>& homes = scratch.homes;
   homes.resize(static_cast<std::size_t>(at.back()));
-  std::vector<std::int32_t>& next = scratch.next;
-  next.assign(at.begin(), at.end() - 1);
-  for (std::size_t i = 0; i < n_rows; ++i)
-    if (key[i] >= 0)
-      homes[static_cast<std::size_t>(next[static_cast<std::size_t>(key[i])]++)] = rows[i];
+  par::for_blocks(n_rows, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    std::int32_t* next = &counts[b * n_keys];  // the block's next row of each key, after at[key]
+    for (std::size_t i = begin; i < end; ++i) {
+      if (key[i] < 0) continue;
+      const auto k = static_cast<std::size_t>(key[i]);
+      homes[static_cast<std::size_t>(at[k] + next[k]++)] = rows[i];
+    }
+  });
 
   // Kinds in parallel: each writes only its own sums, in a fixed order.
   par::for_each_unit(kinds.size(), [&](std::size_t w) {

@@ -12,14 +12,15 @@
 // unserved). A room's capacity is child-sessions per
 // month; requests are served in a monthly random order (each child's own stream), whole requests
 // first, and the last one served may be partly met. Unserved sessions are unmet demand.
-#include "sim/core/parallel.hpp"          // par::for_chunks
+#include "sim/core/parallel.hpp"          // par::for_chunks, par::for_each_unit
 #include "sim/core/rng.hpp"               // Stream
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/reach.hpp"         // facilities_within_reach
 #include "sim/services/services.hpp"      // ServiceContext
 
-#include <algorithm>  // std::sort, std::min
+#include <algorithm>  // std::sort, std::min, std::max
 #include <cmath>      // std::lround
+#include <cstdint>    // std::int32_t, std::int64_t, std::uint64_t
 #include <limits>     // std::numeric_limits
 
 namespace childsim {
@@ -42,6 +43,25 @@ std::vector<OutputSpec> babyroom_outputs() {
 }
 }  // namespace io
 
+namespace {
+
+/// A family's request for sessions at its room this month.
+struct Request {
+  std::uint64_t order;  // the monthly random order of serving
+  std::size_t child;
+  std::int32_t street;  // the child's home street
+};
+
+/// The month's lists (step_babyroom), kept from month to month so that a month does not
+/// allocate a list per chunk and room; they carry nothing from one month to the next.
+struct RequestLists {
+  std::vector<std::vector<Request>> found;        // per chunk and room
+  std::vector<std::vector<Request>> by_room;      // per room, in row order
+  std::vector<std::vector<std::int32_t>> served;  // sessions served per room, by street
+};
+
+}  // namespace
+
 void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const Scenario& sc = cx.scenario;
   const Facilities& F = sc.facilities;
@@ -63,11 +83,11 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const auto reach = facilities_within_reach(sc.base, F, rooms, P, max_m);
   const bool outreach = t >= P.babyroom_outreach_from && t < P.babyroom_outreach_until;
 
-  struct Request {
-    std::uint64_t order;
-    std::size_t child;
-    int room;
-  };
+  // Index of each room in `rooms`, by facility.
+  std::vector<std::int32_t> room_index(F.size(), -1);
+  for (std::size_t u = 0; u < rooms.size(); ++u)
+    room_index[static_cast<std::size_t>(rooms[u])] = static_cast<std::int32_t>(u);
+  const std::size_t n_rooms = rooms.size();
   // The family's number, fixed per child: the second word of its nursery stream of month 0
   // (the first is the nursery wish), Stream(seed, replicate, id, 0, nursery) — drawn below a
   // group of children at a time.
@@ -97,7 +117,12 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // baby-room age.
   const RowSet rows = young_rows(cx, st);
   const std::size_t n = rows.size(), nb = par::n_blocks(), ns = sc.base.streets.size();
-  std::vector<std::vector<Request>> found(par::n_chunks(n));
+  // Requests per chunk and room (found[chunk * n_rooms + room]), each list in row order.
+  static thread_local RequestLists kept_lists;
+  RequestLists& lists = kept_lists;  // (the worker threads' lambdas must not name it)
+  std::vector<std::vector<Request>>& found = lists.found;
+  found.resize(par::n_chunks(n) * n_rooms);
+  for (std::vector<Request>& f : found) f.clear();
   std::vector<std::vector<std::int32_t>> user_parts(nb, std::vector<std::int32_t>(ns, 0));
   std::vector<std::vector<std::int32_t>> demand_parts(nb, std::vector<std::int32_t>(ns, 0));
   par::for_chunks(
@@ -147,25 +172,52 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
           if (best < 0) return;
           Stream order(sc.seed, rep, c.id[i], static_cast<std::uint32_t>(t), Purpose::nursery);
           order();  // the first word of this stream is the nursery choice
-          found[chunk].push_back({(static_cast<std::uint64_t>(order()) << 32) | order(), i, best});
+          found[chunk * n_rooms +
+                static_cast<std::size_t>(room_index[static_cast<std::size_t>(best)])]
+              .push_back({(static_cast<std::uint64_t>(order()) << 32) | order(), i, o.street});
         };
         for_rows_with_first_words(rows, begin, end, c, sc.seed, rep, 0, Purpose::nursery, may_use,
                                   fetch, use);
       });
   par::add_counts(user_parts, users);
   par::add_counts(demand_parts, demanded);
-  std::vector<Request> requests;
-  par::concatenate(found, requests);
-  std::sort(requests.begin(), requests.end(),
-            [](const Request& a, const Request& b) { return a.order < b.order; });
-  for (const Request& q : requests) {
-    const auto f = static_cast<std::size_t>(q.room);
-    const int left = F.capacity(f, t) - used[f];
-    const int got = std::min(want, std::max(0, left));
-    used[f] += got;
-    if (got > 0) c.babyroom_year[q.child] = sc.start.plus(t).year;
-    served[static_cast<std::size_t>(home[c.household[q.child]].street)] += got;
-  }
+  // Serving. Each request is served in the monthly random order (`order`), and what a request
+  // gets depends only on the requests for the same room before it: rooms do not interact.
+  // Rooms in parallel, each over its own requests, writing its own `used` and the years of
+  // its own children (a child asks one room); sessions served are counted per room and added
+  // up by street. A room that can serve all its requests in full serves them in any order;
+  // the others sort theirs by `order`, which is the old order of one sort of all requests
+  // (orders are 64 random bits: ties have probability ~1e-12 a month; a tie is broken by row).
+  const int year = sc.start.plus(t).year;
+  const std::size_t nc = par::n_chunks(n);
+  std::vector<std::vector<std::int32_t>>& served_parts = lists.served;
+  lists.by_room.resize(n_rooms);
+  served_parts.resize(n_rooms);
+  par::for_each_unit(n_rooms, [&](std::size_t u) {
+    std::vector<Request>& list = lists.by_room[u];
+    list.clear();
+    served_parts[u].assign(ns, 0);
+    for (std::size_t k = 0; k < nc; ++k)
+      list.insert(list.end(), found[k * n_rooms + u].begin(), found[k * n_rooms + u].end());
+    if (list.empty()) return;
+    const auto f = static_cast<std::size_t>(rooms[u]);
+    const std::int32_t cap = F.capacity(f, t);
+    if (static_cast<std::int64_t>(list.size()) * want > static_cast<std::int64_t>(cap) - used[f])
+      std::sort(list.begin(), list.end(), [](const Request& a, const Request& b) {
+        return a.order < b.order || (a.order == b.order && a.child < b.child);
+      });
+    std::vector<std::int32_t>& by_street = served_parts[u];
+    std::int32_t taken = used[f];
+    for (const Request& q : list) {
+      const int got = std::min(want, std::max(0, cap - taken));
+      taken += got;
+      if (got > 0) c.babyroom_year[q.child] = year;
+      by_street[static_cast<std::size_t>(q.street)] += got;
+    }
+    used[f] = taken;
+  });
+  for (const std::vector<std::int32_t>& part : served_parts)
+    for (std::size_t s = 0; s < part.size(); ++s) served[s] += part[s];
 }
 
 }  // namespace childsim

@@ -43,11 +43,13 @@
 // visits (rounds and packets in order) from Stream(seed, replicate, street_stream + s, month,
 // clinic); clinic f draws which visits it turns away from Stream(seed, replicate,
 // facility_stream + f, month, clinic): in each round, one uniform to round the expected
-// refusals, then one per arriving visit (selection sampling). The step is serial, so nothing
-// depends on the number of threads. The visits wanted are drawn before any choice, so they are the
-// same in two scenarios that differ only in their clinics.
+// refusals, then one per arriving visit (selection sampling). Each stream is drawn by one
+// thread at a time, in the order of the serial loops (streets in parallel, then in each round
+// the clinics in parallel, then the streets), so nothing depends on the number of threads.
+// The visits wanted are drawn before any choice, so they are the same in two scenarios that
+// differ only in their clinics.
 #include "sim/core/check.hpp"             // CHILDSIM_CHECK
-#include "sim/core/parallel.hpp"          // par::for_blocks
+#include "sim/core/parallel.hpp"          // par::for_blocks, par::for_each_unit
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/demography.hpp"  // age_in_months
 #include "sim/services/queue.hpp"         // clinic_month, ClinicMonth
@@ -200,10 +202,10 @@ AgeClasses age_classes(const Facilities& F, const std::vector<int>& clinics, con
   return a;
 }
 
-/// Visits of one street and age group that arrive at one clinic in the same round. `weight`
-/// (n_points numbers in the pool) is proportional to the probability that such a visit comes
-/// from each home point: the product of the point's logit probabilities of the choices that
-/// brought the visits here.
+/// Visits of one street and age group that arrive at one clinic in the same round. `weights`
+/// (n_points numbers, in the list of the street or pending packet that made it) is proportional to
+/// the probability that such a visit comes from each home point: the product of the point's logit
+/// probabilities of the choices that brought the visits here.
 // The most clinics a month can hold (a packet's tried set is a bitset of this size): the whole
 // of Shanghai has about 250 (a CHC per street, docs/data-packs.md).
 constexpr std::size_t max_clinics = 512;
@@ -218,8 +220,31 @@ struct HomePointTables {
 struct Packet {
   std::size_t street = 0, group = 0, option = 0;
   std::int32_t count = 0;
-  std::size_t weight = 0;          // offset in the weight pool
-  std::bitset<max_clinics> tried;  // bit j: these visits have chosen option j before
+  std::size_t weight = 0;           // offset of its weights in the list they are made in
+  std::bitset<max_clinics> tried;   // bit j: these visits have chosen option j before
+  const double* weights = nullptr;  // its n_points weights, once that list is complete
+  // The expected walk of these visits is walk_num / walk_den: Σ weight × walk and Σ weight
+  // over the home points (district clinics only; 0 for clinics outside).
+  double walk_num = 0, walk_den = 0;
+};
+
+/// The month's working lists (step_clinic), kept from month to month so that a month does not
+/// allocate and free some hundred small vectors; they carry nothing from one month to the next
+/// (each is cleared or assigned before it is read).
+struct ClinicScratch {
+  std::vector<std::vector<std::int64_t>> parts;  // children by street and age class, per block
+  std::vector<std::vector<Packet>> street_packets;
+  std::vector<std::vector<double>> street_pool;
+  std::vector<Packet*> current, next;  // the packets of this round and of the next
+  std::vector<std::vector<Packet*>> arrivals;
+  std::vector<std::vector<std::size_t>> street_pending, next_options;
+  std::vector<std::vector<std::pair<Packet*, std::int32_t>>> refusals;
+  std::vector<std::vector<double>> next_cum;
+  std::vector<std::vector<std::int32_t>> next_count;
+  // The packets that diverted visits make, and their weights, per pending packet: two sets,
+  // used in turn by the rounds (a round reads the packets the round before made).
+  std::vector<std::vector<double>> next_weights[2];
+  std::vector<std::vector<Packet>> next_packets[2];
 };
 
 }  // namespace
@@ -294,7 +319,11 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // expected visits by street and age group.
   std::vector<std::int64_t> children(ns * nk, 0);
   const std::size_t nb = par::n_blocks();
-  std::vector<std::vector<std::int64_t>> parts(nb, std::vector<std::int64_t>(ns * nk, 0));
+  static thread_local ClinicScratch kept_scratch;
+  ClinicScratch& scratch = kept_scratch;  // (the worker threads' lambdas must not name it)
+  std::vector<std::vector<std::int64_t>>& parts = scratch.parts;
+  parts.resize(nb);
+  for (std::vector<std::int64_t>& part : parts) part.assign(ns * nk, 0);
   par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     std::int64_t* k = parts[b].data();
     for_rows_fetched_ahead(
@@ -382,16 +411,30 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // order); the counts per clinic are then independent Poisson with means m(s, g) × p(s, g, j),
   // as if each child's visits chose one by one. Totals come first so that the visits wanted do
   // not depend on the clinics (common random numbers between scenarios). One stream per street.
+  // The expected walk of a packet's visits over their home points (`weights`: its n_points
+  // weights), computed where the packet is made, in parallel: the numbers of the serial loop
+  // that computed it where the visits were served.
+  auto set_walk = [&](Packet& pk, const double* weights) {
+    if (opt[pk.option].outside) return;
+    double num = 0, den = 0;
+    for (std::size_t q = 0; q < n_points; ++q) {
+      num += weights[q] * dist[at(pk.street, q) + pk.option];
+      den += weights[q];
+    }
+    pk.walk_num = num;
+    pk.walk_den = den;
+  };
   std::vector<Stream> streams;
   streams.reserve(ns);
   for (std::size_t s = 0; s < ns; ++s)
     streams.emplace_back(sc.seed, rep, street_stream + s, month, Purpose::clinic);
   // Streets in parallel (each draws only from its own stream and writes only its own
-  // entries), their packets and weights listed per street and then put together in street
-  // order, with the weights' offsets moved to the joined pool: the packets, weights and draws
-  // of the serial loop over the streets.
-  std::vector<std::vector<Packet>> street_packets(ns);
-  std::vector<std::vector<double>> street_pool(ns);
+  // entries), their packets and weights listed per street; the first round takes the packets
+  // in street order: the packets, weights and draws of the serial loop over the streets.
+  std::vector<std::vector<Packet>>& street_packets = scratch.street_packets;
+  std::vector<std::vector<double>>& street_pool = scratch.street_pool;
+  street_packets.resize(ns);
+  street_pool.resize(ns);
   std::vector<std::uint8_t> underflow(ns, 0);
   par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
     std::vector<double> total(n_points), prob(nj);
@@ -400,6 +443,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       Stream& rs = streams[s];
       std::vector<Packet>& out = street_packets[s];
       std::vector<double>& weights = street_pool[s];
+      out.clear();
+      weights.clear();
       for (std::size_t g = 0; g < ng; ++g) {
         const double m = mean[s * ng + g];
         wanted[g] = m > 0 ? boost::random::poisson_distribution<int, double>(m)(rs) : 0;
@@ -437,20 +482,20 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
           if (n == 0) continue;
           out.push_back({s, g, j, n, weights.size(), std::bitset<max_clinics>().set(j)});
           for (std::size_t q = 0; q < n_points; ++q) weights.push_back(w[at(s, q) + j] / total[q]);
+          set_walk(out.back(), &weights[out.back().weight]);
         }
       }
+      for (Packet& pk : out) pk.weights = weights.data() + pk.weight;  // the list is complete
     }
   });
-  std::vector<Packet> packets;
-  std::vector<double> pool;  // packet weights, n_points each
+  // The first round's packets, in street order: those of the serial loop over the streets.
+  std::vector<Packet*>& current = scratch.current;
+  std::vector<Packet*>& next = scratch.next;
+  current.clear();
   for (std::size_t s = 0; s < ns; ++s) {
     CHILDSIM_CHECK(!underflow[s],
                    "clinic: logit weights underflowed (check the clinic.* parameters)");
-    for (Packet pk : street_packets[s]) {
-      pk.weight += pool.size();
-      packets.push_back(pk);
-    }
-    pool.insert(pool.end(), street_pool[s].begin(), street_pool[s].end());
+    for (Packet& pk : street_packets[s]) current.push_back(&pk);
   }
 
   // 5. Queueing, refusals and diversion, in rounds. In each round every clinic adds the
@@ -471,11 +516,11 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     clinic_streams.emplace_back(sc.seed, rep, facility_stream + opt[j].f, month, Purpose::clinic);
   std::vector<double> walk_sum(ns, 0.0);
   std::vector<std::int64_t> walk_n(ns, 0);
-  std::vector<std::pair<std::size_t, std::int32_t>> pending;  // (packet, visits refused)
+  std::vector<std::pair<Packet*, std::int32_t>> pending;  // (packet, visits refused)
   // For each pending packet: the options of its next choice, their logit denominators at
   // each home point, the cumulated shares, and 0, or 1 or 2 where a check failed.
-  std::vector<std::vector<std::size_t>> next_options;
-  std::vector<std::vector<double>> next_cum;
+  std::vector<std::vector<std::size_t>>& next_options = scratch.next_options;
+  std::vector<std::vector<double>>& next_cum = scratch.next_cum;
   std::vector<double> next_total;
   std::vector<std::uint8_t> next_state;
   // Refused visits choose again among the district clinics they have not tried that admit
@@ -504,20 +549,48 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     for (std::size_t a = 0; a < again.size(); ++a) {
       double share = 0;
       for (std::size_t q = 0; q < n_points; ++q)
-        share += pool[from.weight + q] * w[at(from.street, q) + again[a]] / total_k[q];
+        share += from.weights[q] * w[at(from.street, q) + again[a]] / total_k[q];
       cum.push_back(sum += share);
     }
     return sum > 0 ? 0 : 2;
   };
-  std::size_t begin = 0;
-  for (std::size_t round = 0; begin < packets.size(); ++round) {
+  // Each round has two parts that run in parallel, each on draws of its own stream:
+  //  - the clinics (their refusals): clinic j draws from its own stream and changes only the
+  //    counts of this round's packets that chose it, so the clinics run in parallel, each over
+  //    its packets in packet order; their refused packets are then listed clinic by clinic, in
+  //    the order of the serial loop over the clinics;
+  //  - the streets (the next choices of the refused visits): the visits of pending packet k
+  //    draw from its street's stream, so the streets run in parallel, each over its pending
+  //    packets in the order of `pending`, and makes their new packets; the next round's list
+  //    of packets then takes them serially, in the order of `pending`.
+  // Every stream sees the draws of the serial loop in its order, so the results are the same
+  // at any number of threads.
+  auto& arrivals = scratch.arrivals;              // this round's packets, by option
+  auto& refusals = scratch.refusals;              // (packet, visits refused), by clinic
+  auto& street_pending = scratch.street_pending;  // indices into `pending`, by street
+  auto& next_count = scratch.next_count;          // visits per next option
+  arrivals.resize(nj);
+  refusals.resize(nj);
+  street_pending.resize(ns);
+  std::vector<std::size_t> busy;  // district clinics with arrivals
+  for (std::size_t round = 0; !current.empty(); ++round) {
     CHILDSIM_CHECK(round <= nj + 1, "clinic: diversion did not finish");
-    const std::size_t end = packets.size();
+    std::vector<std::vector<double>>& next_weights = scratch.next_weights[round % 2];
+    std::vector<std::vector<Packet>>& next_packets = scratch.next_packets[round % 2];
     std::fill(load.begin(), load.end(), 0);
-    for (std::size_t p = begin; p < end; ++p) load[packets[p].option] += packets[p].count;
-    pending.clear();
     for (std::size_t j = 0; j < nj; ++j) {
-      if (opt[j].outside || load[j] == 0) continue;
+      arrivals[j].clear();
+      refusals[j].clear();
+    }
+    for (Packet* pk : current) {
+      load[pk->option] += pk->count;
+      arrivals[pk->option].push_back(pk);
+    }
+    busy.clear();
+    for (std::size_t j = 0; j < nj; ++j)
+      if (!opt[j].outside && load[j] != 0) busy.push_back(j);
+    par::for_each_unit(busy.size(), [&](std::size_t u) {
+      const std::size_t j = busy[u];
       arrived[j] += load[j];
       // The queue at the offered load so far: refusals so far should be L − served(L), which
       // grows with L by at most 1 per visit (throughput rises with the load); rounded at
@@ -533,15 +606,15 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       std::int64_t excess = std::clamp<std::int64_t>(target - refused[j], 0, load[j]);
       // Capacity: never more than K_j served in the month.
       excess = std::max(excess, taken[j] + load[j] - opt[j].capacity);
-      if (excess <= 0) continue;
+      if (excess <= 0) return;
       // Refuse a uniformly random subset of this round's arrivals (selection sampling, Knuth's
       // Algorithm S, over the visits in packet order).
       CHILDSIM_CHECK(load[j] < 250000, "clinic: more arrivals than one stream has words");
       refused[j] += excess;
       std::int64_t left = load[j];
-      for (std::size_t p = begin; p < end && excess > 0; ++p) {
-        Packet& pk = packets[p];
-        if (pk.option != j) continue;
+      for (Packet* p : arrivals[j]) {
+        if (excess <= 0) break;
+        Packet& pk = *p;
         std::int32_t out = 0;
         for (std::int32_t v = 0; v < pk.count && excess > 0; ++v, --left)
           if (rf.uniform() * static_cast<double>(left) < static_cast<double>(excess)) {
@@ -549,12 +622,15 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
             excess -= 1;
           }
         pk.count -= out;
-        if (out > 0) pending.emplace_back(p, out);
+        if (out > 0) refusals[j].emplace_back(p, out);
       }
-    }
+    });
+    pending.clear();
+    for (std::size_t j = 0; j < nj; ++j)
+      pending.insert(pending.end(), refusals[j].begin(), refusals[j].end());
     // Served: the rest of this round's arrivals.
-    for (std::size_t p = begin; p < end; ++p) {
-      const Packet& pk = packets[p];
+    for (const Packet* p : current) {
+      const Packet& pk = *p;
       if (opt[pk.option].outside) arrived[pk.option] += pk.count;
       if (pk.count == 0) continue;
       taken[pk.option] += pk.count;
@@ -562,40 +638,77 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         outside[pk.street] += pk.count;
         continue;
       }
-      double num = 0, den = 0;  // expected walk of these visits over their home points
-      for (std::size_t q = 0; q < n_points; ++q) {
-        num += pool[pk.weight + q] * dist[at(pk.street, q) + pk.option];
-        den += pool[pk.weight + q];
-      }
-      walk_sum[pk.street] += pk.count * num / den;
+      walk_sum[pk.street] += pk.count * pk.walk_num / pk.walk_den;  // (set_walk)
       walk_n[pk.street] += pk.count;
     }
     for (std::size_t j = 0; j < nj; ++j)
       if (!opt[j].outside && taken[j] >= opt[j].capacity) full[j] = 1;
-    begin = end;
-    // Refused visits choose again (next_choices); each draws from its street's stream.
-    // The next choices' probabilities do not depend on the draws (only on the packet's
-    // weights, its tried set and the clinics full this round): they are computed first, for
-    // the pending packets in parallel (each writes only its own entry), then the visits are
-    // drawn and the packets made serially in the order of `pending`, as before. The
-    // arithmetic of each number is that of computing it in the serial loop.
+    // Refused visits choose again (next_choices); each draws from its street's stream. The
+    // next choices' probabilities do not depend on the draws (only on the packet's weights,
+    // its tried set and the clinics full this round). Streets in parallel: each computes the
+    // choices of its pending packets, draws their visits and makes their new packets, in the
+    // order of `pending`, writing only their entries; the next round's list then takes the new
+    // packets serially in the order of `pending`, as before. The arithmetic of each number is
+    // that of the serial loop.
     const std::size_t n_pending = pending.size();
-    next_options.resize(n_pending);
-    next_cum.resize(n_pending);
+    // The lists per pending packet only grow (kept lists keep their memory); entries from
+    // n_pending on are not read.
+    if (next_options.size() < n_pending) next_options.resize(n_pending);
+    if (next_cum.size() < n_pending) next_cum.resize(n_pending);
     next_total.resize(n_pending * n_points);
     next_state.assign(n_pending, 0);
-    par::for_blocks(n_pending, std::min(nb, n_pending),
-                    [&](std::size_t, std::size_t k_begin, std::size_t k_end) {
-                      for (std::size_t k = k_begin; k < k_end; ++k)
-                        next_state[k] = next_choices(packets[pending[k].first], next_options[k],
-                                                     &next_total[k * n_points], next_cum[k]);
-                    });
+    if (next_count.size() < n_pending) next_count.resize(n_pending);
+    if (next_weights.size() < n_pending) next_weights.resize(n_pending);
+    if (next_packets.size() < n_pending) next_packets.resize(n_pending);
+    for (std::size_t s = 0; s < ns; ++s) street_pending[s].clear();
+    for (std::size_t k = 0; k < n_pending; ++k)
+      street_pending[pending[k].first->street].push_back(k);
+    par::for_each_unit(ns, [&](std::size_t s) {
+      Stream& rs = streams[s];
+      for (std::size_t k : street_pending[s]) {
+        next_state[k] = next_choices(*pending[k].first, next_options[k], &next_total[k * n_points],
+                                     next_cum[k]);
+        const std::vector<std::size_t>& again = next_options[k];
+        if (again.empty()) continue;
+        // A failed check is raised below, in the order of `pending`, before any packet after
+        // it is made: this street's later draws are never used.
+        if (next_state[k] != 0) return;
+        const std::vector<double>& cum = next_cum[k];
+        const double sum = cum.back();
+        std::vector<std::int32_t>& count = next_count[k];
+        count.assign(again.size(), 0);
+        for (std::int32_t v = 0; v < pending[k].second; ++v) {
+          const double target = rs.uniform() * sum;
+          std::size_t a = 0;
+          while (a + 1 < again.size() && !(target < cum[a])) ++a;
+          count[a] += 1;
+        }
+        // The new packets (those with visits, in option order) and their weights; they stay
+        // where they are made (the next round's list points to them), so the rounds use two
+        // sets of these lists in turn.
+        const Packet& from = *pending[k].first;
+        const double* total_k = &next_total[k * n_points];
+        std::vector<double>& weights = next_weights[k];
+        std::vector<Packet>& made = next_packets[k];
+        weights.clear();
+        made.clear();
+        for (std::size_t a = 0; a < again.size(); ++a) {
+          if (count[a] == 0) continue;
+          made.push_back({from.street, from.group, again[a], count[a], weights.size(),
+                          std::bitset<max_clinics>(from.tried).set(again[a])});
+          for (std::size_t q = 0; q < n_points; ++q)
+            weights.push_back(from.weights[q] * w[at(from.street, q) + again[a]] / total_k[q]);
+          set_walk(made.back(), &weights[made.back().weight]);
+        }
+        for (Packet& pk : made) pk.weights = weights.data() + pk.weight;  // the list is complete
+      }
+    });
+    next.clear();
     for (std::size_t k = 0; k < n_pending; ++k) {
       const auto [p, n] = pending[k];
-      const Packet from = packets[p];  // copied: push_back below may reallocate
-      const std::vector<std::size_t>& again = next_options[k];
-      if (again.empty()) {
-        outside[from.street] += n;
+      const std::size_t street = p->street;
+      if (next_options[k].empty()) {
+        outside[street] += n;
         continue;
       }
       // The checks of the serial loop, in its order (point totals, then the shares' sum).
@@ -603,26 +716,9 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
       CHILDSIM_CHECK(next_state[k] != 2,
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
-      const std::vector<double>& cum = next_cum[k];
-      const double* total_k = &next_total[k * n_points];
-      const double sum = cum.back();
-      std::vector<std::int32_t> count(again.size(), 0);
-      Stream& rs = streams[from.street];
-      for (std::int32_t v = 0; v < n; ++v) {
-        const double target = rs.uniform() * sum;
-        std::size_t a = 0;
-        while (a + 1 < again.size() && !(target < cum[a])) ++a;
-        count[a] += 1;
-      }
-      for (std::size_t a = 0; a < again.size(); ++a) {
-        if (count[a] == 0) continue;
-        const std::size_t offset = pool.size();
-        for (std::size_t q = 0; q < n_points; ++q)
-          pool.push_back(pool[from.weight + q] * w[at(from.street, q) + again[a]] / total_k[q]);
-        packets.push_back({from.street, from.group, again[a], count[a], offset,
-                           std::bitset<max_clinics>(from.tried).set(again[a])});
-      }
+      for (Packet& pk : next_packets[k]) next.push_back(&pk);
     }
+    current.swap(next);
   }
 
   // 6. Outputs by clinic: visits offered, served and refused, utilisation, and the queue at

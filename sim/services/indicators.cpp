@@ -8,11 +8,13 @@
 // places are full-day places (service nursery); "district" facilities are those in a street
 // (not "outside"). Holiday classes and clinics are counted from their tables and capacities,
 // not from the holiday and clinic submodels. A ratio without a denominator is NaN.
-#include "sim/services/access.hpp"    // compute_access
-#include "sim/services/services.hpp"  // ServiceContext
-#include "sim/services/targets.hpp"   // target_met
+#include "sim/core/parallel.hpp"              // par::for_blocks
+#include "sim/services/access.hpp"            // compute_access
+#include "sim/services/indicator_counts.hpp"  // count_children, ChildCounts
+#include "sim/services/services.hpp"          // ServiceContext
+#include "sim/services/targets.hpp"           // target_met
 
-#include <algorithm>  // std::max, std::fill
+#include <algorithm>  // std::max, std::fill, std::copy
 #include <cmath>      // std::lround
 #include <limits>     // std::numeric_limits
 
@@ -128,11 +130,49 @@ double ratio(double num, double den) {
 
 }  // namespace
 
+ChildCounts count_children(const ServiceContext& cx, const State& st) {
+  const Children& c = st.children;
+  const Households& h = st.households;
+  const int t = st.month;
+  const int year = cx.scenario.start.plus(t).year;
+  const std::size_t ns = cx.scenario.base.streets.size(), nb = par::n_blocks();
+  // Counted per block of rows in parallel and added up: integer counts, whatever the order.
+  std::vector<ChildCounts> parts(nb);
+  par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+    ChildCounts& k = parts[b];
+    k.waiting_by_street.assign(ns, 0);
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!c.present[i]) continue;
+      const int age = t - c.birth_month[i];
+      if (age >= 12 && age < 36) {
+        k.toddlers += 1;
+        k.served += c.babyroom_year[i] == year;
+      }
+      if (age < kDoctorChildAgeMonths) k.young += 1;
+      if (c.nursery[i] >= 0) k.enrolled += 1;
+      if (c.waiting[i] >= 0) {
+        k.waiting += 1;
+        k.waiting_by_street[static_cast<std::size_t>(
+            h.street[static_cast<std::size_t>(c.household[i])])] += 1;
+      }
+    }
+  });
+  ChildCounts n;
+  n.waiting_by_street.assign(ns, 0);
+  for (const ChildCounts& k : parts) {
+    n.toddlers += k.toddlers;
+    n.served += k.served;
+    n.young += k.young;
+    n.enrolled += k.enrolled;
+    n.waiting += k.waiting;
+    for (std::size_t s = 0; s < ns; ++s) n.waiting_by_street[s] += k.waiting_by_street[s];
+  }
+  return n;
+}
+
 void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& rec) {
   const Scenario& sc = cx.scenario;
   const Facilities& F = sc.facilities;
-  const Children& c = st.children;
-  const Households& h = st.households;
   const int t = st.month, r = st.replicate, y = rec.year_index(t);
   const std::size_t ns = sc.base.streets.size(), nf = F.size();
   // Months of this calendar year within the run: [t0, t].
@@ -182,18 +222,9 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
   double streets_with = 0;
   for (const auto v : has_room) streets_with += v;
   *real("indicator_babyroom_street_share") = ratio(streets_with, static_cast<double>(ns));
-  {
-    const int year = sc.start.plus(t).year;
-    double toddlers = 0, served = 0;
-    for (std::size_t i = 0; i < c.size(); ++i) {
-      if (!c.present[i]) continue;
-      const int age = t - c.birth_month[i];
-      if (age < 12 || age >= 36) continue;
-      toddlers += 1;
-      served += c.babyroom_year[i] == year;
-    }
-    *real("indicator_babyroom_served_share_1_3") = ratio(served, toddlers);
-  }
+  const ChildCounts n = count_children(cx, st);
+  *real("indicator_babyroom_served_share_1_3") =
+      ratio(static_cast<double>(n.served), static_cast<double>(n.toddlers));
 
   // Holiday classes open in their window.
   std::int32_t summer = 0, winter = 0;
@@ -230,22 +261,12 @@ void record_indicators(const ServiceContext& cx, const State& st, io::Recorder& 
   const double doctors = sessions / (per_doctor ? per_doctor->value : kSessionsPerDoctorMonth);
 
   // People at year end: young children, nursery places held and waiting lists.
-  double young = 0, enrolled = 0;
   std::int32_t* waiting_street = rec.block("indicator_nursery_waiting_by_street", r, y);
-  std::fill(waiting_street, waiting_street + ns, 0);
-  std::int32_t waiting = 0;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (!c.present[i]) continue;
-    if (t - c.birth_month[i] < kDoctorChildAgeMonths) young += 1;
-    if (c.nursery[i] >= 0) enrolled += 1;
-    if (c.waiting[i] >= 0) {
-      waiting += 1;
-      waiting_street[h.street[static_cast<std::size_t>(c.household[i])]] += 1;
-    }
-  }
-  *real("indicator_paediatric_doctors_per_1000_children") = ratio(doctors * 1000.0, young);
-  *rec.block("indicator_nursery_waiting", r, y) = waiting;
-  *real("indicator_nursery_utilisation") = ratio(enrolled, all_places);
+  std::copy(n.waiting_by_street.begin(), n.waiting_by_street.end(), waiting_street);
+  *real("indicator_paediatric_doctors_per_1000_children") =
+      ratio(doctors * 1000.0, static_cast<double>(n.young));
+  *rec.block("indicator_nursery_waiting", r, y) = static_cast<std::int32_t>(n.waiting);
+  *real("indicator_nursery_utilisation") = ratio(static_cast<double>(n.enrolled), all_places);
 
   // Nursery-class places added since the end of the previous year (or the first month).
   const int before = t0 > 0 ? t0 - 1 : 0;

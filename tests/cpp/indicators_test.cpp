@@ -1,14 +1,16 @@
 // indicators_test: the 15-minute walk and the yearly indicators against independent
 // recomputations from the facility tables, the state and the other outputs; targets; threads.
-#include "sim/demography/population.hpp"  // build_initial_state
-#include "sim/model/model.hpp"            // Model, step_month
-#include "sim/run/ensemble.hpp"           // run_scenario
-#include "sim/scenario/investments.hpp"   // apply_investments
-#include "sim/services/access.hpp"        // is_access_month
-#include "sim/services/services.hpp"      // record_facilities
-#include "sim/services/targets.hpp"       // load_targets, target_met
+#include "sim/demography/population.hpp"      // build_initial_state
+#include "sim/model/model.hpp"                // Model, step_month
+#include "sim/run/ensemble.hpp"               // run_scenario
+#include "sim/scenario/investments.hpp"       // apply_investments
+#include "sim/services/access.hpp"            // is_access_month
+#include "sim/services/indicator_counts.hpp"  // count_children
+#include "sim/services/services.hpp"          // record_facilities
+#include "sim/services/targets.hpp"           // load_targets, target_met
 #include "test_support.hpp"
 
+#include <omp.h>  // omp_set_num_threads, omp_get_max_threads
 #include <catch2/catch.hpp>
 
 #include <algorithm>  // std::min, std::max
@@ -613,4 +615,55 @@ TEST_CASE("indicators, item-19 counts on a hand-made facility set", "[indicators
   CHECK(dec.inclusive == 70 + 30 + 25 + 30);  // the employer nursery opened as designated
   CHECK(dec.public_classes - jan.public_classes == 55);  // not the 25 of the private host
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("indicators, the children counted in parallel equal a plain loop over the rows",
+          "[indicators][threads]") {
+  // count_children (one pass in parallel over blocks of rows) against the two serial loops
+  // record_indicators ran before (fc4ff87), at 1 and 3 threads, month by month on a real run
+  // (nursery places cut so that children wait).
+  Scenario sc = small(13);
+  set_capacity(sc, Service::nursery, 3);
+  const Model model(sc);
+  const ServiceContext cx{model.scenario, model.services};
+  const std::size_t ns = sc.base.streets.size();
+  const int saved = omp_get_max_threads();
+  std::int64_t waiting_seen = 0, served_seen = 0;
+  run_months(model, [&](const State& st, io::Recorder&) {
+    const Children& c = st.children;
+    const int t = st.month, year = sc.start.plus(t).year;
+    double toddlers = 0, served = 0, young = 0, enrolled = 0;
+    std::int32_t waiting = 0;
+    std::vector<std::int32_t> by_street(ns, 0);
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      if (!c.present[i]) continue;
+      const int age = t - c.birth_month[i];
+      if (age >= 12 && age < 36) {
+        toddlers += 1;
+        served += c.babyroom_year[i] == year;
+      }
+      if (age < 15 * 12) young += 1;
+      if (c.nursery[i] >= 0) enrolled += 1;
+      if (c.waiting[i] >= 0) {
+        waiting += 1;
+        by_street[st.households.street[static_cast<std::size_t>(c.household[i])]] += 1;
+      }
+    }
+    waiting_seen += waiting;
+    served_seen += static_cast<std::int64_t>(served);
+    for (const int threads : {1, 3}) {
+      omp_set_num_threads(threads);
+      const ChildCounts n = count_children(cx, st);
+      INFO("month " << t << ", " << threads << " threads");
+      CHECK(static_cast<double>(n.toddlers) == toddlers);
+      CHECK(static_cast<double>(n.served) == served);
+      CHECK(static_cast<double>(n.young) == young);
+      CHECK(static_cast<double>(n.enrolled) == enrolled);
+      CHECK(n.waiting == waiting);
+      CHECK(n.waiting_by_street == by_street);
+    }
+    omp_set_num_threads(saved);
+  });
+  CHECK(waiting_seen > 0);
+  CHECK(served_seen > 0);
 }
