@@ -15,7 +15,7 @@
 // (thread_pool.hpp), not OpenMP's: the caller never waits for a thread that has not woken.
 #pragma once
 
-#include "sim/core/thread_pool.hpp"  // run_units, in_pool_loop
+#include "sim/core/thread_pool.hpp"  // run_units, in_pool_loop, alone_this_month
 
 #include <omp.h>  // omp_get_max_threads, omp_get_level, omp_get_max_active_levels
 
@@ -29,7 +29,18 @@ namespace childsim::par {
 /// Threads a loop started here may use: those set by --threads (omp_set_num_threads), or 1
 /// inside a unit of a pool loop and inside an OpenMP parallel region whose nesting is switched
 /// off or that already runs one replicate per thread (e.g. calibration particles).
+/// Also 1 for a month the pool runs on the caller alone (a busy machine, thread_pool.hpp:
+/// note_month): its loops are then made as at 1 thread, one block each, without the blocks'
+/// scratch and merges that would only cost the caller time.
 inline std::size_t n_threads() {
+  if (in_pool_loop() || omp_get_level() >= omp_get_max_active_levels()) return 1;
+  const int n = omp_get_max_threads();
+  return n > 1 && !alone_this_month() ? static_cast<std::size_t>(n) : 1;
+}
+
+/// The threads set by --threads (omp_set_num_threads), or 1 where n_threads() is 1 for the
+/// nesting: what an ensemble shares out among replicates, whatever the machine's load.
+inline std::size_t configured_threads() {
   if (in_pool_loop() || omp_get_level() >= omp_get_max_active_levels()) return 1;
   const int n = omp_get_max_threads();
   return n > 1 ? static_cast<std::size_t>(n) : 1;

@@ -77,6 +77,21 @@ class Pool {
 
   long spin_us() const { return static_cast<long>(spin_.count()); }
 
+  bool alone_this_month() const { return alone_month_.load(std::memory_order_relaxed); }
+
+  void note_month() {
+    std::lock_guard<std::mutex> one_loop(run_mutex_);
+    if (alone_month_.load(std::memory_order_relaxed)) {
+      if (!core_free_for_helper(runnable_threads(), 1 + awake_.load(), usable_cores())) return;
+      alone_month_.store(false, std::memory_order_relaxed);
+      serial_left_ = 0;
+      window_cpu_ = -1;  // a fresh window from the next loop
+    } else if (serial_left_ > 0) {
+      alone_month_.store(true, std::memory_order_relaxed);
+      serial_left_ = 0;
+    }
+  }
+
   void run(std::size_t units, std::size_t participants, UnitFn call, void* context) {
     // One loop at a time: a second caller (two replicates run by two OpenMP threads, each
     // with threads inside, never happens in this program, but a library user could) waits.
@@ -282,6 +297,7 @@ class Pool {
   std::exception_ptr failed_;  // written under mutex_, read by the caller after the loop
   std::uint32_t stalls_ = 0;   // the last eight loops, 1 = the caller was held up (note_wait)
   int serial_left_ = 0;        // loops the caller still runs alone
+  std::atomic<bool> alone_month_{false};  // the current month runs on the caller alone
   std::atomic<std::size_t> next_{0};
   std::atomic<std::size_t> joined_{1};
   std::atomic<std::size_t> done_{0};
@@ -314,6 +330,14 @@ void run_units(std::size_t units, std::size_t participants, UnitFn call, void* c
     return;
   }
   pool().run(units, participants, call, context);
+}
+
+void note_month() {
+  pool().note_month();
+}
+
+bool alone_this_month() {
+  return pool().alone_this_month();
 }
 
 bool in_pool_loop() {

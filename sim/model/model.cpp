@@ -227,6 +227,7 @@ void run_replicate(const Model& m, int replicate, io::Recorder& rec,
   if (replicate == 0) record_facilities(m.scenario, rec);
   for (int t = 0; t < m.rates.n_months; ++t) {
     st.month = t;
+    par::note_month();  // a busy machine: this month's loops on one thread (thread_pool.hpp)
     step_month(m, st, rec);
     if (on_month) on_month(t);
   }

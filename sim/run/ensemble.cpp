@@ -29,7 +29,7 @@ namespace {
 // new replicates and is rethrown here.
 template <class Run>
 void for_each_replicate(const std::vector<int>& which, Run&& run) {
-  const std::size_t threads = par::n_threads();
+  const std::size_t threads = par::configured_threads();
   const std::size_t together = threads > 1 ? which.size() / threads * threads : 0;
   if (together > 0) {
     std::exception_ptr error;

@@ -57,6 +57,29 @@ TEST_CASE("parallel, one replicate with every service and investment is identica
   check_identical_across_threads(sc);
 }
 
+TEST_CASE("parallel, a replicate whose thread count changes from month to month is identical",
+          "[parallel][threads]") {
+  // The pool runs a month's loops on one thread when the machine is busy and on all of them
+  // again later (sim/core/thread_pool.hpp: note_month), so the blocks of a loop, and what the
+  // services keep between months, change size mid-run: the outputs must not notice.
+  const Scenario sc = load_scenario(test::scenario("tests/data/every_service.yaml"));
+  RunOptions one;
+  one.threads = 1;
+  const io::Dataset reference = run_scenario(sc, one);
+  RunOptions changing;
+  changing.threads = 2;
+  changing.progress = [](int, int month, int, int) { omp_set_num_threads(1 + month % 3); };
+  const io::Dataset ds = run_scenario(sc, changing);
+  omp_set_num_threads(2);
+  REQUIRE(ds.variables.size() == reference.variables.size());
+  for (const auto& v : reference.variables) {
+    INFO("variable " << v.name);
+    const auto* other = ds.find_variable(v.name);
+    REQUIRE(other != nullptr);
+    CHECK(test::identical(other->data, v.data));
+  }
+}
+
 TEST_CASE("parallel, ensembles are identical whether replicates or loops share the threads",
           "[parallel][threads]") {
   // 3 replicates: at 2 threads two run at once and the third alone with both threads; at 3
