@@ -118,7 +118,8 @@ class Pool {
     units_ = units;
     participants_ = participants;
     failed_ = nullptr;
-    next_.store(0, std::memory_order_relaxed);
+    if (taken_.size() < units) taken_ = std::vector<std::atomic<std::uint8_t>>(units);
+    for (std::size_t u = 0; u < units; ++u) taken_[u].store(0, std::memory_order_relaxed);
     joined_.store(1, std::memory_order_relaxed);  // the caller is participant 0
     done_.store(0, std::memory_order_relaxed);
     const auto start = std::chrono::steady_clock::now();
@@ -221,18 +222,38 @@ class Pool {
     }
   }
 
+  // Participant p's share is the units [U·p/P, U·(p+1)/P) of the loop's U units (P
+  // participants). It runs its share first, in order, then takes what is left of the others'
+  // shares from their ends (the owner works forward from its start), and skips any unit
+  // already taken (each unit's flag is claimed once). Why shares and not one counter from which
+  // every thread takes the next unit: the loops of a month walk the same columns in the same
+  // blocks, so with shares each thread finds its half of the rows in its own core's cache,
+  // left there by the loop before. With one shared counter the blocks went to whichever thread
+  // came first, and about half of every loop's data came from the other core's cache: on this
+  // kind of virtual machine the caller ran its half of the units in 0.51 s a replicate, nearly
+  // the 0.56 s the whole of them took on one thread (docs/performance.md, issue #14).
+  // A share whose owner never comes (a busy machine) is simply run by the others, so the
+  // caller still waits only for units in progress.
   void take_units(std::size_t participant) {
-    for (;;) {
-      const std::size_t u = next_.fetch_add(1, std::memory_order_relaxed);
-      if (u >= units_) return;
-      try {
-        call_(context_, participant, u);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!failed_) failed_ = std::current_exception();
-      }
-      done_.fetch_add(1, std::memory_order_release);
+    const std::size_t P = participants_, U = units_;
+    for (std::size_t u = U * participant / P; u < U * (participant + 1) / P; ++u)
+      take(u, participant);
+    for (std::size_t k = 1; k < P; ++k) {
+      const std::size_t q = (participant + k) % P;
+      for (std::size_t u = U * (q + 1) / P; u-- > U * q / P;) take(u, participant);
     }
+  }
+
+  // Runs unit u on this thread if no one has taken it.
+  void take(std::size_t u, std::size_t participant) {
+    if (taken_[u].exchange(1, std::memory_order_relaxed) != 0) return;
+    try {
+      call_(context_, participant, u);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!failed_) failed_ = std::current_exception();
+    }
+    done_.fetch_add(1, std::memory_order_release);
   }
 
   void grow(std::size_t helpers) {
@@ -297,8 +318,8 @@ class Pool {
   std::exception_ptr failed_;  // written under mutex_, read by the caller after the loop
   std::uint32_t stalls_ = 0;   // the last eight loops, 1 = the caller was held up (note_wait)
   int serial_left_ = 0;        // loops the caller still runs alone
-  std::atomic<bool> alone_month_{false};  // the current month runs on the caller alone
-  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> alone_month_{false};          // the current month runs on the caller alone
+  std::vector<std::atomic<std::uint8_t>> taken_;  // by unit: 1 once a thread has claimed it
   std::atomic<std::size_t> joined_{1};
   std::atomic<std::size_t> done_{0};
 };
