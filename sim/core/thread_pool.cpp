@@ -1,14 +1,16 @@
 // thread_pool: loops shared by the caller and pool threads that join as they wake.
 #include "sim/core/thread_pool.hpp"
 
-#include <sched.h>  // sched_getaffinity, CPU_COUNT
-#include <time.h>   // clock_gettime, CLOCK_THREAD_CPUTIME_ID
+#include <fcntl.h>   // open
+#include <sched.h>   // sched_getaffinity, CPU_COUNT
+#include <time.h>    // clock_gettime, CLOCK_THREAD_CPUTIME_ID
+#include <unistd.h>  // read, close
 
 #include <atomic>              // std::atomic
 #include <chrono>              // std::chrono::steady_clock
 #include <condition_variable>  // std::condition_variable
 #include <cstdint>             // std::uint64_t
-#include <cstdio>              // std::fopen, std::fscanf
+#include <cstdio>              // std::sscanf
 #include <cstdlib>             // std::getenv, std::strtol
 #include <exception>           // std::exception_ptr, std::rethrow_exception
 #include <mutex>               // std::mutex, std::unique_lock
@@ -43,12 +45,17 @@ long read_spin_microseconds() {
 // Threads runnable on the whole machine right now (running or waiting for a core): the first
 // number of the fourth field of /proc/loadavg ("3/250"); -1 where it cannot be read.
 int runnable_threads() {
-  std::FILE* f = std::fopen("/proc/loadavg", "r");
-  if (f == nullptr) return -1;
+  // open/read rather than stdio: it is read between months (note_month), a few microseconds.
+  const int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[128];
+  const ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
   double l1 = 0, l5 = 0, l15 = 0;
   int running = -1, total = 0;
-  if (std::fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &running, &total) != 5) running = -1;
-  std::fclose(f);
+  if (std::sscanf(text, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &running, &total) != 5) return -1;
   return running;
 }
 
@@ -86,7 +93,11 @@ class Pool {
       alone_month_.store(false, std::memory_order_relaxed);
       serial_left_ = 0;
       window_cpu_ = -1;  // a fresh window from the next loop
-    } else if (serial_left_ > 0) {
+    } else if (serial_left_ > 0 ||
+               !core_free_for_helper(runnable_threads(), 1 + awake_.load(), usable_cores())) {
+      // The loops went alone lately, or another process holds a core now (it was there when
+      // the run started, or came since): found between months, the month costs what it costs
+      // at 1 thread, without the stalls or the preempted windows that would find it in a loop.
       alone_month_.store(true, std::memory_order_relaxed);
       serial_left_ = 0;
     }

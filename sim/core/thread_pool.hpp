@@ -55,9 +55,11 @@ inline constexpr double min_caller_share = 0.9;
 /// False when unknown (negative CPU time). Results never depend on it.
 bool caller_preempted(double cpu_seconds, double wall_seconds);
 
-/// Called between two months of a replicate (no loop running). When the pool ran loops on
-/// the caller alone during the month (stalls or a preempted caller: a busy machine), the next
-/// month is run alone as a whole: alone_this_month() is true, so par::n_threads() is 1 and
+/// Called between two months of a replicate, and before its first (no loop running), when
+/// it runs on more than one thread. When the pool ran loops on the caller alone during the
+/// month (stalls or a preempted caller: a busy machine), or /proc/loadavg shows no core free
+/// for a helper now (another process running: core_free_for_helper), the next month is run
+/// alone as a whole: alone_this_month() is true, so par::n_threads() is 1 and
 /// the month's loops are made as at 1 thread (one block, no per-block scratch or merges; with
 /// the loops merely run alone, the caller still paid for those: 2 % more CPU than 1 thread
 /// with one busy process alongside). After each such month the helpers are tried again when
