@@ -1,15 +1,16 @@
 // thread_pool: the threads that share the loops of one replicate (sim/core/parallel.hpp).
 //
 // A loop is split into units (blocks or chunks of rows), and the units into one share per
-// thread: the caller's share is the first units, the helper's the next, and so on, so that each
-// thread works on the same rows in every loop of a month and finds them in its own core's
-// cache. The calling thread publishes the loop and starts on its share at once; the pool's other
-// threads join when they wake. A thread done with its share takes the units nobody has taken
-// yet from the others' shares. The caller then waits only for the units already taken, never
-// for a thread that has not started: on a busy machine, where the kernel may not run a helper
-// thread for milliseconds, the caller simply does the units itself (a loop costs at most what
-// it costs on one thread, plus the wait for a unit in progress). On a quiet machine the helpers
-// are awake: after a loop each keeps looking for the next one for a short while
+// thread: the caller's share is the last units (the newest rows, which the serial code between
+// loops touches most), the helper's the share before, and so on, so that each thread works on
+// the same rows in every loop of a month and finds them in its own core's cache. The calling thread
+// publishes the loop and starts on its share at once; the pool's other threads join when they wake.
+// A thread done with its share takes the units nobody has taken yet from the others' shares. The
+// caller then waits only for the units already taken, never for a thread that has not started: on a
+// busy machine, where the kernel may not run a helper thread for milliseconds, the caller simply
+// does the units itself (a loop costs at most what it costs on one thread, plus the wait for a unit
+// in progress). On a quiet machine the helpers are awake: after a loop each keeps looking for the
+// next one for a short while
 // (`spin_microseconds`, about the gap between two loops of a month) and only then sleeps, so
 // the ~20 loops of a month do not each pay a wake-up (tens of microseconds on a virtual
 // machine, where waking a sleeping core goes through the hypervisor).
@@ -32,9 +33,10 @@ namespace childsim::par {
 using UnitFn = void (*)(void* context, std::size_t participant, std::size_t unit);
 
 /// Runs call(context, participant, unit) once for every unit in [0, units), with the caller and
-/// at most `participants` − 1 pool threads. Participant p runs its share [units·p/P,
-/// units·(p+1)/P) first, in order (P = `participants`), then what the others have not yet
-/// taken of theirs. Returns when every unit has run. Must not be called from inside a unit (see
+/// at most `participants` − 1 pool threads. Participant p runs its share [units·q/P,
+/// units·(q+1)/P) first, in order (P = `participants`, q = P − 1 − p: the caller's share is
+/// the last), then what the others have not yet taken of theirs, from their ends. Returns
+/// when every unit has run. Must not be called from inside a unit (see
 /// in_pool_loop: loops nested in a unit run serially).
 void run_units(std::size_t units, std::size_t participants, UnitFn call, void* context);
 

@@ -8,11 +8,12 @@
 
 #include <omp.h>  // omp_set_num_threads, omp_get_max_threads
 
-#include <atomic>     // std::atomic
-#include <chrono>     // std::chrono::steady_clock
-#include <stdexcept>  // std::runtime_error
-#include <thread>     // std::this_thread::yield
-#include <vector>     // std::vector
+#include <atomic>      // std::atomic
+#include <chrono>      // std::chrono::steady_clock
+#include <functional>  // std::function
+#include <stdexcept>   // std::runtime_error
+#include <thread>      // std::this_thread::yield
+#include <vector>      // std::vector
 
 using namespace childsim;
 
@@ -154,20 +155,29 @@ TEST_CASE("thread pool, a caller that got less than most of a core counts as pre
 
 namespace {
 
-// A loop of 10 units on 2 participants whose unit 0 (the caller's first) waits until the
-// other 9 have run, or 10 s: the order in which the helper ran its units.
+// A loop of 10 units on 2 participants. The caller waits in its first unit until the helper
+// has started one (or 10 s), and unit 5 waits until the other 9 have run (or 10 s): the order
+// in which the helper ran its units.
 struct Shares {
   std::vector<std::size_t> helper_order;
   std::atomic<int> others_done{0};
+  std::atomic<bool> helper_started{false};
+  static void wait_for(const std::function<bool()>& done) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  }
   static void unit(void* self, std::size_t participant, std::size_t u) {
     auto& s = *static_cast<Shares*>(self);
-    if (u == 0) {
-      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      while (s.others_done.load() < 9 && std::chrono::steady_clock::now() < until)
-        std::this_thread::yield();
+    if (participant == 1) {
+      s.helper_order.push_back(u);  // the helper only writes it
+      s.helper_started = true;
+    } else {
+      wait_for([&] { return s.helper_started.load(); });
+    }
+    if (u == 5) {
+      wait_for([&] { return s.others_done.load() >= 9; });
       return;
     }
-    if (participant == 1) s.helper_order.push_back(u);  // the helper only writes it
     s.others_done += 1;
   }
 };
@@ -175,9 +185,9 @@ struct Shares {
 }  // namespace
 
 TEST_CASE("thread pool, each thread runs its own share of the units first", "[parallel][pool]") {
-  // The caller's share is units 0-4, the helper's 5-9. With the caller held in unit 0, the
+  // The caller's share is units 5-9, the helper's 0-4. With the caller held in unit 5, the
   // helper runs its own share in order, then the caller's remaining units from the end. (With
-  // one counter shared by both, the helper would have run 1, 2, ..., 9.)
+  // one counter shared by both, the helper would have run its units in increasing order.)
   const Threads threads(2);
   Shares s;
   par::run_units(10, 2, &Shares::unit, &s);
@@ -186,5 +196,5 @@ TEST_CASE("thread pool, each thread runs its own share of the units first", "[pa
     WARN("the helper never ran a unit in 10 s (a busy machine?): the shares were not seen");
     return;
   }
-  CHECK(s.helper_order == std::vector<std::size_t>{5, 6, 7, 8, 9, 4, 3, 2, 1});
+  CHECK(s.helper_order == std::vector<std::size_t>{0, 1, 2, 3, 4, 9, 8, 7, 6});
 }
