@@ -36,7 +36,7 @@ enum Event : std::uint8_t {
 
 // A household with some event this month, the new home of one that moves, and the sexes of
 // the babies of one that has a birth (drawn from their own streams in the parallel loop:
-// add_births then only appends the rows).
+// add_births_and_couples then only appends the rows).
 struct Flagged {
   std::size_t row;
   float x_m, y_m;
@@ -75,7 +75,7 @@ void age_out(State& st, const Scenario& sc, const Rates& r, MonthFlows& f) {
       const int s = h.street[static_cast<std::size_t>(c.household[i])];
       daughters[b].push_back(
           draw_household(sc, r, st.replicate, ids::adult_daughter(c.id[i]), s, c.birth_month[i]));
-      // A single woman of parity 0 (she may form a couple later: form_couples).
+      // A single woman of parity 0 (she may form a couple later: add_births_and_couples).
       daughters[b].back().partnered = 0;
     }
   });
@@ -243,41 +243,56 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   return ev;
 }
 
-void add_births(State& st, const HouseholdEvents& ev, MonthFlows& f) {
+// Births (the babies appended as child rows, in the order of ev.rows) and single women who
+// form a couple (the partner is an adult resident already counted in the street's resident
+// counts, docs/model.md, "Family formation": no count changes), in one serial pass over the
+// month's events. A row's birth comes before its partnering, as when every birth came first:
+// the census's counts are integer sums, which do not depend on the order of rows. The rows
+// are scattered over the table (a few hundred a month), and on 2 threads half of them were
+// last touched by the other core: each one's columns are requested (prefetched) a few events
+// ahead, so that those fetches overlap instead of being waited for in turn.
+void add_births_and_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Households& h = st.households;
-  for (const Flagged& e : ev.rows) {
+  const std::size_t n = ev.rows.size();
+  constexpr std::size_t ahead = 8;
+  auto fetch = [&](std::size_t k) {
+    const std::size_t j = ev.rows[k].row;
+    __builtin_prefetch(&h.street[j]);
+    __builtin_prefetch(&h.mother_birth_month[j]);
+    __builtin_prefetch(&h.parity[j]);
+    __builtin_prefetch(&h.partnered[j]);
+    __builtin_prefetch(&h.last_birth_month[j]);
+    __builtin_prefetch(&h.id[j]);
+  };
+  for (std::size_t k = 0; k < std::min(ahead, n); ++k) fetch(k);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (k + ahead < n) fetch(k + ahead);
+    const Flagged& e = ev.rows[k];
     const std::size_t i = e.row;
-    if (!(e.flags & birth)) continue;
-    const auto s = static_cast<std::size_t>(h.street[i]);
-    const int babies = (e.flags & twins) ? 2 : 1;
-    change_woman(st, i, [&] {  // her parity changes
-      for (int k = 0; k < babies; ++k) {
-        const std::uint64_t id =
-            k == 0 ? ids::newborn(h.id[i], st.month) : ids::newborn_twin(h.id[i], st.month);
-        append_child(st, id, static_cast<int>(i), st.month, e.sex[k]);
-        MonthFlows::add(f.resident_births, static_cast<int>(s), e.sex[k], 0);
-        const int order = h.parity[i] + 1;
-        f.births_by_parity[s * n_parity_classes + static_cast<std::size_t>(parity_class(order))] +=
-            1;
-        if (h.parity[i] < 255) h.parity[i] += 1;
-      }
-    });
-    h.last_birth_month[i] = st.month;
-    // Not at risk again for the birth interval (she was at risk: not in the list).
-    if (st.census.enabled()) st.census.recent_deliveries.push_back(static_cast<std::uint32_t>(i));
-    f.births[s] += babies;
-  }
-}
-
-// Single women who form a couple: the partner is an adult resident already counted in the
-// street's resident counts (docs/model.md, "Family formation"), so no count changes.
-void form_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
-  Households& h = st.households;
-  for (const Flagged& e : ev.rows) {
-    const std::size_t i = e.row;
-    if (!(e.flags & partners) || (e.flags & mother_dies)) continue;
-    change_woman(st, i, [&] { h.partnered[i] = 1; });
-    f.partnerships += 1;
+    if (e.flags & birth) {
+      const auto s = static_cast<std::size_t>(h.street[i]);
+      const int babies = (e.flags & twins) ? 2 : 1;
+      change_woman(st, i, [&] {  // her parity changes
+        for (int b = 0; b < babies; ++b) {
+          const std::uint64_t id =
+              b == 0 ? ids::newborn(h.id[i], st.month) : ids::newborn_twin(h.id[i], st.month);
+          append_child(st, id, static_cast<int>(i), st.month, e.sex[b]);
+          MonthFlows::add(f.resident_births, static_cast<int>(s), e.sex[b], 0);
+          const int order = h.parity[i] + 1;
+          f.births_by_parity[s * n_parity_classes +
+                             static_cast<std::size_t>(parity_class(order))] += 1;
+          if (h.parity[i] < 255) h.parity[i] += 1;
+        }
+      });
+      h.last_birth_month[i] = st.month;
+      // Not at risk again for the birth interval (she was at risk: not in the list).
+      if (st.census.enabled()) st.census.recent_deliveries.push_back(static_cast<std::uint32_t>(i));
+      f.births[s] += babies;
+    }
+    if ((e.flags & partners) && !(e.flags & mother_dies)) {
+      change_woman(st, i, [&] { h.partnered[i] = 1; });
+      f.partnerships += 1;
+    }
   }
 }
 
@@ -530,8 +545,7 @@ void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& 
   // deliveries in the same pass).
   const BirthTable births = st.census.enabled() ? prune_and_birth_table(st, r) : birth_table(st, r);
   const HouseholdEvents ev = draw_household_events(st, sc, r, births);
-  add_births(st, ev, f);
-  form_couples(st, ev, f);
+  add_births_and_couples(st, ev, f);
   child_deaths(st, sc, r, f);
   move_households(st, ev, f);
   arrivals(st, sc, r, f);
