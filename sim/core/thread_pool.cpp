@@ -14,6 +14,7 @@
 #include <cstdlib>             // std::getenv, std::strtol
 #include <exception>           // std::exception_ptr, std::rethrow_exception
 #include <mutex>               // std::mutex, std::unique_lock
+#include <string_view>         // std::string_view
 #include <thread>              // std::thread, std::this_thread::yield
 #include <vector>              // std::vector
 
@@ -40,6 +41,12 @@ long read_spin_microseconds() {
     if (end != text && *end == '\0' && v >= 0 && v <= 100000) return v;
   }
   return 100;
+}
+
+// Whether CHILDSIM_POOL_ALONE=never is set (allow_alone).
+bool env_says_never_alone() {
+  const char* text = std::getenv("CHILDSIM_POOL_ALONE");
+  return text != nullptr && std::string_view(text) == "never";
 }
 
 // Threads runnable on the whole machine right now (running or waiting for a core): the first
@@ -77,7 +84,9 @@ double thread_cpu_seconds() {
 
 class Pool {
  public:
-  Pool() : spin_(std::chrono::microseconds(read_spin_microseconds())) {}
+  Pool()
+      : spin_(std::chrono::microseconds(read_spin_microseconds())),
+        allow_alone_(!env_says_never_alone()) {}
 
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -86,8 +95,19 @@ class Pool {
 
   bool alone_this_month() const { return alone_month_.load(std::memory_order_relaxed); }
 
+  void allow_alone(bool allowed) {
+    std::lock_guard<std::mutex> one_loop(run_mutex_);
+    allow_alone_ = allowed;
+    if (!allowed) {
+      alone_month_.store(false, std::memory_order_relaxed);
+      serial_left_ = 0;
+      stalls_ = 0;
+    }
+  }
+
   void note_month() {
     std::lock_guard<std::mutex> one_loop(run_mutex_);
+    if (!allow_alone_) return;
     if (alone_month_.load(std::memory_order_relaxed)) {
       if (!core_free_for_helper(runnable_threads(), 1 + awake_.load(), usable_cores())) return;
       alone_month_.store(false, std::memory_order_relaxed);
@@ -118,7 +138,8 @@ class Pool {
       if (serial_left_ == 0) start_window();  // the helpers are tried from here on
       return;
     }
-    if (caller_preempted_lately()) {  // our own helper takes the caller's core: a busy machine
+    if (allow_alone_ &&
+        caller_preempted_lately()) {  // our own helper takes the caller's core: a busy machine
       serial_left_ = alone_period;
       run_serially(units, call, context);
       return;
@@ -169,7 +190,7 @@ class Pool {
     stalls_ = ((stalls_ << 1) | (stalled ? 1u : 0u)) & 0xffu;
     int recent = 0;
     for (std::uint32_t m = stalls_; m != 0; m &= m - 1) ++recent;
-    if (recent >= 2) {
+    if (recent >= 2 && allow_alone_) {
       serial_left_ = alone_period;
       stalls_ = 0;
     }
@@ -332,6 +353,7 @@ class Pool {
   std::size_t units_ = 0;
   std::size_t participants_ = 1;
   std::exception_ptr failed_;  // written under mutex_, read by the caller after the loop
+  bool allow_alone_;           // false: never alone (allow_alone, CHILDSIM_POOL_ALONE=never)
   std::uint32_t stalls_ = 0;   // the last eight loops, 1 = the caller was held up (note_wait)
   int serial_left_ = 0;        // loops the caller still runs alone
   std::atomic<bool> alone_month_{false};          // the current month runs on the caller alone
@@ -375,6 +397,10 @@ void note_month() {
 
 bool alone_this_month() {
   return pool().alone_this_month();
+}
+
+void allow_alone(bool allowed) {
+  pool().allow_alone(allowed);
 }
 
 bool in_pool_loop() {

@@ -72,6 +72,14 @@ void note_month();
 /// Whether the pool runs the current month on the caller alone (note_month).
 bool alone_this_month();
 
+/// Whether the pool may run loops on the caller alone when the machine looks busy (stalls, a
+/// preempted caller, another process at a month's start): true unless switched off here or
+/// by the environment variable CHILDSIM_POOL_ALONE=never (read once when the pool starts).
+/// Results never depend on it. The tests of thread-count identity switch it off: on a busy
+/// test machine (ctest running two tests at once) the pool would otherwise run most months
+/// as at 1 thread, and the tests would compare 1 thread with 1 thread.
+void allow_alone(bool allowed);
+
 /// True on a thread that is running a unit of a pool loop (its own loops must run serially).
 bool in_pool_loop();
 

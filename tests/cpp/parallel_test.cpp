@@ -1,7 +1,7 @@
 // parallel_test: one replicate, and ensembles, give the same bytes at any thread count
 // (sim/core/parallel.hpp: loops within a replicate; sim/run/ensemble.cpp: whole replicates at
 // once or threads within each).
-#include "sim/core/parallel.hpp"      // par::for_blocks, par::for_chunks
+#include "sim/core/parallel.hpp"      // par::for_blocks, par::for_chunks, par::allow_alone
 #include "sim/run/ensemble.hpp"       // run_scenario, RunOptions
 #include "sim/scenario/scenario.hpp"  // load_scenario
 #include "test_support.hpp"           // test::scenario, test::identical
@@ -16,8 +16,19 @@ using namespace childsim;
 
 namespace {
 
+// The pool shares every loop while it lives, even when the test machine is busy (ctest runs
+// two tests at once): otherwise most months would run as at 1 thread (thread_pool.hpp:
+// allow_alone) and these tests would compare 1 thread with 1 thread.
+struct SharedLoops {
+  SharedLoops() { par::allow_alone(false); }
+  ~SharedLoops() { par::allow_alone(true); }
+  SharedLoops(const SharedLoops&) = delete;
+  SharedLoops& operator=(const SharedLoops&) = delete;
+};
+
 // Every output array of `sc` at 2, 3 and 4 threads against 1 thread, to the bit (NaNs too).
 void check_identical_across_threads(const Scenario& sc) {
+  const SharedLoops shared;
   RunOptions one;
   one.threads = 1;
   const io::Dataset reference = run_scenario(sc, one);
@@ -62,6 +73,7 @@ TEST_CASE("parallel, a replicate whose thread count changes from month to month 
   // The pool runs a month's loops on one thread when the machine is busy and on all of them
   // again later (sim/core/thread_pool.hpp: note_month), so the blocks of a loop, and what the
   // services keep between months, change size mid-run: the outputs must not notice.
+  const SharedLoops shared;
   const Scenario sc = load_scenario(test::scenario("tests/data/every_service.yaml"));
   RunOptions one;
   one.threads = 1;

@@ -198,3 +198,35 @@ TEST_CASE("thread pool, each thread runs its own share of the units first", "[pa
   }
   CHECK(s.helper_order == std::vector<std::size_t>{0, 1, 2, 3, 4, 9, 8, 7, 6});
 }
+
+TEST_CASE(
+    "thread pool, a month starts alone while other threads hold every core, unless told never to",
+    "[parallel][pool]") {
+  // As many CPU-bound threads as the machine has cores: /proc/loadavg shows no core free for
+  // a helper, so the next month runs alone (as at 1 thread); with allow_alone(false) it does
+  // not (the tests of thread-count identity rely on it).
+  const Threads threads(2);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> spinners;
+  const unsigned n = std::max(2u, std::thread::hardware_concurrency());
+  for (unsigned k = 0; k < n; ++k)
+    spinners.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) {
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all of them running
+  par::note_month();
+  const bool alone = par::alone_this_month();
+  const std::size_t alone_threads = par::n_threads();
+  par::allow_alone(false);
+  par::note_month();
+  const bool alone_when_never = par::alone_this_month();
+  const std::size_t never_threads = par::n_threads();
+  par::allow_alone(true);
+  stop = true;
+  for (std::thread& t : spinners) t.join();
+  CHECK(alone);
+  CHECK(alone_threads == 1);
+  CHECK_FALSE(alone_when_never);
+  CHECK(never_threads == 2);
+}
