@@ -3,7 +3,8 @@
 # build, then the C++ tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 # Set CHILDSIM_SKIP_SANITIZE=1 to skip the sanitizer pass locally. Last, the libFuzzer targets
 # (clang, ASan + UBSan) run for 60 s in all (tools/fuzz.sh; about 2 min with their build);
-# CHILDSIM_SKIP_FUZZ=1 skips them.
+# CHILDSIM_SKIP_FUZZ=1 skips them. Before them, the thread pool's tests run under
+# ThreadSanitizer (tools/tsan_pool.sh, about 30 s; CHILDSIM_SKIP_TSAN=1 skips it).
 #
 # The sanitizer build (the longest step of a fresh run: ~800 CPU-seconds) is compiled while
 # the release tests run: those tests leave the cores idle part of the time (each pytest worker
@@ -40,6 +41,10 @@ if [[ $sanitize == 1 ]]; then
     ctest --preset sanitize -j2
 fi
 [[ $release_rc == 0 ]] || exit "$release_rc"
+if [[ "${CHILDSIM_SKIP_TSAN:-0}" != 1 ]]; then
+  echo "== the thread pool's tests under ThreadSanitizer (tools/tsan_pool.sh)"
+  tools/tsan_pool.sh
+fi
 if [[ "${CHILDSIM_SKIP_FUZZ:-0}" != 1 ]]; then
   tools/fuzz.sh
 fi
