@@ -264,12 +264,12 @@ class Pool {
   // thread finds its part of the rows in its own core's cache, left there by the loop before.
   // With one shared counter the blocks went to whichever thread came first, and about half of
   // every loop's data came from the other core's cache: on this kind of virtual machine the
-  // caller ran its half of the units in 0.51 s a replicate, nearly the 0.56 s the whole of them
-  // took on one thread (docs/performance.md, issue #14). Why the caller's share is the last:
-  // what runs serially between the loops (births and arrivals appended, the allocations of
-  // places to young children) touches mostly the newest rows, the last ones, which the caller
-  // then has in its cache: 2 % less time at 2 threads than with the caller's share first.
-  // A share whose owner never comes (a busy machine) is simply run by the others, so the
+  // caller spent 0.51 s of a 0.55 s replicate running its half of the units, each thread at
+  // not much more than half the speed of one thread alone (docs/performance.md, issue #14). Why the
+  // caller's share is the last: what runs serially between the loops (births and arrivals appended,
+  // the allocations of places to young children) touches mostly the newest rows, the last ones,
+  // which the caller then has in its cache: 2 % less time at 2 threads than with the caller's share
+  // first. A share whose owner never comes (a busy machine) is simply run by the others, so the
   // caller still waits only for units in progress.
   void take_units(std::size_t participant) {
     const std::size_t P = participants_, U = units_;
