@@ -15,7 +15,7 @@
 // (thread_pool.hpp), not OpenMP's: the caller never waits for a thread that has not woken.
 #pragma once
 
-#include "sim/core/thread_pool.hpp"  // run_units, in_pool_loop, alone_this_month
+#include "sim/core/thread_pool.hpp"  // run_units, in_pool_loop, alone_this_month, note_month
 
 #include <omp.h>  // omp_get_max_threads, omp_get_level, omp_get_max_active_levels
 
@@ -44,6 +44,13 @@ inline std::size_t configured_threads() {
   if (in_pool_loop() || omp_get_level() >= omp_get_max_active_levels()) return 1;
   const int n = omp_get_max_threads();
   return n > 1 ? static_cast<std::size_t>(n) : 1;
+}
+
+/// Called between two months of a replicate, and before its first: note_month
+/// (thread_pool.hpp: a month on a busy machine runs as at 1 thread), when the replicate's
+/// loops may use more than one thread (with one, there is nothing to decide).
+inline void between_months() {
+  if (configured_threads() > 1) note_month();
 }
 
 /// Blocks per thread of a for_blocks loop. More blocks than threads, so that a thread that the

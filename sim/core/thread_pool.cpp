@@ -105,16 +105,21 @@ class Pool {
     }
   }
 
+  // Whether the machine has a core free for a helper right now (core_free_for_helper, from
+  // /proc/loadavg; the caller and the helpers not asleep are ours).
+  bool core_free_now() const {
+    return core_free_for_helper(runnable_threads(), 1 + awake_.load(), usable_cores());
+  }
+
   void note_month() {
     std::lock_guard<std::mutex> one_loop(run_mutex_);
     if (!allow_alone_) return;
     if (alone_month_.load(std::memory_order_relaxed)) {
-      if (!core_free_for_helper(runnable_threads(), 1 + awake_.load(), usable_cores())) return;
+      if (!core_free_now()) return;
       alone_month_.store(false, std::memory_order_relaxed);
       serial_left_ = 0;
       window_cpu_ = -1;  // a fresh window from the next loop
-    } else if (serial_left_ > 0 ||
-               !core_free_for_helper(runnable_threads(), 1 + awake_.load(), usable_cores())) {
+    } else if (serial_left_ > 0 || !core_free_now()) {
       // The loops went alone lately, or another process holds a core now (it was there when
       // the run started, or came since): found between months, the month costs what it costs
       // at 1 thread, without the stalls or the preempted windows that would find it in a loop.
@@ -131,9 +136,7 @@ class Pool {
       // Before the helpers are tried again, a look at the machine: while other processes'
       // runnable threads leave no core for a helper, the caller stays alone for another
       // period. Probing with real loops cost a stall or two (milliseconds) a period.
-      if (--serial_left_ == 0 &&
-          !core_free_for_helper(runnable_threads(), 1 + awake_.load(), usable_cores()))
-        serial_left_ = alone_period;
+      if (--serial_left_ == 0 && !core_free_now()) serial_left_ = alone_period;
       run_serially(units, call, context);
       if (serial_left_ == 0) start_window();  // the helpers are tried from here on
       return;

@@ -3,17 +3,17 @@
 // A loop is split into units (blocks or chunks of rows), and the units into one share per
 // thread: the caller's share is the last units (the newest rows, which the serial code between
 // loops touches most), the helper's the share before, and so on, so that each thread works on
-// the same rows in every loop of a month and finds them in its own core's cache. The calling thread
-// publishes the loop and starts on its share at once; the pool's other threads join when they wake.
-// A thread done with its share takes the units nobody has taken yet from the others' shares. The
-// caller then waits only for the units already taken, never for a thread that has not started: on a
-// busy machine, where the kernel may not run a helper thread for milliseconds, the caller simply
-// does the units itself (a loop costs at most what it costs on one thread, plus the wait for a unit
-// in progress). On a quiet machine the helpers are awake: after a loop each keeps looking for the
-// next one for a short while
-// (`spin_microseconds`, about the gap between two loops of a month) and only then sleeps, so
-// the ~20 loops of a month do not each pay a wake-up (tens of microseconds on a virtual
-// machine, where waking a sleeping core goes through the hypervisor).
+// the same rows in every loop of a month and finds them in its own core's cache. The calling
+// thread publishes the loop and starts on its share at once; the pool's other threads join
+// when they wake. A thread done with its share takes the units nobody has taken yet from the
+// others' shares. The caller then waits only for the units already taken, never for a thread
+// that has not started: on a busy machine, where the kernel may not run a helper thread for
+// milliseconds, the caller simply does the units itself (a loop costs at most what it costs on
+// one thread, plus the wait for a unit in progress). On a quiet machine the helpers are awake:
+// after a loop each keeps looking for the next one for a short while (`spin_microseconds`,
+// about the gap between two loops of a month) and only then sleeps, so the ~20 loops of a
+// month do not each pay a wake-up (tens of microseconds on a virtual machine, where waking a
+// sleeping core goes through the hypervisor).
 //
 // Why not OpenMP's own teams: an OpenMP parallel region ends at a barrier that waits for every
 // thread of the team, started or not, and its idle threads either spin (which starves the

@@ -247,27 +247,11 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
 // form a couple (the partner is an adult resident already counted in the street's resident
 // counts, docs/model.md, "Family formation": no count changes), in one serial pass over the
 // month's events. A row's birth comes before its partnering, as when every birth came first:
-// the census's counts are integer sums, which do not depend on the order of rows. The rows
-// are scattered over the table (a few hundred a month), and on 2 threads half of them were
-// last touched by the other core: each one's columns are requested (prefetched) a few events
-// ahead, so that those fetches overlap instead of being waited for in turn.
+// the census's counts are integer sums, which do not depend on the order of rows. One pass
+// rather than two: the rows are scattered over the table, and each is fetched once.
 void add_births_and_couples(State& st, const HouseholdEvents& ev, MonthFlows& f) {
   Households& h = st.households;
-  const std::size_t n = ev.rows.size();
-  constexpr std::size_t ahead = 8;
-  auto fetch = [&](std::size_t k) {
-    const std::size_t j = ev.rows[k].row;
-    __builtin_prefetch(&h.street[j]);
-    __builtin_prefetch(&h.mother_birth_month[j]);
-    __builtin_prefetch(&h.parity[j]);
-    __builtin_prefetch(&h.partnered[j]);
-    __builtin_prefetch(&h.last_birth_month[j]);
-    __builtin_prefetch(&h.id[j]);
-  };
-  for (std::size_t k = 0; k < std::min(ahead, n); ++k) fetch(k);
-  for (std::size_t k = 0; k < n; ++k) {
-    if (k + ahead < n) fetch(k + ahead);
-    const Flagged& e = ev.rows[k];
+  for (const Flagged& e : ev.rows) {
     const std::size_t i = e.row;
     if (e.flags & birth) {
       const auto s = static_cast<std::size_t>(h.street[i]);

@@ -220,10 +220,7 @@ void step_month(const Model& m, State& st, io::Recorder& rec) {
 
 void run_replicate(const Model& m, int replicate, io::Recorder& rec,
                    const std::function<void(int)>& on_month) {
-  // A busy machine: the next month's loops (here the starting population's) on one thread
-  // (thread_pool.hpp). Not needed with one thread.
-  const bool threads = par::configured_threads() > 1;
-  if (threads) par::note_month();
+  par::between_months();  // a busy machine: the starting population's loops on one thread
   State st = build_initial_state(m.scenario, m.rates, m.counts, replicate);
   record_start(st, rec);
   if (m.warm) warm_start_services(*m.warm, st);  // enrolments and lists at steady state
@@ -231,7 +228,7 @@ void run_replicate(const Model& m, int replicate, io::Recorder& rec,
   if (replicate == 0) record_facilities(m.scenario, rec);
   for (int t = 0; t < m.rates.n_months; ++t) {
     st.month = t;
-    if (threads) par::note_month();
+    par::between_months();  // a busy machine: this month's loops on one thread
     step_month(m, st, rec);
     if (on_month) on_month(t);
   }

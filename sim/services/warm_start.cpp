@@ -1,7 +1,7 @@
 // warm_start: the services' spin-up before the first month.
 #include "sim/services/warm_start.hpp"
 
-#include "sim/core/parallel.hpp"      // par::for_chunks, par::for_blocks, par::note_month
+#include "sim/core/parallel.hpp"      // par::for_chunks, par::for_blocks, par::between_months
 #include "sim/io/recorder.hpp"        // Recorder (a scratch one: the spin-up records nothing)
 #include "sim/services/services.hpp"  // step_kindergarten, step_nursery
 
@@ -93,10 +93,9 @@ void warm_start_services(const WarmStart& warm, State& st) {
   make_homes(part.households, homes);
   cx.homes = homes.data();
   cx.n_homes = part.households.size();
-  const bool threads = par::configured_threads() > 1;
   for (int m = 0; m < n; ++m) {
     part.month = m;
-    if (threads) par::note_month();  // a busy machine: the month on one thread (thread_pool.hpp)
+    par::between_months();  // a busy machine: the month on one thread (thread_pool.hpp)
     step_kindergarten(cx, part, scratch);
     step_nursery(cx, part, scratch);
   }
