@@ -89,6 +89,14 @@ class Stream {
   int used_ = 4;
 };
 
+/// A Stream alone on its cache line: for arrays of streams that threads draw from at the same
+/// time (the clinic's, one per street and one per clinic). Streams side by side (48 bytes each)
+/// would share lines, and every draw, which moves the stream's position, would pass the line
+/// between the cores.
+struct alignas(64) LineStream {
+  Stream s;
+};
+
 /// SplitMix64 finaliser: a bijective mix used to derive stable agent ids (agent_ids.hpp).
 constexpr std::uint64_t mix64(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;

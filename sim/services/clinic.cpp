@@ -228,23 +228,41 @@ struct Packet {
   double walk_num = 0, walk_den = 0;
 };
 
+/// One street's lists, written by the street's unit of a parallel loop (steps 4 and 5). On
+/// cache lines of their own: vectors side by side would share lines, and every push_back, which
+/// writes the vector's end, would pass the line between the cores (the streets' loop of step 5
+/// took 2.3 times the CPU time at 2 threads that it took at 1, when these lists were indexed by
+/// pending packet, neighbours belonging to other streets; docs/performance.md).
+struct alignas(64) StreetLists {
+  std::vector<Packet> packets;  // step 4: the first round's packets
+  std::vector<double> pool;     // their weights
+  // Step 5: the packets the street's diverted visits make, and their weights: two sets, used
+  // in turn by the rounds (a round reads the packets the round before made).
+  std::vector<Packet> made[2];
+  std::vector<double> made_weights[2];
+  std::vector<std::size_t> pending;  // indices into `pending` of the street's packets
+  // One pending packet's next choice: its options, their logit denominators at each home
+  // point, the cumulated shares, and the visits that chose each option.
+  std::vector<std::size_t> again;
+  std::vector<double> total, cum;
+  std::vector<std::int32_t> count;
+};
+
+/// One clinic's refused packets (packet, visits refused), written by the clinic's unit of a
+/// parallel loop: on a cache line of its own, as StreetLists.
+struct alignas(64) ClinicLists {
+  std::vector<std::pair<Packet*, std::int32_t>> refusals;
+};
+
 /// The month's working lists (step_clinic), kept from month to month so that a month does not
 /// allocate and free some hundred small vectors; they carry nothing from one month to the next
 /// (each is cleared or assigned before it is read).
 struct ClinicScratch {
   std::vector<std::vector<std::int64_t>> parts;  // children by street and age class, per block
-  std::vector<std::vector<Packet>> street_packets;
-  std::vector<std::vector<double>> street_pool;
+  std::vector<StreetLists> streets;
+  std::vector<ClinicLists> clinics;
   std::vector<Packet*> current, next;  // the packets of this round and of the next
   std::vector<std::vector<Packet*>> arrivals;
-  std::vector<std::vector<std::size_t>> street_pending, next_options;
-  std::vector<std::vector<std::pair<Packet*, std::int32_t>>> refusals;
-  std::vector<std::vector<double>> next_cum;
-  std::vector<std::vector<std::int32_t>> next_count;
-  // The packets that diverted visits make, and their weights, per pending packet: two sets,
-  // used in turn by the rounds (a round reads the packets the round before made).
-  std::vector<std::vector<double>> next_weights[2];
-  std::vector<std::vector<Packet>> next_packets[2];
 };
 
 }  // namespace
@@ -424,25 +442,23 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     pk.walk_num = num;
     pk.walk_den = den;
   };
-  std::vector<Stream> streams;
+  std::vector<LineStream> streams;  // (a line each: the streets' units draw at the same time)
   streams.reserve(ns);
   for (std::size_t s = 0; s < ns; ++s)
-    streams.emplace_back(sc.seed, rep, street_stream + s, month, Purpose::clinic);
+    streams.push_back({Stream(sc.seed, rep, street_stream + s, month, Purpose::clinic)});
   // Streets in parallel (each draws only from its own stream and writes only its own
   // entries), their packets and weights listed per street; the first round takes the packets
   // in street order: the packets, weights and draws of the serial loop over the streets.
-  std::vector<std::vector<Packet>>& street_packets = scratch.street_packets;
-  std::vector<std::vector<double>>& street_pool = scratch.street_pool;
-  street_packets.resize(ns);
-  street_pool.resize(ns);
+  std::vector<StreetLists>& lists = scratch.streets;
+  lists.resize(ns);
   std::vector<std::uint8_t> underflow(ns, 0);
   par::for_blocks(ns, std::min(nb, ns), [&](std::size_t, std::size_t s_begin, std::size_t s_end) {
     std::vector<double> total(n_points), prob(nj);
     std::vector<int> wanted(ng);
     for (std::size_t s = s_begin; s < s_end; ++s) {
-      Stream& rs = streams[s];
-      std::vector<Packet>& out = street_packets[s];
-      std::vector<double>& weights = street_pool[s];
+      Stream& rs = streams[s].s;
+      std::vector<Packet>& out = lists[s].packets;
+      std::vector<double>& weights = lists[s].pool;
       out.clear();
       weights.clear();
       for (std::size_t g = 0; g < ng; ++g) {
@@ -495,7 +511,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   for (std::size_t s = 0; s < ns; ++s) {
     CHILDSIM_CHECK(!underflow[s],
                    "clinic: logit weights underflowed (check the clinic.* parameters)");
-    for (Packet& pk : street_packets[s]) current.push_back(&pk);
+    for (Packet& pk : lists[s].packets) current.push_back(&pk);
   }
 
   // 5. Queueing, refusals and diversion, in rounds. In each round every clinic adds the
@@ -510,19 +526,19 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   std::vector<std::uint8_t> full(nj, 0);
   std::vector<ClinicMonth> last_queue(nj);  // the queue at the load of the last round's call
   std::vector<std::uint8_t> has_queue(nj, 0);
-  std::vector<Stream> clinic_streams;  // one per option, drawn in rounds
+  std::vector<LineStream> clinic_streams;  // one per option, drawn in rounds
   clinic_streams.reserve(nj);
   for (std::size_t j = 0; j < nj; ++j)
-    clinic_streams.emplace_back(sc.seed, rep, facility_stream + opt[j].f, month, Purpose::clinic);
+    clinic_streams.push_back(
+        {Stream(sc.seed, rep, facility_stream + opt[j].f, month, Purpose::clinic)});
   std::vector<double> walk_sum(ns, 0.0);
   std::vector<std::int64_t> walk_n(ns, 0);
   std::vector<std::pair<Packet*, std::int32_t>> pending;  // (packet, visits refused)
-  // For each pending packet: the options of its next choice, their logit denominators at
-  // each home point, the cumulated shares, and 0, or 1 or 2 where a check failed.
-  std::vector<std::vector<std::size_t>>& next_options = scratch.next_options;
-  std::vector<std::vector<double>>& next_cum = scratch.next_cum;
-  std::vector<double> next_total;
+  // For each pending packet: 0, or 1 or 2 where a check failed, or no_options; and the range
+  // of the packets it made in its street's list.
+  constexpr std::uint8_t no_options = 3;
   std::vector<std::uint8_t> next_state;
+  std::vector<std::size_t> made_begin, made_end;
   // Refused visits choose again among the district clinics they have not tried that admit
   // their age and are not at capacity; if there are none, among the clinics outside they
   // have not tried; if none of those either, they are counted as outside the district with
@@ -538,7 +554,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     if (again.empty())
       for (std::size_t j : first[from.group])
         if (opt[j].outside && !from.tried[j]) again.push_back(j);
-    if (again.empty()) return 0;
+    if (again.empty()) return no_options;
     for (std::size_t q = 0; q < n_points; ++q) {  // point totals
       double sum = 0;
       for (std::size_t j : again) sum += w[at(from.street, q) + j];
@@ -565,22 +581,18 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   //    of packets then takes them serially, in the order of `pending`.
   // Every stream sees the draws of the serial loop in its order, so the results are the same
   // at any number of threads.
-  auto& arrivals = scratch.arrivals;              // this round's packets, by option
-  auto& refusals = scratch.refusals;              // (packet, visits refused), by clinic
-  auto& street_pending = scratch.street_pending;  // indices into `pending`, by street
-  auto& next_count = scratch.next_count;          // visits per next option
+  auto& arrivals = scratch.arrivals;  // this round's packets, by option
+  std::vector<ClinicLists>& clinic_lists = scratch.clinics;
   arrivals.resize(nj);
-  refusals.resize(nj);
-  street_pending.resize(ns);
+  clinic_lists.resize(nj);
   std::vector<std::size_t> busy;  // district clinics with arrivals
   for (std::size_t round = 0; !current.empty(); ++round) {
     CHILDSIM_CHECK(round <= nj + 1, "clinic: diversion did not finish");
-    std::vector<std::vector<double>>& next_weights = scratch.next_weights[round % 2];
-    std::vector<std::vector<Packet>>& next_packets = scratch.next_packets[round % 2];
+    const std::size_t set = round % 2;  // the lists of made packets this round writes
     std::fill(load.begin(), load.end(), 0);
     for (std::size_t j = 0; j < nj; ++j) {
       arrivals[j].clear();
-      refusals[j].clear();
+      clinic_lists[j].refusals.clear();
     }
     for (Packet* pk : current) {
       load[pk->option] += pk->count;
@@ -595,7 +607,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       // The queue at the offered load so far: refusals so far should be L − served(L), which
       // grows with L by at most 1 per visit (throughput rises with the load); rounded at
       // random to a whole number, minus those refused in earlier rounds.
-      Stream& rf = clinic_streams[j];
+      Stream& rf = clinic_streams[j].s;
       const ClinicMonth q =
           clinic_month(static_cast<double>(arrived[j]), F.capacity(opt[j].f, t), half_days,
                        opt[j].per_session, hours, tolerance, tail_minutes);
@@ -622,12 +634,13 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
             excess -= 1;
           }
         pk.count -= out;
-        if (out > 0) refusals[j].emplace_back(p, out);
+        if (out > 0) clinic_lists[j].refusals.emplace_back(p, out);
       }
     });
     pending.clear();
     for (std::size_t j = 0; j < nj; ++j)
-      pending.insert(pending.end(), refusals[j].begin(), refusals[j].end());
+      pending.insert(pending.end(), clinic_lists[j].refusals.begin(),
+                     clinic_lists[j].refusals.end());
     // Served: the rest of this round's arrivals.
     for (const Packet* p : current) {
       const Packet& pk = *p;
@@ -651,31 +664,30 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
     // packets serially in the order of `pending`, as before. The arithmetic of each number is
     // that of the serial loop.
     const std::size_t n_pending = pending.size();
-    // The lists per pending packet only grow (kept lists keep their memory); entries from
-    // n_pending on are not read.
-    if (next_options.size() < n_pending) next_options.resize(n_pending);
-    if (next_cum.size() < n_pending) next_cum.resize(n_pending);
-    next_total.resize(n_pending * n_points);
     next_state.assign(n_pending, 0);
-    if (next_count.size() < n_pending) next_count.resize(n_pending);
-    if (next_weights.size() < n_pending) next_weights.resize(n_pending);
-    if (next_packets.size() < n_pending) next_packets.resize(n_pending);
-    for (std::size_t s = 0; s < ns; ++s) street_pending[s].clear();
+    made_begin.assign(n_pending, 0);
+    made_end.assign(n_pending, 0);
+    for (std::size_t s = 0; s < ns; ++s) lists[s].pending.clear();
     for (std::size_t k = 0; k < n_pending; ++k)
-      street_pending[pending[k].first->street].push_back(k);
+      lists[pending[k].first->street].pending.push_back(k);
     par::for_each_unit(ns, [&](std::size_t s) {
-      Stream& rs = streams[s];
-      for (std::size_t k : street_pending[s]) {
-        next_state[k] = next_choices(*pending[k].first, next_options[k], &next_total[k * n_points],
-                                     next_cum[k]);
-        const std::vector<std::size_t>& again = next_options[k];
-        if (again.empty()) continue;
+      Stream& rs = streams[s].s;
+      StreetLists& L = lists[s];
+      std::vector<double>& weights = L.made_weights[set];
+      std::vector<Packet>& made = L.made[set];
+      weights.clear();
+      made.clear();
+      L.total.resize(n_points);
+      for (std::size_t k : L.pending) {
+        next_state[k] = next_choices(*pending[k].first, L.again, L.total.data(), L.cum);
         // A failed check is raised below, in the order of `pending`, before any packet after
         // it is made: this street's later draws are never used.
-        if (next_state[k] != 0) return;
-        const std::vector<double>& cum = next_cum[k];
+        if (next_state[k] == no_options) continue;
+        if (next_state[k] != 0) break;
+        const std::vector<std::size_t>& again = L.again;
+        const std::vector<double>& cum = L.cum;
         const double sum = cum.back();
-        std::vector<std::int32_t>& count = next_count[k];
+        std::vector<std::int32_t>& count = L.count;
         count.assign(again.size(), 0);
         for (std::int32_t v = 0; v < pending[k].second; ++v) {
           const double target = rs.uniform() * sum;
@@ -687,27 +699,24 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         // where they are made (the next round's list points to them), so the rounds use two
         // sets of these lists in turn.
         const Packet& from = *pending[k].first;
-        const double* total_k = &next_total[k * n_points];
-        std::vector<double>& weights = next_weights[k];
-        std::vector<Packet>& made = next_packets[k];
-        weights.clear();
-        made.clear();
+        made_begin[k] = made.size();
         for (std::size_t a = 0; a < again.size(); ++a) {
           if (count[a] == 0) continue;
           made.push_back({from.street, from.group, again[a], count[a], weights.size(),
                           std::bitset<max_clinics>(from.tried).set(again[a])});
           for (std::size_t q = 0; q < n_points; ++q)
-            weights.push_back(from.weights[q] * w[at(from.street, q) + again[a]] / total_k[q]);
+            weights.push_back(from.weights[q] * w[at(from.street, q) + again[a]] / L.total[q]);
           set_walk(made.back(), &weights[made.back().weight]);
         }
-        for (Packet& pk : made) pk.weights = weights.data() + pk.weight;  // the list is complete
+        made_end[k] = made.size();
       }
+      for (Packet& pk : made) pk.weights = weights.data() + pk.weight;  // the list is complete
     });
     next.clear();
     for (std::size_t k = 0; k < n_pending; ++k) {
       const auto [p, n] = pending[k];
       const std::size_t street = p->street;
-      if (next_options[k].empty()) {
+      if (next_state[k] == no_options) {
         outside[street] += n;
         continue;
       }
@@ -716,7 +725,8 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
       CHILDSIM_CHECK(next_state[k] != 2,
                      "clinic: logit weights underflowed (check the clinic.* parameters)");
-      for (Packet& pk : next_packets[k]) next.push_back(&pk);
+      std::vector<Packet>& made = lists[street].made[set];
+      for (std::size_t i = made_begin[k]; i < made_end[k]; ++i) next.push_back(&made[i]);
     }
     current.swap(next);
   }
