@@ -152,6 +152,7 @@ void compact(State& s) {
   for (const std::uint32_t i : recent)
     if (new_row[i] >= 0) recent[kept++] = static_cast<std::uint32_t>(new_row[i]);
   recent.resize(kept);
+  s.homes.made_month = -1;  // renumbered: the services' copy is made whole next month
 }
 
 }  // namespace childsim

@@ -233,6 +233,45 @@ struct AgentCensus {
   std::size_t index(int row, int birth_month) const;
 };
 
+/// What the services read of a family household, packed in 16 bytes, so that a child's
+/// household costs one memory access: the household table keeps one array per attribute
+/// (state.hpp), and the street, home, work, hukou, grandparent care, income and taste of a
+/// child's household were up to ten scattered reads per child and pass. Copied from the
+/// household table (which the services never change): kept with the state (HomeRows) and
+/// brought up to date once a month by step_services, and made once for the whole spin-up;
+/// values are the same as the table's.
+struct HomeRow {
+  /// Leaves the fields unset (make_homes sets every one): a vector's resize would otherwise
+  /// zero the new rows on the calling thread before make_homes' parallel loop writes them,
+  /// touching each fresh page twice, once serially.
+  HomeRow() {}     // NOLINT(modernize-use-equals-default): `= default` would zero them
+  float x_m, y_m;  ///< home on the local plane (Households::x_m, y_m)
+  float taste;     ///< Households::taste
+  std::int16_t street;
+  std::uint8_t income_band;
+  std::uint8_t traits;  ///< bit 0: all parents work; 1: Shanghai hukou; 2: grandparent care
+  bool all_parents_work() const { return (traits & 1u) != 0; }
+  bool hukou_local() const { return (traits & 2u) != 0; }
+  bool grandparent_care() const { return (traits & 4u) != 0; }
+};
+
+/// The household table as the services read it, one HomeRow per row, kept with the state
+/// from month to month (services.hpp: update_homes). Made whole only when the rows were
+/// renumbered (compaction), in a month whose changes the demography has not listed, or the
+/// first time; otherwise only the rows the month's household events touched and the new rows
+/// are made again. Making all rows every month (170,000, of which a few thousand change) was
+/// 9 % of a 1-thread replicate (perf, docs/performance.md).
+struct HomeRows {
+  std::vector<HomeRow> rows;
+  /// Rows in which the demography of month `listed_month` may have changed a value a HomeRow
+  /// copies (street and home, partnership, the mother's presence): every household row with
+  /// an event that month (demography.cpp: step_demography); rows may repeat.
+  std::vector<std::uint32_t> changed;
+  int listed_month = -1;   ///< the month whose changes `changed` lists; −1: none
+  int made_month = -1;     ///< the month `rows` was last brought up to date; −1: renumbered
+  bool made_whole = true;  ///< whether the last update made every row (tests)
+};
+
 /// Everything about one replicate that changes over time.
 struct State {
   int replicate = 0;
@@ -241,6 +280,7 @@ struct State {
   Children children;
   ResidentCounts residents;  ///< residents who are not agents (counts)
   AgentCensus census;        ///< the agents by street, sex and birth month
+  HomeRows homes;            ///< the households as the services read them
 };
 
 /// Enable `state.census` and fill it from the rows of the tables, for birth months from that

@@ -17,21 +17,42 @@ void make_homes(const Households& h, std::vector<HomeRow>& out) {
   }
   HomeRow* rows = out.data();
   par::for_blocks(h.size(), par::n_blocks(), [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      HomeRow& o = rows[i];
-      o.x_m = h.x_m[i];
-      o.y_m = h.y_m[i];
-      o.taste = h.taste[i];
-      o.street = h.street[i];
-      o.income_band = h.income_band[i];
-      // all_parents_work without branches (the flags are tested for non-zero, as there).
-      const unsigned mother = h.has_mother[i] != 0, partner = h.partnered[i] != 0;
-      const unsigned work = (mother | partner) & (!mother | (h.mother_works[i] != 0)) &
-                            (!partner | (h.partner_works[i] != 0));
-      o.traits = static_cast<std::uint8_t>(work | (h.hukou_local[i] != 0 ? 2u : 0u) |
-                                           (h.grandparent_care[i] != 0 ? 4u : 0u));
-    }
+    for (std::size_t i = begin; i < end; ++i) rows[i] = home_row(h, i);
   });
+}
+
+HomeRow home_row(const Households& h, std::size_t i) {
+  HomeRow o;
+  o.x_m = h.x_m[i];
+  o.y_m = h.y_m[i];
+  o.taste = h.taste[i];
+  o.street = h.street[i];
+  o.income_band = h.income_band[i];
+  // all_parents_work without branches (the flags are tested for non-zero, as there).
+  const unsigned mother = h.has_mother[i] != 0, partner = h.partnered[i] != 0;
+  const unsigned work = (mother | partner) & (!mother | (h.mother_works[i] != 0)) &
+                        (!partner | (h.partner_works[i] != 0));
+  o.traits = static_cast<std::uint8_t>(work | (h.hukou_local[i] != 0 ? 2u : 0u) |
+                                       (h.grandparent_care[i] != 0 ? 4u : 0u));
+  return o;
+}
+
+void update_homes(State& st) {
+  const Households& h = st.households;
+  HomeRows& homes = st.homes;
+  const std::size_t made = homes.rows.size();
+  homes.made_whole = !(homes.made_month >= 0 && homes.made_month == st.month - 1 &&
+                       homes.listed_month == st.month && made <= h.size());
+  if (homes.made_whole) {
+    make_homes(h, homes.rows);
+    homes.rows.resize(h.size());  // (make_homes never shrinks it: the new rows are told by it)
+  } else {
+    // A few thousand rows a month: serial. HomeRow's constructor leaves the new rows unset.
+    homes.rows.resize(h.size());
+    for (const std::uint32_t i : homes.changed) homes.rows[i] = home_row(h, i);
+    for (std::size_t i = made; i < h.size(); ++i) homes.rows[i] = home_row(h, i);
+  }
+  homes.made_month = st.month;
 }
 
 void list_young(const Children& c, int month, int oldest, int september,
@@ -120,12 +141,11 @@ int age_at_last_september(int month, int birth_month, YearMonth start) {
 }
 
 void step_services(const ServiceContext& context, State& st, io::Recorder& rec) {
-  // The households' HomeRow rows, made once for the month's steps (none changes a household).
-  // A buffer per thread, kept between months (and replicates run one per thread).
-  static thread_local std::vector<HomeRow> homes;
-  make_homes(st.households, homes);
+  // The households' HomeRow rows, brought up to date once for the month's steps (none changes
+  // a household).
+  update_homes(st);
   ServiceContext cx = context;
-  cx.homes = homes.data();
+  cx.homes = st.homes.rows.data();
   cx.n_homes = st.households.size();
   // The young children's rows, listed once for the kindergarten, nursery and baby rooms, and
   // the pupils' for the holiday classes.

@@ -23,27 +23,6 @@
 
 namespace childsim {
 
-/// What the services read of a family household, packed in 16 bytes, so that a child's
-/// household costs one memory access: the household table keeps one array per attribute
-/// (state.hpp), and the street, home, work, hukou, grandparent care, income and taste of a
-/// child's household were up to ten scattered reads per child and pass. Copied from the
-/// household table (which the services never change) once a month by step_services and once
-/// for the whole spin-up; values are the same as the table's.
-struct HomeRow {
-  /// Leaves the fields unset (make_homes sets every one): a vector's resize would otherwise
-  /// zero the new rows on the calling thread before make_homes' parallel loop writes them,
-  /// touching each fresh page twice, once serially.
-  HomeRow() {}     // NOLINT(modernize-use-equals-default): `= default` would zero them
-  float x_m, y_m;  ///< home on the local plane (Households::x_m, y_m)
-  float taste;     ///< Households::taste
-  std::int16_t street;
-  std::uint8_t income_band;
-  std::uint8_t traits;  ///< bit 0: all parents work; 1: Shanghai hukou; 2: grandparent care
-  bool all_parents_work() const { return (traits & 1u) != 0; }
-  bool hukou_local() const { return (traits & 2u) != 0; }
-  bool grandparent_care() const { return (traits & 4u) != 0; }
-};
-
 /// What the service submodels read: the scenario (facilities, capacity schedules) and their
 /// parameters.
 struct ServiceContext {
@@ -125,6 +104,13 @@ RowSet pupil_rows(const ServiceContext& cx, const State& st);
 /// when it is too short and never shrinks, so that a buffer kept from month to month is not
 /// faulted in and cleared again each month.
 void make_homes(const Households& h, std::vector<HomeRow>& out);
+/// The HomeRow of household row i.
+HomeRow home_row(const Households& h, std::size_t i);
+/// Brings st.homes up to date with st.households for month st.month (state.hpp: HomeRows):
+/// made whole (make_homes) unless it was brought up to date last month, without renumbering
+/// since, and the demography has listed this month's changed rows; then only those rows and
+/// the rows added since are made again.
+void update_homes(State& st);
 /// cx.homes when set for this state's households, else make_homes(st.households) into `own`.
 const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own);
 

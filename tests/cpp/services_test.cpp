@@ -3,11 +3,11 @@
 // what the plain loop calls, in the same order, the packed HomeRow of a household holds the
 // household table's values, and a month's steps over the young children's rows with the
 // households packed once equal steps over every row.
-#include "sim/services/services.hpp"      // for_rows_fetched_ahead, make_homes, HomeRow
+#include "sim/services/services.hpp"      // for_rows_fetched_ahead, make_homes, home_row
 #include "sim/core/philox_batch.hpp"      // FirstBlocks
 #include "sim/core/rng.hpp"               // Stream, mix64
 #include "sim/demography/population.hpp"  // build_initial_state
-#include "sim/model/model.hpp"            // Model
+#include "sim/model/model.hpp"            // Model, step_month
 #include "sim/services/reach.hpp"         // facilities_within_reach
 #include "test_support.hpp"
 
@@ -111,6 +111,49 @@ TEST_CASE(
       }
     }
   }
+}
+
+TEST_CASE("services, the households' rows kept from month to month equal rows made afresh",
+          "[services]") {
+  // step_services brings st.homes up to date from the rows the month's household events
+  // touched and the new rows (update_homes). Over 26 months (two compactions) with moves,
+  // deaths, couples, births and new housing, every row must equal one made afresh from the
+  // table (retire_households, after the services, changes no value a HomeRow copies), and
+  // the months between compactions must have been brought up to date row by row.
+  Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  sc.replicates = 1;
+  sc.end = sc.start.plus(26);
+  const Model m(sc);
+  io::Recorder rec(sc, 1);
+  State st = build_initial_state(sc, m.rates, m.counts, 0);
+  int by_rows = 0, whole = 0;
+  std::size_t changed = 0, added = 0;
+  for (int t = 0; t < m.rates.n_months; ++t) {
+    st.month = t;
+    const std::size_t before = st.households.size();
+    step_month(m, st, rec);
+    (st.homes.made_whole ? whole : by_rows) += 1;
+    if (!st.homes.made_whole) {
+      changed += st.homes.changed.size();
+      added += st.homes.rows.size() - before;
+    }
+    if (t % 12 == 11) continue;  // compacted after the services: rows renumbered since
+    const Households& h = st.households;
+    REQUIRE(st.homes.rows.size() == h.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      const HomeRow a = st.homes.rows[i], b = home_row(h, i);
+      differ += a.x_m != b.x_m || a.y_m != b.y_m || a.taste != b.taste || a.street != b.street ||
+                a.income_band != b.income_band || a.traits != b.traits;
+    }
+    INFO("month " << t);
+    CHECK(differ == 0);
+  }
+  // Whole in the first month and the month after each compaction (12 and 24); by rows else.
+  CHECK(whole == 3);
+  CHECK(by_rows == m.rates.n_months - 3);
+  CHECK(changed > 1000);  // the months' events did change rows
+  CHECK(added > 1000);    // and new households came (the new housing among them)
 }
 
 TEST_CASE("services, make_homes holds every household's values", "[services]") {
