@@ -532,10 +532,13 @@ void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& 
   add_births_and_couples(st, ev, f);
   child_deaths(st, sc, r, f);
   move_households(st, ev, f);
-  // The rows whose HomeRow values may have changed (state.hpp: HomeRows): those with an event
-  // (births and couples, deaths of mothers, moves; new rows are told by the table's length).
+  // The rows whose HomeRow values may have changed (state.hpp: HomeRows): those where a couple
+  // formed, the mother died or the family moved (births and leaving change none of them; new
+  // rows are told by the table's length).
   st.homes.changed.clear();
-  for (const Flagged& e : ev.rows) st.homes.changed.push_back(static_cast<std::uint32_t>(e.row));
+  for (const Flagged& e : ev.rows)
+    if (e.flags & (partners | mother_dies | moves))
+      st.homes.changed.push_back(static_cast<std::uint32_t>(e.row));
   st.homes.listed_month = st.month;
   arrivals(st, sc, r, f);
   step_residents(st, sc, r, f);

@@ -140,6 +140,10 @@ void compact(State& s) {
   std::vector<std::function<void()>> jobs;
   for_each_household_column([&](auto& v) { jobs.push_back(h_rows(v)); }, h);
   for_each_column([&](auto& v) { jobs.push_back(c_rows(v)); }, c);
+  // The services' copy of the households (HomeRows), when it has a row for each, is compacted
+  // as a column: it need not be made whole next month. Else it is made whole then.
+  const bool homes_kept = s.homes.made_month >= 0 && s.homes.rows.size() == nh;
+  if (homes_kept) jobs.push_back(h_rows(s.homes.rows));
   par::for_each_unit(jobs.size(), [&](std::size_t k) { jobs[k](); });
   par::for_blocks(c.size(), nb, [&](std::size_t, std::size_t begin, std::size_t end) {
     std::int32_t* const household = c.household.data();
@@ -152,7 +156,7 @@ void compact(State& s) {
   for (const std::uint32_t i : recent)
     if (new_row[i] >= 0) recent[kept++] = static_cast<std::uint32_t>(new_row[i]);
   recent.resize(kept);
-  s.homes.made_month = -1;  // renumbered: the services' copy is made whole next month
+  if (!homes_kept) s.homes.made_month = -1;  // made whole next month
 }
 
 }  // namespace childsim

@@ -256,19 +256,20 @@ struct HomeRow {
 };
 
 /// The household table as the services read it, one HomeRow per row, kept with the state
-/// from month to month (services.hpp: update_homes). Made whole only when the rows were
-/// renumbered (compaction), in a month whose changes the demography has not listed, or the
-/// first time; otherwise only the rows the month's household events touched and the new rows
-/// are made again. Making all rows every month (170,000, of which a few thousand change) was
+/// from month to month (services.hpp: update_homes), and compacted with the table. Made whole
+/// only the first time, or after a month whose changes the demography has not listed;
+/// otherwise only the rows the month's household events touched and the new rows are made
+/// again. Making all rows every month (170,000, of which a few thousand change) was
 /// 9 % of a 1-thread replicate (perf, docs/performance.md).
 struct HomeRows {
   std::vector<HomeRow> rows;
   /// Rows in which the demography of month `listed_month` may have changed a value a HomeRow
-  /// copies (street and home, partnership, the mother's presence): every household row with
-  /// an event that month (demography.cpp: step_demography); rows may repeat.
+  /// copies (street and home, partnership, the mother's presence): every household row where
+  /// a couple formed, the mother died or the family moved that month (demography.cpp:
+  /// step_demography); rows may repeat.
   std::vector<std::uint32_t> changed;
   int listed_month = -1;   ///< the month whose changes `changed` lists; −1: none
-  int made_month = -1;     ///< the month `rows` was last brought up to date; −1: renumbered
+  int made_month = -1;     ///< the month `rows` was last brought up to date; −1: never, or stale
   bool made_whole = true;  ///< whether the last update made every row (tests)
 };
 
