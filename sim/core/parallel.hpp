@@ -66,6 +66,16 @@ inline std::size_t n_blocks() {
   return t > 1 ? t * blocks_per_thread : 1;
 }
 
+/// Blocks for a loop over `rows` rows that gains from threads only with at least `min_rows`
+/// rows a block: n_blocks(), fewer when the rows are too few, and 1 (the serial loop) below
+/// 2·min_rows. For loops of little work a row over scattered rows, which a helper mostly finds
+/// in the other core's cache (about 0.2 µs a cache line on this kind of virtual machine,
+/// docs/performance.md): with a few thousand rows they took longer at 2 threads than at 1.
+inline std::size_t blocks_for(std::size_t rows, std::size_t min_rows) {
+  const std::size_t most = min_rows > 0 ? rows / min_rows : rows;
+  return most < 2 ? 1 : std::min(n_blocks(), most);
+}
+
 /// Rows in a chunk of for_chunks: fixed, so that chunks (and lists kept per chunk) are the same
 /// at any thread count.
 constexpr std::size_t chunk_rows = 2048;

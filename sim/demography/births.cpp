@@ -158,7 +158,10 @@ BirthTable prune_and_birth_table(State& st, const Rates& r) {
   // counts them by cell (integers: added up in any order). The list's rows are scattered, and
   // the two serial passes waited on the same cache misses twice.
   std::vector<std::uint32_t>& recent = a.recent_deliveries;
-  const std::size_t nb = par::n_blocks();
+  // Serial below 2 × 16,384 rows (the baseline lists about 2,600 after its first month): at 2
+  // threads the loop took longer than at 1 in each of four profiles (1.1 to 1.9 times; its
+  // scattered rows were written by the births, on the caller's core).
+  const std::size_t nb = par::blocks_for(recent.size(), 16384);
   constexpr std::size_t woman_cells = Rates::n_women_ages * 6;
   std::vector<std::vector<std::uint32_t>> kept(nb);
   std::vector<std::int64_t> within(nb * woman_cells, 0);  // [block × woman_cells + cell]

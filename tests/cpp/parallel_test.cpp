@@ -1,7 +1,7 @@
 // parallel_test: one replicate, and ensembles, give the same bytes at any thread count
 // (sim/core/parallel.hpp: loops within a replicate; sim/run/ensemble.cpp: whole replicates at
 // once or threads within each).
-#include "sim/core/parallel.hpp"      // par::for_blocks, par::for_chunks, par::allow_alone
+#include "sim/core/parallel.hpp"      // par::for_blocks, par::for_chunks, par::blocks_for, …
 #include "sim/run/ensemble.hpp"       // run_scenario, RunOptions
 #include "sim/scenario/scenario.hpp"  // load_scenario
 #include "test_support.hpp"           // test::scenario, test::identical
@@ -10,7 +10,8 @@
 
 #include <omp.h>  // omp_set_num_threads, omp_get_max_threads
 
-#include <numeric>  // std::iota
+#include <algorithm>  // std::min
+#include <numeric>    // std::iota
 
 using namespace childsim;
 
@@ -100,6 +101,24 @@ TEST_CASE("parallel, ensembles are identical whether replicates or loops share t
   sc.replicates = 3;
   sc.end = sc.start.plus(23);
   check_identical_across_threads(sc);
+}
+
+TEST_CASE("parallel, blocks_for keeps small loops serial and gives large ones every block",
+          "[parallel]") {
+  const SharedLoops shared;  // n_blocks() as configured, whatever the machine's load
+  const int saved = omp_get_max_threads();
+  for (const int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    const std::size_t nb = par::n_blocks();
+    INFO("threads = " << threads << ", n_blocks = " << nb);
+    CHECK(nb == (threads > 1 ? static_cast<std::size_t>(threads) * par::blocks_per_thread : 1));
+    CHECK(par::blocks_for(0, 100) == 1);
+    CHECK(par::blocks_for(199, 100) == 1);  // fewer than 2 blocks of 100 rows: serial
+    CHECK(par::blocks_for(200, 100) == std::min<std::size_t>(nb, 2));
+    CHECK(par::blocks_for(550, 100) == std::min<std::size_t>(nb, 5));  // each block >= 100 rows
+    CHECK(par::blocks_for(1000000, 100) == nb);
+  }
+  omp_set_num_threads(saved);
 }
 
 TEST_CASE("parallel, blocks and chunks cover every row once, in row order when concatenated",
