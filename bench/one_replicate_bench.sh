@@ -11,6 +11,7 @@
 #  2. the program as a user runs it, `childsim run scenarios/baseline.yaml --replicates 1`, with
 #     its wall and CPU time (user + sys) from /usr/bin/time: what a planner waits for, the
 #     fixed cost of a process included.
+# First it prints the cores' round trip of a cache line (bench/core_latency).
 # Usage: bench/one_replicate_bench.sh [repeats]   (default 7; run from anywhere)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,9 @@ build=build/release
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
+# How fast the two cores pass a cache line: on this kind of VM it changes from hour to hour,
+# and with it how much 2 threads gain (docs/performance.md, "Two cores that talk slowly").
+"$build/bench/core_latency" -n 3
 echo "== 1. the model alone (childsim_bench)"
 "$build/bench/childsim_bench" scenarios/baseline.yaml -t 1 2 -n "$repeats"
 echo "== 2. the whole program (childsim run, one replicate)"
