@@ -235,7 +235,7 @@ struct AgentCensus {
 
 /// What the services read of a family household, packed in 16 bytes, so that a child's
 /// household costs one memory access: the household table keeps one array per attribute
-/// (state.hpp), and the street, home, work, hukou, grandparent care, income and taste of a
+/// (Households, above), and the street, home, work, hukou, grandparent care, income and taste of a
 /// child's household were up to ten scattered reads per child and pass. Copied from the
 /// household table (which the services never change): kept with the state (HomeRows) and
 /// brought up to date once a month by step_services, and made once for the whole spin-up;
@@ -257,10 +257,13 @@ struct HomeRow {
 
 /// The household table as the services read it, one HomeRow per row, kept with the state
 /// from month to month (services.hpp: update_homes), and compacted with the table. Made whole
-/// only the first time, or after a month whose changes the demography has not listed;
-/// otherwise only the rows the month's household events touched and the new rows are made
-/// again. Making all rows every month (170,000, of which a few thousand change) was
-/// 9 % of a 1-thread replicate (perf, docs/performance.md).
+/// the first time, and whenever it was not brought up to date the month before or the
+/// demography has not listed this month's changes (a state stepped by hand); otherwise only
+/// the rows the month's household events touched and the new rows are made again. Making all
+/// rows every month (170,000, of which a few thousand change) was 9 % of a 1-thread replicate
+/// (perf, docs/performance.md). A process that changes one of the values a HomeRow copies
+/// elsewhere must list its rows in `changed`: the test "services, the households' rows kept
+/// from month to month equal rows made afresh" compares every row in every month.
 struct HomeRows {
   std::vector<HomeRow> rows;
   /// Rows in which the demography of month `listed_month` may have changed a value a HomeRow

@@ -107,9 +107,9 @@ void make_homes(const Households& h, std::vector<HomeRow>& out);
 /// The HomeRow of household row i.
 HomeRow home_row(const Households& h, std::size_t i);
 /// Brings st.homes up to date with st.households for month st.month (state.hpp: HomeRows):
-/// made whole (make_homes) unless it was brought up to date last month, without renumbering
-/// since, and the demography has listed this month's changed rows; then only those rows and
-/// the rows added since are made again.
+/// made whole (make_homes) unless it was brought up to date last month (compaction compacts
+/// it with the table) and the demography has listed this month's changed rows; then only
+/// those rows and the rows added since are made again.
 void update_homes(State& st);
 /// cx.homes when set for this state's households, else make_homes(st.households) into `own`.
 const HomeRow* homes_for(const ServiceContext& cx, const State& st, std::vector<HomeRow>& own);
