@@ -136,7 +136,8 @@ TEST_CASE("services, the households' rows kept from month to month equal rows ma
     (st.homes.made_whole ? whole : by_rows) += 1;
     if (!st.homes.made_whole) {
       changed += st.homes.changed.size();
-      added += st.homes.rows.size() - before;
+      // (A month that ends in a compaction may leave fewer rows than it started with.)
+      if (st.homes.rows.size() > before) added += st.homes.rows.size() - before;
     }
     const Households& h = st.households;
     REQUIRE(st.homes.rows.size() == h.size());
