@@ -22,6 +22,7 @@
 #include <algorithm>    // std::min
 #include <cstddef>      // std::size_t
 #include <type_traits>  // std::remove_reference_t
+#include <utility>      // std::move
 #include <vector>       // std::vector
 
 namespace childsim::par {
@@ -144,6 +145,49 @@ void for_each_unit(std::size_t units, Fn&& fn) {
   detail::BlockLoop<decltype(call)> loop{&call, units, units};
   run_units(units, n_threads(), &decltype(loop)::call, &loop);
 }
+
+/// fn() run beside the caller: on a pool thread, started at once, while the caller goes on
+/// with its own steps and loops (which then have one thread fewer until fn is done), when the
+/// caller's loops may use more than one thread (n_threads() > 1) and the pool has a thread to
+/// give (thread_pool.hpp: start_job); otherwise by wait(), on the caller. For a step that reads
+/// nothing the caller's next steps write, and writes nothing they read: then its results, and
+/// theirs, are those of running it at wait(). Its own loops run serially on the pool thread (as
+/// in any unit of a loop) and in parallel when it runs on the caller: the same results, by
+/// parallel.hpp's rule. Why: one step on one core needs no merges and passes no rows between
+/// the cores, so the pair costs less than both steps split across the cores in turn.
+template <class Fn>
+class Beside {
+ public:
+  explicit Beside(Fn fn) : fn_(std::move(fn)) {
+    started_ = n_threads() > 1 && start_job(&call, this);
+  }
+  Beside(const Beside&) = delete;
+  Beside& operator=(const Beside&) = delete;
+  /// Returns once fn has run (rethrows what it threw).
+  void wait() {
+    if (waited_) return;
+    waited_ = true;
+    if (started_)
+      finish_job();
+    else
+      fn_();
+  }
+  /// Waits for fn if it was started and not waited for (the caller's own steps threw): fn
+  /// reads the caller's data, which must outlive it. What fn threw is then dropped.
+  ~Beside() {
+    if (waited_ || !started_) return;
+    waited_ = true;
+    try {
+      finish_job();
+    } catch (...) {  // the caller's exception is already on its way
+    }
+  }
+
+ private:
+  static void call(void* self, std::size_t, std::size_t) { static_cast<Beside*>(self)->fn_(); }
+  Fn fn_;
+  bool started_ = false, waited_ = false;
+};
 
 /// Appends the blocks' lists to `out` in block order (row order).
 template <class T>

@@ -180,6 +180,41 @@ class Pool {
     if (failed_) std::rethrow_exception(failed_);  // the first unit that threw, after the rest ran
   }
 
+  // A job beside the caller's loops (start_job): posted for the first helper that looks for
+  // work, then run by it while the caller goes on.
+  bool start_job(UnitFn call, void* context) {
+    std::lock_guard<std::mutex> one_loop(run_mutex_);
+    // A busy machine lately (the caller runs the loops alone), or a job already out (another
+    // caller's): the job is run by the caller when it waits for it.
+    if (serial_left_ > 0 || job_state_.load() != job_none) return false;
+    grow(1);
+    job_call_ = call;
+    job_context_ = context;
+    job_failed_ = nullptr;
+    job_state_.store(job_posted);  // seq_cst: after the fields above, before the helpers look
+    generation_.fetch_add(1);      // a helper spinning or asleep looks again
+    if (sleepers_.load() > 0) {
+      { std::lock_guard<std::mutex> lock(mutex_); }
+      wake_.notify_all();
+    }
+    return true;
+  }
+
+  // Returns once the posted job has run: on the caller, if no helper has taken it yet (a helper
+  // asleep, or not run by the kernel), else after the helper that took it is done with it.
+  // Rethrows what the job threw.
+  void finish_job() {
+    int posted = job_posted;
+    if (job_state_.compare_exchange_strong(posted, job_running))
+      run_job();
+    else
+      wait_until([&] { return job_state_.load(std::memory_order_acquire) == job_done; });
+    std::exception_ptr failed = job_failed_;
+    job_failed_ = nullptr;
+    job_state_.store(job_none);
+    if (failed) std::rethrow_exception(failed);
+  }
+
  private:
   // A loop after which the caller waited longer than it worked (and more than 50 µs) was held
   // up by a helper that took a unit and was then not run: the machine is busy. Two such loops
@@ -284,6 +319,25 @@ class Pool {
     }
   }
 
+  // Runs the posted job on this thread if no one has taken it; whether it did.
+  bool take_job() {
+    int posted = job_posted;
+    if (job_state_.load(std::memory_order_relaxed) != job_posted ||
+        !job_state_.compare_exchange_strong(posted, job_running))
+      return false;
+    run_job();
+    return true;
+  }
+
+  void run_job() {
+    try {
+      job_call_(job_context_, 0, 0);
+    } catch (...) {
+      job_failed_ = std::current_exception();  // read by finish_job after job_done
+    }
+    job_state_.store(job_done, std::memory_order_release);
+  }
+
   // Runs unit u on this thread if no one has taken it.
   void take(std::size_t u, std::size_t participant) {
     if (taken_[u].exchange(1, std::memory_order_relaxed) != 0) return;
@@ -308,6 +362,9 @@ class Pool {
       // The generation seen is the one returned: a loop published and finished while this
       // thread was busy is simply missed (the caller ran its units).
       seen = await_generation(seen);
+      // A job first: the caller's loops run without this thread meanwhile, and it joins the
+      // loop open when it is done (or the next), as any helper that wakes late.
+      if (take_job()) continue;
       active_.fetch_add(1);  // seq_cst: announced before looking at open_
       if (open_.load()) {
         const std::size_t me = joined_.fetch_add(1);
@@ -363,6 +420,12 @@ class Pool {
   std::vector<std::atomic<std::uint8_t>> taken_;  // by unit: 1 once a thread has claimed it
   std::atomic<std::size_t> joined_{1};
   std::atomic<std::size_t> done_{0};
+  // The job (start_job): none, posted (no thread has taken it), running, done.
+  static constexpr int job_none = 0, job_posted = 1, job_running = 2, job_done = 3;
+  std::atomic<int> job_state_{job_none};
+  UnitFn job_call_ = nullptr;  // written by the caller while no job is out
+  void* job_context_ = nullptr;
+  std::exception_ptr job_failed_;  // written by the thread that ran it, before job_done
 };
 
 Pool& pool() {
@@ -392,6 +455,15 @@ void run_units(std::size_t units, std::size_t participants, UnitFn call, void* c
     return;
   }
   pool().run(units, participants, call, context);
+}
+
+bool start_job(UnitFn call, void* context) {
+  if (tl_in_loop) return false;
+  return pool().start_job(call, context);
+}
+
+void finish_job() {
+  pool().finish_job();
 }
 
 void note_month() {

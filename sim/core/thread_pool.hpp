@@ -40,6 +40,18 @@ using UnitFn = void (*)(void* context, std::size_t participant, std::size_t unit
 /// in_pool_loop: loops nested in a unit run serially).
 void run_units(std::size_t units, std::size_t participants, UnitFn call, void* context);
 
+/// Posts call(context, 0, 0) as a job for the first pool thread that looks for work, which runs
+/// it while the caller goes on with other loops (those then run without that thread until it
+/// is done, and it joins them as a helper that woke late). False, and nothing posted, inside
+/// a unit of a pool loop, while the pool runs the loops on the caller alone (a busy machine), or
+/// while another job is out: the caller then runs it itself. Every posted job must be finished
+/// (finish_job) by the thread that posted it, before it posts another.
+bool start_job(UnitFn call, void* context);
+
+/// Returns once the job posted by start_job has run: runs it on the caller if no pool thread
+/// has taken it yet, else waits for the thread that did. Rethrows what the job threw.
+void finish_job();
+
 /// Whether a machine with `cores` usable cores, on which `runnable` threads of all processes
 /// are runnable now (/proc/loadavg), `ours` of them this process's, leaves a core for a pool
 /// thread beside the caller. The pool asks before it ends a period in which the caller ran

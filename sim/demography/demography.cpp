@@ -529,6 +529,14 @@ void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& 
   // deliveries in the same pass).
   const BirthTable births = st.census.enabled() ? prune_and_birth_table(st, r) : birth_table(st, r);
   const HouseholdEvents ev = draw_household_events(st, sc, r, births);
+  // The residents who are not agents beside the agents' steps: step_residents reads and writes
+  // only the resident counts, which no step from here to its end touches (age_out, the other
+  // writer, came first), and counts its flows apart (the agents' steps count deaths, migrants
+  // and movers in the same arrays), added in when both are done. Alone on one core it costs
+  // about what its loop costs split across two, and the steps here are mostly serial or gain
+  // little from a second thread (docs/performance.md).
+  MonthFlows resident_flows(static_cast<int>(f.births.size()));
+  par::Beside residents([&] { step_residents(st, sc, r, resident_flows); });
   add_births_and_couples(st, ev, f);
   child_deaths(st, sc, r, f);
   move_households(st, ev, f);
@@ -541,7 +549,8 @@ void step_demography(State& st, const Scenario& sc, const Rates& r, MonthFlows& 
       st.homes.changed.push_back(static_cast<std::uint32_t>(e.row));
   st.homes.listed_month = st.month;
   arrivals(st, sc, r, f);
-  step_residents(st, sc, r, f);
+  residents.wait();
+  f.add(resident_flows);
 }
 
 void retire_households(State& st) {

@@ -145,6 +145,26 @@ struct MonthFlows {
         migrants_out(cells(n_streets)),
         movers_in(cells(n_streets)),
         movers_out(cells(n_streets)) {}
+  /// Add every count of `other` (same streets) to these: flows counted apart (by a step run
+  /// beside others, parallel.hpp: par::Beside) and merged (integers: in any order).
+  void add(const MonthFlows& other) {
+    auto add_array = [](const std::vector<std::int32_t>& from, std::vector<std::int32_t>& to) {
+      for (std::size_t k = 0; k < from.size(); ++k) to[k] += from[k];
+    };
+    add_array(other.births, births);
+    add_array(other.deaths, deaths);
+    add_array(other.moves_in, moves_in);
+    add_array(other.moves_out, moves_out);
+    add_array(other.aged_out, aged_out);
+    add_array(other.births_by_parity, births_by_parity);
+    partnerships += other.partnerships;
+    add_array(other.resident_births, resident_births);
+    add_array(other.resident_deaths, resident_deaths);
+    add_array(other.migrants_in, migrants_in);
+    add_array(other.migrants_out, migrants_out);
+    add_array(other.movers_in, movers_in);
+    add_array(other.movers_out, movers_out);
+  }
   /// Add `n` persons of `street`, `sex` and age `age_years` to one of those arrays.
   static void add(std::vector<std::int32_t>& v, int street, int sex, int age_years,
                   std::int32_t n = 1) {

@@ -234,3 +234,125 @@ TEST_CASE(
   CHECK_FALSE(alone_when_never);
   CHECK(never_threads == 2);
 }
+
+namespace {
+
+// Waits up to `limit` for flag to be set; whether it was.
+bool wait_for(const std::atomic<bool>& flag, std::chrono::seconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!flag.load()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "thread pool, a job runs beside the caller on a pool thread while the caller's loops go on",
+    "[parallel][pool]") {
+  const Threads threads(2);
+  par::allow_alone(false);  // ctest runs other tests alongside: the helper must not be skipped
+  std::atomic<bool> started{false}, release{false};
+  std::atomic<int> runs{0};
+  std::thread::id job_thread;  // written by the job before `started`
+  std::atomic<int> rows{0};
+  bool held_during_loops = false, seen = false;
+  {
+    par::Beside side([&] {
+      job_thread = std::this_thread::get_id();
+      runs += 1;
+      started = true;
+      wait_for(release, std::chrono::seconds(20));  // held until the caller's loops are done
+    });
+    // A job run on the caller (at construction) would hold it here for 20 s and then fail the
+    // checks of the thread below.
+    seen = wait_for(started, std::chrono::seconds(10));
+    for (int k = 0; k < 50; ++k)
+      par::for_blocks(1000, 8, [&](std::size_t, std::size_t begin, std::size_t end) {
+        rows += static_cast<int>(end - begin);
+      });
+    held_during_loops = !release.load();
+    release = true;
+    side.wait();
+    CHECK(runs == 1);
+    side.wait();  // a second wait does not run it again
+  }
+  par::allow_alone(true);
+  CHECK(runs == 1);
+  CHECK(rows == 50 * 1000);  // every unit ran, without the helper held by the job
+  // A pool thread that looks for work takes the job: 10 s is ample even on a busy machine.
+  CHECK(seen);
+  CHECK(held_during_loops);
+  CHECK(job_thread != std::this_thread::get_id());
+}
+
+TEST_CASE("thread pool, a job runs on the caller at wait() at 1 thread and inside a unit",
+          "[parallel][pool]") {
+  std::vector<int> order;  // the caller's steps and the job's, in the order they ran
+  {
+    const Threads threads(1);
+    par::Beside side([&] { order.push_back(2); });
+    order.push_back(1);
+    side.wait();
+    order.push_back(3);
+  }
+  CHECK(order == std::vector<int>{1, 2, 3});
+  // Inside a unit of a loop no job is posted: it runs where the unit waits for it.
+  const Threads threads(2);
+  std::atomic<int> on_own_thread{0}, posted{0};
+  par::for_blocks(8, 8, [&](std::size_t, std::size_t, std::size_t) {
+    const std::thread::id me = std::this_thread::get_id();
+    std::thread::id ran_on;
+    par::Beside side([&] { ran_on = std::this_thread::get_id(); });
+    side.wait();
+    if (ran_on == me) on_own_thread += 1;
+    int dummy = 0;
+    if (par::start_job([](void*, std::size_t, std::size_t) {}, &dummy)) posted += 1;
+  });
+  CHECK(on_own_thread == 8);
+  CHECK(posted == 0);
+}
+
+TEST_CASE("thread pool, a job's exception reaches wait() and the pool goes on",
+          "[parallel][pool]") {
+  for (const int n : {1, 2}) {
+    INFO(n << " threads");
+    const Threads threads(n);
+    par::allow_alone(false);
+    par::Beside failing([] { throw std::runtime_error("job failed"); });
+    CHECK_THROWS_AS(failing.wait(), std::runtime_error);
+    std::atomic<int> ran{0};
+    par::Beside next([&] { ran += 1; });
+    std::atomic<int> rows{0};
+    par::for_blocks(1000, 16, [&](std::size_t, std::size_t begin, std::size_t end) {
+      rows += static_cast<int>(end - begin);
+    });
+    next.wait();
+    par::allow_alone(true);
+    CHECK(ran == 1);
+    CHECK(rows == 1000);
+  }
+}
+
+TEST_CASE("thread pool, a started job is waited for when the caller's own steps throw",
+          "[parallel][pool]") {
+  const Threads threads(2);
+  par::allow_alone(false);
+  std::atomic<bool> started{false}, finished{false};
+  bool seen = false;
+  try {
+    par::Beside side([&] {
+      started = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      finished = true;  // the caller's frame must still be there
+    });
+    seen = wait_for(started, std::chrono::seconds(10));
+    throw std::runtime_error("the caller's step failed");
+  } catch (const std::runtime_error&) {
+  }
+  par::allow_alone(true);
+  CHECK(seen);
+  CHECK(finished);  // ~Beside waited for it before the frame went
+}
