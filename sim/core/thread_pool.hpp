@@ -21,6 +21,12 @@
 // run, issue #14) or sleep (and each of the ~4,000 regions of a replicate then waits for a
 // wake-up: 2 threads were 1.3 times faster than 1 instead of 2). Results never depend on which
 // thread runs a unit: parallel.hpp's rule (per-unit scratch merged in unit order).
+//
+// Besides loops, the pool runs one job at a time beside the caller (start_job, finish_job;
+// par::Beside): a whole step that shares no data with the caller's next steps, taken by the
+// first pool thread that looks for work and run there serially while the caller goes on with
+// its own steps, whose loops then have one thread fewer until the job is done. A job nobody has
+// taken when the caller needs it is run by the caller.
 #pragma once
 
 #include <cstddef>  // std::size_t
