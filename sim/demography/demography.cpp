@@ -349,15 +349,12 @@ struct MoveCounts {
         movers_in(f.movers_in.size()),
         movers_out(f.movers_out.size()) {}
   void add_to(MonthFlows& f) const {
-    auto add = [](const std::vector<std::int32_t>& from, std::vector<std::int32_t>& to) {
-      for (std::size_t k = 0; k < from.size(); ++k) to[k] += from[k];
-    };
-    add(moves_in, f.moves_in);
-    add(moves_out, f.moves_out);
-    add(resident_deaths, f.resident_deaths);
-    add(migrants_out, f.migrants_out);
-    add(movers_in, f.movers_in);
-    add(movers_out, f.movers_out);
+    MonthFlows::add_array(moves_in, f.moves_in);
+    MonthFlows::add_array(moves_out, f.moves_out);
+    MonthFlows::add_array(resident_deaths, f.resident_deaths);
+    MonthFlows::add_array(migrants_out, f.migrants_out);
+    MonthFlows::add_array(movers_in, f.movers_in);
+    MonthFlows::add_array(movers_out, f.movers_out);
   }
 };
 

@@ -148,9 +148,6 @@ struct MonthFlows {
   /// Add every count of `other` (same streets) to these: flows counted apart (by a step run
   /// beside others, parallel.hpp: par::Beside) and merged (integers: in any order).
   void add(const MonthFlows& other) {
-    auto add_array = [](const std::vector<std::int32_t>& from, std::vector<std::int32_t>& to) {
-      for (std::size_t k = 0; k < from.size(); ++k) to[k] += from[k];
-    };
     add_array(other.births, births);
     add_array(other.deaths, deaths);
     add_array(other.moves_in, moves_in);
@@ -164,6 +161,10 @@ struct MonthFlows {
     add_array(other.migrants_out, migrants_out);
     add_array(other.movers_in, movers_in);
     add_array(other.movers_out, movers_out);
+  }
+  /// Add the counts of `from` to those of `to` (the same length).
+  static void add_array(const std::vector<std::int32_t>& from, std::vector<std::int32_t>& to) {
+    for (std::size_t k = 0; k < from.size(); ++k) to[k] += from[k];
   }
   /// Add `n` persons of `street`, `sex` and age `age_years` to one of those arrays.
   static void add(std::vector<std::int32_t>& v, int street, int sex, int age_years,
