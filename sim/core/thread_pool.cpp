@@ -159,13 +159,7 @@ class Pool {
     done_.store(0, std::memory_order_relaxed);
     const auto start = std::chrono::steady_clock::now();
     open_.store(true);  // seq_cst: after the fields above, before the helpers look
-    generation_.fetch_add(1);
-    if (sleepers_.load() > 0) {
-      // A helper that counted itself asleep holds or waits for the mutex: taking it here
-      // means it is inside wait() (or has not checked the generation yet) when we notify.
-      { std::lock_guard<std::mutex> lock(mutex_); }
-      wake_.notify_all();
-    }
+    wake_helpers();
     tl_in_loop = true;
     take_units(0);
     tl_in_loop = false;
@@ -192,11 +186,7 @@ class Pool {
     job_context_ = context;
     job_failed_ = nullptr;
     job_state_.store(job_posted);  // seq_cst: after the fields above, before the helpers look
-    generation_.fetch_add(1);      // a helper spinning or asleep looks again
-    if (sleepers_.load() > 0) {
-      { std::lock_guard<std::mutex> lock(mutex_); }
-      wake_.notify_all();
-    }
+    wake_helpers();
     return true;
   }
 
@@ -316,6 +306,18 @@ class Pool {
     for (std::size_t k = 1; k < P; ++k) {
       const std::size_t q = (own + k) % P;
       for (std::size_t u = U * (q + 1) / P; u-- > U * q / P;) take(u, participant);
+    }
+  }
+
+  // A new generation (a loop or a job published): the helpers spinning see it, those asleep
+  // are woken.
+  void wake_helpers() {
+    generation_.fetch_add(1);
+    if (sleepers_.load() > 0) {
+      // A helper that counted itself asleep holds or waits for the mutex: taking it here
+      // means it is inside wait() (or has not checked the generation yet) when we notify.
+      { std::lock_guard<std::mutex> lock(mutex_); }
+      wake_.notify_all();
     }
   }
 
