@@ -8,6 +8,7 @@
 #include "sim/core/rng.hpp"               // Stream, mix64
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/model/model.hpp"            // Model, step_month
+#include "sim/services/holiday.hpp"       // holiday_min_age, holiday_max_age
 #include "sim/services/reach.hpp"         // facilities_within_reach
 #include "test_support.hpp"
 
@@ -360,6 +361,49 @@ TEST_CASE("services, sort_concatenated gives the order of concatenating and sort
       sort_concatenated(p, out);
       CHECK(out == all);
     }
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("services, list_young lists exactly the rows of its definition, in row order",
+          "[services]") {
+  // Rows of every kind: absent, of each age around the limits (young, holiday-class age at the
+  // last 1 September, both, neither, not yet born by September), holding a place or on a list
+  // while old; enough of them for several chunks and blocks, at 1 and 3 threads.
+  const int month = 30, september = 26, oldest = 96;
+  Children c;
+  const std::size_t n = 40000;
+  for_each_column([&](auto& col) { col.assign(n, {}); }, c);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t h = mix64(i + 1);
+    c.present[i] = (h & 7) != 0;
+    c.birth_month[i] = month - static_cast<std::int32_t>((h >> 3) % 230);  // ages 0–229 months
+    c.nursery[i] = ((h >> 11) % 13 == 0) ? 2 : -1;
+    c.waiting[i] = ((h >> 17) % 17 == 0) ? 1 : -1;
+    c.kindergarten[i] = ((h >> 23) % 11 == 0) ? 0 : -1;
+  }
+  std::vector<std::uint32_t> want_young, want_pupils;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!c.present[i]) continue;
+    if (month - c.birth_month[i] < oldest || c.nursery[i] >= 0 || c.waiting[i] >= 0 ||
+        c.kindergarten[i] >= 0)
+      want_young.push_back(static_cast<std::uint32_t>(i));
+    const int months = september - c.birth_month[i];
+    const int age = months < 0 ? -1 : months / 12;
+    if (age >= holiday_min_age && age <= holiday_max_age)
+      want_pupils.push_back(static_cast<std::uint32_t>(i));
+  }
+  REQUIRE(!want_young.empty());
+  REQUIRE(!want_pupils.empty());
+  REQUIRE(want_young.size() + want_pupils.size() < n);  // some rows are left out
+  const int saved = omp_get_max_threads();
+  for (const int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    std::vector<std::uint32_t> young, pupils;
+    list_young(c, month, oldest, september, young, pupils);
+    INFO(threads << " threads");
+    CHECK(young == want_young);
+    CHECK(pupils == want_pupils);
   }
   omp_set_num_threads(saved);
 }
