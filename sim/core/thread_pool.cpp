@@ -4,7 +4,7 @@
 #include <fcntl.h>   // open
 #include <sched.h>   // sched_getaffinity, CPU_COUNT
 #include <time.h>    // clock_gettime, CLOCK_THREAD_CPUTIME_ID
-#include <unistd.h>  // read, close
+#include <unistd.h>  // read, pread, close
 
 #include <atomic>              // std::atomic
 #include <chrono>              // std::chrono::steady_clock
@@ -66,6 +66,25 @@ int runnable_threads() {
   return running;
 }
 
+// The calling thread's /proc/<tid>/schedstat, opened to be read again and again (pread: the
+// file is made afresh at each read from offset 0); -1 where it cannot be opened.
+int open_own_schedstat() {
+  return ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+}
+
+// The time the thread of a schedstat file has spent runnable but waiting for a core (its
+// second number, run_delay, in nanoseconds); -1 where it cannot be read.
+long long run_delay_ns(int fd) {
+  if (fd < 0) return -1;
+  char text[96];
+  const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  unsigned long long on_cpu = 0, waited = 0;
+  if (std::sscanf(text, "%llu %llu", &on_cpu, &waited) != 2) return -1;
+  return static_cast<long long>(waited);
+}
+
 // The cores this process may run on (its affinity mask: taskset, cgroup cpusets).
 int usable_cores() {
   cpu_set_t set;
@@ -114,18 +133,47 @@ class Pool {
   void note_month() {
     std::lock_guard<std::mutex> one_loop(run_mutex_);
     if (!allow_alone_) return;
+    const bool waited = waited_since_last_month();
     if (alone_month_.load(std::memory_order_relaxed)) {
       if (!core_free_now()) return;
       alone_month_.store(false, std::memory_order_relaxed);
       serial_left_ = 0;
       window_cpu_ = -1;  // a fresh window from the next loop
-    } else if (serial_left_ > 0 || !core_free_now()) {
+    } else if (serial_left_ > 0 || (!core_free_now() && waited)) {
       // The loops went alone lately, or another process holds a core now (it was there when
       // the run started, or came since): found between months, the month costs what it costs
       // at 1 thread, without the stalls or the preempted windows that would find it in a loop.
+      // A process that holds a core has kept ours waiting for one, too: on a quiet machine one
+      // reading of /proc/loadavg in three to twenty, at the start of a month with both our
+      // threads running, showed a thread more than ours (a system thread, runnable for a
+      // moment while it waited for a core), and each such month ran alone, at the speed of
+      // 1 thread (docs/performance.md, "A month alone by mistake").
       alone_month_.store(true, std::memory_order_relaxed);
       serial_left_ = 0;
     }
+  }
+
+  // Whether the caller and the helpers were kept waiting for a core since the last call
+  // (waited_for_cores; true when unknown, or at the first call). The caller's schedstat file
+  // is opened once per thread, each helper's by the helper as it starts.
+  bool waited_since_last_month() {
+    thread_local int own = -2;  // -2: not opened yet
+    if (own == -2) own = open_own_schedstat();
+    long long total = run_delay_ns(own);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const int fd : delay_fds_) {
+        const long long d = run_delay_ns(fd);
+        total = total < 0 || d < 0 ? -1 : total + d;
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const long long before = last_delay_ns_;
+    const std::chrono::duration<double> wall = now - last_delay_at_;
+    last_delay_ns_ = total;
+    last_delay_at_ = now;
+    if (total < 0 || before < 0 || total < before) return true;  // unknown (or a new thread)
+    return waited_for_cores(1e-9 * static_cast<double>(total - before), wall.count());
   }
 
   void run(std::size_t units, std::size_t participants, UnitFn call, void* context) {
@@ -357,6 +405,11 @@ class Pool {
   }
 
   void helper() {
+    {
+      const int fd = open_own_schedstat();  // read by note_month, kept open for the process
+      std::lock_guard<std::mutex> lock(mutex_);
+      delay_fds_.push_back(fd);
+    }
     awake_.fetch_add(1);
     tl_in_loop = true;  // a helper only ever runs units
     std::uint64_t seen = 0;
@@ -418,7 +471,10 @@ class Pool {
   bool allow_alone_;           // false: never alone (allow_alone, CHILDSIM_POOL_ALONE=never)
   std::uint32_t stalls_ = 0;   // the last eight loops, 1 = the caller was held up (note_wait)
   int serial_left_ = 0;        // loops the caller still runs alone
-  std::atomic<bool> alone_month_{false};          // the current month runs on the caller alone
+  std::atomic<bool> alone_month_{false};  // the current month runs on the caller alone
+  std::vector<int> delay_fds_;    // the helpers' schedstat files (-1: not opened), under mutex_
+  long long last_delay_ns_ = -1;  // the threads' run_delay summed at the last note_month
+  std::chrono::steady_clock::time_point last_delay_at_{};
   std::vector<std::atomic<std::uint8_t>> taken_;  // by unit: 1 once a thread has claimed it
   std::atomic<std::size_t> joined_{1};
   std::atomic<std::size_t> done_{0};
@@ -443,6 +499,11 @@ bool core_free_for_helper(int runnable, int ours, int cores) {
   if (runnable < 0 || cores <= 0) return true;  // unknown: let the loops find out
   const int others = runnable > ours ? runnable - ours : 0;
   return cores - others >= 2;  // a core for the caller and one for a helper
+}
+
+bool waited_for_cores(double waited_seconds, double wall_seconds) {
+  if (waited_seconds < 0 || wall_seconds <= 0) return true;  // unknown: the other signs decide
+  return waited_seconds >= max_quiet_wait_share * wall_seconds;
 }
 
 bool caller_preempted(double cpu_seconds, double wall_seconds) {

@@ -75,10 +75,25 @@ inline constexpr double min_caller_share = 0.9;
 /// False when unknown (negative CPU time). Results never depend on it.
 bool caller_preempted(double cpu_seconds, double wall_seconds);
 
+/// The share of the wall time (threads' waiting seconds per second, summed over the caller
+/// and the helpers) below which this process's threads count as not kept waiting for a core
+/// (waited_for_cores).
+inline constexpr double max_quiet_wait_share = 0.1;
+
+/// Whether this process's threads, which waited `waited_seconds` in all for a core (their
+/// run_delay in /proc/<tid>/schedstat) during `wall_seconds`, were kept waiting: at least
+/// max_quiet_wait_share of the wall time. With another CPU-bound process beside the caller and
+/// a helper on two cores, three threads take turns on two cores and ours wait about 2/3 of
+/// the time between them; on a quiet machine a system thread that runs for a moment costs
+/// them a few per cent at most. True when unknown (negative): the other signs decide alone.
+bool waited_for_cores(double waited_seconds, double wall_seconds);
+
 /// Called between two months of a replicate, and before its first (no loop running), when
 /// it runs on more than one thread. When the pool ran loops on the caller alone during the
 /// month (stalls or a preempted caller: a busy machine), or /proc/loadavg shows no core free
-/// for a helper now (another process running: core_free_for_helper), the next month is run
+/// for a helper now (another process running: core_free_for_helper) and this process's
+/// threads were kept waiting for a core since the last call (waited_for_cores: a reading of
+/// /proc/loadavg alone also catches a system thread that runs for a moment), the next month is run
 /// alone as a whole: alone_this_month() is true, so par::n_threads() is 1 and
 /// the month's loops are made as at 1 thread (one block, no per-block scratch or merges; with
 /// the loops merely run alone, the caller still paid for those: 2 % more CPU than 1 thread

@@ -4,6 +4,8 @@
 #include "sim/core/thread_pool.hpp"  // par::run_units, par::in_pool_loop
 #include "sim/core/parallel.hpp"     // par::for_blocks, par::n_blocks, par::n_threads
 
+#include <time.h>  // clock_gettime, CLOCK_THREAD_CPUTIME_ID
+
 #include <catch2/catch.hpp>
 
 #include <omp.h>  // omp_set_num_threads, omp_get_max_threads
@@ -157,6 +159,24 @@ TEST_CASE("thread pool, a caller that got less than most of a core counts as pre
   CHECK_FALSE(par::caller_preempted(0.0, 0.0));
 }
 
+TEST_CASE(
+    "thread pool, threads kept waiting for a core a tenth of the time or more count as "
+    "waiting",
+    "[parallel][pool]") {
+  // A quiet machine: a system thread run for a moment costs our threads almost nothing.
+  CHECK_FALSE(par::waited_for_cores(0.0, 0.003));
+  CHECK_FALSE(par::waited_for_cores(0.00005, 0.003));
+  // Another CPU-bound process beside the caller and a helper on two cores: three threads take
+  // turns on two cores, ours wait about two thirds of the time between them.
+  CHECK(par::waited_for_cores(0.002, 0.003));
+  // The threshold itself, on either side.
+  CHECK(par::waited_for_cores(1.01 * par::max_quiet_wait_share * 0.003, 0.003));
+  CHECK_FALSE(par::waited_for_cores(0.99 * par::max_quiet_wait_share * 0.003, 0.003));
+  // Unknown (no schedstat) or an empty interval: waiting, so that /proc/loadavg decides alone.
+  CHECK(par::waited_for_cores(-1.0, 0.003));
+  CHECK(par::waited_for_cores(0.0, 0.0));
+}
+
 namespace {
 
 // A loop of 10 units on 2 participants. The caller waits in its first unit until the helper
@@ -207,8 +227,9 @@ TEST_CASE(
     "thread pool, a month starts alone while other threads hold every core, unless told never to",
     "[parallel][pool]") {
   // As many CPU-bound threads as the machine has cores: /proc/loadavg shows no core free for
-  // a helper, so the next month runs alone (as at 1 thread); with allow_alone(false) it does
-  // not (the tests of thread-count identity rely on it).
+  // a helper, and the caller, working between two month starts, waits for a core, so the
+  // next month runs alone (as at 1 thread); with allow_alone(false) it does not (the tests of
+  // thread-count identity rely on it).
   const Threads threads(2);
   std::atomic<bool> stop{false};
   std::vector<std::thread> spinners;
@@ -219,6 +240,16 @@ TEST_CASE(
       }
     });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all of them running
+  par::note_month();
+  // A month's work on the caller: 50 ms of CPU time, which with every core held takes it
+  // longer, waiting for a core a third of the time or more.
+  const auto cpu_now = [] {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+  };
+  for (const double until = cpu_now() + 0.050; cpu_now() < until;) {
+  }
   par::note_month();
   const bool alone = par::alone_this_month();
   const std::size_t alone_threads = par::n_threads();
