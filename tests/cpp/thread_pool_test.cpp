@@ -185,7 +185,7 @@ namespace {
 struct Shares {
   std::vector<std::size_t> helper_order;
   std::atomic<int> others_done{0};
-  std::atomic<bool> helper_started{false};
+  std::atomic<bool> helper_started{false}, caller_started{false};
   static void wait_for(const std::function<bool()>& done) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
@@ -193,9 +193,15 @@ struct Shares {
   static void unit(void* self, std::size_t participant, std::size_t u) {
     auto& s = *static_cast<Shares*>(self);
     if (participant == 1) {
+      // The helper's first unit waits until the caller has claimed its own first unit: a
+      // caller kept off its core right after opening the loop (a busy machine, a slow return
+      // from waking the helper) once found the helper had run every other unit and its
+      // unit 5 too.
+      if (s.helper_order.empty()) wait_for([&] { return s.caller_started.load(); });
       s.helper_order.push_back(u);  // the helper only writes it
       s.helper_started = true;
     } else {
+      s.caller_started = true;
       wait_for([&] { return s.helper_started.load(); });
     }
     if (u == 5) {
