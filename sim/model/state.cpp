@@ -142,7 +142,7 @@ void compact(State& s) {
   for_each_column([&](auto& v) { jobs.push_back(c_rows(v)); }, c);
   // The services' copy of the households (HomeRows), when it has a row for each, is compacted
   // as a column: it need not be made whole next month. Else it is made whole then.
-  const bool homes_kept = s.homes.made_month >= 0 && s.homes.rows.size() == nh;
+  const bool homes_kept = s.homes.made_month != HomeRows::never && s.homes.rows.size() == nh;
   if (homes_kept) jobs.push_back(h_rows(s.homes.rows));
   par::for_each_unit(jobs.size(), [&](std::size_t k) { jobs[k](); });
   par::for_blocks(c.size(), nb, [&](std::size_t, std::size_t begin, std::size_t end) {
@@ -156,7 +156,7 @@ void compact(State& s) {
   for (const std::uint32_t i : recent)
     if (new_row[i] >= 0) recent[kept++] = static_cast<std::uint32_t>(new_row[i]);
   recent.resize(kept);
-  if (!homes_kept) s.homes.made_month = -1;  // made whole next month
+  if (!homes_kept) s.homes.made_month = HomeRows::never;  // made whole next month
 }
 
 }  // namespace childsim

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>  // fixed-width integers
+#include <limits>   // std::numeric_limits
 #include <vector>   // std::vector
 
 namespace childsim {
@@ -292,8 +293,12 @@ struct HomeRows {
   /// a couple formed, the mother died or the family moved that month (demography.cpp:
   /// step_demography); rows may repeat.
   std::vector<std::uint32_t> changed;
-  int listed_month = -1;   ///< the month whose changes `changed` lists; −1: none
-  int made_month = -1;     ///< the month `rows` was last brought up to date; −1: never, or stale
+  /// made_month when `rows` was never made, or is stale.
+  static constexpr int never = std::numeric_limits<int>::min();
+  int listed_month = -1;  ///< the month whose changes `changed` lists; −1: none
+  /// The month `rows` was last brought up to date; −1: before the first month (the services'
+  /// spin-up made it, services/warm_start.hpp); `never`: never, or stale.
+  int made_month = never;
   bool made_whole = true;  ///< whether the last update made every row (tests)
 };
 

@@ -41,7 +41,7 @@ void update_homes(State& st) {
   const Households& h = st.households;
   HomeRows& homes = st.homes;
   const std::size_t made = homes.rows.size();
-  homes.made_whole = !(homes.made_month >= 0 && homes.made_month == st.month - 1 &&
+  homes.made_whole = !(homes.made_month != HomeRows::never && homes.made_month == st.month - 1 &&
                        homes.listed_month == st.month && made <= h.size());
   if (homes.made_whole) {
     make_homes(h, homes.rows);

@@ -89,9 +89,14 @@ void warm_start_services(const WarmStart& warm, State& st) {
   cx.rng_month_shift = -n;
   cx.settle_first_month = true;
   cx.record = false;
-  std::vector<HomeRow> homes;  // made once: the spin-up changes no household
-  make_homes(part.households, homes);
-  cx.homes = homes.data();
+  // The households' HomeRows, made once (the spin-up changes no household) into the state's
+  // own table, which the first month's services then bring up to date from the rows that
+  // month's events touched rather than make whole again (update_homes: made before month 0).
+  HomeRows& homes = st.homes;
+  make_homes(part.households, homes.rows);
+  homes.rows.resize(part.households.size());
+  homes.made_month = -1;
+  cx.homes = homes.rows.data();
   cx.n_homes = part.households.size();
   for (int m = 0; m < n; ++m) {
     part.month = m;

@@ -35,7 +35,8 @@ std::unique_ptr<WarmStart> make_warm_start(const Scenario& sc);
 
 /// Run the spin-up on a freshly built state (month 0, nothing placed yet); leaves the state
 /// at month 0 with the places and waiting lists it reached (their months before the start,
-/// negative).
+/// negative), and with the households' HomeRows made (state.hpp: HomeRows, made before
+/// month 0).
 void warm_start_services(const WarmStart& warm, State& st);
 
 }  // namespace childsim

@@ -10,6 +10,7 @@
 #include "sim/model/model.hpp"            // Model, step_month
 #include "sim/services/holiday.hpp"       // holiday_min_age, holiday_max_age
 #include "sim/services/reach.hpp"         // facilities_within_reach
+#include "sim/services/warm_start.hpp"    // warm_start_services
 #include "test_support.hpp"
 
 #include <omp.h>  // omp_set_num_threads, omp_get_max_threads
@@ -155,6 +156,39 @@ TEST_CASE("services, the households' rows kept from month to month equal rows ma
   CHECK(by_rows == m.rates.n_months - 1);
   CHECK(changed > 1000);  // the months' events did change rows
   CHECK(added > 1000);    // and new households came (the new housing among them)
+}
+
+TEST_CASE(
+    "services, after the spin-up the first month's households' rows are kept, not made "
+    "whole, and equal rows made afresh",
+    "[services]") {
+  // The warm start makes the HomeRows (it changes no household); the first month's services
+  // bring them up to date from that month's events, as in every later month.
+  Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  sc.replicates = 1;
+  sc.end = sc.start.plus(2);
+  const Model m(sc);
+  REQUIRE(m.warm != nullptr);
+  io::Recorder rec(sc, 1);
+  State st = build_initial_state(sc, m.rates, m.counts, 0);
+  warm_start_services(*m.warm, st);
+  REQUIRE(st.homes.rows.size() == st.households.size());
+  for (int t = 0; t < m.rates.n_months; ++t) {
+    st.month = t;
+    step_month(m, st, rec);
+    INFO("month " << t);
+    CHECK_FALSE(st.homes.made_whole);
+    CHECK(!st.homes.changed.empty());  // rows the month's events touched were made again
+    const Households& h = st.households;
+    REQUIRE(st.homes.rows.size() == h.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      const HomeRow a = st.homes.rows[i], b = home_row(h, i);
+      differ += a.x_m != b.x_m || a.y_m != b.y_m || a.taste != b.taste || a.street != b.street ||
+                a.income_band != b.income_band || a.traits != b.traits;
+    }
+    CHECK(differ == 0);
+  }
 }
 
 TEST_CASE("services, make_homes holds every household's values", "[services]") {
