@@ -135,10 +135,10 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
         // group of children at a time (services.hpp, for_rows_with_first_words: word 1 of each
         // child's block), and the households of the group's families that may use a room are
         // fetched before the group is decided.
-        auto may_use = [&](std::size_t i) {
-          if (!c.present[i] || c.nursery[i] >= 0) return false;
+        auto may_use = [&](std::size_t i) {  // (without branches: services.hpp)
           const int age = age_in_months(t, c.birth_month[i]);
-          return age >= k0.min_age_months && age < k0.max_age_months;
+          return (c.present[i] != 0) & (c.nursery[i] < 0) & (age >= k0.min_age_months) &
+                 (age < k0.max_age_months);
         };
         auto fetch = [&](std::size_t i, const FirstBlocks& wish, std::size_t g) {
           if (wish.uniform(g, 1) < most_take_up) __builtin_prefetch(&home[c.household[i]]);

@@ -311,11 +311,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // The candidates' wishes are drawn a group at a time, and their households fetched before
   // the group is decided (services.hpp, for_rows_with_first_words).
   auto candidate = [&](std::size_t i) {
-    if (!c.present[i] || c.nursery[i] >= 0 || c.waiting[i] >= 0 || c.kindergarten[i] >= 0 ||
-        choice[i] == gave_up_waiting)
-      return false;
     const int age = age_in_months(t, c.birth_month[i]);
-    return age >= w.min_age && age < w.max_age;
+    return (c.present[i] != 0) & (c.nursery[i] < 0) & (c.waiting[i] < 0) & (c.kindergarten[i] < 0) &
+           (choice[i] != gave_up_waiting) & (age >= w.min_age) & (age < w.max_age);
   };
   auto fetch_traits = [&](std::size_t i, const FirstBlocks&, std::size_t) {
     __builtin_prefetch(&home[c.household[i]]);

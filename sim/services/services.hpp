@@ -157,6 +157,9 @@ void for_rows_fetched_ahead(std::size_t begin, std::size_t end, Keep&& keep, Fet
 /// of the rows that fn will read it for, so that their fetches overlap). keep(i) must read
 /// only what no fn(j) of an earlier row j changes (row i's own fields); then the calls of fn
 /// are those of `for i: if (keep(i)) fn(i)` with each child's own Stream, in the same order.
+/// keep(i) is called for every row and should be free of branches (`&` and `|` of comparisons):
+/// kept rows are mixed with the others in no order a branch predictor learns, and each row is
+/// written to the group, which advances only for a kept row (branch_free.hpp).
 template <class Keep, class Fetch, class Fn>
 void for_rows_with_first_words(const RowSet& rows, std::size_t begin, std::size_t end,
                                const Children& c, std::uint64_t seed, std::uint32_t replicate,
@@ -171,9 +174,9 @@ void for_rows_with_first_words(const RowSet& rows, std::size_t begin, std::size_
     std::size_t m = 0;
     for (; k < end && m < cap; ++k) {
       const std::size_t i = rows[k];
-      if (!keep(i)) continue;
       group[m] = i;
-      ids[m++] = c.id[i];
+      ids[m] = c.id[i];
+      m += keep(i) ? 1 : 0;
     }
     if (m == 0) break;
     words.fill(seed, replicate, ids, m, month, purpose);
