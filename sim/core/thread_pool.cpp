@@ -144,7 +144,7 @@ class Pool {
       // the run started, or came since): found between months, the month costs what it costs
       // at 1 thread, without the stalls or the preempted windows that would find it in a loop.
       // A process that holds a core has kept ours waiting for one, too: on a quiet machine one
-      // reading of /proc/loadavg in three to twenty, at the start of a month with both our
+      // reading of /proc/loadavg in three to thirty, at the start of a month with both our
       // threads running, showed a thread more than ours (a system thread, runnable for a
       // moment while it waited for a core), and each such month ran alone, at the speed of
       // 1 thread (docs/performance.md, "A month alone by mistake").
