@@ -34,6 +34,18 @@ bool kept(std::size_t i, std::uint64_t one_in) {
   return x % one_in == 0;
 }
 
+// The rows of st.homes that differ from a HomeRow made afresh from the household table.
+std::size_t rows_unlike_fresh(const State& st) {
+  const Households& h = st.households;
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    const HomeRow a = st.homes.rows[i], b = home_row(h, i);
+    differ += a.x_m != b.x_m || a.y_m != b.y_m || a.taste != b.taste || a.street != b.street ||
+              a.income_band != b.income_band || a.traits != b.traits;
+  }
+  return differ;
+}
+
 }  // namespace
 
 TEST_CASE("services, for_rows_fetched_ahead calls fn on the kept rows in row order", "[services]") {
@@ -143,12 +155,7 @@ TEST_CASE("services, the households' rows kept from month to month equal rows ma
     }
     const Households& h = st.households;
     REQUIRE(st.homes.rows.size() == h.size());
-    std::size_t differ = 0;
-    for (std::size_t i = 0; i < h.size(); ++i) {
-      const HomeRow a = st.homes.rows[i], b = home_row(h, i);
-      differ += a.x_m != b.x_m || a.y_m != b.y_m || a.taste != b.taste || a.street != b.street ||
-                a.income_band != b.income_band || a.traits != b.traits;
-    }
+    const std::size_t differ = rows_unlike_fresh(st);
     INFO("month " << t);
     CHECK(differ == 0);
   }
@@ -181,12 +188,7 @@ TEST_CASE(
     CHECK(!st.homes.changed.empty());  // rows the month's events touched were made again
     const Households& h = st.households;
     REQUIRE(st.homes.rows.size() == h.size());
-    std::size_t differ = 0;
-    for (std::size_t i = 0; i < h.size(); ++i) {
-      const HomeRow a = st.homes.rows[i], b = home_row(h, i);
-      differ += a.x_m != b.x_m || a.y_m != b.y_m || a.taste != b.taste || a.street != b.street ||
-                a.income_band != b.income_band || a.traits != b.traits;
-    }
+    const std::size_t differ = rows_unlike_fresh(st);
     CHECK(differ == 0);
   }
 }
