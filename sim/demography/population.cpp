@@ -257,8 +257,8 @@ struct StartChild {
 // parallel, and only the numbering of the older mothers' rows, which depends on the children
 // before them, is a serial pass over the children.
 State build_initial_state(const Scenario& sc, const Rates& r, const InitialCounts& counts,
-                          int replicate) {
-  State st;
+                          int replicate, State&& used) {
+  State st = recycled(std::move(used));
   st.replicate = replicate;
   const int ns = sc.base.n_streets();
   const auto n_s = static_cast<std::size_t>(ns);

@@ -24,9 +24,10 @@
 
 namespace childsim {
 
-/// The population of one replicate at the start of the first month.
+/// The population of one replicate at the start of the first month, built in the memory of
+/// `used` (an earlier replicate's state, state.hpp: recycled), if given.
 State build_initial_state(const Scenario& sc, const Rates& rates, const InitialCounts& counts,
-                          int replicate);
+                          int replicate, State&& used = State{});
 
 /// The values of one household row (every column of Households but has_mother and present,
 /// which a new row always has set), drawn before the row is added: the families of a month

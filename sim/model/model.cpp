@@ -219,9 +219,10 @@ void step_month(const Model& m, State& st, io::Recorder& rec) {
 }
 
 void run_replicate(const Model& m, int replicate, io::Recorder& rec,
-                   const std::function<void(int)>& on_month) {
+                   const std::function<void(int)>& on_month, State* memory) {
   par::between_months();  // a busy machine: the starting population's loops on one thread
-  State st = build_initial_state(m.scenario, m.rates, m.counts, replicate);
+  State st = build_initial_state(m.scenario, m.rates, m.counts, replicate,
+                                 memory != nullptr ? std::move(*memory) : State{});
   record_start(st, rec);
   if (m.warm) warm_start_services(*m.warm, st);  // enrolments and lists at steady state
   record_parameters(m.scenario, replicate, rec);
@@ -232,6 +233,9 @@ void run_replicate(const Model& m, int replicate, io::Recorder& rec,
     step_month(m, st, rec);
     if (on_month) on_month(t);
   }
+  // The tables' memory handed on, emptied; the steps' buffers freed now, so that what runs
+  // until the next replicate (the sink writing this one out) can use their room.
+  if (memory != nullptr) *memory = recycled(std::move(st));
 }
 
 }  // namespace childsim

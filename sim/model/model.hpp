@@ -32,9 +32,11 @@ struct Model {
 void step_month(const Model& model, State& state, io::Recorder& recorder);
 
 /// Build the starting population of `replicate` and run every month. `on_month` (optional)
-/// is called after each month, for progress reporting.
+/// is called after each month, for progress reporting. `memory` (optional): a state whose
+/// memory the replicate is built in, and in which it leaves its own, emptied (an ensemble
+/// passes the same one to each replicate in turn: state.hpp, recycled).
 void run_replicate(const Model& model, int replicate, io::Recorder& recorder,
-                   const std::function<void(int month)>& on_month = {});
+                   const std::function<void(int month)>& on_month = {}, State* memory = nullptr);
 
 /// Where count_population adds its counts (null: not counted). Ages are completed years at
 /// the month counted.

@@ -103,6 +103,24 @@ void start_census(State& s, int n_months) {
   });
 }
 
+State recycled(State&& used) {
+  State s;
+  auto take = [](auto& to, auto& from) {
+    from.clear();
+    to.swap(from);
+  };
+  for_each_household_column(take, s.households, used.households);
+  for_each_column(take, s.children, used.children);
+  take(s.residents.n, used.residents.n);
+  take(s.census.children, used.census.children);
+  take(s.census.women, used.census.women);
+  take(s.census.women_by_parity, used.census.women_by_parity);
+  take(s.census.recent_deliveries, used.census.recent_deliveries);
+  take(s.homes.rows, used.homes.rows);
+  take(s.homes.changed, used.homes.changed);
+  return s;
+}
+
 void compact(State& s) {
   Households& h = s.households;
   Children& c = s.children;

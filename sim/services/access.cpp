@@ -232,7 +232,7 @@ std::vector<KindAccess> compute_access(const ServiceContext& cx, const State& st
   const std::size_t nb = std::clamp<std::size_t>(4 * n_rows / n_keys, 1, par::n_blocks());
   // Scratch memory kept between calls, so that a call does not fault in megabytes of fresh
   // pages; it carries nothing from one call to the next.
-  static thread_local SortScratch scratch;
+  SortScratch& scratch = st.kept.get<SortScratch>();
   std::vector<std::int32_t>& key = scratch.key;
   std::vector<Home>& rows = scratch.rows;  // in row order: each child's household is read once
   std::vector<std::int32_t>& counts = scratch.counts;  // per block and key: rows, then offsets

@@ -118,8 +118,7 @@ void step_babyroom(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const RowSet rows = young_rows(cx, st);
   const std::size_t n = rows.size(), nb = par::n_blocks(), ns = sc.base.streets.size();
   // Requests per chunk and room (found[chunk * n_rooms + room]), each list in row order.
-  static thread_local RequestLists kept_lists;
-  RequestLists& lists = kept_lists;  // (the worker threads' lambdas must not name it)
+  RequestLists& lists = st.kept.get<RequestLists>();
   std::vector<std::vector<Request>>& found = lists.found;
   found.resize(par::n_chunks(n) * n_rooms);
   for (std::vector<Request>& f : found) f.clear();

@@ -337,8 +337,7 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // expected visits by street and age group.
   std::vector<std::int64_t> children(ns * nk, 0);
   const std::size_t nb = par::n_blocks();
-  static thread_local ClinicScratch kept_scratch;
-  ClinicScratch& scratch = kept_scratch;  // (the worker threads' lambdas must not name it)
+  ClinicScratch& scratch = st.kept.get<ClinicScratch>();
   std::vector<std::vector<std::int64_t>>& parts = scratch.parts;
   parts.resize(nb);
   for (std::vector<std::int64_t>& part : parts) part.assign(ns * nk, 0);
@@ -371,11 +370,10 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // 3. Home points of every street: walking distances to every clinic and logit weights
   // exp(V − max V) (0 for closed clinics). They depend only on the streets, the clinics, which
   // are open and the parameters, which change seldom (a clinic opening or closing): they are
-  // kept from the last month (per thread: replicates run one per thread) with every input
-  // they were computed from, and computed again only when an input differs, so the values are
+  // kept from the last month (with the state: kept_scratch.hpp) with every input they were
+  // computed from, and computed again only when an input differs, so the values are
   // those of computing them every month.
-  static thread_local HomePointTables kept_tables;
-  HomePointTables& tables = kept_tables;  // (the worker threads' lambdas must not name it)
+  HomePointTables& tables = st.kept.get<HomePointTables>();
   std::vector<double>& key = tables.scratch;
   key.clear();
   for (const Street& street : sc.base.streets)

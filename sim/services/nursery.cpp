@@ -127,6 +127,11 @@ std::uint64_t child_key(const Children& c, const HomeRow* home, std::size_t i, i
   return priority_key(o.all_parents_work(), o.hukou_local(), since, mix64(c.id[i]));
 }
 
+// Each child's decision this month (step_nursery), a row per child, kept from month to month.
+struct Choices {
+  std::vector<std::int32_t> choice;
+};
+
 }  // namespace
 
 void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
@@ -158,12 +163,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   // between months: filling it costs less than faulting in fresh pages every month (tens of
   // megabytes for the whole of Shanghai).
   constexpr std::int32_t gave_up_waiting = -3;
-  // (Bound to a local reference: the parallel loops' lambdas capture it; naming the
-  // thread_local itself there would find the worker thread's own.)
   // Only the rows of `rows` are read, and step 1 sets each of them to -2 in its parallel pass
   // (a serial fill of every row cost more than the rest of the step's serial part).
-  static thread_local std::vector<std::int32_t> choice_buffer;
-  std::vector<std::int32_t>& choice = choice_buffer;
+  std::vector<std::int32_t>& choice = st.kept.get<Choices>().choice;
   if (choice.size() < c.size()) choice.resize(c.size());
   // Children still on a waiting list after leaving, with their keys, per chunk of rows (the
   // displacement of step 2 changes places, not lists).

@@ -9,6 +9,13 @@
 #include <algorithm>  // std::sort
 
 namespace childsim {
+namespace {
+// The young children's and the pupils' rows of the month (step_services), kept from month to
+// month.
+struct YoungRows {
+  std::vector<std::uint32_t> young, pupils;
+};
+}  // namespace
 
 void make_homes(const Households& h, std::vector<HomeRow>& out) {
   if (out.size() < h.size()) {
@@ -164,7 +171,9 @@ void step_services(const ServiceContext& context, State& st, io::Recorder& rec) 
   cx.n_homes = st.households.size();
   // The young children's rows, listed once for the kindergarten, nursery and baby rooms, and
   // the pupils' for the holiday classes.
-  static thread_local std::vector<std::uint32_t> young, pupils;
+  YoungRows& kept = st.kept.get<YoungRows>();
+  std::vector<std::uint32_t>& young = kept.young;
+  std::vector<std::uint32_t>& pupils = kept.pupils;
   young.clear();
   pupils.clear();
   CHILDSIM_CHECK(st.children.size() <= 0xffffffffu, "services: more than 2^32 child rows");

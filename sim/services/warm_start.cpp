@@ -65,6 +65,7 @@ void warm_start_services(const WarmStart& warm, State& st) {
   State part;
   part.replicate = st.replicate;
   part.households = std::move(st.households);
+  part.kept = std::move(st.kept);  // the steps' buffers, kept for the run's months
   Children& c = part.children;
   // Every column of Children, gathered through the list in parallel over blocks of the list,
   // with the month stamps moved by −n on the way (month m of the spin-up is month m − n of
@@ -105,6 +106,7 @@ void warm_start_services(const WarmStart& warm, State& st) {
     step_nursery(cx, part, scratch);
   }
   st.households = std::move(part.households);
+  st.kept = std::move(part.kept);
   // The places and lists copied back, their months moved back by n (rows are distinct: each
   // block writes its own).
   Children& out = st.children;

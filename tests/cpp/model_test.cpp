@@ -10,9 +10,12 @@
 
 #include <omp.h>  // omp_set_num_threads, omp_get_max_threads
 
-#include <algorithm>  // std::fill
-#include <cstdint>    // std::int32_t
-#include <vector>     // std::vector
+#include <algorithm>    // std::fill, std::equal
+#include <cstdint>      // std::int32_t
+#include <cstring>      // std::memcmp
+#include <type_traits>  // std::is_arithmetic_v
+#include <variant>      // std::visit
+#include <vector>       // std::vector
 
 using namespace childsim;
 
@@ -150,4 +153,81 @@ TEST_CASE("model, the fused count of children, women and residents equals separa
   }
   CHECK(women_seen > 0);  // not satisfied vacuously
   CHECK(children_seen > 0);
+}
+
+TEST_CASE("model, a replicate built in an earlier one's memory reuses its arrays, same outputs",
+          "[model][memory]") {
+  // An ensemble builds each replicate in the state the one before left (run_replicate's
+  // `memory`; state.hpp: recycled). Replicate 1 run that way must record the same bytes as
+  // replicate 1 run afresh, and must have been built in replicate 0's arrays (the point of it:
+  // an ensemble's peak memory, docs/performance.md), with the steps' kept buffers freed.
+  Scenario sc = load_scenario(test::scenario("tests/data/small.yaml"));
+  sc.replicates = 2;
+  sc.end = sc.start.plus(14);  // a yearly compaction, services every month
+  const Model m(sc);
+
+  // A recycled state: empty as a new one, its arrays' memory kept, the steps' buffers freed.
+  State st = build_initial_state(sc, m.rates, m.counts, 0);
+  st.month = 5;
+  struct Probe {
+    int value = 1;
+  };
+  st.kept.get<Probe>();
+  const std::int32_t* const birth_months = st.children.birth_month.data();
+  const std::size_t capacity = st.children.birth_month.capacity();
+  REQUIRE(st.census.enabled());
+  const State empty = recycled(std::move(st));
+  CHECK(empty.children.size() == 0);
+  CHECK(empty.households.size() == 0);
+  CHECK(empty.residents.n.empty());
+  CHECK_FALSE(empty.census.enabled());
+  CHECK(empty.census.recent_deliveries.empty());
+  CHECK(empty.homes.rows.empty());
+  CHECK(empty.homes.made_month == HomeRows::never);
+  CHECK(empty.month == 0);
+  CHECK(empty.replicate == 0);
+  CHECK(empty.children.birth_month.data() == birth_months);
+  CHECK(empty.children.birth_month.capacity() == capacity);
+  CHECK_FALSE(empty.kept.holds<Probe>());
+
+  // Replicate 1 run in replicate 0's memory, and afresh.
+  io::Recorder fresh(sc, 2), reused(sc, 2);
+  run_replicate(m, 1, fresh);
+  State memory;
+  run_replicate(m, 0, reused, {}, &memory);
+  CHECK(memory.children.size() == 0);  // handed on emptied
+  CHECK_FALSE(memory.census.enabled());
+  REQUIRE(memory.children.birth_month.capacity() > 0);
+  const std::int32_t* const kept_birth_months = memory.children.birth_month.data();
+  const std::uint64_t* const kept_household_ids = memory.households.id.data();
+  run_replicate(m, 1, reused, {}, &memory);
+  // Built in replicate 0's arrays, and handed them on (no array outgrew its room).
+  CHECK(memory.children.birth_month.data() == kept_birth_months);
+  CHECK(memory.households.id.data() == kept_household_ids);
+  const io::Dataset a = fresh.to_dataset({}), b = reused.to_dataset({});
+  std::size_t compared = 0;
+  for (const io::Variable& v : a.variables) {
+    if (v.dims.empty() || v.dims.front() != "replicate") continue;
+    const io::Variable* w = b.find_variable(v.name);
+    REQUIRE(w != nullptr);
+    // Replicate 1's slice of each variable (the fresh recorder's replicate 0 is empty).
+    std::visit(
+        [&](const auto& x) {
+          using V = std::decay_t<decltype(x)>;
+          const V& y = std::get<V>(w->data);
+          const std::size_t half = x.size() / 2;
+          INFO(v.name);
+          REQUIRE(y.size() == x.size());
+          if constexpr (std::is_arithmetic_v<typename V::value_type>) {
+            // Bits, not ==: NaN marks "none" in some outputs.
+            CHECK(std::memcmp(x.data() + half, y.data() + half, half * sizeof(x[0])) == 0);
+          } else {
+            CHECK(std::equal(x.begin() + static_cast<std::ptrdiff_t>(half), x.end(),
+                             y.begin() + static_cast<std::ptrdiff_t>(half)));
+          }
+        },
+        v.data);
+    ++compared;
+  }
+  CHECK(compared > 20);
 }
