@@ -159,9 +159,9 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const std::size_t nb = par::n_blocks();
   std::vector<std::int32_t> enrolled(nf, 0);
   // Each child's decision this month: -3 gave up waiting (step 1), -2 not seeking, -1 wants
-  // care but nothing in reach, else the facility chosen (step 4). A buffer per thread kept
-  // between months: filling it costs less than faulting in fresh pages every month (tens of
-  // megabytes for the whole of Shanghai).
+  // care but nothing in reach, else the facility chosen (step 4). A buffer kept with the state
+  // between months (kept_scratch.hpp): filling it costs less than faulting in fresh pages every
+  // month (tens of megabytes for the whole of Shanghai).
   constexpr std::int32_t gave_up_waiting = -3;
   // Only the rows of `rows` are read, and step 1 sets each of them to -2 in its parallel pass
   // (a serial fill of every row cost more than the rest of the step's serial part).
