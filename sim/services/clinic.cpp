@@ -333,35 +333,57 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
         first[g].push_back(j);
     }
 
-  // 2. Children by street and age class (integer counts per block of rows, added up), then
-  // expected visits by street and age group.
+  // 2. Children by street and age class, then expected visits by street and age group.
   std::vector<std::int64_t> children(ns * nk, 0);
   const std::size_t nb = par::n_blocks();
   ClinicScratch& scratch = st.kept.get<ClinicScratch>();
-  std::vector<std::vector<std::int64_t>>& parts = scratch.parts;
-  parts.resize(nb);
-  for (std::vector<std::int64_t>& part : parts) part.assign(ns * nk, 0);
-  par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
-    std::int64_t* k = parts[b].data();
-    for_rows_fetched_ahead(
-        begin, end,
-        [&](std::size_t i) {
-          if (!c.present[i]) return false;
-          const int age = age_in_months(t, c.birth_month[i]);
-          return age >= 0 && age < max_age_months;
-        },
-        [&](std::size_t i) {
-          __builtin_prefetch(&h.street[static_cast<std::size_t>(c.household[i])]);
-        },
-        [&](std::size_t i) {
-          const int age = age_in_months(t, c.birth_month[i]);
-          // The street alone (a small array) rather than the HomeRow: every child is counted.
-          const auto s =
-              static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
-          k[s * nk + ages.of_age[static_cast<std::size_t>(age)]] += 1;
-        });
-  });
-  par::add_counts(parts, children.data());
+  if (st.census.enabled()) {
+    // From the agent census (state.hpp), which counts the present children by their
+    // household's street, sex and birth month at every event, and which no service step
+    // changes: a few thousand cells, where the rows were a pass over every child, each reading
+    // its household's street at random (most of this step's time). The same integer counts
+    // (tests/cpp/clinic_test.cpp).
+    const AgentCensus& a = st.census;
+    const auto n_months = static_cast<std::size_t>(a.n_birth_months);
+    for (std::size_t s = 0; s < ns; ++s)
+      for (int sex = 0; sex < n_sexes; ++sex) {
+        const std::int32_t* born =
+            a.children.data() + (s * n_sexes + static_cast<std::size_t>(sex)) * n_months;
+        for (int age = 0; age < max_age_months; ++age) {
+          const int k = t - age - a.first_birth_month;
+          if (k < 0 || k >= a.n_birth_months) continue;
+          children[s * nk + ages.of_age[static_cast<std::size_t>(age)]] +=
+              born[static_cast<std::size_t>(k)];
+        }
+      }
+  } else {
+    // A state built by hand, without the census: the rows (integer counts per block of rows,
+    // added up).
+    std::vector<std::vector<std::int64_t>>& parts = scratch.parts;
+    parts.resize(nb);
+    for (std::vector<std::int64_t>& part : parts) part.assign(ns * nk, 0);
+    par::for_blocks(c.size(), nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
+      std::int64_t* k = parts[b].data();
+      for_rows_fetched_ahead(
+          begin, end,
+          [&](std::size_t i) {
+            if (!c.present[i]) return false;
+            const int age = age_in_months(t, c.birth_month[i]);
+            return age >= 0 && age < max_age_months;
+          },
+          [&](std::size_t i) {
+            __builtin_prefetch(&h.street[static_cast<std::size_t>(c.household[i])]);
+          },
+          [&](std::size_t i) {
+            const int age = age_in_months(t, c.birth_month[i]);
+            // The street alone (a small array) rather than the HomeRow: every child is counted.
+            const auto s =
+                static_cast<std::size_t>(h.street[static_cast<std::size_t>(c.household[i])]);
+            k[s * nk + ages.of_age[static_cast<std::size_t>(age)]] += 1;
+          });
+    });
+    par::add_counts(parts, children.data());
+  }
   std::vector<double> mean(ns * ng, 0.0);  // expected visits by (street, age group)
   for (std::size_t s = 0; s < ns; ++s)
     for (std::size_t k = 0; k < nk; ++k)

@@ -2,8 +2,10 @@
 // against textbook closed forms and against event-by-event simulations; waits monotone in load
 // and servers) and the paediatric clinic submodel (capacity, conservation of visits, closures,
 // threads, the winter peak, an added doctor-session, the home-point tables kept between
-// months), each checked against a reference computed here from the inputs.
+// months, the children counted from the agent census), each checked against a reference
+// computed here from the inputs.
 #include "sim/core/rng.hpp"               // Stream
+#include "sim/demography/demography.hpp"  // step_demography, retire_households
 #include "sim/demography/population.hpp"  // build_initial_state
 #include "sim/model/model.hpp"            // Model
 #include "sim/run/ensemble.hpp"           // run_scenario, RunOptions
@@ -633,4 +635,44 @@ TEST_CASE(
     CHECK(visits[10 * nf + static_cast<std::size_t>(chc)] > 0);
   }
   omp_set_num_threads(saved);
+}
+
+TEST_CASE("clinic, children counted from the agent census give the outputs of a count of the rows",
+          "[clinic][census]") {
+  // step_clinic counts the children by street and age from the agent census the demography
+  // keeps (state.hpp), and from the rows in a state without it (one built by hand). Month by
+  // month through two years of births, deaths, moves, arrivals and ageing out, the step is run
+  // with the census and again with it taken away: the same outputs to the bit.
+  Scenario sc = small(1, 24);
+  scale_district_clinics(sc, sc.population_scale);
+  const Model m(sc);
+  State st = build_initial_state(sc, m.rates, m.counts, 0);
+  REQUIRE(st.census.enabled());
+  io::Recorder from_census(sc, 1), from_rows(sc, 1);
+  const ServiceContext cx{m.scenario, m.services};
+  for (int t = 0; t < sc.n_months(); ++t) {
+    st.month = t;
+    MonthFlows flows(m.rates.n_streets);
+    step_demography(st, sc, m.rates, flows);
+    step_clinic(cx, st, from_census);
+    AgentCensus census = std::move(st.census);
+    st.census = AgentCensus{};
+    REQUIRE_FALSE(st.census.enabled());
+    step_clinic(cx, st, from_rows);
+    st.census = std::move(census);
+    retire_households(st);
+    if (t % 12 == 11) compact(st);
+  }
+  const io::Dataset a = from_census.to_dataset({}), b = from_rows.to_dataset({});
+  int compared = 0;
+  for (const auto& v : a.variables) {
+    if (v.name.rfind("clinic_", 0) != 0) continue;
+    INFO("variable " << v.name);
+    CHECK(test::identical(b.find_variable(v.name)->data, v.data));
+    compared += 1;
+  }
+  CHECK(compared == 11);
+  long demanded = 0;
+  for (const std::int32_t d : test::ints(a, "clinic_visits_demanded")) demanded += d;
+  CHECK(demanded > 10000);
 }
