@@ -268,41 +268,50 @@ void step_kindergarten(const ServiceContext& cx, State& st, io::Recorder& rec) {
   const bool by_street_in_parallel = par::n_threads() > 1;
   std::vector<std::vector<double>> walks_by_street(par::n_chunks(n));
   std::vector<std::vector<std::uint32_t>> street_begin(par::n_chunks(n));
-  par::for_chunks(
-      n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
-        Counts& k = parts[thread];
-        // Room for every row of the chunk: the list grew from nothing in each chunk and month.
-        walks[chunk].reserve(end - begin);
-        // Only children of kindergarten age or holding a place read their household (fetched
-        // a few rows ahead).
-        auto of_age = [&](std::size_t i) {
-          const int a = kg_age(i);
-          return a >= 3 && a <= 5;
-        };
-        for_rows_fetched_ahead(
-            rows, begin, end,
-            [&](std::size_t i) { return c.present[i] && (c.kindergarten[i] >= 0 || of_age(i)); },
-            [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); },
-            [&](std::size_t i) {
-              const std::size_t s = street_of(i);
-              if (of_age(i)) k.eligible[s] += 1;
-              if (c.kindergarten[i] < 0) return;
-              const auto f = static_cast<std::size_t>(c.kindergarten[i]);
-              const HomeRow& o = home[c.household[i]];
-              k.enr[f] += 1;
-              k.by_street[s] += 1;
-              walks[chunk].emplace_back(s, P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]));
-            });
-        if (!by_street_in_parallel) return;
-        std::vector<std::uint32_t>& b = street_begin[chunk];
-        b.assign(ns + 1, 0);
-        for (const auto& [s, d] : walks[chunk]) b[s + 1] += 1;
-        for (std::size_t s = 0; s < ns; ++s) b[s + 1] += b[s];
-        std::vector<std::uint32_t> next(b.begin(), b.end() - 1);
-        std::vector<double>& w = walks_by_street[chunk];
-        w.resize(walks[chunk].size());
-        for (const auto& [s, d] : walks[chunk]) w[next[s]++] = d;
-      });
+  // The children of kindergarten age (3 to 5 at the last 1 September) by street come from the
+  // agent census when it is kept (services.hpp, add_children_by_street): the pass then reads
+  // the household only of the children holding a place.
+  const bool eligible_from_census = st.census.enabled();
+  if (eligible_from_census) add_children_by_street(st.census, september, 36, 72, eligible);
+  par::for_chunks(n, nb,
+                  [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
+                    Counts& k = parts[thread];
+                    // Room for every row of the chunk: the list grew from nothing in each chunk and
+                    // month.
+                    walks[chunk].reserve(end - begin);
+                    // Only children holding a place, or without the census of kindergarten age,
+                    // read their household (fetched a few rows ahead).
+                    auto of_age = [&](std::size_t i) {
+                      const int a = kg_age(i);
+                      return a >= 3 && a <= 5;
+                    };
+                    for_rows_fetched_ahead(
+                        rows, begin, end,
+                        [&](std::size_t i) {
+                          return c.present[i] &&
+                                 (c.kindergarten[i] >= 0 || (!eligible_from_census && of_age(i)));
+                        },
+                        [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); },
+                        [&](std::size_t i) {
+                          const std::size_t s = street_of(i);
+                          if (!eligible_from_census && of_age(i)) k.eligible[s] += 1;
+                          if (c.kindergarten[i] < 0) return;
+                          const auto f = static_cast<std::size_t>(c.kindergarten[i]);
+                          const HomeRow& o = home[c.household[i]];
+                          k.enr[f] += 1;
+                          k.by_street[s] += 1;
+                          walks[chunk].emplace_back(s, P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]));
+                        });
+                    if (!by_street_in_parallel) return;
+                    std::vector<std::uint32_t>& b = street_begin[chunk];
+                    b.assign(ns + 1, 0);
+                    for (const auto& [s, d] : walks[chunk]) b[s + 1] += 1;
+                    for (std::size_t s = 0; s < ns; ++s) b[s + 1] += b[s];
+                    std::vector<std::uint32_t> next(b.begin(), b.end() - 1);
+                    std::vector<double>& w = walks_by_street[chunk];
+                    w.resize(walks[chunk].size());
+                    for (const auto& [s, d] : walks[chunk]) w[next[s]++] = d;
+                  });
   std::vector<double> walk_sum(ns, 0.0);
   if (by_street_in_parallel) {
     par::for_each_unit(ns, [&](std::size_t s) {

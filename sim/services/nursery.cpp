@@ -433,60 +433,72 @@ void step_nursery(const ServiceContext& cx, State& st, io::Recorder& rec) {
       v->assign(ns, 0);
   }
   std::vector<Terms> terms(par::n_chunks(n));
+  // The children of nursery age by street come from the agent census when it is kept
+  // (services.hpp, add_children_by_street): the pass then reads the household only of the
+  // children with a place, on a list or wanting care without an option.
+  const bool eligible_from_census = st.census.enabled();
+  if (eligible_from_census) add_children_by_street(st.census, t, w.min_age, w.max_age, eligible);
   par::for_chunks(
       n, nb, [&](std::size_t thread, std::size_t chunk, std::size_t begin, std::size_t end) {
         Counts& k = counts[thread];
-        // Room for every row of the chunk: the list grew from nothing in each chunk and month.
-        terms[chunk].held.reserve(end - begin);
-        // Only the rows counted by street read their household (fetched a few rows ahead:
-        // every kept row's, as GCC 12 drops a prefetch made conditional here); the other
-        // children under 36 months add a subsidy term.
-        auto by_street_row = [&](std::size_t i, int age) {
-          return (age >= w.min_age && age < w.max_age) || c.nursery[i] >= 0 || c.waiting[i] >= 0 ||
-                 choice[i] == -1;
+        // First, without reading any household, the rows counted by street, each with the
+        // children under 36 months without a place since the last child holding one (they add
+        // only the subsidy paid to every child); then those rows, their households fetched a
+        // few rows ahead.
+        struct Counted {
+          std::uint32_t row, before;
         };
-        auto keep = [&](std::size_t i) {
-          if (!c.present[i]) return false;
-          const int age = age_in_months(t, c.birth_month[i]);
-          return age < 36 || by_street_row(i, age);
-        };
-        auto fetch = [&](std::size_t i) { __builtin_prefetch(&home[c.household[i]]); };
+        std::vector<Counted> counted;
         std::uint32_t unplaced_under_36 = 0;  // since the last child holding a place
-        for_rows_fetched_ahead(rows, begin, end, keep, fetch, [&](std::size_t i) {
+        for (std::size_t j = begin; j < end; ++j) {
+          const std::size_t i = rows[j];
+          if (!c.present[i]) continue;
           const int age = age_in_months(t, c.birth_month[i]);
-          if (!by_street_row(i, age)) {  // under 36 months, not eligible, no place, no wish
-            ++unplaced_under_36;
-            return;
-          }
-          const std::size_t s = street_of(i);
-          if (age >= w.min_age && age < w.max_age) k.eligible[s] += 1;
           if (c.nursery[i] >= 0) {
-            const auto f = static_cast<std::size_t>(c.nursery[i]);
-            const double price = capped_price(cx, f, t);
-            const double fee_subsidy =
-                age < 36 ? std::min(price, P.subsidy_enrolled_month[tt]) : 0.0;
-            const HomeRow& o = home[c.household[i]];
-            terms[chunk].held.push_back(
-                {s, age < 36, fee_subsidy, F.price[f] - price, price - fee_subsidy,
-                 P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]), unplaced_under_36});
+            counted.push_back({static_cast<std::uint32_t>(i), unplaced_under_36});
             unplaced_under_36 = 0;
-            k.enr[f] += 1;
-            k.by_street[s] += 1;
-            k.wanting[s] += 1;
-            return;
+            continue;
           }
           if (age < 36) ++unplaced_under_36;
-          if (c.waiting[i] >= 0) {
-            k.wait[static_cast<std::size_t>(c.waiting[i])] += 1;
-            k.wait_street[s] += 1;
-            k.wanting[s] += 1;
-            k.unmet[s] += 1;
-          } else if (choice[i] == -1) {
-            k.wanting[s] += 1;
-            k.unmet[s] += 1;
-          }
-        });
+          if ((!eligible_from_census && age >= w.min_age && age < w.max_age) || c.waiting[i] >= 0 ||
+              choice[i] == -1)
+            counted.push_back({static_cast<std::uint32_t>(i), 0});
+        }
         terms[chunk].after = unplaced_under_36;
+        // Room for every counted row: the list grew from nothing in each chunk and month.
+        terms[chunk].held.reserve(counted.size());
+        for_rows_fetched_ahead(
+            std::size_t{0}, counted.size(), [](std::size_t) { return true; },
+            [&](std::size_t q) { __builtin_prefetch(&home[c.household[counted[q].row]]); },
+            [&](std::size_t q) {
+              const std::size_t i = counted[q].row;
+              const int age = age_in_months(t, c.birth_month[i]);
+              const std::size_t s = street_of(i);
+              if (!eligible_from_census && age >= w.min_age && age < w.max_age) k.eligible[s] += 1;
+              if (c.nursery[i] >= 0) {
+                const auto f = static_cast<std::size_t>(c.nursery[i]);
+                const double price = capped_price(cx, f, t);
+                const double fee_subsidy =
+                    age < 36 ? std::min(price, P.subsidy_enrolled_month[tt]) : 0.0;
+                const HomeRow& o = home[c.household[i]];
+                terms[chunk].held.push_back(
+                    {s, age < 36, fee_subsidy, F.price[f] - price, price - fee_subsidy,
+                     P.walk_m(o.x_m, o.y_m, F.x_m[f], F.y_m[f]), counted[q].before});
+                k.enr[f] += 1;
+                k.by_street[s] += 1;
+                k.wanting[s] += 1;
+                return;
+              }
+              if (c.waiting[i] >= 0) {
+                k.wait[static_cast<std::size_t>(c.waiting[i])] += 1;
+                k.wait_street[s] += 1;
+                k.wanting[s] += 1;
+                k.unmet[s] += 1;
+              } else if (choice[i] == -1) {
+                k.wanting[s] += 1;
+                k.unmet[s] += 1;
+              }
+            });
       });
   for (const Counts& k : counts) {
     for (std::size_t f = 0; f < nf; ++f) {

@@ -100,6 +100,15 @@ RowSet young_rows(const ServiceContext& cx, const State& st);
 /// cx.pupils when set, else every row of st.children.
 RowSet pupil_rows(const ServiceContext& cx, const State& st);
 
+/// Adds to out[s], for each street s, the present children of s (their household's street)
+/// whose age in months at month `month`, month − birth month, lies in [from, until): from the
+/// agent census (state.hpp), which must be kept. A few thousand cells rather than a pass over
+/// the rows that reads each child's household at random: the steps' counts of children of an
+/// age by street (the nursery's and kindergarten's eligible children) come from here when the
+/// census is kept, and from their passes over the rows in a state built by hand.
+void add_children_by_street(const AgentCensus& census, int month, int from, int until,
+                            std::int32_t* out);
+
 /// The HomeRow of every household, in out[0, h.size()) (in parallel over rows). `out` grows
 /// when it is too short and never shrinks, so that a buffer kept from month to month is not
 /// faulted in and cleared again each month.
