@@ -11,7 +11,9 @@
 #  2. the program as a user runs it, `childsim run scenarios/baseline.yaml --replicates 1`, with
 #     its wall and CPU time (user + sys) from /usr/bin/time: what a planner waits for, the
 #     fixed cost of a process included.
-# First it prints the cores' round trip of a cache line (bench/core_latency).
+# First it prints the cores' round trip of a cache line (bench/core_latency) and each core's
+# latency of a load by working set (bench/core_memory); the model's series also times 1 thread
+# pinned to each core (--each-core), and the 2-thread bound the two cores' speeds give.
 # Usage: bench/one_replicate_bench.sh [repeats]   (default 7; run from anywhere)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +25,12 @@ echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average: $(cut -d' ' -f1-3 /p
 # How fast the two cores pass a cache line: on this kind of VM it changes from hour to hour,
 # and with it how much 2 threads gain (docs/performance.md, "Two cores that talk slowly").
 "$build/bench/core_latency" -n 3
+# Whether the two cores are alike: on this kind of VM one may share its caches with a busy
+# neighbour and run a replicate up to half as fast again (docs/performance.md, "Two cores that
+# are not alike").
+"$build/bench/core_memory" -n 3
 echo "== 1. the model alone (childsim_bench)"
-"$build/bench/childsim_bench" scenarios/baseline.yaml -t 1 2 -n "$repeats"
+"$build/bench/childsim_bench" scenarios/baseline.yaml -t 1 2 -n "$repeats" --each-core
 echo "== 2. the whole program (childsim run, one replicate)"
 for ((k = 0; k < repeats; ++k)); do
   for t in 1 2; do
