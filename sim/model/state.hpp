@@ -213,11 +213,13 @@ struct ResidentCounts {
 /// (add_household, add_child, age_out, child_deaths, move_households, retire_households), so
 /// the month's census of the outputs (model.cpp, record_month) sums runs of birth months, a
 /// few thousand cells, instead of reading every row of the tables (it was ~10 % of a
-/// replicate, waiting on memory). The women are also counted by parity and partnership, with
-/// a list of those who delivered recently, for the births' renormalisation (births.cpp), which
-/// read every household row each month. Enabled by build_initial_state (a full count of its
-/// rows); a state built by hand leaves it empty, the events do not count, and the census and
-/// the births' counts read the rows.
+/// replicate, waiting on memory); so do the services' counts of children of an age by street
+/// (the clinics' demand, the nursery's and kindergarten's eligible children: services.hpp,
+/// add_children_by_street), which no service step changes. The women are also counted by parity and
+/// partnership, with a list of those who delivered recently, for the births' renormalisation
+/// (births.cpp), which read every household row each month. Enabled by build_initial_state (a full
+/// count of its rows); a state built by hand leaves it empty, the events do not count, and the
+/// census and the births' counts read the rows.
 struct AgentCensus {
   int first_birth_month = 0;           ///< birth month of index 0 (that of ResidentCounts)
   int n_birth_months = 0;              ///< birth months held; 0: not kept
