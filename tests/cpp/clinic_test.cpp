@@ -469,14 +469,7 @@ TEST_CASE("clinic, outputs are identical for 1 and 3 threads", "[clinic][threads
   one.threads = 1;
   three.threads = 3;
   const auto a = run_scenario(sc, one), b = run_scenario(sc, three);
-  int compared = 0;
-  for (const auto& v : a.variables) {
-    if (v.name.rfind("clinic_", 0) != 0) continue;
-    INFO("variable " << v.name);
-    CHECK(test::identical(b.find_variable(v.name)->data, v.data));
-    compared += 1;
-  }
-  CHECK(compared == 11);
+  CHECK(test::check_outputs_identical(a, b, "clinic_") == 11);
   // Visits were refused and chose again (the next choices are computed in parallel over the
   // refused packets, the draws made serially).
   long diverted = 0;
@@ -619,14 +612,8 @@ TEST_CASE(
       step_clinic(cx, st, fresh);
     }
     const io::Dataset a = kept.to_dataset({}), b = fresh.to_dataset({});
-    int compared = 0;
-    for (const auto& v : a.variables) {
-      if (v.name.rfind("clinic_", 0) != 0) continue;
-      INFO(threads << " threads, variable " << v.name);
-      CHECK(test::identical(b.find_variable(v.name)->data, v.data));
-      compared += 1;
-    }
-    CHECK(compared == 11);
+    INFO(threads << " threads");
+    CHECK(test::check_outputs_identical(a, b, "clinic_") == 11);
     // The closure changed the CHC's visits (so the tables were made again when it closed).
     const auto& visits = test::ints(a, "clinic_visits");
     const auto nf = sc.facilities.size();
@@ -664,14 +651,7 @@ TEST_CASE("clinic, children counted from the agent census give the outputs of a 
     if (t % 12 == 11) compact(st);
   }
   const io::Dataset a = from_census.to_dataset({}), b = from_rows.to_dataset({});
-  int compared = 0;
-  for (const auto& v : a.variables) {
-    if (v.name.rfind("clinic_", 0) != 0) continue;
-    INFO("variable " << v.name);
-    CHECK(test::identical(b.find_variable(v.name)->data, v.data));
-    compared += 1;
-  }
-  CHECK(compared == 11);
+  CHECK(test::check_outputs_identical(a, b, "clinic_") == 11);
   long demanded = 0;
   for (const std::int32_t d : test::ints(a, "clinic_visits_demanded")) demanded += d;
   CHECK(demanded > 10000);

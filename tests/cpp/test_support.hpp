@@ -3,6 +3,9 @@
 
 #include "sim/io/dataset.hpp"  // Dataset
 
+#include <catch2/catch.hpp>  // CHECK, INFO, REQUIRE
+
+#include <cstddef>      // std::size_t
 #include <cstdint>      // std::int32_t
 #include <cstring>      // std::memcmp
 #include <filesystem>   // std::filesystem::path
@@ -45,6 +48,24 @@ inline bool identical(const io::ArrayData& a, const io::ArrayData& b) {
           return x == y;
       },
       a);
+}
+
+/// Checks that every output of `a` (a variable whose first dimension is `replicate`) whose name
+/// begins with `prefix` is in `b` with the same type, size and bits (identical), one CHECK per
+/// variable with its name in the message; returns how many were compared, for the caller to
+/// check that the comparison covered what it meant to.
+inline std::size_t check_outputs_identical(const io::Dataset& a, const io::Dataset& b,
+                                           const std::string& prefix = "") {
+  std::size_t compared = 0;
+  for (const io::Variable& v : a.variables) {
+    if (v.dims.empty() || v.dims.front() != "replicate" || v.name.rfind(prefix, 0) != 0) continue;
+    INFO("variable " << v.name);
+    const io::Variable* w = b.find_variable(v.name);
+    REQUIRE(w != nullptr);
+    CHECK(identical(v.data, w->data));
+    ++compared;
+  }
+  return compared;
 }
 
 /// A fresh empty directory under the system temp dir.
