@@ -88,17 +88,6 @@ void count_population(const State& st, int month, int n_streets, const Populatio
 
 namespace {
 
-// Σ n[k] over the cohorts k < len whose age in months at `month` lies in [lo, hi), cohort k
-// being born in month first + k (the later the birth, the higher k).
-std::int32_t sum_of_ages(const std::int32_t* n, int first, int len, int month, int lo, int hi) {
-  // age = month − first − k in [lo, hi)  ⇔  k in (month − first − hi, month − first − lo].
-  const int newest = month - first;
-  const int k_begin = std::max(0, newest - hi + 1), k_end = std::min(len, newest - lo + 1);
-  std::int32_t sum = 0;
-  for (int k = k_begin; k < k_end; ++k) sum += n[k];
-  return sum;
-}
-
 // Ages in months from the start of age group g to that of g + 1 (the last group has no end;
 // nobody's age reaches the bound used for it).
 constexpr int group_months = 60;

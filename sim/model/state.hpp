@@ -208,6 +208,11 @@ struct ResidentCounts {
   std::int64_t street_total(int street) const;
 };
 
+/// Σ n[k] over the cohorts k < len whose age in months at `month` lies in [lo, hi), cohort k
+/// being born in month first + k (the later the birth, the higher k): a run of one row of a
+/// table by birth month (ResidentCounts, AgentCensus), e.g. a street's children of an age.
+std::int32_t sum_of_ages(const std::int32_t* n, int first, int len, int month, int lo, int hi);
+
 /// The agents counted by street, sex and birth month: present children, and the women of
 /// present households (has_mother). Kept at every event that adds, removes or moves an agent
 /// (add_household, add_child, age_out, child_deaths, move_households, retire_households), so

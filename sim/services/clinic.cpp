@@ -349,12 +349,9 @@ void step_clinic(const ServiceContext& cx, State& st, io::Recorder& rec) {
       for (int sex = 0; sex < n_sexes; ++sex) {
         const std::int32_t* born =
             a.children.data() + (s * n_sexes + static_cast<std::size_t>(sex)) * n_months;
-        for (int age = 0; age < max_age_months; ++age) {
-          const int k = t - age - a.first_birth_month;
-          if (k < 0 || k >= a.n_birth_months) continue;
+        for (int age = 0; age < max_age_months; ++age)
           children[s * nk + ages.of_age[static_cast<std::size_t>(age)]] +=
-              born[static_cast<std::size_t>(k)];
-        }
+              sum_of_ages(born, a.first_birth_month, a.n_birth_months, t, age, age + 1);
       }
   } else {
     // A state built by hand, without the census: the rows (integer counts per block of rows,

@@ -122,15 +122,10 @@ void add_children_by_street(const AgentCensus& census, int month, int from, int 
   CHILDSIM_CHECK(census.enabled(), "the agent census is not kept");
   const auto n_months = static_cast<std::size_t>(census.n_birth_months);
   const std::size_t rows = census.children.size() / n_months;  // streets × sexes
-  for (std::size_t row = 0; row < rows; ++row) {
-    const std::int32_t* born = census.children.data() + row * n_months;
-    std::int32_t n = 0;
-    for (int age = std::max(from, 0); age < until; ++age) {
-      const int k = month - age - census.first_birth_month;
-      if (k >= 0 && k < census.n_birth_months) n += born[static_cast<std::size_t>(k)];
-    }
-    out[row / n_sexes] += n;
-  }
+  for (std::size_t row = 0; row < rows; ++row)
+    out[row / n_sexes] +=
+        sum_of_ages(census.children.data() + row * n_months, census.first_birth_month,
+                    census.n_birth_months, month, from, until);
 }
 
 RowSet pupil_rows(const ServiceContext& cx, const State& st) {
