@@ -62,15 +62,6 @@ std::int64_t ResidentCounts::street_total(int street) const {
   return total;
 }
 
-std::int32_t sum_of_ages(const std::int32_t* n, int first, int len, int month, int lo, int hi) {
-  // age = month − first − k in [lo, hi)  ⇔  k in (month − first − hi, month − first − lo].
-  const int newest = month - first;
-  const int k_begin = std::max(0, newest - hi + 1), k_end = std::min(len, newest - lo + 1);
-  std::int32_t sum = 0;
-  for (int k = k_begin; k < k_end; ++k) sum += n[k];
-  return sum;
-}
-
 std::size_t AgentCensus::index(int row, int birth_month) const {
   const int k = birth_month - first_birth_month;
   // Events are few (hundreds a month): the check costs nothing and keeps a wrong birth month

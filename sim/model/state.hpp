@@ -15,9 +15,10 @@
 
 #include "sim/core/kept_scratch.hpp"  // KeptScratch
 
-#include <cstdint>  // fixed-width integers
-#include <limits>   // std::numeric_limits
-#include <vector>   // std::vector
+#include <algorithm>  // std::max, std::min
+#include <cstdint>    // fixed-width integers
+#include <limits>     // std::numeric_limits
+#include <vector>     // std::vector
 
 namespace childsim {
 
@@ -211,7 +212,17 @@ struct ResidentCounts {
 /// Σ n[k] over the cohorts k < len whose age in months at `month` lies in [lo, hi), cohort k
 /// being born in month first + k (the later the birth, the higher k): a run of one row of a
 /// table by birth month (ResidentCounts, AgentCensus), e.g. a street's children of an age.
-std::int32_t sum_of_ages(const std::int32_t* n, int first, int len, int month, int lo, int hi);
+/// (Inline: the services' steps use it, and the fuzz targets link the services without the
+/// model's sources, tests/fuzz/CMakeLists.txt.)
+inline std::int32_t sum_of_ages(const std::int32_t* n, int first, int len, int month, int lo,
+                                int hi) {
+  // age = month − first − k in [lo, hi)  ⇔  k in (month − first − hi, month − first − lo].
+  const int newest = month - first;
+  const int k_begin = std::max(0, newest - hi + 1), k_end = std::min(len, newest - lo + 1);
+  std::int32_t sum = 0;
+  for (int k = k_begin; k < k_end; ++k) sum += n[k];
+  return sum;
+}
 
 /// The agents counted by street, sex and birth month: present children, and the women of
 /// present households (has_mother). Kept at every event that adds, removes or moves an agent
