@@ -236,6 +236,10 @@ def test_bindings_ctrl_c_stops_a_run():
     import signal
 
     scenario = childsim.load_scenario(SCENARIOS / "baseline.yaml")
+    # Python's own Ctrl-C handler, as in a terminal: a process started in the background by a
+    # non-interactive shell (`tools/test.sh &`, `nohup pytest ... &`) inherits SIGINT ignored,
+    # and Python then keeps it ignored, so the signal would never reach the run.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.perf_counter()
     timer.start()
@@ -244,4 +248,5 @@ def test_bindings_ctrl_c_stops_a_run():
             childsim.run(scenario, replicates=8, threads=1)  # several seconds if not stopped
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - start < 1.5
