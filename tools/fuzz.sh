@@ -39,10 +39,11 @@ cmake --build build/fuzz -j"$(nproc)" --target "${targets[@]}" 2>&1 |
   { grep -vE '^\[ *[0-9]+%\]|^Consolidate compiler|^Scanning dependencies' || true; }
 
 base_files=(streets population fertility mortality parameters facilities targets)
-status=0
-for target in "${targets[@]}"; do
-  corpus=build/fuzz/corpus/$target
-  seeds=build/fuzz/seeds/$target
+# One target: its seeds, then libFuzzer (one single-threaded process) with its log in
+# build/fuzz/<target>.log; fails if the target found a crash.
+fuzz_one() {
+  local target=$1
+  local corpus=build/fuzz/corpus/$target seeds=build/fuzz/seeds/$target
   mkdir -p "$corpus" "$seeds"
   if [[ $target == base_data_fuzz ]]; then
     for k in "${!base_files[@]}"; do
@@ -52,12 +53,25 @@ for target in "${targets[@]}"; do
   else
     cp tests/data/*.yaml scenarios/*.yaml calibration/*.yaml "$seeds/"
   fi
-  echo "fuzz: $target (${runs[*]:-${seconds} s})" >&2
   # UBSan reports are fatal (-fno-sanitize-recover); ASan's leak check is on.
-  if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "build/fuzz/tests/fuzz/$target" "$corpus" "$seeds" -max_total_time="$seconds" "${runs[@]}" \
     -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="build/fuzz/crash-$target-" 2>"build/fuzz/$target.log"; then
+    -artifact_prefix="build/fuzz/crash-$target-" 2>"build/fuzz/$target.log"
+}
+# The targets side by side, as many at a time as there are cores: one after another, they
+# left all cores but one idle for the whole run (each still has its own core and its time).
+pids=()
+for target in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= $(nproc))); do wait -n || true; done
+  echo "fuzz: $target (${runs[*]:-${seconds} s})" >&2
+  fuzz_one "$target" &
+  pids+=($!)
+done
+status=0
+for k in "${!targets[@]}"; do
+  target=${targets[$k]}
+  if ! wait "${pids[$k]}"; then
     echo "fuzz: $target FAILED; see build/fuzz/$target.log and build/fuzz/crash-$target-*" >&2
     status=1
   fi
