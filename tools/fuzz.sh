@@ -34,7 +34,7 @@ seconds=$((total / ${#targets[@]}))
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 [[ -f build/fuzz/CMakeCache.txt ]] || cmake --preset fuzz >/dev/null
 # Only the targets and childsim_fuzz_core (the part of the core they need) are built: about
-# 70 CPU-seconds from scratch (tests/fuzz/CMakeLists.txt).
+# 110 CPU-seconds from scratch at the preset's -O1 -g1 (tests/fuzz/CMakeLists.txt).
 cmake --build build/fuzz -j"$(nproc)" --target "${targets[@]}" 2>&1 |
   { grep -vE '^\[ *[0-9]+%\]|^Consolidate compiler|^Scanning dependencies' || true; }
 
