@@ -3,6 +3,7 @@
 #
 # Usage: tools/fuzz.sh [--long | --seconds N] [target ...]
 #   (default)    60 s in all, shared equally by the targets: the bounded run of tools/test.sh
+#                (the targets run as many at a time as there are cores)
 #   --seconds N  N seconds in all, shared equally
 #   --long       until 1,000,000 executions per target (the documented run, docs/reliability.md)
 # Targets: config_fuzz scenario_fuzz base_data_fuzz (default: all three).

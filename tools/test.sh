@@ -3,10 +3,11 @@
 # build, then the C++ tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 # Set CHILDSIM_SKIP_SANITIZE=1 to skip the sanitizer pass locally. Last, the libFuzzer targets
 # (clang, ASan + UBSan) run for 20 s each, as many at a time as there are cores (tools/fuzz.sh;
-# about 80 s with their build); CHILDSIM_SKIP_FUZZ=1 skips them. Beside them, the thread pool's tests run under
-# ThreadSanitizer (tools/tsan_pool.sh, about 30 s; CHILDSIM_SKIP_TSAN=1 skips it).
+# about 2 min with their build); CHILDSIM_SKIP_FUZZ=1 skips them. Beside them, the thread
+# pool's tests run under ThreadSanitizer (tools/tsan_pool.sh, about 30 s; CHILDSIM_SKIP_TSAN=1
+# skips it).
 #
-# The sanitizer build (the longest step of a fresh run: ~520 CPU-seconds) is compiled while
+# The sanitizer build (the longest step of a fresh run: ~560 CPU-seconds) is compiled while
 # the release tests run: those tests leave the cores idle part of the time (each pytest worker
 # waits on a childsim or chromium process; the last C++ tests and pytest files run alone), and
 # CI's two cores then build instead of waiting. Its output goes to build/sanitize-build.log and
