@@ -311,7 +311,7 @@ struct HomeRows {
   /// Rows in which the demography of month `listed_month` may have changed a value a HomeRow
   /// copies (street and home, partnership, the mother's presence): every household row where
   /// a couple formed, the mother died or the family moved that month (demography.cpp:
-  /// step_demography), each once, in increasing order (update_homes writes them in parallel).
+  /// step_demography); rows may repeat.
   std::vector<std::uint32_t> changed;
   /// made_month when `rows` was never made, or is stale.
   static constexpr int never = std::numeric_limits<int>::min();

@@ -6,8 +6,7 @@
 #include "sim/core/rng.hpp"          // mix64
 #include "sim/services/holiday.hpp"  // holiday_min_age, holiday_max_age
 
-#include <algorithm>   // std::sort, std::adjacent_find
-#include <functional>  // std::greater_equal
+#include <algorithm>  // std::sort
 
 namespace childsim {
 namespace {
@@ -55,26 +54,10 @@ void update_homes(State& st) {
     make_homes(h, homes.rows);
     homes.rows.resize(h.size());  // (make_homes never shrinks it: the new rows are told by it)
   } else {
-    // The rows the month's events touched, then the new rows (HomeRow's constructor leaves
-    // them unset), in parallel over blocks of that list: a few thousand rows a month, each
-    // read from a dozen columns at random, and the helper was idle meanwhile. `changed` holds
-    // each row once (state.hpp); a new row it lists is made with the new rows, so no row is
-    // written by two threads.
+    // A few thousand rows a month: serial. HomeRow's constructor leaves the new rows unset.
     homes.rows.resize(h.size());
-    HomeRow* rows = homes.rows.data();
-    const std::uint32_t* changed = homes.changed.data();
-    const std::size_t n_changed = homes.changed.size(), n = n_changed + (h.size() - made);
-    CHILDSIM_CHECK(std::adjacent_find(changed, changed + n_changed, std::greater_equal<>()) ==
-                       changed + n_changed,
-                   "update_homes: the changed rows are not listed once each in increasing order");
-    par::for_blocks(n, par::blocks_for(n, 512),
-                    [&](std::size_t, std::size_t begin, std::size_t end) {
-                      for (std::size_t k = begin; k < end; ++k) {
-                        const std::size_t i = k < n_changed ? changed[k] : made + (k - n_changed);
-                        if (k < n_changed && i >= made) continue;
-                        rows[i] = home_row(h, i);
-                      }
-                    });
+    for (const std::uint32_t i : homes.changed) homes.rows[i] = home_row(h, i);
+    for (std::size_t i = made; i < h.size(); ++i) homes.rows[i] = home_row(h, i);
   }
   homes.made_month = st.month;
 }

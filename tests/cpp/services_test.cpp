@@ -4,7 +4,6 @@
 // household table's values, and a month's steps over the young children's rows with the
 // households packed once equal steps over every row.
 #include "sim/services/services.hpp"      // for_rows_fetched_ahead, make_homes, home_row
-#include "sim/core/parallel.hpp"          // par::blocks_for, par::allow_alone
 #include "sim/core/philox_batch.hpp"      // FirstBlocks
 #include "sim/core/rng.hpp"               // Stream, mix64
 #include "sim/demography/population.hpp"  // build_initial_state
@@ -164,46 +163,6 @@ TEST_CASE("services, the households' rows kept from month to month equal rows ma
   CHECK(by_rows == m.rates.n_months - 1);
   CHECK(changed > 1000);  // the months' events did change rows
   CHECK(added > 1000);    // and new households came (the new housing among them)
-}
-
-TEST_CASE(
-    "services, the households' rows kept in the whole district, brought up to date in parallel "
-    "blocks, equal rows made afresh",
-    "[services]") {
-  // In the baseline (170,000 households) a month's events touch a few thousand rows, which
-  // update_homes shares out in blocks of at least 512 (the small district's few dozen stay
-  // serial). At 2 threads, with the loops shared whatever the machine's load, every row must
-  // equal one made afresh, month by month, through the first year's compaction.
-  par::allow_alone(false);
-  const int saved = omp_get_max_threads();
-  omp_set_num_threads(2);
-  Scenario sc = load_scenario(test::scenario("scenarios/baseline.yaml"));
-  sc.replicates = 1;
-  sc.end = sc.start.plus(13);
-  const Model m(sc);
-  io::Recorder rec(sc, 1);
-  State st = build_initial_state(sc, m.rates, m.counts, 0);
-  if (m.warm) warm_start_services(*m.warm, st);
-  int counted = 0, shared = 0;
-  for (int t = 0; t < m.rates.n_months; ++t) {
-    st.month = t;
-    const std::size_t before = st.households.size();
-    step_month(m, st, rec);
-    INFO("month " << t);
-    CHECK_FALSE(st.homes.made_whole);
-    REQUIRE(st.homes.rows.size() == st.households.size());
-    CHECK(rows_unlike_fresh(st) == 0);
-    // The rows update_homes made (the listed ones and the month's new ones): told from the
-    // table's growth, except in a month that ends in a compaction (fewer rows after it).
-    if (t % 12 == 11) continue;
-    const std::size_t listed = st.homes.changed.size() + (st.households.size() - before);
-    counted += 1;
-    shared += par::blocks_for(listed, 512) > 1;
-  }
-  CHECK(counted == m.rates.n_months - 1);
-  CHECK(shared == counted);  // every such month's rows went out in blocks
-  omp_set_num_threads(saved);
-  par::allow_alone(true);
 }
 
 TEST_CASE(
