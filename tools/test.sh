@@ -67,7 +67,10 @@ if [[ -n $tsan ]]; then
   trap - EXIT
   step "the thread pool's tests under ThreadSanitizer (tools/tsan_pool.sh): build/tsan-pool.log"
   cat build/tsan-pool.log
-  [[ $tsan_rc == 0 ]] || { echo "test: the thread pool's ThreadSanitizer pass failed" >&2; exit "$tsan_rc"; }
+  if [[ $tsan_rc != 0 ]]; then
+    echo "test: the thread pool's ThreadSanitizer pass failed" >&2
+    exit "$tsan_rc"
+  fi
 fi
 step "done"
 exit "$fuzz_rc"
