@@ -31,6 +31,9 @@ echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average: $(cut -d' ' -f1-3 /p
 "$build/bench/core_memory" -n 3
 echo "== 1. the model alone (childsim_bench)"
 "$build/bench/childsim_bench" scenarios/baseline.yaml -t 1 2 -n "$repeats" --each-core
+# And the round trip again: the VM can pass from a quick state (100-200 ns) to a slow one
+# (350-600 ns) within a series, and a series is one state's only if both ends agree.
+echo -n "after the series: " && "$build/bench/core_latency" -n 3 | tail -n 1
 echo "== 2. the whole program (childsim run, one replicate)"
 for ((k = 0; k < repeats; ++k)); do
   for t in 1 2; do
