@@ -24,7 +24,7 @@ trap 'rm -rf "$out"' EXIT
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
 # How fast the two cores pass a cache line: on this kind of VM it changes from hour to hour,
 # and with it how much 2 threads gain (docs/performance.md, "Two cores that talk slowly").
-"$build/bench/core_latency" -n 3
+"$build/bench/core_latency" -n 3 | tee "$out/before"
 # Whether the two cores are alike: on this kind of VM one may share its caches with a busy
 # neighbour and run a replicate up to half as fast again (docs/performance.md, "Two cores that
 # are not alike").
@@ -33,7 +33,18 @@ echo "== 1. the model alone (childsim_bench)"
 "$build/bench/childsim_bench" scenarios/baseline.yaml -t 1 2 -n "$repeats" --each-core
 # And the round trip again: the VM can pass from a quick state (100-200 ns) to a slow one
 # (350-600 ns) within a series, and a series is one state's only if both ends agree.
-echo -n "after the series: " && "$build/bench/core_latency" -n 3 | tail -n 1
+echo -n "after the series: " && "$build/bench/core_latency" -n 3 | tail -n 1 | tee "$out/after"
+# The state in words, from the two medians (quick below 250 ns): the 2-thread figure of a
+# series that began or ended in the slow state says more about the VM than about the program.
+before=$(awk '{print $NF}' "$out/before" | tail -n 1)
+after=$(awk '{print $NF}' "$out/after")
+if ((before < 250 && after < 250)); then
+  echo "the cores' state: quick at both ends of the series (${before} and ${after} ns)"
+elif ((before >= 250 && after >= 250)); then
+  echo "the cores' state: slow at both ends of the series (${before} and ${after} ns)"
+else
+  echo "the cores' state: changed during the series (${before} ns, then ${after} ns)"
+fi
 echo "== 2. the whole program (childsim run, one replicate)"
 for ((k = 0; k < repeats; ++k)); do
   for t in 1 2; do
