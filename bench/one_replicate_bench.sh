@@ -38,7 +38,9 @@ echo -n "after the series: " && "$build/bench/core_latency" -n 3 | tail -n 1 | t
 # series that began or ended in the slow state says more about the VM than about the program.
 before=$(awk '{print $NF}' "$out/before" | tail -n 1)
 after=$(awk '{print $NF}' "$out/after")
-if ((before < 250 && after < 250)); then
+if ! [[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]]; then
+  echo "the cores' state: unknown (round trips '${before}' and '${after}')"
+elif ((before < 250 && after < 250)); then
   echo "the cores' state: quick at both ends of the series (${before} and ${after} ns)"
 elif ((before >= 250 && after >= 250)); then
   echo "the cores' state: slow at both ends of the series (${before} and ${after} ns)"

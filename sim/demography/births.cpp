@@ -4,6 +4,7 @@
 #include "sim/core/branch_free.hpp"       // chunk_rows, Tally
 #include "sim/core/check.hpp"             // CHILDSIM_CHECK
 #include "sim/core/parallel.hpp"          // par::for_blocks
+#include "sim/core/prefetch.hpp"          // prefetch_row
 #include "sim/demography/demography.hpp"  // age_in_months
 
 #include <algorithm>  // std::min, std::max
@@ -172,16 +173,11 @@ BirthTable prune_and_birth_table(State& st, const Rates& r) {
       // The six columns that the test reads, requested 8 rows ahead so that the fetches of
       // these scattered rows overlap: at 2 threads about half were last read by the other
       // core, and when the cores pass a line slowly (350-600 ns a round trip) this step took
-      // three times as long as at 1 thread (docs/performance.md, "Every target at one head").
-      if (j + 8 < end) {
-        const std::uint32_t ahead = recent[j + 8];
-        __builtin_prefetch(&h.present[ahead]);
-        __builtin_prefetch(&h.has_mother[ahead]);
-        __builtin_prefetch(&h.mother_birth_month[ahead]);
-        __builtin_prefetch(&h.last_birth_month[ahead]);
-        __builtin_prefetch(&h.parity[ahead]);
-        __builtin_prefetch(&h.partnered[ahead]);
-      }
+      // three times as long as at 1 thread (docs/performance.md, "Every target at one head,
+      // in both of the VM's states").
+      if (j + 8 < end)
+        prefetch_row(recent[j + 8], h.present, h.has_mother, h.mother_birth_month,
+                     h.last_birth_month, h.parity, h.partnered);
       const std::uint32_t i = recent[j];
       if (!counted_not_at_risk(h, i, month, r)) continue;
       kept[b].push_back(i);

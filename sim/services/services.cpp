@@ -3,6 +3,7 @@
 
 #include "sim/core/check.hpp"        // CHILDSIM_CHECK
 #include "sim/core/parallel.hpp"     // par::for_blocks, par::for_chunks
+#include "sim/core/prefetch.hpp"     // prefetch_row
 #include "sim/core/rng.hpp"          // mix64
 #include "sim/services/holiday.hpp"  // holiday_min_age, holiday_max_age
 
@@ -59,23 +60,15 @@ void update_homes(State& st) {
     // other core (its share of the household events): their eleven columns are requested 8
     // rows ahead, so that the fetches overlap. On this kind of VM, when the cores pass a line
     // slowly, this and the same in the births' pruning made a 2-thread replicate 1-2 % faster
-    // (docs/performance.md, "Every target at one head"); at 1 thread, no change.
+    // (docs/performance.md, "Every target at one head, in both of the VM's states"); at 1
+    // thread, no change.
     homes.rows.resize(h.size());
     const RowSet changed{homes.changed.data(), homes.changed.size()};
     for_rows_fetched_ahead<8>(
         changed, 0, changed.size(), [](std::size_t) { return true; },
         [&](std::size_t i) {
-          __builtin_prefetch(&h.x_m[i]);
-          __builtin_prefetch(&h.y_m[i]);
-          __builtin_prefetch(&h.taste[i]);
-          __builtin_prefetch(&h.street[i]);
-          __builtin_prefetch(&h.income_band[i]);
-          __builtin_prefetch(&h.has_mother[i]);
-          __builtin_prefetch(&h.partnered[i]);
-          __builtin_prefetch(&h.mother_works[i]);
-          __builtin_prefetch(&h.partner_works[i]);
-          __builtin_prefetch(&h.hukou_local[i]);
-          __builtin_prefetch(&h.grandparent_care[i]);
+          prefetch_row(i, h.x_m, h.y_m, h.taste, h.street, h.income_band, h.has_mother, h.partnered,
+                       h.mother_works, h.partner_works, h.hukou_local, h.grandparent_care);
         },
         [&](std::size_t i) { homes.rows[i] = home_row(h, i); });
     for (std::size_t i = made; i < h.size(); ++i) homes.rows[i] = home_row(h, i);
