@@ -5,6 +5,7 @@
 #include "sim/core/branch_free.hpp"       // append_rows_if, for_each_flagged
 #include "sim/core/parallel.hpp"          // par::for_blocks
 #include "sim/core/philox_batch.hpp"      // FirstBlocks, words_below, words_at_or_above
+#include "sim/core/prefetch.hpp"          // prefetch_row
 #include "sim/core/rng.hpp"               // Stream, Purpose
 #include "sim/demography/births.hpp"      // prune_and_birth_table, at_risk_of_birth, …
 #include "sim/demography/population.hpp"  // draw_household, append_child, …
@@ -201,11 +202,7 @@ HouseholdEvents draw_household_events(const State& st, const Scenario& sc, const
   // order. (A loop that only prefetched was deleted by GCC 12 as having no effect: the
   // prefetches sit in the loop that writes the list.)
   auto prefetch = [&](std::size_t i) {
-    __builtin_prefetch(&h.mother_birth_month[i]);
-    __builtin_prefetch(&h.last_birth_month[i]);
-    __builtin_prefetch(&h.has_mother[i]);
-    __builtin_prefetch(&h.parity[i]);
-    __builtin_prefetch(&h.partnered[i]);
+    prefetch_row(i, h.mother_birth_month, h.last_birth_month, h.has_mother, h.parity, h.partnered);
   };
   par::for_blocks(n, nb, [&](std::size_t b, std::size_t begin, std::size_t end) {
     // Each household's stream: the first block (four words) of up to 64 rows at a time
